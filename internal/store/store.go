@@ -1,0 +1,288 @@
+// Package store persists Accord's domain: tenants, connections, installations,
+// events, links, record errors and the audit log. One interface, two
+// implementations (store/sqlite and store/postgres), one conformance suite
+// (store/storetest) run over both.
+//
+// Every tenant table's keys lead with tenant_id and every method that reads
+// tenant data takes the tenant id: isolation is a property of the API, not a
+// convention of the callers.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a row asked for by key does not exist (or
+// belongs to another tenant, which callers must not be able to tell apart).
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a create collides with an existing key.
+var ErrConflict = errors.New("store: already exists")
+
+// Dialect names the SQL dialect behind a Store.
+type Dialect string
+
+const (
+	DialectSQLite   Dialect = "sqlite"
+	DialectPostgres Dialect = "postgres"
+)
+
+// Tenant is a customer of the SaaS product.
+type Tenant struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// ConnectionState is the lifecycle state of a Connection.
+type ConnectionState string
+
+const (
+	ConnectionActive         ConnectionState = "active"
+	ConnectionNeedsReconnect ConnectionState = "needs_reconnect"
+	ConnectionMissingScopes  ConnectionState = "missing_scopes"
+	ConnectionDisconnected   ConnectionState = "disconnected"
+)
+
+// Connection is a tenant's authenticated account at a provider. Secret is
+// opaque here: the credential vault encrypts it before it reaches the store.
+type Connection struct {
+	TenantID      string
+	ID            string // random, unguessable: it appears in /hooks/{id}
+	Provider      string // provider manifest name
+	State         ConnectionState
+	StateReason   string // plain-language reason for a non-active state
+	Secret        []byte // ciphertext, never logged
+	GrantedScopes []string
+	// TokenExpiresAt is when the current access token expires (zero: never
+	// or unknown); the refresher schedules itself from it.
+	TokenExpiresAt time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// InstallationState is the lifecycle state of an Installation.
+type InstallationState string
+
+const (
+	InstallationSetup       InstallationState = "setup"
+	InstallationActive      InstallationState = "active"
+	InstallationPaused      InstallationState = "paused"
+	InstallationUninstalled InstallationState = "uninstalled"
+)
+
+// Installation is a tenant's enabled contract over its connections.
+type Installation struct {
+	TenantID        string
+	ID              string
+	Contract        string // contract name
+	ContractVersion string
+	State           InstallationState
+	// Connections maps the contract's provider names to this tenant's
+	// connection ids ("helpdesk" → "conn_…").
+	Connections map[string]string
+	// Config holds mapping overrides and other per-tenant settings as JSON.
+	Config    json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Event is one change notification, stored once per (tenant, connection,
+// dedup key).
+type Event struct {
+	TenantID      string
+	ID            string // assigned by the caller (random)
+	ConnectionID  string
+	DedupKey      string // the partner's event id
+	Type          string
+	ObjectID      string
+	ObjectVersion int64 // monotonic per object; timestamps as Unix nanoseconds
+	Payload       json.RawMessage
+	ReceivedAt    time.Time
+}
+
+// LinkKey identifies a link: one source object, mapped by one installation,
+// to one target object kind.
+type LinkKey struct {
+	TenantID       string
+	InstallationID string
+	SourceObject   string // e.g. "ticket"
+	SourceID       string
+	TargetObject   string // e.g. "incident"
+}
+
+// Link maps a source object to its partner counterpart and carries the
+// ordering watermark and the last values written per field.
+type Link struct {
+	LinkKey
+	TargetID string
+	// Version is the newest source version applied; an older one is stale.
+	Version int64
+	// Fields holds the last written value per target field (JSON object):
+	// what makes two-way sync loop-free.
+	Fields    json.RawMessage
+	UpdatedAt time.Time
+}
+
+// RecordErrorStatus is the lifecycle of a RecordError.
+type RecordErrorStatus string
+
+const (
+	RecordErrorOpen     RecordErrorStatus = "open"
+	RecordErrorRetrying RecordErrorStatus = "retrying"
+	RecordErrorResolved RecordErrorStatus = "resolved"
+)
+
+// RecordError is one record that failed, with what to do about it.
+type RecordError struct {
+	TenantID       string
+	ID             string
+	InstallationID string
+	EventID        string // may be empty (sync jobs)
+	Object         string
+	SourceID       string
+	Class          string // auth, permission, validation, rate_limit, partner_down, bad_data, not_found
+	Message        string // the partner's message, secrets removed
+	Remediation    string // plain language: what the admin should do
+	Status         RecordErrorStatus
+	// Job holds what is needed to retry (the job kind and its args as JSON).
+	JobKind   string
+	JobArgs   json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AuditEntry is one row of the tenant's hash-chained audit log. Hash is
+// sha256(PrevHash || canonical entry) and is computed by the store.
+type AuditEntry struct {
+	TenantID  string
+	Seq       int64 // per tenant, from 1, assigned by the store
+	Actor     string
+	Action    string
+	Subject   string
+	Detail    json.RawMessage
+	PrevHash  []byte
+	Hash      []byte
+	CreatedAt time.Time
+}
+
+// DataKey is a tenant's data-encryption key, wrapped (encrypted) by a
+// master key. Only the credential vault reads or writes it.
+type DataKey struct {
+	TenantID    string
+	MasterKeyID string // which master key wrapped it
+	Wrapped     []byte
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// OAuthState is one pending authorization: created when a connect flow
+// starts, consumed once by the callback.
+type OAuthState struct {
+	State    string // random, unguessable; the lookup key
+	TenantID string
+	Provider string
+	// ConnectionID is set when reconnecting an existing connection.
+	ConnectionID string
+	// Sealed holds the PKCE verifier and redirect target, encrypted by the
+	// vault: opaque here.
+	Sealed    []byte
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// RecordErrorFilter narrows ListRecordErrors. Zero values do not filter.
+type RecordErrorFilter struct {
+	InstallationID string
+	Status         RecordErrorStatus
+	Limit          int // default 100
+}
+
+// Queries is every operation on tenant data. It is implemented by the Store
+// itself (each call its own transaction) and by Tx (all calls in one).
+type Queries interface {
+	CreateTenant(ctx context.Context, t Tenant) error
+	GetTenant(ctx context.Context, id string) (Tenant, error)
+	ListTenants(ctx context.Context) ([]Tenant, error)
+
+	CreateConnection(ctx context.Context, c Connection) error
+	GetConnection(ctx context.Context, tenantID, id string) (Connection, error)
+	// LookupConnection finds a connection by id alone. It is the one lookup
+	// without a tenant id: webhook ingress learns the tenant from it.
+	LookupConnection(ctx context.Context, id string) (Connection, error)
+	ListConnections(ctx context.Context, tenantID string) ([]Connection, error)
+	// UpdateConnection writes State, StateReason, Secret, GrantedScopes and
+	// TokenExpiresAt and bumps UpdatedAt.
+	UpdateConnection(ctx context.Context, c Connection) error
+
+	CreateInstallation(ctx context.Context, in Installation) error
+	GetInstallation(ctx context.Context, tenantID, id string) (Installation, error)
+	ListInstallations(ctx context.Context, tenantID string) ([]Installation, error)
+	// ListInstallationsByConnection returns the installations that use the
+	// connection under any provider name.
+	ListInstallationsByConnection(ctx context.Context, tenantID, connectionID string) ([]Installation, error)
+	SetInstallationState(ctx context.Context, tenantID, id string, state InstallationState) error
+
+	// InsertEvent stores the event unless one with the same (tenant,
+	// connection, dedup key) exists; inserted reports which happened.
+	InsertEvent(ctx context.Context, e Event) (inserted bool, err error)
+	GetEvent(ctx context.Context, tenantID, id string) (Event, error)
+
+	GetLink(ctx context.Context, key LinkKey) (Link, error)
+	// UpsertLink creates or replaces the link at l.LinkKey.
+	UpsertLink(ctx context.Context, l Link) error
+
+	InsertRecordError(ctx context.Context, e RecordError) error
+	GetRecordError(ctx context.Context, tenantID, id string) (RecordError, error)
+	ListRecordErrors(ctx context.Context, tenantID string, f RecordErrorFilter) ([]RecordError, error)
+	SetRecordErrorStatus(ctx context.Context, tenantID, id string, status RecordErrorStatus) error
+
+	GetDataKey(ctx context.Context, tenantID string) (DataKey, error)
+	// PutDataKey creates or replaces the tenant's data key.
+	PutDataKey(ctx context.Context, k DataKey) error
+	// ListDataKeys pages through every tenant's data key in tenant id
+	// order, for master key rotation (operator only).
+	ListDataKeys(ctx context.Context, afterTenantID string, limit int) ([]DataKey, error)
+
+	CreateOAuthState(ctx context.Context, s OAuthState) error
+	// ConsumeOAuthState deletes the state and returns it; a second call
+	// returns ErrNotFound. Expiry is the caller's to check.
+	ConsumeOAuthState(ctx context.Context, state string) (OAuthState, error)
+
+	// AppendAudit assigns Seq, PrevHash and Hash and returns the stored entry.
+	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
+	ListAudit(ctx context.Context, tenantID string, afterSeq int64, limit int) ([]AuditEntry, error)
+}
+
+// Tx is a write transaction. Its Queries see and make changes inside it.
+type Tx interface {
+	Queries
+	// LockConnection reads the connection and holds a lock on it until the
+	// transaction ends (PostgreSQL: SELECT … FOR UPDATE; SQLite: the single
+	// writer already serialises write transactions).
+	LockConnection(ctx context.Context, tenantID, id string) (Connection, error)
+	// Driver returns the underlying transaction (*sql.Tx for SQLite,
+	// pgx.Tx for PostgreSQL) so the queue can insert jobs in it.
+	Driver() any
+}
+
+// Store is the persistence of one Accord deployment.
+type Store interface {
+	Queries
+	// InTx runs fn in one write transaction, committed when fn returns nil
+	// and rolled back otherwise. Keep fn short: on SQLite it holds the
+	// single writer.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// Migrate applies Accord's own migrations (River's are the queue's).
+	Migrate(ctx context.Context) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Dialect() Dialect
+	// Driver returns the handle the queue is built on: *sql.DB (the
+	// writer) for SQLite, *pgxpool.Pool for PostgreSQL.
+	Driver() any
+	Close() error
+}
