@@ -1,0 +1,100 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func load(t *testing.T, file string, env map[string]string, args ...string) (*Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	l := Bind(fs)
+	l.Env = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	if file != "" {
+		path := filepath.Join(t.TempDir(), "accord.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(file), 0o600))
+		args = append([]string{"--config", path}, args...)
+	}
+	require.NoError(t, fs.Parse(args))
+	return l.Load()
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := load(t, "", nil, "--config", filepath.Join(t.TempDir(), "none.yaml"))
+	require.Error(t, err, "a named config file that does not exist is an error")
+
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	l := Bind(fs)
+	l.Env = func(string) (string, bool) { return "", false }
+	require.NoError(t, fs.Parse(nil))
+	cfg, err = l.Load()
+	require.NoError(t, err)
+	require.Equal(t, "sqlite:accord.db", cfg.DB)
+	require.Equal(t, "127.0.0.1:8080", cfg.Addr)
+	require.Equal(t, RoleAll, cfg.Role)
+	require.Equal(t, 30*time.Second, cfg.ShutdownTimeout)
+}
+
+func TestLoadPrecedence(t *testing.T) {
+	t.Parallel()
+	file := "addr: 127.0.0.1:9000\nrole: api\nlog_format: text\n"
+	env := map[string]string{"ACCORD_ROLE": "worker", "ACCORD_LOG_FORMAT": "json"}
+
+	cfg, err := load(t, file, env, "--log-format", "text")
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9000", cfg.Addr, "file overrides default")
+	require.Equal(t, RoleWorker, cfg.Role, "env overrides file")
+	require.Equal(t, "text", cfg.LogFormat, "flag overrides env")
+}
+
+func TestLoadFileErrorsHavePositions(t *testing.T) {
+	t.Parallel()
+	_, err := load(t, "addr: 127.0.0.1:9000\nrol: api\nworkers: many\n", nil)
+	require.ErrorIs(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), `accord.yaml:2:1: unknown setting "rol" (did you mean "role"?)`)
+	require.Contains(t, err.Error(), `accord.yaml:3:10: workers: "many" is not a whole number`)
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--role", "both"}, `role "both"`},
+		{[]string{"--db", "mysql://root:hunter2@x/db"}, `use sqlite:PATH or postgres://`},
+		{[]string{"--workers", "0"}, "workers must be at least 1"},
+	} {
+		_, err := load(t, "", nil, tc.args...)
+		require.ErrorContains(t, err, tc.want)
+		require.NotContains(t, err.Error(), "hunter2", "a password must never reach an error")
+	}
+}
+
+func TestParseDB(t *testing.T) {
+	t.Parallel()
+	d, target, err := ParseDB("sqlite:/tmp/x.db")
+	require.NoError(t, err)
+	require.Equal(t, "sqlite", d)
+	require.Equal(t, "/tmp/x.db", target)
+	d, target, err = ParseDB("postgres://postgres@127.0.0.1:5432/test")
+	require.NoError(t, err)
+	require.Equal(t, "postgres", d)
+	require.Equal(t, "postgres://postgres@127.0.0.1:5432/test", target)
+}
+
+func TestDescribeMasksSecrets(t *testing.T) {
+	t.Parallel()
+	cfg := Defaults()
+	cfg.MasterKey = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I="
+	cfg.DB = "postgres://app:hunter2@db:5432/accord"
+	d := cfg.Describe()
+	require.Equal(t, "[redacted]", d["master_key"])
+	require.Equal(t, "postgres://app:xxxxx@db:5432/accord", d["db"])
+}
