@@ -1,0 +1,90 @@
+package sim
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Message is a chat message.
+type Message struct {
+	ID        string    `json:"id"`
+	Channel   string    `json:"channel"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Chat scopes; the configured token holds both.
+const (
+	ScopeChatRead  = "chat.read"
+	ScopeChatWrite = "chat.write"
+)
+
+// Chat simulates a chat tool.
+//
+//	POST /v1/channels/{channel}/messages  {"text":"…"} → 201 {"id":"msg_<n>"}
+//	GET  /v1/channels/{channel}/messages  → {"messages":[…]}
+type Chat struct {
+	*base
+	handler http.Handler
+
+	mu       sync.Mutex
+	seq      int
+	channels map[string][]Message
+}
+
+// NewChat returns a chat tool with no messages.
+func NewChat(cfg *Config) *Chat {
+	c := &Chat{base: newBase(cfg.withDefaults(), []string{ScopeChatRead, ScopeChatWrite}, false), channels: map[string][]Message{}}
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/channels/{channel}/messages", c.authed(ScopeChatWrite, c.post))
+	mux.Handle("GET /v1/channels/{channel}/messages", c.authed(ScopeChatRead, c.list))
+	c.handler = c.root(mux)
+	return c
+}
+
+// Handler serves the chat API and /_sim/faults.
+func (c *Chat) Handler() http.Handler { return c.handler }
+
+// Start listens on addr (127.0.0.1 only) and returns the base URL.
+func (c *Chat) Start(ctx context.Context, addr string) (string, error) {
+	return c.start(ctx, addr, c.handler)
+}
+
+// Messages returns the channel's messages, oldest first.
+func (c *Chat) Messages(channel string) []Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Message(nil), c.channels[channel]...)
+}
+
+func (c *Chat) post(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Text string `json:"text"`
+	}
+	if !decodeJSON(w, r, &body) {
+		return
+	}
+	if strings.TrimSpace(body.Text) == "" {
+		writeError(w, http.StatusUnprocessableEntity, "text is required")
+		return
+	}
+	ch := r.PathValue("channel")
+	c.mu.Lock()
+	c.seq++
+	m := Message{ID: "msg_" + strconv.Itoa(c.seq), Channel: ch, Text: body.Text, CreatedAt: c.cfg.Now().UTC()}
+	c.channels[ch] = append(c.channels[ch], m)
+	c.mu.Unlock()
+	writeJSON(w, http.StatusCreated, map[string]string{"id": m.ID})
+}
+
+func (c *Chat) list(w http.ResponseWriter, r *http.Request) {
+	msgs := c.Messages(r.PathValue("channel"))
+	if msgs == nil {
+		msgs = []Message{}
+	}
+	writeJSON(w, http.StatusOK, map[string][]Message{"messages": msgs})
+}
