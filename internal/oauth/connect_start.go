@@ -1,0 +1,93 @@
+package oauth
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"golang.org/x/oauth2"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+// connectStart checks the signed session, records a single-use state and
+// sends the browser to the provider's consent page.
+func (m *Manager) connectStart(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess, err := m.verifySession(r.URL.Query().Get("session"))
+	if err != nil {
+		renderPage(w, http.StatusBadRequest, pageData{
+			Title:   "This connect link is not valid",
+			Message: "The link has expired or was altered. Start connecting again from the application.",
+		})
+		return
+	}
+	p, err := m.Provider(sess.Provider)
+	if err != nil || p.AuthKind != AuthCode {
+		renderPage(w, http.StatusBadRequest, pageData{
+			Title:   "This provider cannot be connected here",
+			Message: "The provider is not configured for browser sign-in. Ask your administrator.",
+		})
+		return
+	}
+	if _, err := m.st.GetTenant(ctx, sess.TenantID); err != nil {
+		m.startFailed(w, r, err, "loading tenant")
+		return
+	}
+	if sess.ConnectionID != "" {
+		c, err := m.st.GetConnection(ctx, sess.TenantID, sess.ConnectionID)
+		if err != nil || c.Provider != p.Name {
+			m.startFailed(w, r, err, "loading connection to reconnect")
+			return
+		}
+	}
+
+	pending := pendingAuth{ReturnURL: sess.ReturnURL}
+	opts := make([]oauth2.AuthCodeOption, 0, len(p.AuthParams)+1)
+	if !p.DisablePKCE {
+		pending.Verifier = oauth2.GenerateVerifier()
+		opts = append(opts, oauth2.S256ChallengeOption(pending.Verifier))
+	}
+	for k, v := range p.AuthParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	raw, _ := json.Marshal(pending)
+	sealed, err := m.vault.Seal(ctx, sess.TenantID, raw)
+	if err != nil {
+		m.startFailed(w, r, err, "sealing state")
+		return
+	}
+	now := m.cfg.Now()
+	state := randomToken(32)
+	err = m.st.CreateOAuthState(ctx, store.OAuthState{
+		State:        state,
+		TenantID:     sess.TenantID,
+		Provider:     p.Name,
+		ConnectionID: sess.ConnectionID,
+		Sealed:       sealed,
+		ExpiresAt:    now.Add(m.cfg.StateTTL),
+		CreatedAt:    now,
+	})
+	if err != nil {
+		m.startFailed(w, r, err, "storing state")
+		return
+	}
+	m.cfg.Logger.InfoContext(ctx, "connect started", "tenant_id", sess.TenantID, "provider", p.Name,
+		"connection_id", sess.ConnectionID)
+	http.Redirect(w, r, p.oauth2Config(m.redirectURL()).AuthCodeURL(state, opts...), http.StatusFound)
+}
+
+func (m *Manager) startFailed(w http.ResponseWriter, r *http.Request, err error, what string) {
+	if err == nil || errors.Is(err, store.ErrNotFound) {
+		renderPage(w, http.StatusBadRequest, pageData{
+			Title:   "This connect link is not valid",
+			Message: "The account or connection it refers to no longer exists. Start again from the application.",
+		})
+		return
+	}
+	m.cfg.Logger.ErrorContext(r.Context(), "connect start failed", "step", what, "error", err)
+	renderPage(w, http.StatusInternalServerError, pageData{
+		Title:   "Something went wrong",
+		Message: "Accord could not start the connection. Try again in a moment.",
+	})
+}

@@ -1,0 +1,92 @@
+package oauth
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+// ErrNeedsReconnect is matched (errors.Is) by every NeedsReconnectError.
+var ErrNeedsReconnect = errors.New("oauth: connection needs reconnect")
+
+// ErrUnknownProvider is returned for a provider name with no configuration.
+var ErrUnknownProvider = errors.New("oauth: unknown provider")
+
+// ErrInvalidSession is returned for a connect session token that is
+// malformed, forged or expired.
+var ErrInvalidSession = errors.New("oauth: invalid or expired connect session")
+
+// NeedsReconnectError says a connection cannot be used until an admin
+// reconnects it: its refresh failed for good, its token was revoked, or it
+// lacks a required scope. The engine pauses the connection's writes on it
+// (jobs wait; nothing is dropped) and shows Reason with a reconnect link.
+type NeedsReconnectError struct {
+	TenantID     string
+	ConnectionID string
+	Provider     string
+	// State is needs_reconnect or missing_scopes (or disconnected).
+	State store.ConnectionState
+	// Reason is plain language for the admin; it never contains secrets.
+	Reason string
+}
+
+func (e *NeedsReconnectError) Error() string {
+	return fmt.Sprintf("connection %s (%s) is %s: %s", e.ConnectionID, e.Provider, e.State, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrNeedsReconnect) true.
+func (e *NeedsReconnectError) Is(target error) bool { return target == ErrNeedsReconnect }
+
+func needsReconnect(c store.Connection) *NeedsReconnectError {
+	reason := c.StateReason
+	if reason == "" {
+		reason = "Reconnect to resume."
+	}
+	return &NeedsReconnectError{TenantID: c.TenantID, ConnectionID: c.ID, Provider: c.Provider, State: c.State, Reason: reason}
+}
+
+// TokenError is a failed call to a provider's token endpoint. It carries the
+// OAuth error code but never the response body (which may echo
+// credentials).
+type TokenError struct {
+	Provider   string
+	StatusCode int    // 0 when no response arrived
+	Code       string // OAuth error code, e.g. "invalid_client"
+	Err        error  // transport error, if any
+}
+
+func (e *TokenError) Error() string {
+	switch {
+	case e.Code != "":
+		return fmt.Sprintf("token endpoint of %s answered %d %s", e.Provider, e.StatusCode, e.Code)
+	case e.StatusCode != 0:
+		return fmt.Sprintf("token endpoint of %s answered %d", e.Provider, e.StatusCode)
+	default:
+		return fmt.Sprintf("token endpoint of %s: %v", e.Provider, e.Err)
+	}
+}
+
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// permanent reports whether retrying cannot help: the grant or the client
+// was rejected, so an admin must act.
+func (e *TokenError) permanent() bool {
+	switch e.Code {
+	case "invalid_grant", "invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope":
+		return true
+	}
+	return e.StatusCode == 401
+}
+
+// reason is the plain-language StateReason for a permanent failure.
+func (e *TokenError) reason(displayName string) string {
+	switch e.Code {
+	case "invalid_client", "unauthorized_client":
+		return fmt.Sprintf("%s rejected Accord's client credentials. Check the provider configuration, then reconnect.", displayName)
+	case "invalid_scope":
+		return fmt.Sprintf("%s no longer grants the permissions Accord asked for. Reconnect and approve them.", displayName)
+	default:
+		return fmt.Sprintf("Access to %s was revoked or has expired. Reconnect to resume; writes are paused until then.", displayName)
+	}
+}

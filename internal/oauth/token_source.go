@@ -1,0 +1,356 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/oauth2/jwt"
+
+	"github.com/accordhq/accord/internal/credential"
+	"github.com/accordhq/accord/internal/store"
+)
+
+// Secret.Extra keys that let a tenant bring its own OAuth client for the
+// client credentials and JWT bearer kinds (overriding the provider's).
+const (
+	ExtraClientID     = "client_id"
+	ExtraClientSecret = "client_secret"
+)
+
+// TokenSource hands out one connection's credentials. It is cheap; make
+// one per call site or keep one per connection.
+type TokenSource struct {
+	m                      *Manager
+	tenantID, connectionID string
+}
+
+// TokenSource returns the token source of a connection.
+func (m *Manager) TokenSource(tenantID, connectionID string) *TokenSource {
+	return &TokenSource{m: m, tenantID: tenantID, connectionID: connectionID}
+}
+
+// Token returns the connection's credentials, refreshing an OAuth access
+// token that expires within RefreshSkew. A connection that is not active
+// yields a *NeedsReconnectError (pause, do not fail).
+func (ts *TokenSource) Token(ctx context.Context) (credential.Secret, error) {
+	return ts.m.obtain(ctx, ts.tenantID, ts.connectionID, "", false)
+}
+
+// ForceRefresh is called after the provider answered 401 to rejected (the
+// access token that was sent). If the stored token already differs (another
+// caller refreshed meanwhile) it is returned without a refresh; otherwise
+// exactly one refresh runs per connection, however many callers ask at once
+// and in however many processes.
+func (ts *TokenSource) ForceRefresh(ctx context.Context, rejected string) (credential.Secret, error) {
+	return ts.m.obtain(ctx, ts.tenantID, ts.connectionID, rejected, true)
+}
+
+func (m *Manager) obtain(ctx context.Context, tenantID, connID, rejected string, force bool) (credential.Secret, error) {
+	c, p, sec, err := m.load(ctx, m.st, tenantID, connID)
+	if err != nil {
+		return credential.Secret{}, err
+	}
+	if c.State != store.ConnectionActive {
+		return credential.Secret{}, needsReconnect(c)
+	}
+	if !m.needsRefresh(p, sec, rejected, force) {
+		if force {
+			m.metrics.refresh.WithLabelValues(outcomeReused).Inc()
+		}
+		return sec, nil
+	}
+
+	unlock := m.refreshMu.lock(tenantID + "\x00" + connID)
+	defer unlock()
+
+	if m.st.Dialect() == store.DialectPostgres {
+		return m.refreshInLock(ctx, tenantID, connID, rejected, force)
+	}
+	return m.refreshThenStore(ctx, tenantID, connID, rejected, force)
+}
+
+// refreshInLock holds the connection's row lock across the token call, so
+// only one process refreshes a connection at a time: with rotating refresh
+// tokens, two concurrent refreshes make some providers revoke the whole
+// token chain.
+func (m *Manager) refreshInLock(ctx context.Context, tenantID, connID, rejected string, force bool) (credential.Secret, error) {
+	var (
+		out     credential.Secret
+		outErr  error
+		changed *store.Connection
+	)
+	err := m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		c, err := tx.LockConnection(ctx, tenantID, connID)
+		if err != nil {
+			return err
+		}
+		c, p, sec, err := m.openConnection(ctx, c)
+		if err != nil {
+			return err
+		}
+		if c.State != store.ConnectionActive {
+			outErr = needsReconnect(c)
+			return nil
+		}
+		if !m.needsRefresh(p, sec, rejected, force) {
+			m.metrics.refresh.WithLabelValues(outcomeReused).Inc()
+			out = sec
+			return nil
+		}
+		newSec, granted, ferr := m.fetchToken(ctx, p, sec)
+		out, changed, outErr, err = m.applyRefresh(ctx, tx, c, p, newSec, granted, ferr)
+		return err
+	})
+	return m.finishRefresh(ctx, out, changed, outErr, err)
+}
+
+// refreshThenStore is the SQLite path: its single writer connection must
+// not wait on a provider, and the single process per database file makes
+// the in-process lock sufficient; the write itself is one short
+// transaction.
+func (m *Manager) refreshThenStore(ctx context.Context, tenantID, connID, rejected string, force bool) (credential.Secret, error) {
+	c, p, sec, err := m.load(ctx, m.st, tenantID, connID)
+	if err != nil {
+		return credential.Secret{}, err
+	}
+	if c.State != store.ConnectionActive {
+		return credential.Secret{}, needsReconnect(c)
+	}
+	if !m.needsRefresh(p, sec, rejected, force) {
+		m.metrics.refresh.WithLabelValues(outcomeReused).Inc()
+		return sec, nil
+	}
+	newSec, granted, ferr := m.fetchToken(ctx, p, sec)
+	var (
+		out     credential.Secret
+		outErr  error
+		changed *store.Connection
+	)
+	err = m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		c, err := tx.LockConnection(ctx, tenantID, connID)
+		if err != nil {
+			return err
+		}
+		out, changed, outErr, err = m.applyRefresh(ctx, tx, c, p, newSec, granted, ferr)
+		return err
+	})
+	return m.finishRefresh(ctx, out, changed, outErr, err)
+}
+
+func (m *Manager) finishRefresh(ctx context.Context, out credential.Secret, changed *store.Connection, outErr, txErr error) (credential.Secret, error) {
+	if txErr != nil {
+		return credential.Secret{}, fmt.Errorf("refreshing token: %w", txErr)
+	}
+	if changed != nil {
+		m.cfg.Logger.WarnContext(ctx, "connection needs attention", "tenant_id", changed.TenantID,
+			"connection_id", changed.ID, "provider", changed.Provider, "state", string(changed.State))
+		m.cfg.OnStateChange(ctx, *changed)
+	}
+	if outErr != nil {
+		return credential.Secret{}, outErr
+	}
+	return out, nil
+}
+
+// applyRefresh records a token call's result on the locked connection c.
+// It returns the usable secret, the connection if its state changed, the
+// error for the caller, and an error that aborts the transaction.
+func (m *Manager) applyRefresh(ctx context.Context, tx store.Tx, c store.Connection, p *ProviderConfig,
+	newSec credential.Secret, granted []string, ferr error,
+) (credential.Secret, *store.Connection, error, error) {
+	var te *TokenError
+	switch {
+	case errors.As(ferr, &te) && te.permanent():
+		m.metrics.refresh.WithLabelValues(outcomeNeedsReconnect).Inc()
+		c.State = store.ConnectionNeedsReconnect
+		c.StateReason = te.reason(p.displayName())
+		if err := tx.UpdateConnection(ctx, c); err != nil {
+			return credential.Secret{}, nil, nil, err
+		}
+		if err := audit(ctx, tx, c, actorSystem, "connection.needs_reconnect", map[string]any{"error_code": te.Code}); err != nil {
+			return credential.Secret{}, nil, nil, err
+		}
+		return credential.Secret{}, &c, needsReconnect(c), nil
+	case ferr != nil:
+		m.metrics.refresh.WithLabelValues(outcomeError).Inc()
+		return credential.Secret{}, nil, fmt.Errorf("refreshing token: %w", ferr), nil
+	}
+
+	sealed, err := m.vault.SealSecret(ctx, c.TenantID, newSec)
+	if err != nil {
+		return credential.Secret{}, nil, nil, err
+	}
+	c.Secret = sealed
+	c.TokenExpiresAt = newSec.Expiry
+	var changed *store.Connection
+	var outErr error
+	if granted != nil {
+		c.GrantedScopes = granted
+		if missing := p.missingScopes(granted); len(missing) > 0 {
+			c.State = store.ConnectionMissingScopes
+			c.StateReason = missingReason(missing)
+			changed, outErr = &c, needsReconnect(c)
+			if err := audit(ctx, tx, c, actorSystem, "connection.missing_scopes", nil); err != nil {
+				return credential.Secret{}, nil, nil, err
+			}
+		}
+	}
+	if err := tx.UpdateConnection(ctx, c); err != nil {
+		return credential.Secret{}, nil, nil, err
+	}
+	m.metrics.refresh.WithLabelValues(outcomeRefreshed).Inc()
+	return newSec, changed, outErr, nil
+}
+
+func (m *Manager) needsRefresh(p *ProviderConfig, sec credential.Secret, rejected string, force bool) bool {
+	if !p.usesOAuth() {
+		return false
+	}
+	if force {
+		// The token that failed is no longer stored: someone refreshed.
+		return rejected == "" || rejected == sec.AccessToken
+	}
+	if sec.AccessToken == "" {
+		return true
+	}
+	return !sec.Expiry.IsZero() && !m.cfg.Now().Add(m.cfg.RefreshSkew).Before(sec.Expiry)
+}
+
+func (m *Manager) load(ctx context.Context, q store.Queries, tenantID, connID string) (store.Connection, *ProviderConfig, credential.Secret, error) {
+	c, err := q.GetConnection(ctx, tenantID, connID)
+	if err != nil {
+		return store.Connection{}, nil, credential.Secret{}, fmt.Errorf("loading connection: %w", err)
+	}
+	return m.openConnection(ctx, c)
+}
+
+func (m *Manager) openConnection(ctx context.Context, c store.Connection) (store.Connection, *ProviderConfig, credential.Secret, error) {
+	p, err := m.Provider(c.Provider)
+	if err != nil {
+		return c, nil, credential.Secret{}, err
+	}
+	sec, err := m.vault.OpenSecret(ctx, c.TenantID, c.Secret)
+	if err != nil {
+		return c, nil, credential.Secret{}, fmt.Errorf("opening connection secret: %w", err)
+	}
+	return c, p, sec, nil
+}
+
+// fetchToken gets a new access token with x/oauth2. granted is nil when the
+// provider did not say which scopes it granted.
+func (m *Manager) fetchToken(ctx context.Context, p *ProviderConfig, sec credential.Secret) (credential.Secret, []string, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, m.cfg.HTTPClient)
+	var (
+		tok *oauth2.Token
+		err error
+	)
+	switch p.AuthKind {
+	case AuthCode:
+		if sec.RefreshToken == "" {
+			return credential.Secret{}, nil, &TokenError{Provider: p.Name, Code: "invalid_grant"}
+		}
+		// The x/oauth2 refresher keeps the old refresh token when the
+		// response carries none, and returns the rotated one when it does.
+		tok, err = p.oauth2Config(m.redirectURL()).TokenSource(ctx, &oauth2.Token{RefreshToken: sec.RefreshToken}).Token()
+	case ClientCredentials:
+		var cc *clientcredentials.Config
+		cc, err = p.clientCredentials(sec, m.cfg.Now())
+		if err == nil {
+			tok, err = cc.Token(ctx)
+		}
+	case JWTBearer:
+		tok, err = p.jwtBearer(sec).TokenSource(ctx).Token()
+	default:
+		return sec, nil, nil
+	}
+	if err != nil {
+		return credential.Secret{}, nil, tokenError(p.Name, err)
+	}
+	out := credential.Secret{
+		AccessToken:  tok.AccessToken,
+		RefreshToken: tok.RefreshToken,
+		TokenType:    tok.Type(),
+		Expiry:       tok.Expiry,
+		Extra:        sec.Extra,
+	}
+	var granted []string
+	if raw, ok := tok.Extra("scope").(string); ok && raw != "" {
+		granted = grantedScopes(tok, nil)
+	}
+	return out, granted, nil
+}
+
+// tokenError converts an x/oauth2 error without keeping its text, which
+// quotes the response body.
+func tokenError(provider string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		te := &TokenError{Provider: provider, Code: re.ErrorCode}
+		if re.Response != nil {
+			te.StatusCode = re.Response.StatusCode
+		}
+		return te
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &TokenError{Provider: provider, Err: ue.Err}
+	}
+	return &TokenError{Provider: provider, Err: errors.New("token request failed")}
+}
+
+// clientCredentials builds the x/oauth2 client credentials config; with
+// private_key_jwt it signs a fresh client assertion (RFC 7523 §2.2).
+func (p *ProviderConfig) clientCredentials(sec credential.Secret, now time.Time) (*clientcredentials.Config, error) {
+	id, secret := p.ClientID, p.ClientSecret
+	if v := sec.Extra[ExtraClientID]; v != "" {
+		id, secret = v, sec.Extra[ExtraClientSecret]
+	}
+	params := url.Values{}
+	for k, v := range p.TokenParams {
+		params.Set(k, v)
+	}
+	if p.ClientAuth == PrivateKeyJWT {
+		assertion, err := p.clientAssertion(id, now)
+		if err != nil {
+			return nil, err
+		}
+		params.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		params.Set("client_assertion", assertion)
+		params.Set("client_id", id)
+		secret = ""
+	}
+	return &clientcredentials.Config{
+		ClientID:       id,
+		ClientSecret:   secret,
+		TokenURL:       p.TokenURL,
+		Scopes:         p.scopeNames(),
+		EndpointParams: params,
+		AuthStyle:      p.authStyle(),
+	}, nil
+}
+
+// jwtBearer builds the x/oauth2 RFC 7523 JWT bearer grant config.
+func (p *ProviderConfig) jwtBearer(sec credential.Secret) *jwt.Config {
+	iss := p.ClientID
+	if v := sec.Extra[ExtraClientID]; v != "" {
+		iss = v
+	}
+	sub := p.Subject
+	if sub == "" {
+		sub = iss
+	}
+	return &jwt.Config{
+		Email:        iss,
+		Subject:      sub,
+		PrivateKey:   p.PrivateKeyPEM,
+		PrivateKeyID: p.KeyID,
+		Scopes:       p.scopeNames(),
+		TokenURL:     p.TokenURL,
+		Audience:     p.Audience,
+	}
+}
