@@ -1,0 +1,250 @@
+package spec
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+var placeholderPattern = regexp.MustCompile(`\{([^{}]*)\}`)
+
+// checkProvider validates what the decoder cannot: cross-field rules and
+// references inside one manifest.
+func checkProvider(d *decoder, p *Provider) {
+	if p.Name != "" && !namePattern.MatchString(p.Name) {
+		d.errorAt(p.Meta.At("name"), "name %q must be lowercase letters, digits, - or _, starting with a letter", p.Name)
+	}
+	if p.BaseURL != "" {
+		u, err := url.Parse(ExpandEnv(p.BaseURL, func(string) (string, bool) { return "", false }))
+		if !strings.Contains(p.BaseURL, "${") && (err != nil || u.Scheme == "" || u.Host == "") {
+			d.errorAt(p.Meta.At("base_url"), "base_url %q must be an absolute http(s) URL", p.BaseURL)
+		} else if err == nil && u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+			d.errorAt(p.Meta.At("base_url"), "base_url must use http or https, got %q", u.Scheme)
+		}
+		if err := checkInterpolation(p.BaseURL); err != nil {
+			d.errorAt(p.Meta.At("base_url"), "base_url: %v", err)
+		}
+	}
+	checkAuth(d, &p.Auth)
+	seen := map[string]bool{}
+	for _, s := range p.Scopes {
+		if seen[s.Name] {
+			d.errorAt(s.Meta.At("name"), "scope %q is listed twice", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	if r := p.RateLimit; r != nil {
+		if r.RequestsPerSecond <= 0 {
+			d.errorAt(r.Meta.At("requests_per_second"), "requests_per_second must be greater than 0")
+		}
+		if r.Burst < 0 {
+			d.errorAt(r.Meta.At("burst"), "burst must not be negative")
+		}
+	}
+	if pg := p.Pagination; pg != nil {
+		if pg.Style != PageLink && pg.Param == "" {
+			d.errorAt(pg.Meta.Pos, "%s pagination needs `param`: the request parameter carrying the %s", pg.Style, pg.Style)
+		}
+		if pg.Style == PageCursor && pg.Next == "" {
+			d.errorAt(pg.Meta.Pos, "cursor pagination needs `next`: where the next cursor is in the response")
+		}
+	}
+	for _, name := range sortedKeys(p.Objects) {
+		o := p.Objects[name]
+		if o == nil {
+			d.errorf(nil, "object %s is empty", name)
+			continue
+		}
+		o.Name = name
+		checkObject(d, p, o)
+	}
+	if w := p.Webhooks; w != nil {
+		checkWebhooks(d, p, w)
+	}
+}
+
+func checkAuth(d *decoder, a *Auth) {
+	need := func(key, val string) {
+		if val == "" {
+			d.errorAt(a.Meta.Pos, "auth kind %s needs `%s`", a.Kind, key)
+		}
+	}
+	switch a.Kind {
+	case AuthAPIKey:
+		if a.Header != "" && a.QueryParam != "" {
+			d.errorAt(a.Meta.At("query_param"), "api_key goes in a header or a query parameter, not both")
+		}
+	case AuthOAuth2Code:
+		need("authorize_url", a.AuthorizeURL)
+		need("token_url", a.TokenURL)
+	case AuthOAuth2ClientCredentials, AuthJWTBearer:
+		need("token_url", a.TokenURL)
+	}
+	if !a.IsOAuth() {
+		for _, k := range []string{"authorize_url", "token_url", "pkce", "auth_params"} {
+			if a.Meta.Has(k) {
+				d.errorAt(a.Meta.At(k), "`%s` only applies to OAuth kinds, not %s", k, a.Kind)
+			}
+		}
+	}
+	for _, k := range []string{"authorize_url", "token_url", "revoke_url"} {
+		var v string
+		switch k {
+		case "authorize_url":
+			v = a.AuthorizeURL
+		case "token_url":
+			v = a.TokenURL
+		default:
+			v = a.RevokeURL
+		}
+		if v == "" || strings.Contains(v, "${") {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			d.errorAt(a.Meta.At(k), "%s %q must be an absolute http(s) URL", k, v)
+		}
+	}
+	if a.Test != nil {
+		checkEndpointPath(d, a.Test, nil)
+	}
+}
+
+func checkObject(d *decoder, p *Provider, o *Object) {
+	fieldNames := sortedKeys(o.Fields)
+	if o.Fields[o.IDField()] == nil && len(o.Fields) > 0 {
+		d.errorAt(o.Meta.At("id"), "%s has no field %s to use as its id%s", o.Name, o.IDField(), didYouMean(o.IDField(), fieldNames))
+	}
+	if o.Version != "" {
+		if f := o.Fields[o.Version]; f == nil {
+			d.errorAt(o.Meta.At("version"), "%s has no field %s%s", o.Name, o.Version, didYouMean(o.Version, fieldNames))
+		} else if f.Type != TypeInt && f.Type != TypeTimestamp {
+			d.errorAt(o.Meta.At("version"), "version field %s must be int or timestamp, not %s", o.Version, f.Type)
+		}
+	}
+	if o.UpdatedAt != "" {
+		if f := o.Fields[o.UpdatedAt]; f == nil {
+			d.errorAt(o.Meta.At("updated_at"), "%s has no field %s%s", o.Name, o.UpdatedAt, didYouMean(o.UpdatedAt, fieldNames))
+		} else if f.Type != TypeTimestamp {
+			d.errorAt(o.Meta.At("updated_at"), "updated_at field %s must be a timestamp, not %s", o.UpdatedAt, f.Type)
+		}
+	}
+	checkFields(d, o.Fields)
+	e := o.Endpoints
+	for _, ep := range []struct {
+		key   string
+		ep    *Endpoint
+		needs string
+	}{
+		{"list", e.List, ""}, {"get", e.Get, "id"}, {"create", e.Create, ""},
+		{"update", e.Update, "id"}, {"delete", e.Delete, "id"}, {"find_by_external_id", e.FindByExternalID, "external_id"},
+	} {
+		if ep.ep == nil {
+			continue
+		}
+		checkEndpointPath(d, ep.ep, o)
+		if ep.needs != "" && !strings.Contains(ep.ep.Path, "{"+ep.needs+"}") {
+			d.errorAt(ep.ep.Meta.At("path"), "%s path %q must contain {%s}", ep.key, ep.ep.Path, ep.needs)
+		}
+		if (ep.key == "list" || ep.key == "find_by_external_id") && ep.ep.Items == "" {
+			d.errorAt(ep.ep.Meta.Pos, "%s needs `items`: where the list is in the response", ep.key)
+		}
+	}
+}
+
+func checkFields(d *decoder, fields map[string]*Field) {
+	for _, name := range sortedKeys(fields) {
+		f := fields[name]
+		if f == nil {
+			continue
+		}
+		for _, v := range f.Enum {
+			if _, err := ConvertValue(f.Type, v); err != nil {
+				d.errorAt(f.Meta.At("enum"), "%s: enum value %v is not a %s", name, v, f.Type)
+				break
+			}
+		}
+		if len(f.Fields) > 0 && f.Type != TypeObject {
+			d.errorAt(f.Meta.At("fields"), "%s: only object fields have nested fields, this one is %s", name, f.Type)
+		}
+		checkFields(d, f.Fields)
+	}
+}
+
+// checkEndpointPath checks the template's placeholders; o is nil for the
+// auth test endpoint, which takes none.
+func checkEndpointPath(d *decoder, ep *Endpoint, o *Object) {
+	if !strings.HasPrefix(ep.Path, "/") {
+		d.errorAt(ep.Meta.At("path"), "path %q must start with /", ep.Path)
+	}
+	for _, m := range placeholderPattern.FindAllStringSubmatch(ep.Path, -1) {
+		name := m[1]
+		if name == "id" || name == "external_id" {
+			continue
+		}
+		if o == nil || o.Fields[name] == nil {
+			var cands []string
+			if o != nil {
+				cands = sortedKeys(o.Fields)
+			}
+			d.errorAt(ep.Meta.At("path"), "path placeholder {%s} is not {id}, {external_id} or a field%s", name, didYouMean(name, cands))
+		}
+	}
+}
+
+var locationPattern = regexp.MustCompile(`^(header:[A-Za-z0-9-]+|[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)$`)
+
+func checkWebhooks(d *decoder, p *Provider, w *Webhooks) {
+	for _, k := range []struct{ key, val string }{
+		{"event_id", w.EventID}, {"event_type", w.EventType}, {"object_id", w.ObjectID}, {"object_version", w.ObjectVersion}, {"object", w.Object},
+	} {
+		if k.val != "" && !locationPattern.MatchString(k.val) {
+			d.errorAt(w.Meta.At(k.key), "%s %q must be a JSON path (data.id) or header:Name", k.key, k.val)
+		}
+	}
+	if w.Signature.Scheme == SigHMAC && w.Signature.Header == "" {
+		d.errorAt(w.Signature.Meta.Pos, "hmac signatures need `header`: where the signature is")
+	}
+	objs := sortedKeys(p.Objects)
+	for _, name := range sortedKeys(w.Events) {
+		ev := w.Events[name]
+		if ev == nil {
+			continue
+		}
+		if p.Objects[ev.Object] == nil {
+			d.errorAt(ev.Meta.At("object"), "event %s carries object %s, which %s does not declare%s", name, ev.Object, p.Name, didYouMean(ev.Object, objs))
+		}
+	}
+}
+
+var interpPattern = regexp.MustCompile(`\$\{([^}]*)\}`)
+
+func checkInterpolation(s string) error {
+	for _, m := range interpPattern.FindAllStringSubmatch(s, -1) {
+		name, _, _ := strings.Cut(m[1], ":-")
+		if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(name) {
+			return fmt.Errorf("bad variable ${%s}: write ${NAME} or ${NAME:-default}", m[1])
+		}
+	}
+	return nil
+}
+
+// ExpandEnv replaces ${NAME} and ${NAME:-default} using lookup (os.LookupEnv
+// in production). An unset variable without default expands to "".
+func ExpandEnv(s string, lookup func(string) (string, bool)) string {
+	return interpPattern.ReplaceAllStringFunc(s, func(m string) string {
+		inner := m[2 : len(m)-1]
+		name, def, hasDef := strings.Cut(inner, ":-")
+		if v, ok := lookup(name); ok && (v != "" || !hasDef) {
+			return v
+		}
+		return def
+	})
+}
+
+// ResolvedBaseURL returns BaseURL with environment variables expanded.
+func (p *Provider) ResolvedBaseURL(lookup func(string) (string, bool)) string {
+	return ExpandEnv(p.BaseURL, lookup)
+}

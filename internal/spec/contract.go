@@ -1,0 +1,178 @@
+package spec
+
+import "strings"
+
+// ContractFormat is the value of the `accord` key of a contract.
+const ContractFormat = "contract/v1"
+
+// Contract is one integration between partner systems.
+type Contract struct {
+	Meta          Meta                `yaml:"-" json:"-"`
+	File          string              `yaml:"-" json:"-"`
+	Accord        string              `yaml:"accord" jsonschema:"required,enum=contract/v1" jsonschema_description:"format and version of this file"`
+	Name          string              `yaml:"name" jsonschema:"required,pattern=^[a-z][a-z0-9_-]*$"`
+	Version       string              `yaml:"version" jsonschema:"required" jsonschema_description:"semantic version of this contract, e.g. 1.2.0"`
+	Title         string              `yaml:"title"`
+	Story         string              `yaml:"story" jsonschema_description:"the user story this contract serves"`
+	Providers     []string            `yaml:"providers" jsonschema:"required" jsonschema_description:"providers this contract uses"`
+	Direction     string              `yaml:"direction" jsonschema:"required,enum=one_way,enum=two_way"`
+	SourceOfTruth []*Ownership        `yaml:"source_of_truth" jsonschema_description:"which provider owns each object and field; a field is only written on the side that does not own it"`
+	Latency       Duration            `yaml:"latency" jsonschema_description:"latency objective from change to effect, e.g. 60s"`
+	Failure       Failure             `yaml:"failure"`
+	Boundaries    Boundaries          `yaml:"boundaries"`
+	Triggers      map[string]*Trigger `yaml:"triggers" jsonschema:"required"`
+	Actions       []*Action           `yaml:"actions" jsonschema:"required"`
+}
+
+// Direction values.
+const (
+	OneWay = "one_way"
+	TwoWay = "two_way"
+)
+
+// Ownership names the provider owning an object, and exceptions per field.
+type Ownership struct {
+	Meta Meta `yaml:"-" json:"-"`
+	// Object is provider.object, e.g. incidents.incident.
+	Object string `yaml:"object" jsonschema:"required" jsonschema_description:"provider.object"`
+	Owner  string `yaml:"owner" jsonschema:"required" jsonschema_description:"provider owning the object's fields unless listed under fields"`
+	// Fields maps a field name to the provider owning it.
+	Fields map[string]string `yaml:"fields" jsonschema_description:"field → owning provider"`
+}
+
+// Failure is what happens when a write keeps failing.
+type Failure struct {
+	Meta Meta `yaml:"-" json:"-"`
+	// RetryFor is how long failed writes are retried (default 24h).
+	RetryFor Duration `yaml:"retry_for" jsonschema_description:"how long failed writes are retried (default 24h)"`
+	Then     string   `yaml:"then" jsonschema:"enum=alert" jsonschema_description:"what happens after retry_for: alert (default)"`
+}
+
+// EffectiveRetryFor returns RetryFor or its default of 24 hours.
+func (f Failure) EffectiveRetryFor() Duration {
+	if f.RetryFor <= 0 {
+		return Duration(24 * 3600 * 1e9)
+	}
+	return f.RetryFor
+}
+
+// Boundaries are what the contract deliberately does not do.
+type Boundaries struct {
+	Meta Meta `yaml:"-" json:"-"`
+	// Backfill is how far back history is read on install (0: none).
+	Backfill Duration `yaml:"backfill" jsonschema_description:"history read on install, e.g. 30d"`
+	Excludes []string `yaml:"excludes" jsonschema_description:"plain-language list of what this contract will not do"`
+}
+
+// Trigger starts actions: a webhook event or a schedule (exactly one).
+type Trigger struct {
+	Meta     Meta             `yaml:"-" json:"-"`
+	Name     string           `yaml:"-" json:"-"`
+	Webhook  *WebhookTrigger  `yaml:"webhook"`
+	Schedule *ScheduleTrigger `yaml:"schedule"`
+}
+
+// WebhookTrigger fires on partner events.
+type WebhookTrigger struct {
+	Meta     Meta     `yaml:"-" json:"-"`
+	Provider string   `yaml:"provider" jsonschema:"required"`
+	Events   []string `yaml:"events" jsonschema:"required" jsonschema_description:"event types, e.g. ticket.updated"`
+	// Condition is a CEL expression over the event's object, named after
+	// the object (ticket.status == "escalated").
+	Condition string `yaml:"condition" jsonschema_description:"CEL condition over the event's object"`
+}
+
+// ScheduleTrigger fires periodically over an object's changes.
+type ScheduleTrigger struct {
+	Meta      Meta     `yaml:"-" json:"-"`
+	Provider  string   `yaml:"provider" jsonschema:"required"`
+	Object    string   `yaml:"object" jsonschema:"required"`
+	Cron      string   `yaml:"cron" jsonschema_description:"five-field cron expression (UTC)"`
+	Every     Duration `yaml:"every" jsonschema_description:"interval, e.g. 15m"`
+	Condition string   `yaml:"condition" jsonschema_description:"CEL condition over each object"`
+}
+
+// Action operations.
+const (
+	OpCreate = "create"
+	OpUpdate = "update"
+	OpUpsert = "upsert"
+)
+
+// Action writes to a target object when its trigger fires.
+type Action struct {
+	Meta     Meta   `yaml:"-" json:"-"`
+	Name     string `yaml:"name" jsonschema:"required"`
+	Trigger  string `yaml:"trigger" jsonschema:"required"`
+	Provider string `yaml:"provider" jsonschema:"required" jsonschema_description:"target provider"`
+	Object   string `yaml:"object" jsonschema:"required" jsonschema_description:"target object"`
+	Op       string `yaml:"op" jsonschema:"required,enum=create,enum=update,enum=upsert"`
+	// OnMissing decides what an update does when the linked target was
+	// deleted at the partner (default recreate).
+	OnMissing string `yaml:"on_missing" jsonschema:"enum=recreate,enum=fail" jsonschema_description:"when the linked target was deleted: recreate (default) or fail"`
+	Mapping   []*Row `yaml:"mapping" jsonschema:"required"`
+}
+
+// Row is one line of a mapping table: a target field and where its value
+// comes from (from, expr, or default alone for a constant).
+type Row struct {
+	Meta Meta `yaml:"-" json:"-"`
+	// To is the target field, dotted for nested objects.
+	To string `yaml:"to" jsonschema:"required" jsonschema_description:"target field (dotted path)"`
+	// From is a source field path led by the source object's name (ticket.title).
+	From string `yaml:"from" jsonschema_description:"source field, e.g. ticket.priority"`
+	// Expr is a CEL expression over the source object.
+	Expr    string  `yaml:"expr" jsonschema_description:"CEL expression, e.g. \"Escalated: \" + ticket.title"`
+	Type    string  `yaml:"type" jsonschema:"enum=string,enum=int,enum=float,enum=bool,enum=timestamp" jsonschema_description:"convert to this type (default: the target field's type)"`
+	Enum    EnumMap `yaml:"enum" jsonschema_description:"source value → target value"`
+	Allowed []any   `yaml:"allowed" jsonschema_description:"the only values that may be written"`
+	Default any     `yaml:"default" jsonschema_description:"value when the source is missing (alone: a constant)"`
+}
+
+// HasDefault reports whether the row declares a default (even null).
+func (r *Row) HasDefault() bool { return r.Meta.Has("default") }
+
+// FromField returns From without its leading object name.
+func (r *Row) FromField() string {
+	_, field, _ := strings.Cut(r.From, ".")
+	return field
+}
+
+// Trigger returns the named trigger or nil.
+func (c *Contract) TriggerNamed(name string) *Trigger { return c.Triggers[name] }
+
+// OwnerOf returns the provider owning provider.object's field, or "" when
+// the contract does not say.
+func (c *Contract) OwnerOf(provider, object, field string) string {
+	for _, o := range c.SourceOfTruth {
+		if o.Object != provider+"."+object {
+			continue
+		}
+		top, _, _ := strings.Cut(field, ".")
+		if p, ok := o.Fields[field]; ok {
+			return p
+		}
+		if p, ok := o.Fields[top]; ok {
+			return p
+		}
+		return o.Owner
+	}
+	return ""
+}
+
+// TargetOwned lists the fields of the action's target object owned by the
+// target provider itself: they are never written by this action.
+func (c *Contract) TargetOwned(a *Action) []string {
+	var out []string
+	for _, o := range c.SourceOfTruth {
+		if o.Object != a.Provider+"."+a.Object {
+			continue
+		}
+		for _, f := range sortedKeys(o.Fields) {
+			if o.Fields[f] == a.Provider {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}

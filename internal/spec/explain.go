@@ -1,0 +1,213 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Explain says in plain language what a contract will do, for the admin
+// who installs it: trigger, each action with its mapping table, ownership,
+// latency objective, failure policy, boundaries and the permissions asked.
+// b supplies the providers' titles, fields and scopes; a contract that did
+// not resolve is explained as far as possible.
+func Explain(c *Contract, b *Bundle) string {
+	var s strings.Builder
+	title := c.Title
+	if title == "" {
+		title = c.Name
+	}
+	fmt.Fprintf(&s, "%s (%s %s)\n", title, c.Name, c.Version)
+	if c.Story != "" {
+		fmt.Fprintf(&s, "%s\n", strings.TrimSpace(c.Story))
+	}
+	s.WriteString("\n")
+	for i, a := range c.Actions {
+		if a == nil {
+			continue
+		}
+		lead := "When " + describeTrigger(c.Triggers[a.Trigger], b) + ", Accord"
+		if i > 0 && c.Actions[i-1] != nil && c.Actions[i-1].Trigger == a.Trigger {
+			lead = "It also"
+		}
+		verb := map[string]string{OpCreate: "creates", OpUpdate: "updates", OpUpsert: "creates or updates"}[a.Op]
+		fmt.Fprintf(&s, "%s %s %s %s in %s with: %s.", lead, verb, article(a.Object), a.Object, providerTitle(b, a.Provider), describeRows(a.Mapping))
+		if a.Op != OpCreate && a.OnMissing == "fail" {
+			s.WriteString(" If the linked record was deleted, the write fails instead of recreating it.")
+		}
+		s.WriteString("\n")
+	}
+	for _, o := range c.SourceOfTruth {
+		if o == nil {
+			continue
+		}
+		_, obj, _ := strings.Cut(o.Object, ".")
+		for _, f := range sortedKeys(o.Fields) {
+			owner := o.Fields[f]
+			fmt.Fprintf(&s, "%s %s is owned by %s and never written.\n", capitalize(obj), humanPath(f), providerTitle(b, owner))
+		}
+	}
+	if c.Latency > 0 {
+		fmt.Fprintf(&s, "Changes arrive within %s.\n", c.Latency)
+	}
+	fmt.Fprintf(&s, "Failed writes are retried for %s, then an admin is alerted.\n", c.Failure.EffectiveRetryFor())
+	if c.Boundaries.Backfill > 0 {
+		fmt.Fprintf(&s, "On install, the last %s of history are read.\n", c.Boundaries.Backfill)
+	}
+	if len(c.Boundaries.Excludes) > 0 {
+		fmt.Fprintf(&s, "Not included: %s.\n", strings.Join(c.Boundaries.Excludes, "; "))
+	}
+	if scopes := neededScopes(c, b); len(scopes) > 0 {
+		s.WriteString("\nPermissions asked for:\n")
+		for _, line := range scopes {
+			fmt.Fprintf(&s, "  - %s\n", line)
+		}
+	}
+	return s.String()
+}
+
+var equalsPattern = regexp.MustCompile(`^\s*([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*==\s*["']([^"']*)["']\s*$`)
+
+func describeTrigger(t *Trigger, b *Bundle) string {
+	if t == nil {
+		return "its trigger fires"
+	}
+	if w := t.Webhook; w != nil {
+		obj := "record"
+		if p := b.Provider(w.Provider); p != nil && p.Webhooks != nil && len(w.Events) > 0 {
+			if et := p.Webhooks.Events[w.Events[0]]; et != nil {
+				obj = et.Object
+			}
+		}
+		where := fmt.Sprintf("%s %s in %s", article(obj), obj, providerTitle(b, w.Provider))
+		switch m := equalsPattern.FindStringSubmatch(w.Condition); {
+		case m != nil && m[1] == obj && (m[2] == "status" || m[2] == "state" || m[2] == "stage"):
+			return fmt.Sprintf("%s changes to %s", where, capitalize(m[3]))
+		case m != nil:
+			return fmt.Sprintf("%s has %s %s", where, humanPath(m[2]), m[3])
+		case w.Condition != "":
+			return fmt.Sprintf("%s changes and %s", where, strings.TrimSpace(w.Condition))
+		}
+		return fmt.Sprintf("%s changes (%s)", where, strings.Join(w.Events, ", "))
+	}
+	if sc := t.Schedule; sc != nil {
+		when := "every " + sc.Every.String()
+		if sc.Cron != "" {
+			when = "on the schedule " + sc.Cron
+		}
+		return fmt.Sprintf("%s, for each changed %s in %s", when, sc.Object, providerTitle(b, sc.Provider))
+	}
+	return "its trigger fires"
+}
+
+func describeRows(rows []*Row) string {
+	var parts []string
+	for _, r := range rows {
+		if r == nil {
+			continue
+		}
+		var p string
+		switch {
+		case r.From != "":
+			p = fmt.Sprintf("%s ← %s", humanPath(r.To), humanPath(r.From))
+		case r.Expr != "":
+			p = fmt.Sprintf("%s ← %s", humanPath(r.To), strings.TrimSpace(r.Expr))
+		default:
+			p = fmt.Sprintf("%s = %s", humanPath(r.To), formatValue(r.Default))
+		}
+		var notes []string
+		if len(r.Enum.Pairs) > 0 {
+			pairs := make([]string, len(r.Enum.Pairs))
+			for i, e := range r.Enum.Pairs {
+				pairs[i] = fmt.Sprintf("%s→%s", e.From, formatValue(e.To))
+			}
+			notes = append(notes, strings.Join(pairs, ", "))
+		}
+		if r.HasDefault() && (r.From != "" || r.Expr != "") {
+			notes = append(notes, formatValue(r.Default)+" if missing")
+		}
+		if len(r.Allowed) > 0 {
+			notes = append(notes, "only "+joinValues(r.Allowed))
+		}
+		if len(notes) > 0 {
+			p += " (" + strings.Join(notes, "; ") + ")"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// neededScopes lists, per provider, the scopes the contract needs: read
+// scopes where it reads, write scopes where it writes. Providers whose scope
+// names say neither are listed whole.
+func neededScopes(c *Contract, b *Bundle) []string {
+	reads, writes := map[string]bool{}, map[string]bool{}
+	for _, t := range c.Triggers {
+		if t != nil && t.Webhook != nil {
+			reads[t.Webhook.Provider] = true
+		}
+		if t != nil && t.Schedule != nil {
+			reads[t.Schedule.Provider] = true
+		}
+	}
+	for _, a := range c.Actions {
+		if a != nil {
+			writes[a.Provider] = true
+		}
+	}
+	var out []string
+	for _, name := range c.Providers {
+		p := b.Provider(name)
+		if p == nil {
+			continue
+		}
+		var picked []Scope
+		for _, s := range p.Scopes {
+			if (reads[name] && strings.Contains(s.Name, "read")) || (writes[name] && strings.Contains(s.Name, "write")) {
+				picked = append(picked, s)
+			}
+		}
+		if len(picked) == 0 {
+			picked = p.Scopes
+		}
+		for _, s := range picked {
+			out = append(out, fmt.Sprintf("%s: %s (%s)", providerTitle(b, name), s.Description, s.Name))
+		}
+	}
+	return out
+}
+
+func providerTitle(b *Bundle, name string) string {
+	if p := b.Provider(name); p != nil && p.Title != "" {
+		return p.Title
+	}
+	return name
+}
+
+func humanPath(p string) string {
+	return strings.NewReplacer(".", " ", "_", " ").Replace(p)
+}
+
+func formatValue(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	if v == nil {
+		return "nothing"
+	}
+	return fmt.Sprint(v)
+}
+
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiouAEIOU", rune(noun[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

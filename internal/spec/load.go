@@ -1,0 +1,347 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Bundle is a set of providers, contracts and packs loaded together, with
+// references between them resolved.
+type Bundle struct {
+	Providers map[string]*Provider
+	Contracts map[string]*Contract
+	Packs     map[string]*Pack
+}
+
+// Provider returns the named provider or nil.
+func (b *Bundle) Provider(name string) *Provider { return b.Providers[name] }
+
+// ParseProvider decodes and validates one provider manifest.
+func ParseProvider(file string, data []byte) (*Provider, Diagnostics) {
+	p := &Provider{}
+	d := parseInto(file, data, ProviderFormat, p)
+	if d == nil {
+		return nil, Diagnostics{{File: file, Line: 1, Col: 1, Message: "cannot read provider"}}
+	}
+	if len(d.diags) == 0 || p.Objects != nil {
+		checkProvider(d, p)
+	}
+	d.diags.sort()
+	return p, d.diags
+}
+
+// ParseContract decodes and validates one contract, without resolving its
+// providers (see Resolve).
+func ParseContract(file string, data []byte) (*Contract, Diagnostics) {
+	c := &Contract{File: file}
+	d := parseInto(file, data, ContractFormat, c)
+	if d == nil {
+		return nil, Diagnostics{{File: file, Line: 1, Col: 1, Message: "cannot read contract"}}
+	}
+	checkContract(d, c)
+	d.diags.sort()
+	return c, d.diags
+}
+
+// ParsePack decodes one pack.yaml.
+func ParsePack(file string, data []byte) (*Pack, Diagnostics) {
+	p := &Pack{}
+	d := parseInto(file, data, PackFormat, p)
+	if d == nil {
+		return nil, Diagnostics{{File: file, Line: 1, Col: 1, Message: "cannot read pack"}}
+	}
+	d.diags.sort()
+	return p, d.diags
+}
+
+func parseInto(file string, data []byte, format string, v any) *decoder {
+	root, diags := parseFile(file, data)
+	d := &decoder{file: file, diags: diags}
+	if root == nil {
+		return d
+	}
+	if got := formatOf(root); got != "" && got != format {
+		d.errorf(root, "this is a %s file, expected %s", got, format)
+		return d
+	}
+	d.decode(root, reflect.ValueOf(v).Elem(), 0)
+	return d
+}
+
+// formatOf reads the `accord` key without decoding the rest.
+func formatOf(root *yaml.Node) string {
+	if root.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "accord" {
+			return root.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+// Resolve checks a contract's references into providers: provider, object,
+// event and field names, and CEL expressions against the declared fields.
+func Resolve(c *Contract, providers map[string]*Provider) Diagnostics {
+	d := &decoder{file: c.File}
+	resolveContract(d, c, providers)
+	d.diags.sort()
+	return d.diags
+}
+
+func readFile(path string) ([]byte, Diagnostics) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Diagnostics{{File: path, Line: 0, Col: 0, Message: fmt.Sprintf("cannot read: %v", err)}}
+	}
+	return data, nil
+}
+
+// LoadProvider reads and validates a provider manifest file.
+func LoadProvider(path string) (*Provider, Diagnostics) {
+	data, diags := readFile(path)
+	if diags != nil {
+		return nil, diags
+	}
+	return ParseProvider(path, data)
+}
+
+// LoadContract reads and validates a contract file without resolving its
+// providers; LoadDir and Lint resolve them.
+func LoadContract(path string) (*Contract, Diagnostics) {
+	data, diags := readFile(path)
+	if diags != nil {
+		return nil, diags
+	}
+	return ParseContract(path, data)
+}
+
+// LoadDir loads dir/providers/*.yaml, dir/contracts/*.yaml and dir/pack.yaml
+// (when present) and resolves every reference. Files with errors are left
+// out of the bundle; their diagnostics are returned.
+func LoadDir(dir string) (*Bundle, Diagnostics) {
+	b := &Bundle{Providers: map[string]*Provider{}, Contracts: map[string]*Contract{}, Packs: map[string]*Pack{}}
+	var all Diagnostics
+	all = append(all, loadProviders(b, filepath.Join(dir, "providers"))...)
+	contracts, _ := yamlFiles(filepath.Join(dir, "contracts"))
+	for _, f := range contracts {
+		all = append(all, addContract(b, f)...)
+	}
+	packFile := filepath.Join(dir, "pack.yaml")
+	if _, err := os.Stat(packFile); err == nil {
+		all = append(all, addPack(b, packFile)...)
+	}
+	all.sort()
+	return b, all
+}
+
+func loadProviders(b *Bundle, dir string) Diagnostics {
+	var all Diagnostics
+	files, _ := yamlFiles(dir)
+	for _, f := range files {
+		p, diags := LoadProvider(f)
+		all = append(all, diags...)
+		if p == nil || p.Name == "" {
+			continue
+		}
+		if prev, dup := b.Providers[p.Name]; dup {
+			all = append(all, Diagnostic{File: f, Line: p.Meta.At("name").Line, Col: p.Meta.At("name").Col,
+				Message: fmt.Sprintf("provider %s is also defined in %s", p.Name, prev.Meta.File)})
+			continue
+		}
+		if len(diags) == 0 {
+			b.Providers[p.Name] = p
+		}
+	}
+	return all
+}
+
+func addContract(b *Bundle, file string) Diagnostics {
+	c, diags := LoadContract(file)
+	if c == nil {
+		return diags
+	}
+	diags = append(diags, Resolve(c, b.Providers)...)
+	if c.Name != "" {
+		if prev, dup := b.Contracts[c.Name]; dup && prev.File != c.File {
+			diags = append(diags, Diagnostic{File: file, Line: c.Meta.At("name").Line, Col: c.Meta.At("name").Col,
+				Message: fmt.Sprintf("contract %s is also defined in %s", c.Name, prev.File)})
+		} else if len(diags) == 0 {
+			b.Contracts[c.Name] = c
+		}
+	}
+	return diags
+}
+
+func addPack(b *Bundle, file string) Diagnostics {
+	p, diags := LoadPackFile(file)
+	if p == nil {
+		return diags
+	}
+	p.Dir = filepath.Dir(file)
+	for _, name := range p.Contracts {
+		if b.Contracts[name] == nil {
+			pos := p.Meta.At("contracts")
+			diags = append(diags, Diagnostic{File: file, Line: pos.Line, Col: pos.Col,
+				Message: fmt.Sprintf("pack lists contract %s, which is not in %s/contracts%s", name, p.Dir, didYouMean(name, sortedKeys(b.Contracts)))})
+		}
+	}
+	for _, r := range p.Recommended {
+		c := b.Contracts[r.Contract]
+		if c == nil {
+			pos := r.Meta.At("contract")
+			diags = append(diags, Diagnostic{File: file, Line: pos.Line, Col: pos.Col, Message: fmt.Sprintf("unknown contract %s", r.Contract)})
+			continue
+		}
+		for _, key := range sortedKeys(r.Defaults) {
+			if !hasRow(c, key) {
+				pos := r.Meta.At("defaults")
+				diags = append(diags, Diagnostic{File: file, Line: pos.Line, Col: pos.Col,
+					Message: fmt.Sprintf("default %s does not name an action.field of contract %s", key, c.Name)})
+			}
+		}
+	}
+	if len(diags) == 0 && p.Name != "" {
+		b.Packs[p.Name] = p
+	}
+	return diags
+}
+
+func hasRow(c *Contract, key string) bool {
+	action, field, _ := strings.Cut(key, ".")
+	for _, a := range c.Actions {
+		if a != nil && a.Name == action {
+			for _, r := range a.Mapping {
+				if r != nil && r.To == field {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// LoadPackFile reads a pack.yaml.
+func LoadPackFile(path string) (*Pack, Diagnostics) {
+	data, diags := readFile(path)
+	if diags != nil {
+		return nil, diags
+	}
+	return ParsePack(path, data)
+}
+
+func yamlFiles(dir string) ([]string, error) {
+	var out []string
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m...)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Lint checks files and directories. A directory is loaded as by LoadDir
+// (or, when it has no providers/ or contracts/ subdirectory, as a folder of
+// YAML files). A contract's providers are found in ../providers/ next to
+// its directory and in its own directory.
+func Lint(paths ...string) Diagnostics {
+	var all Diagnostics
+	for _, path := range paths {
+		st, err := os.Stat(path)
+		if err != nil {
+			all = append(all, Diagnostic{File: path, Message: fmt.Sprintf("cannot read: %v", err)})
+			continue
+		}
+		if st.IsDir() {
+			if isBundleDir(path) {
+				_, diags := LoadDir(path)
+				all = append(all, diags...)
+				continue
+			}
+			files, _ := yamlFiles(path)
+			for _, f := range files {
+				all = append(all, lintFile(f)...)
+			}
+			continue
+		}
+		all = append(all, lintFile(path)...)
+	}
+	all.sort()
+	return all
+}
+
+func isBundleDir(dir string) bool {
+	for _, sub := range []string{"providers", "contracts"} {
+		if st, err := os.Stat(filepath.Join(dir, sub)); err == nil && st.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
+func lintFile(path string) Diagnostics {
+	data, diags := readFile(path)
+	if diags != nil {
+		return diags
+	}
+	root, _ := parseFile(path, data)
+	format := ""
+	if root != nil {
+		format = formatOf(root)
+	}
+	switch format {
+	case ProviderFormat:
+		_, diags := ParseProvider(path, data)
+		return diags
+	case PackFormat:
+		_, diags := ParsePack(path, data)
+		return diags
+	case ContractFormat:
+		c, diags := ParseContract(path, data)
+		b := &Bundle{Providers: map[string]*Provider{}}
+		dir := filepath.Dir(path)
+		// Provider files with errors are linted on their own; here we
+		// only need the ones that load.
+		loadProviders(b, filepath.Join(dir, "..", "providers"))
+		same := &Bundle{Providers: map[string]*Provider{}}
+		loadSiblingProviders(same, dir)
+		for name, p := range same.Providers {
+			b.Providers[name] = p
+		}
+		return append(diags, Resolve(c, b.Providers)...)
+	}
+	if root != nil && format == "" {
+		return Diagnostics{{File: path, Line: root.Line, Col: root.Column, Message: "missing `accord` key: say which format this is (provider/v1, contract/v1 or pack/v1)"}}
+	}
+	if root == nil {
+		_, diags := parseFile(path, data)
+		return diags
+	}
+	return Diagnostics{{File: path, Line: root.Line, Col: root.Column, Message: fmt.Sprintf("unknown format %q: use provider/v1, contract/v1 or pack/v1", format)}}
+}
+
+func loadSiblingProviders(b *Bundle, dir string) {
+	files, _ := yamlFiles(dir)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if root, _ := parseFile(f, data); root == nil || formatOf(root) != ProviderFormat {
+			continue
+		}
+		if p, diags := ParseProvider(f, data); len(diags) == 0 {
+			b.Providers[p.Name] = p
+		}
+	}
+}

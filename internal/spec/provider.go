@@ -1,0 +1,300 @@
+package spec
+
+import "strings"
+
+// ProviderFormat is the value of the `accord` key of a provider manifest.
+const ProviderFormat = "provider/v1"
+
+// Provider is the technical description of a partner platform.
+type Provider struct {
+	Meta       Meta               `yaml:"-" json:"-"`
+	Accord     string             `yaml:"accord" jsonschema:"required,enum=provider/v1" jsonschema_description:"format and version of this file"`
+	Name       string             `yaml:"name" jsonschema:"required,pattern=^[a-z][a-z0-9_-]*$" jsonschema_description:"machine name, referenced by contracts"`
+	Title      string             `yaml:"title" jsonschema_description:"name shown to admins"`
+	BaseURL    string             `yaml:"base_url" jsonschema:"required" jsonschema_description:"API root; ${ENV} and ${ENV:-default} are interpolated"`
+	APIVersion *APIVersion        `yaml:"api_version" jsonschema_description:"the API version pinned and how deprecation is announced"`
+	Auth       Auth               `yaml:"auth" jsonschema:"required"`
+	Scopes     []Scope            `yaml:"scopes" jsonschema_description:"permissions, each with a plain-language description for admins"`
+	RateLimit  *RateLimit         `yaml:"rate_limit"`
+	Pagination *Pagination        `yaml:"pagination"`
+	Webhooks   *Webhooks          `yaml:"webhooks"`
+	Errors     *Errors            `yaml:"errors"`
+	Objects    map[string]*Object `yaml:"objects" jsonschema:"required"`
+}
+
+// APIVersion pins the partner API version.
+type APIVersion struct {
+	Meta    Meta   `yaml:"-" json:"-"`
+	Version string `yaml:"version" jsonschema:"required" jsonschema_description:"the pinned version, e.g. 2024-06-01 or v1"`
+	// Header, when set, carries Version on every request.
+	Header string `yaml:"header" jsonschema_description:"request header carrying the pinned version"`
+	// DeprecationHeader is the response header announcing deprecation
+	// (Sunset or Deprecation); the connector records it when present.
+	DeprecationHeader string `yaml:"deprecation_header" jsonschema_description:"response header announcing deprecation, e.g. Sunset or Deprecation"`
+}
+
+// Auth kinds.
+const (
+	AuthAPIKey                  = "api_key"
+	AuthBearer                  = "bearer"
+	AuthBasic                   = "basic"
+	AuthOAuth2Code              = "oauth2_code"
+	AuthOAuth2ClientCredentials = "oauth2_client_credentials"
+	AuthJWTBearer               = "jwt_bearer"
+)
+
+// Auth says how requests are authenticated.
+type Auth struct {
+	Meta Meta   `yaml:"-" json:"-"`
+	Kind string `yaml:"kind" jsonschema:"required,enum=api_key,enum=bearer,enum=basic,enum=oauth2_code,enum=oauth2_client_credentials,enum=jwt_bearer"`
+	// Header carries an api_key (default Authorization when QueryParam is empty).
+	Header     string `yaml:"header" jsonschema_description:"api_key: request header (default Authorization)"`
+	QueryParam string `yaml:"query_param" jsonschema_description:"api_key: query parameter instead of a header"`
+	Prefix     string `yaml:"prefix" jsonschema_description:"api_key: written before the key, e.g. 'Bearer '"`
+
+	AuthorizeURL string `yaml:"authorize_url" jsonschema_description:"oauth2_code: authorization endpoint"`
+	TokenURL     string `yaml:"token_url" jsonschema_description:"oauth2_*, jwt_bearer: token endpoint"`
+	RevokeURL    string `yaml:"revoke_url" jsonschema_description:"token revocation endpoint, called on uninstall"`
+	// PKCE defaults to true; only a partner that rejects it turns it off.
+	PKCE            *bool             `yaml:"pkce" jsonschema:"default=true" jsonschema_description:"oauth2_code: use PKCE (default true)"`
+	AuthParams      map[string]string `yaml:"auth_params" jsonschema_description:"extra authorize parameters, e.g. admin consent (prompt: consent)"`
+	ClientIDEnv     string            `yaml:"client_id_env" jsonschema_description:"environment variable holding the OAuth client id"`
+	ClientSecretEnv string            `yaml:"client_secret_env" jsonschema_description:"environment variable holding the OAuth client secret"`
+	PrivateKeyEnv   string            `yaml:"private_key_env" jsonschema_description:"jwt_bearer: environment variable holding the signing key (PEM)"`
+	Audience        string            `yaml:"audience" jsonschema_description:"jwt_bearer: audience of the signed assertion"`
+	// Test is the endpoint called by "test connection".
+	Test *Endpoint `yaml:"test" jsonschema_description:"endpoint called by 'test connection'"`
+}
+
+// UsesPKCE reports whether the authorize flow uses PKCE (default true).
+func (a *Auth) UsesPKCE() bool { return a.PKCE == nil || *a.PKCE }
+
+// IsOAuth reports whether the connection is made through an OAuth flow.
+func (a *Auth) IsOAuth() bool {
+	return a.Kind == AuthOAuth2Code || a.Kind == AuthOAuth2ClientCredentials || a.Kind == AuthJWTBearer
+}
+
+// Scope is a permission with the sentence admins read before granting it.
+type Scope struct {
+	Meta        Meta   `yaml:"-" json:"-"`
+	Name        string `yaml:"name" jsonschema:"required"`
+	Description string `yaml:"description" jsonschema:"required" jsonschema_description:"plain language, e.g. Read tickets"`
+}
+
+// RateLimit is the partner's published request budget per connection.
+type RateLimit struct {
+	Meta              Meta    `yaml:"-" json:"-"`
+	RequestsPerSecond float64 `yaml:"requests_per_second" jsonschema:"required"`
+	Burst             int     `yaml:"burst" jsonschema_description:"default: requests_per_second rounded up"`
+}
+
+// Pagination styles.
+const (
+	PageCursor = "cursor"
+	PagePage   = "page"
+	PageOffset = "offset"
+	PageLink   = "link"
+)
+
+// Pagination describes how list endpoints page.
+type Pagination struct {
+	Meta  Meta   `yaml:"-" json:"-"`
+	Style string `yaml:"style" jsonschema:"required,enum=cursor,enum=page,enum=offset,enum=link"`
+	// Param is the request parameter carrying the cursor, page number or offset.
+	Param      string `yaml:"param" jsonschema_description:"request parameter carrying the cursor, page or offset"`
+	LimitParam string `yaml:"limit_param" jsonschema_description:"request parameter for the page size"`
+	Limit      int    `yaml:"limit" jsonschema_description:"page size to ask for"`
+	// Next is the JSON path of the next cursor in the response (cursor style).
+	Next string `yaml:"next" jsonschema_description:"cursor: JSON path of the next cursor in the response; empty or missing means last page"`
+}
+
+// Signature schemes.
+const (
+	SigStandardWebhooks = "standard-webhooks"
+	SigStripe           = "stripe"
+	SigGitHub           = "github"
+	SigSlack            = "slack"
+	SigShopify          = "shopify"
+	SigHMAC             = "hmac"
+)
+
+// Webhooks describes the partner's change notifications.
+type Webhooks struct {
+	Meta      Meta      `yaml:"-" json:"-"`
+	Signature Signature `yaml:"signature" jsonschema:"required"`
+	// MaxBody defaults to 1MiB; larger bodies are rejected with 413.
+	MaxBody ByteSize `yaml:"max_body" jsonschema_description:"largest accepted body (default 1MiB)"`
+	// Locations: a JSON path in the body (data.id) or header:Name.
+	EventID       string `yaml:"event_id" jsonschema:"required" jsonschema_description:"where the event id is: body JSON path (id) or header:Name"`
+	EventType     string `yaml:"event_type" jsonschema:"required" jsonschema_description:"where the event type is"`
+	ObjectID      string `yaml:"object_id" jsonschema:"required" jsonschema_description:"where the changed object's id is"`
+	ObjectVersion string `yaml:"object_version" jsonschema_description:"where the object's version is (ordering)"`
+	VersionKind   string `yaml:"version_kind" jsonschema:"enum=int,enum=timestamp" jsonschema_description:"int or timestamp (default int)"`
+	// Object is the JSON path of the changed object in the body (data).
+	Object string                `yaml:"object" jsonschema_description:"JSON path of the changed object in the body, e.g. data"`
+	Events map[string]*EventType `yaml:"events" jsonschema:"required" jsonschema_description:"known event types and the object each carries"`
+}
+
+// EffectiveMaxBody returns MaxBody or its default of 1MiB.
+func (w *Webhooks) EffectiveMaxBody() int64 {
+	if w.MaxBody <= 0 {
+		return 1 << 20
+	}
+	return int64(w.MaxBody)
+}
+
+// Signature describes how webhook bodies are signed.
+type Signature struct {
+	Meta     Meta   `yaml:"-" json:"-"`
+	Scheme   string `yaml:"scheme" jsonschema:"required,enum=standard-webhooks,enum=stripe,enum=github,enum=slack,enum=shopify,enum=hmac"`
+	Header   string `yaml:"header" jsonschema_description:"header carrying the signature (scheme default when empty)"`
+	Prefix   string `yaml:"prefix" jsonschema_description:"text before the signature, e.g. sha256= or v1,"`
+	Encoding string `yaml:"encoding" jsonschema:"enum=hex,enum=base64" jsonschema_description:"hex or base64 (scheme default when empty)"`
+	// Payload is the signed string for hmac, with {body}, {timestamp} and
+	// {header:Name} placeholders; default {body}.
+	Payload         string `yaml:"payload" jsonschema_description:"hmac: signed payload template, e.g. {timestamp}.{body} (default {body})"`
+	TimestampHeader string `yaml:"timestamp_header" jsonschema_description:"hmac: header carrying the timestamp"`
+	// Tolerance bounds the age of a signed timestamp (default 5m).
+	Tolerance Duration `yaml:"tolerance" jsonschema_description:"largest accepted clock difference (default 5m)"`
+}
+
+// EffectiveTolerance returns Tolerance or its default of five minutes.
+func (s *Signature) EffectiveTolerance() Duration {
+	if s.Tolerance <= 0 {
+		return Duration(5 * 60 * 1e9)
+	}
+	return s.Tolerance
+}
+
+// EventType is one kind of webhook event.
+type EventType struct {
+	Meta        Meta   `yaml:"-" json:"-"`
+	Object      string `yaml:"object" jsonschema:"required" jsonschema_description:"the object this event carries"`
+	Description string `yaml:"description"`
+}
+
+// Error classes.
+const (
+	ClassAuth        = "auth"
+	ClassPermission  = "permission"
+	ClassValidation  = "validation"
+	ClassRateLimited = "rate_limited"
+	ClassTransient   = "transient"
+	ClassNotFound    = "not_found"
+)
+
+// Errors classifies the partner's error responses.
+type Errors struct {
+	Meta Meta `yaml:"-" json:"-"`
+	// Message is the JSON path of the partner's error message (error.message).
+	Message string      `yaml:"message" jsonschema_description:"JSON path of the partner's error message"`
+	Rules   []ErrorRule `yaml:"rules"`
+}
+
+// ErrorRule maps responses to an error class; rules are tried in order.
+type ErrorRule struct {
+	Meta   Meta       `yaml:"-" json:"-"`
+	Status StatusList `yaml:"status" jsonschema:"required"`
+	// BodyContains narrows the rule to bodies containing this text.
+	BodyContains string `yaml:"body_contains"`
+	Class        string `yaml:"class" jsonschema:"required,enum=auth,enum=permission,enum=validation,enum=rate_limited,enum=transient,enum=not_found"`
+}
+
+// Field types.
+const (
+	TypeString    = "string"
+	TypeInt       = "int"
+	TypeFloat     = "float"
+	TypeBool      = "bool"
+	TypeTimestamp = "timestamp"
+	TypeObject    = "object"
+	TypeList      = "list"
+)
+
+// Object is a partner resource.
+type Object struct {
+	Meta        Meta   `yaml:"-" json:"-"`
+	Name        string `yaml:"-" json:"-"` // the key under objects
+	Description string `yaml:"description"`
+	// ID is the field holding the object's id (default id).
+	ID string `yaml:"id" jsonschema_description:"field holding the id (default id)"`
+	// Version is the field that orders changes: an int that increases or an
+	// updated_at timestamp.
+	Version   string            `yaml:"version" jsonschema_description:"field that orders changes (int or timestamp)"`
+	UpdatedAt string            `yaml:"updated_at" jsonschema_description:"field with the last change time, for incremental sync"`
+	Fields    map[string]*Field `yaml:"fields" jsonschema:"required"`
+	Endpoints Endpoints         `yaml:"endpoints"`
+}
+
+// IDField returns the id field name (default id).
+func (o *Object) IDField() string {
+	if o.ID == "" {
+		return "id"
+	}
+	return o.ID
+}
+
+// Field is one field of an object.
+type Field struct {
+	Meta        Meta              `yaml:"-" json:"-"`
+	Type        string            `yaml:"type" jsonschema:"required,enum=string,enum=int,enum=float,enum=bool,enum=timestamp,enum=object,enum=list"`
+	Enum        []any             `yaml:"enum" jsonschema_description:"the only values allowed"`
+	Required    bool              `yaml:"required" jsonschema_description:"the partner rejects writes without it"`
+	ReadOnly    bool              `yaml:"read_only" jsonschema_description:"set by the partner, never written"`
+	Description string            `yaml:"description"`
+	Fields      map[string]*Field `yaml:"fields" jsonschema_description:"object: nested fields"`
+}
+
+// Lookup resolves a dotted path below the object. It returns nil when a
+// segment is not declared; below an object field without declared fields,
+// any path resolves to a dynamic field.
+func (o *Object) Lookup(path string) *Field {
+	fields := o.Fields
+	var f *Field
+	for _, seg := range strings.Split(path, ".") {
+		if f != nil && f.Type == TypeObject && len(f.Fields) == 0 {
+			return &Field{Type: TypeObject}
+		}
+		if fields == nil {
+			return nil
+		}
+		f = fields[seg]
+		if f == nil {
+			return nil
+		}
+		fields = f.Fields
+	}
+	return f
+}
+
+// Endpoints are the operations a connector can call on an object.
+type Endpoints struct {
+	Meta             Meta      `yaml:"-" json:"-"`
+	List             *Endpoint `yaml:"list"`
+	Get              *Endpoint `yaml:"get"`
+	Create           *Endpoint `yaml:"create"`
+	Update           *Endpoint `yaml:"update"`
+	Delete           *Endpoint `yaml:"delete"`
+	FindByExternalID *Endpoint `yaml:"find_by_external_id"`
+}
+
+// Endpoint is one HTTP operation.
+type Endpoint struct {
+	Meta   Meta   `yaml:"-" json:"-"`
+	Method string `yaml:"method" jsonschema:"required,enum=GET,enum=POST,enum=PUT,enum=PATCH,enum=DELETE"`
+	// Path is a template: {id} is the object id, {external_id} the source
+	// id for find_by_external_id, and any other {name} is taken from the
+	// mapped document's top-level field of that name (and removed from the
+	// body). A query string may follow.
+	Path string `yaml:"path" jsonschema:"required" jsonschema_description:"path template, e.g. /v1/incidents/{id}"`
+	// Body is the key the request document is wrapped in ({"incident": …}).
+	Body string `yaml:"body" jsonschema_description:"key wrapping the request body, e.g. incident"`
+	// Item is the JSON path of the object in a single-object response.
+	Item string `yaml:"item" jsonschema_description:"JSON path of the object in the response (empty: the whole body)"`
+	// Items is the JSON path of the array in a list response.
+	Items string `yaml:"items" jsonschema_description:"JSON path of the list in the response, e.g. tickets"`
+	// IDPath is the JSON path of the created object's id in the response.
+	IDPath string `yaml:"id_path" jsonschema_description:"JSON path of the id in the response, e.g. incident.id"`
+	// IdempotencyHeader names the header carrying the idempotency key.
+	IdempotencyHeader string `yaml:"idempotency_header" jsonschema_description:"header carrying the idempotency key, e.g. Idempotency-Key"`
+}

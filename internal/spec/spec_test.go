@@ -1,0 +1,130 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and schema/*.json")
+
+const packDir = "../../packs/support-escalation"
+
+func loadPack(t *testing.T) *Bundle {
+	t.Helper()
+	b, diags := LoadDir(packDir)
+	require.Empty(t, diags, diags.Error())
+	return b
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run: go test ./internal/spec -update")
+	require.Equal(t, string(want), got, "golden %s differs; if the change is intended run: go test ./internal/spec -update", path)
+}
+
+func TestShippedPackLintsClean(t *testing.T) {
+	t.Parallel()
+	b := loadPack(t)
+	require.Len(t, b.Providers, 3)
+	require.Contains(t, b.Contracts, "escalation")
+	require.Contains(t, b.Packs, "support-escalation")
+
+	require.Empty(t, Lint(packDir))
+	// A lone contract finds its providers in ../providers.
+	require.Empty(t, Lint(filepath.Join(packDir, "contracts", "escalation.yaml")))
+	require.Empty(t, Lint(filepath.Join(packDir, "providers")))
+}
+
+func TestLintGolden(t *testing.T) {
+	t.Parallel()
+	b := loadPack(t)
+	c, diags := LoadContract("testdata/lint/escalation_bad.yaml")
+	diags = append(diags, Resolve(c, b.Providers)...)
+	lines := strings.Split(diags.Error(), "\n")
+	require.Len(t, lines, 3, diags.Error())
+	golden(t, "lint/escalation_bad.golden", diags.Error()+"\n")
+}
+
+func TestExplainGolden(t *testing.T) {
+	t.Parallel()
+	b := loadPack(t)
+	got := Explain(b.Contracts["escalation"], b)
+	require.Contains(t, got, "When a ticket in Helpdesk changes to Escalated, Accord creates an incident in Incidents with: title ← ticket title; severity ← ticket priority (low→3, med→2, high→1; 2 if missing)")
+	require.Contains(t, got, "Incident status is owned by Incidents and never written.")
+	require.Contains(t, got, "Failed writes are retried for 24 hours, then an admin is alerted.")
+	require.Contains(t, got, "Not included: attachments; history older than 30 days.")
+	golden(t, "explain/escalation.golden", got)
+}
+
+func TestSchemaUpToDate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ format, file string }{
+		{ProviderFormat, "provider.v1.json"},
+		{ContractFormat, "contract.v1.json"},
+	} {
+		got, err := JSONSchema(tc.format)
+		require.NoError(t, err)
+		path := filepath.Join("..", "..", "schema", tc.file)
+		if *update {
+			require.NoError(t, os.WriteFile(path, got, 0o644))
+			continue
+		}
+		want, err := os.ReadFile(path)
+		require.NoError(t, err, "run: go test ./internal/spec -run Schema -update")
+		require.Equal(t, string(want), string(got), "schema/%s is stale; run: go test ./internal/spec -run Schema -update", tc.file)
+	}
+}
+
+func TestSchemaAcceptsShippedPack(t *testing.T) {
+	t.Parallel()
+	c := jsonschema.NewCompiler()
+	compile := func(format string) *jsonschema.Schema {
+		raw, err := JSONSchema(format)
+		require.NoError(t, err)
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		require.NoError(t, err)
+		url := "mem://" + strings.ReplaceAll(format, "/", ".") + ".json"
+		require.NoError(t, c.AddResource(url, doc))
+		s, err := c.Compile(url)
+		require.NoError(t, err)
+		return s
+	}
+	schemas := map[string]*jsonschema.Schema{"providers": compile(ProviderFormat), "contracts": compile(ContractFormat)}
+	validate := func(s *jsonschema.Schema, path string) error {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var v any
+		require.NoError(t, yaml.Unmarshal(data, &v))
+		// Round-trip through JSON so the validator sees JSON types.
+		j, err := json.Marshal(v)
+		require.NoError(t, err)
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
+		require.NoError(t, err)
+		return s.Validate(inst)
+	}
+	for dir, s := range schemas {
+		files, _ := yamlFiles(filepath.Join(packDir, dir))
+		require.NotEmpty(t, files)
+		for _, f := range files {
+			require.NoError(t, validate(s, f), f)
+		}
+	}
+	// The schema is not a rubber stamp: the bad contract's unknown key fails it.
+	require.Error(t, validate(schemas["contracts"], "testdata/lint/escalation_bad.yaml"))
+}

@@ -1,0 +1,174 @@
+package spec
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const minimalProvider = `accord: provider/v1
+name: p
+base_url: http://127.0.0.1:1
+auth: {kind: bearer}
+objects:
+  thing:
+    fields: {id: {type: string}}
+`
+
+func TestProviderDiagnostics(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"clean", minimalProvider, nil},
+		{"unknown key with suggestion", strings.Replace(minimalProvider, "base_url", "base_ulr", 1),
+			[]string{"p.yaml:3:1: unknown key `base_ulr`; did you mean `base_url`?", "p.yaml:1:1: missing required key `base_url`"}},
+		{"bad enum", strings.Replace(minimalProvider, "kind: bearer", "kind: baerer", 1),
+			[]string{"p.yaml:4:14: `kind` must be one of api_key, bearer, basic, oauth2_code, oauth2_client_credentials, jwt_bearer, got \"baerer\"; did you mean bearer?"}},
+		{"wrong type", minimalProvider + "rate_limit: {requests_per_second: fast}\n",
+			[]string{"p.yaml:8:35: expected a number, got \"fast\""}},
+		{"bad duration", minimalProvider + "webhooks:\n  signature: {scheme: github, tolerance: 5 minutes}\n  event_id: id\n  event_type: header:X-Event\n  object_id: data.id\n  events: {}\n",
+			[]string{`p.yaml:9:42: bad duration "5 minutes": use a number with a unit, e.g. 30s, 5m, 24h, 30d`}},
+		{"oauth needs urls", strings.Replace(minimalProvider, "kind: bearer", "kind: oauth2_code", 1),
+			[]string{"p.yaml:4:7: auth kind oauth2_code needs `authorize_url`", "p.yaml:4:7: auth kind oauth2_code needs `token_url`"}},
+		{"endpoint path needs id", minimalProvider + "    endpoints: {get: {method: GET, path: /things}}\n",
+			[]string{`p.yaml:8:42: get path "/things" must contain {id}`}},
+		{"not yaml", "a: [", []string{"p.yaml:1:1: invalid YAML: did not find expected node content"}},
+		{"contract given as provider", "accord: contract/v1\n", []string{"p.yaml:1:1: this is a contract/v1 file, expected provider/v1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, diags := ParseProvider("p.yaml", []byte(tc.yaml))
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.String())
+			}
+			require.ElementsMatch(t, tc.want, got)
+		})
+	}
+}
+
+func TestContractReferenceDiagnostics(t *testing.T) {
+	t.Parallel()
+	b := loadPack(t)
+	base, err := os.ReadFile(filepath.Join(packDir, "contracts", "escalation.yaml"))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name, old, new, want string
+	}{
+		{"unknown provider", "provider: incidents", "provider: incident", "unknown provider incident; did you mean incidents?"},
+		{"unknown object", "object: incident\n", "object: incdent\n", "incidents has no object incdent; did you mean incident?"},
+		{"unknown event", "ticket.created,", "ticket.create,", "helpdesk sends no event ticket.create; did you mean ticket.created?"},
+		{"enum key not a source value", "med: 2", "meduim: 2", "ticket.priority has no value meduim; did you mean med?"},
+		{"enum target not allowed", "high: 1", "high: 0", "severity: 0 is not a value the target accepts (1, 2, 3)"},
+		{"writes a target-owned field", "      - to: link\n", "      - to: status\n        from: ticket.status\n      - to: link\n", "incident.status is owned by incidents, so this contract never writes it"},
+		{"condition not boolean", `condition: ticket.status == "escalated"`, `condition: ticket.status`, "condition must be true or false, but it is string"},
+		{"expression type vs target", `expr: '"Escalated: " + ticket.title + " " + ticket.url'`, `expr: ticket.version + 1`, "text is string but the expression gives int"},
+		{"required target field unmapped", "      - to: title\n        from: ticket.title\n", "", "incidents.incident requires title, which no mapping row writes"},
+		{"bad semver", "version: 1.0.0", "version: one", `version "one" must be a semantic version such as 1.0.0`},
+		{"from must name the trigger object", "from: ticket.url", "from: tikcet.url", "`from` must start with the trigger's object, ticket"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := string(base)
+			require.Contains(t, src, tc.old)
+			src = strings.Replace(src, tc.old, tc.new, 1)
+			c, diags := ParseContract("c.yaml", []byte(src))
+			diags = append(diags, Resolve(c, b.Providers)...)
+			require.NotEmpty(t, diags)
+			require.Contains(t, diags.Error(), tc.want)
+		})
+	}
+}
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	b := loadPack(t)
+	p := b.Providers["incidents"]
+	for _, tc := range []struct {
+		status     int
+		body       string
+		class, msg string
+	}{
+		{201, `{"incident":{}}`, "", ""},
+		{401, `{"error":{"message":"token expired"}}`, ClassAuth, "token expired"},
+		{403, `{}`, ClassPermission, ""},
+		{422, `{"error":{"message":"title is required"}}`, ClassValidation, "title is required"},
+		{429, ``, ClassRateLimited, ""},
+		{503, `upstream down`, ClassTransient, "upstream down"},
+		{418, `{}`, ClassValidation, ""},
+	} {
+		class, msg := p.Classify(tc.status, []byte(tc.body))
+		require.Equal(t, tc.class, class, "status %d", tc.status)
+		require.Equal(t, tc.msg, msg, "status %d", tc.status)
+	}
+}
+
+func TestParseEvent(t *testing.T) {
+	t.Parallel()
+	p := loadPack(t).Providers["helpdesk"]
+	ev, err := p.ParseEvent(http.Header{}, []byte(`{"id":"evt_1","type":"ticket.updated","timestamp":"2025-01-01T00:00:00Z","data":{"id":"t_1","version":7,"status":"escalated"}}`))
+	require.NoError(t, err)
+	require.Equal(t, "evt_1", ev.ID)
+	require.Equal(t, "ticket.updated", ev.Type)
+	require.Equal(t, "t_1", ev.ObjectID)
+	require.Equal(t, int64(7), ev.Version)
+	require.Equal(t, "escalated", ev.Object["status"])
+
+	for _, body := range []string{`[]`, `{"type":"x","data":{"id":"t"}}`, `{"id":"e","type":"x","data":{"id":"t","version":"v7"}}`} {
+		_, err := p.ParseEvent(http.Header{}, []byte(body))
+		require.ErrorIs(t, err, ErrBadEvent, body)
+	}
+}
+
+func TestEndpointExpand(t *testing.T) {
+	t.Parallel()
+	b := loadPack(t)
+	create, err := b.Providers["chat"].Objects["message"].Endpoint("create")
+	require.NoError(t, err)
+	doc := map[string]any{"channel": "sev 1", "text": "hi"}
+	path, body, err := create.Expand(nil, doc)
+	require.NoError(t, err)
+	require.Equal(t, "/v1/channels/sev%201/messages", path)
+	require.Equal(t, map[string]any{"text": "hi"}, body)
+	require.Contains(t, doc, "channel", "the caller's document is not modified")
+
+	find, err := b.Providers["incidents"].Objects["incident"].Endpoint("find_by_external_id")
+	require.NoError(t, err)
+	path, _, err = find.Expand(map[string]string{"external_id": "t 1&x"}, nil)
+	require.NoError(t, err)
+	require.Equal(t, "/v1/incidents?external_id=t+1%26x", path)
+
+	_, _, err = create.Expand(nil, map[string]any{"text": "no channel"})
+	require.ErrorContains(t, err, "no value for {channel}")
+	_, err = b.Providers["chat"].Objects["message"].Endpoint("delete")
+	require.ErrorIs(t, err, ErrNoEndpoint)
+}
+
+func TestExpandEnv(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"SET": "http://x", "EMPTY": ""}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	for in, want := range map[string]string{
+		"${SET:-http://d}":   "http://x",
+		"${UNSET:-http://d}": "http://d",
+		"${EMPTY:-http://d}": "http://d",
+		"${EMPTY}":           "",
+		"a${SET}b":           "ahttp://xb",
+	} {
+		require.Equal(t, want, ExpandEnv(in, lookup), in)
+	}
+}
+
+func TestEditDistanceSuggestions(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "title", suggest("titel", []string{"title", "description"}))
+	require.Equal(t, "", suggest("zzz", []string{"title", "description"}))
+	require.Equal(t, 1, editDistance("titel", "title"))
+}
