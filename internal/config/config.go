@@ -31,13 +31,21 @@ type Config struct {
 
 	MasterKeyFile string `yaml:"master_key_file" env:"ACCORD_MASTER_KEY_FILE" flag:"master-key-file" def:"" usage:"file holding the base64 master key"`
 
+	MasterKeyPreviousFile string `yaml:"master_key_previous_file" env:"ACCORD_MASTER_KEY_PREVIOUS_FILE" flag:"master-key-previous-file" def:"" usage:"file holding the master key retired by 'accord keys rotate'; data keys it wrapped still open while processes restart"`
+
+	AdminToken string `yaml:"admin_token" env:"ACCORD_ADMIN_TOKEN" flag:"admin-token" def:"" secret:"true" usage:"operator token for the admin API (Authorization: Bearer …); empty disables the API"`
+
 	AlertWebhook string `yaml:"alert_webhook" env:"ACCORD_ALERT_WEBHOOK" flag:"alert-webhook" def:"" usage:"URL that receives a JSON POST when a record exhausts its retries"`
 
 	PublicURL string `yaml:"public_url" env:"ACCORD_PUBLIC_URL" flag:"public-url" def:"" usage:"externally visible base URL (OAuth callbacks, links); default http://ADDR"`
 
+	AllowLoopbackPartners bool `yaml:"allow_loopback_partners" env:"ACCORD_ALLOW_LOOPBACK_PARTNERS" flag:"allow-loopback-partners" def:"false" usage:"let partner calls reach 127.0.0.0/8 and ::1 (simulators, local development); private and link-local addresses stay refused"`
+
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"ACCORD_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" def:"30s" usage:"how long SIGTERM waits for in-flight requests and jobs"`
 
 	Workers int `yaml:"workers" env:"ACCORD_WORKERS" flag:"workers" def:"1000" usage:"maximum concurrent jobs in this process"`
+
+	JobRescueAfter time.Duration `yaml:"job_rescue_after" env:"ACCORD_JOB_RESCUE_AFTER" flag:"job-rescue-after" def:"1h" usage:"how long a job may run before it is presumed lost with a crashed process and run again; also the longest any one job may run"`
 }
 
 // Roles a process can run.
@@ -81,6 +89,9 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := ParseDB(c.DB); err != nil {
 		errs = append(errs, err)
+	}
+	if c.JobRescueAfter < time.Second {
+		errs = append(errs, fmt.Errorf("%w: job_rescue_after must be at least 1s, got %s", ErrInvalid, c.JobRescueAfter))
 	}
 	if c.Workers < 1 {
 		errs = append(errs, fmt.Errorf("%w: workers must be at least 1, got %d", ErrInvalid, c.Workers))

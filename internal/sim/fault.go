@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,6 +40,14 @@ const (
 	// FaultReorder holds the next helpdesk webhook back and delivers it
 	// right after the one that follows it.
 	FaultReorder FaultKind = "reorder"
+	// FaultUnprocessable answers 422 with Fault.Message, as a partner
+	// rejecting a field.
+	FaultUnprocessable FaultKind = "422"
+	// FaultHangAfter serves the request normally (a create commits), then
+	// holds the response back for Fault.Delay or until the client goes
+	// away: a partner that did the work but whose answer never arrived,
+	// the window a crash test kills the client in.
+	FaultHangAfter FaultKind = "hang_after"
 )
 
 // Defaults for the parameters a Fault leaves at zero.
@@ -47,12 +56,13 @@ const (
 	DefaultFaultStatus     = http.StatusServiceUnavailable
 	DefaultFaultDelay      = time.Second
 	DefaultFaultSize       = 8 << 20
+	DefaultFaultMessage    = "title is required"
 )
 
 var knownKinds = map[FaultKind]bool{
 	FaultRateLimit: true, FaultServerError: true, FaultSlow: true, FaultReset: true,
 	FaultUnauthorized: true, FaultForbidden: true, FaultOversized: true,
-	FaultDuplicate: true, FaultReorder: true,
+	FaultDuplicate: true, FaultReorder: true, FaultUnprocessable: true, FaultHangAfter: true,
 }
 
 // Fault is one injected failure, e.g. Fault{Kind: "429", RetryAfter:
@@ -69,6 +79,8 @@ type Fault struct {
 	Delay time.Duration
 	// Size in bytes for oversized. Default DefaultFaultSize.
 	Size int
+	// Message for 422. Default DefaultFaultMessage.
+	Message string
 	// Webhook targets the helpdesk's outgoing webhooks rather than incoming
 	// requests. Implied by duplicate and reorder.
 	Webhook bool
@@ -95,9 +107,13 @@ func (f Fault) withDefaults() (Fault, error) {
 		if f.Status < 500 || f.Status > 599 {
 			return f, fmt.Errorf("sim: fault 5xx: status %d is not 5xx", f.Status)
 		}
-	case FaultSlow:
+	case FaultSlow, FaultHangAfter:
 		if f.Delay <= 0 {
 			f.Delay = DefaultFaultDelay
+		}
+	case FaultUnprocessable:
+		if f.Message == "" {
+			f.Message = DefaultFaultMessage
 		}
 	case FaultOversized:
 		if f.Size <= 0 {
@@ -264,6 +280,15 @@ func (f *Faults) middleware(next http.Handler) http.Handler {
 				return
 			}
 			next.ServeHTTP(w, r)
+		case FaultUnprocessable:
+			writeError(w, http.StatusUnprocessableEntity, ft.Message)
+		case FaultHangAfter:
+			rec := &heldResponse{header: http.Header{}}
+			next.ServeHTTP(rec, r)
+			if err := f.sleep(r.Context(), ft.Delay); err != nil {
+				return
+			}
+			rec.replay(w)
 		case FaultReset:
 			resetConn(w)
 		case FaultOversized:
@@ -272,6 +297,35 @@ func (f *Faults) middleware(next http.Handler) http.Handler {
 			_ = writePadding(w, ft.Size)
 		}
 	})
+}
+
+// heldResponse records a response so FaultHangAfter can send it late.
+type heldResponse struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (h *heldResponse) Header() http.Header { return h.header }
+
+func (h *heldResponse) WriteHeader(status int) {
+	if h.status == 0 {
+		h.status = status
+	}
+}
+
+func (h *heldResponse) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	h.body = append(h.body, b...)
+	return len(b), nil
+}
+
+func (h *heldResponse) replay(w http.ResponseWriter) {
+	for k, v := range h.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(cmp.Or(h.status, http.StatusOK))
+	_, _ = w.Write(h.body)
 }
 
 // resetConn closes the client's connection without a response. SO_LINGER 0
@@ -322,12 +376,13 @@ type faultJSON struct {
 	Status     int       `json:"status,omitempty"`
 	Delay      duration  `json:"delay,omitempty"`
 	Size       int       `json:"size,omitempty"`
+	Message    string    `json:"message,omitempty"`
 	Webhook    bool      `json:"webhook,omitempty"`
 }
 
 // MarshalJSON writes durations as strings such as "2s".
 func (f Fault) MarshalJSON() ([]byte, error) {
-	return json.Marshal(faultJSON{f.Kind, f.Count, duration(f.RetryAfter), f.Status, duration(f.Delay), f.Size, f.Webhook})
+	return json.Marshal(faultJSON{f.Kind, f.Count, duration(f.RetryAfter), f.Status, duration(f.Delay), f.Size, f.Message, f.Webhook})
 }
 
 // UnmarshalJSON reads durations as strings ("1.5s") or seconds (1.5).
@@ -336,7 +391,7 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*f = Fault{j.Kind, j.Count, time.Duration(j.RetryAfter), j.Status, time.Duration(j.Delay), j.Size, j.Webhook}
+	*f = Fault{j.Kind, j.Count, time.Duration(j.RetryAfter), j.Status, time.Duration(j.Delay), j.Size, j.Message, j.Webhook}
 	return nil
 }
 

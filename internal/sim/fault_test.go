@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,12 @@ func TestRequestFaults(t *testing.T) {
 			require.Equal(t, "invalid token", r.ErrorMessage(t))
 		}},
 		{sim.Fault{Kind: "403"}, 403, nil},
+		{sim.Fault{Kind: "422"}, 422, func(t *testing.T, r response) {
+			require.Equal(t, sim.DefaultFaultMessage, r.ErrorMessage(t))
+		}},
+		{sim.Fault{Kind: "422", Message: "severity is invalid"}, 422, func(t *testing.T, r response) {
+			require.Equal(t, "severity is invalid", r.ErrorMessage(t))
+		}},
 		{sim.Fault{Kind: "oversized", Size: 3 << 20}, 200, func(t *testing.T, r response) {
 			require.Len(t, r.Body, 3<<20)
 			require.True(t, json.Valid(r.Body), "still JSON, just huge")
@@ -99,6 +106,33 @@ func TestSlowFaultTimesOutClient(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+token)
 	_, err = http.DefaultClient.Do(req)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestHangAfterFaultCommitsThenHoldsTheAnswer(t *testing.T) {
+	t.Parallel()
+	sl := &sleeps{}
+	c, url := setupChat(t, sim.Config{Sleep: sl.Sleep})
+	require.NoError(t, c.Inject(sim.Fault{Kind: sim.FaultHangAfter, Delay: time.Minute}))
+	require.Equal(t, http.StatusCreated, postMessage(t, url).Status, "the held answer is the real one")
+	require.Equal(t, []time.Duration{time.Minute}, sl.All())
+	require.Len(t, c.Messages("ops"), 1)
+}
+
+func TestHangAfterFaultClientGivesUpAfterTheWrite(t *testing.T) {
+	t.Parallel()
+	// A client that stops waiting (a timeout, a crash) never learns that the
+	// message was posted: the case idempotency keys and lookups exist for.
+	c, url := setupChat(t, sim.Config{})
+	require.NoError(t, c.Inject(sim.Fault{Kind: sim.FaultHangAfter, Delay: time.Hour}))
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	body := strings.NewReader(`{"text":"hi"}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/channels/ops/messages", body)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	_, err = http.DefaultClient.Do(req)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Len(t, c.Messages("ops"), 1)
 }
 
 func TestResetFault(t *testing.T) {

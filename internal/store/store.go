@@ -255,6 +255,21 @@ type Queries interface {
 	// AppendAudit assigns Seq, PrevHash and Hash and returns the stored entry.
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
 	ListAudit(ctx context.Context, tenantID string, afterSeq int64, limit int) ([]AuditEntry, error)
+
+	// AcquireLease takes the lease named key for holder until now+ttl, now
+	// being the store's clock. It succeeds (true) when nobody holds it, the
+	// holder already holds it (renewal: the expiry moves to now+ttl), or the
+	// previous holder's lease expired; otherwise it returns false and no
+	// error. One atomic statement: of racing acquirers exactly one wins,
+	// across processes sharing the database. Expiry compares the clocks of
+	// the processes involved, so they must be roughly in sync, and ttl must
+	// cover the work done under the lease. ttl <= 0 is an error; an unknown
+	// tenant is ErrNotFound.
+	AcquireLease(ctx context.Context, tenantID, key, holder string, ttl time.Duration) (bool, error)
+	// ReleaseLease drops the lease if holder still holds it; otherwise
+	// (expired and taken by another, or never held) it does nothing and
+	// returns no error.
+	ReleaseLease(ctx context.Context, tenantID, key, holder string) error
 }
 
 // Tx is a write transaction. Its Queries see and make changes inside it.

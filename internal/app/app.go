@@ -1,0 +1,306 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+
+	"github.com/accordhq/accord/internal/config"
+	"github.com/accordhq/accord/internal/connector"
+	"github.com/accordhq/accord/internal/credential"
+	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/queue"
+	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/telemetry"
+	"github.com/accordhq/accord/internal/web"
+	"github.com/accordhq/accord/internal/web/api"
+	"github.com/accordhq/accord/internal/webhook"
+)
+
+// Options are what a caller other than `accord serve` (the demo, tests)
+// may set beyond the process configuration.
+type Options struct {
+	Build telemetry.Build
+	// Engine tunes the engine; nil takes its defaults.
+	Engine *engine.Config
+	// Queue overrides queue settings (Workers and MaxWorkers still follow
+	// the configuration).
+	Queue *queue.Config
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+}
+
+// App is one running Accord process.
+type App struct {
+	cfg      *config.Config
+	logger   *slog.Logger
+	build    telemetry.Build
+	Store    store.Store
+	Queue    *queue.Queue
+	Registry *prometheus.Registry
+	Catalog  *engine.Catalog
+	Vault    *credential.Vault
+	Engine   *engine.Engine
+	Ingress  *webhook.Ingress
+
+	server    *http.Server
+	listener  net.Listener
+	addr      atomic.Pointer[string]
+	serveErr  chan error
+	tracing   func(context.Context) error
+	stopDepth chan struct{}
+	depthDone chan struct{}
+}
+
+// New opens the store, migrates it (unless cfg.NoMigrate), loads the packs
+// and builds the vault, engine, queue and HTTP surface. Nothing listens or
+// works until Start.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Options) (_ *App, err error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{cfg: cfg, logger: logger, build: opts.Build, Registry: telemetry.NewRegistry(opts.Build)}
+	defer func() {
+		if err != nil && a.Store != nil {
+			a.Store.Close()
+		}
+	}()
+	if a.tracing, err = telemetry.SetupTracing(ctx, opts.Build); err != nil {
+		return nil, err
+	}
+	if a.Store, err = OpenStore(ctx, cfg, logger); err != nil {
+		return nil, err
+	}
+	if a.Catalog, err = LoadCatalog(cfg.Packs); err != nil {
+		return nil, err
+	}
+	mk, err := MasterKey(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	kms, err := credential.NewLocalKMS(mk)
+	if err != nil {
+		return nil, err
+	}
+	if a.Vault, err = credential.NewVault(a.Store, kms, &credential.Config{Logger: logger, Now: now}); err != nil {
+		return nil, err
+	}
+	creds := vaultCredentials{vault: a.Vault}
+
+	engCfg := engine.Config{}
+	if opts.Engine != nil {
+		engCfg = *opts.Engine
+	}
+	if engCfg.Connector == nil {
+		engCfg.Connector = &connector.Config{AllowLoopback: cfg.AllowLoopbackPartners}
+	}
+	a.Engine, err = engine.New(engine.Deps{
+		Store: a.Store, Catalog: a.Catalog, Credentials: creds,
+		Alerter: engine.NewAlerter(cfg.AlertWebhook, logger, a.Registry),
+		Logger:  logger, Registerer: a.Registry, Now: now,
+	}, &engCfg)
+	if err != nil {
+		return nil, err
+	}
+	reg := queue.NewRegistry()
+	if err := a.Engine.Register(reg); err != nil {
+		return nil, err
+	}
+	qcfg := queue.Config{}
+	if opts.Queue != nil {
+		qcfg = *opts.Queue
+	}
+	qcfg.Workers = cfg.RunsWorkers()
+	qcfg.MaxWorkers = cfg.Workers
+	qcfg.Logger = logger
+	if a.Queue, err = queue.New(a.Store, reg, &qcfg); err != nil {
+		return nil, fmt.Errorf("building queue: %w", err)
+	}
+	if !cfg.NoMigrate {
+		if err := a.Migrate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if !cfg.RunsAPI() {
+		return a, nil
+	}
+
+	a.Ingress, err = webhook.NewIngress(webhook.Deps{
+		Store: a.Store, Queue: a.Queue,
+		Providers: func(name string) (*spec.Provider, bool) { p, ok := a.Catalog.Providers[name]; return p, ok },
+		Secrets:   creds,
+		NewJob:    func(e store.Event) river.InsertManyParams { return engine.NewDeliverJob(e.TenantID, e.ID) },
+		Logger:    logger, Registerer: a.Registry, Now: now,
+	}, &webhook.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("building webhook ingress: %w", err)
+	}
+	admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
+		Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Token: cfg.AdminToken})
+	routes := admin.Routes()
+	routes[webhook.Pattern] = a.Ingress
+	a.server = &http.Server{
+		Handler: web.NewHandler(&web.Config{
+			Logger:   logger,
+			Registry: a.Registry,
+			Ready: []web.Check{
+				{Name: "database", Fn: a.Store.Ping},
+				{Name: "queue", Fn: a.Queue.Ping},
+			},
+			Routes: routes,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+// Migrate applies Accord's and the queue's migrations.
+func (a *App) Migrate(ctx context.Context) error {
+	if err := a.Store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrating store: %w", err)
+	}
+	if err := a.Queue.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrating queue: %w", err)
+	}
+	return nil
+}
+
+// Start listens on cfg.Addr (api role) and starts the workers (worker role).
+func (a *App) Start(ctx context.Context) error {
+	if a.server != nil {
+		ln, err := net.Listen("tcp", a.cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", a.cfg.Addr, err)
+		}
+		a.listener = ln
+		addr := ln.Addr().String()
+		a.addr.Store(&addr)
+		a.serveErr = make(chan error, 1)
+		go func() { a.serveErr <- a.server.Serve(ln) }()
+	}
+	if err := a.Queue.Start(ctx); err != nil {
+		return fmt.Errorf("starting queue: %w", err)
+	}
+	a.startDepthGauge()
+	a.logger.InfoContext(ctx, "accord started", "addr", a.Addr(), "role", a.cfg.Role,
+		"db", a.cfg.Describe()["db"], "version", a.build.Version,
+		"providers", len(a.Catalog.Providers), "contracts", len(a.Catalog.Contracts))
+	return nil
+}
+
+// startDepthGauge samples the queue depth for accord_queue_depth: a gauge
+// refreshed every few seconds rather than a query per scrape, so a scrape
+// storm cannot load the database.
+func (a *App) startDepthGauge() {
+	depth := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "accord_queue_depth",
+		Help: "Jobs waiting to run (available, scheduled or retryable), sampled every 5s.",
+	})
+	if err := a.Registry.Register(depth); err != nil {
+		return
+	}
+	a.stopDepth, a.depthDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(a.depthDone)
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			if n, err := a.Queue.Depth(ctx); err == nil {
+				depth.Set(float64(n))
+			}
+			cancel()
+			select {
+			case <-a.stopDepth:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// Addr is the address the HTTP server listens on ("" for a worker).
+// It is safe to call from another goroutine while Start runs.
+func (a *App) Addr() string {
+	if p := a.addr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Run starts the process and blocks until ctx is cancelled (a signal) or the
+// HTTP server fails, then stops gracefully.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Start(ctx); err != nil {
+		a.Stop(context.Background())
+		return err
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+		a.logger.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	case runErr = <-a.serveErr:
+		a.logger.Error("http server failed", "err", runErr)
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := a.Stop(stopCtx); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+// Stop stops accepting requests, commits what ingress accepted, lets
+// in-flight jobs finish (bounded by ctx), then closes the store.
+func (a *App) Stop(ctx context.Context) error {
+	var errs []error
+	if a.server != nil && a.listener != nil {
+		if err := a.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping http: %w", err))
+		}
+	}
+	if a.Ingress != nil {
+		a.Ingress.Close()
+	}
+	if a.stopDepth != nil {
+		close(a.stopDepth)
+		<-a.depthDone
+		a.stopDepth = nil
+	}
+	if a.Queue != nil {
+		if err := a.Queue.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping queue: %w", err))
+		}
+	}
+	if a.tracing != nil {
+		if err := a.tracing(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("flushing traces: %w", err))
+		}
+	}
+	if a.Store != nil {
+		if err := a.Store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing store: %w", err))
+		}
+	}
+	if len(errs) == 0 {
+		a.logger.Info("accord stopped")
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,35 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/accordhq/accord/internal/config"
+	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/postgres"
+	"github.com/accordhq/accord/internal/store/sqlite"
+)
+
+// OpenStore opens the database named by cfg.DB.
+func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, error) {
+	dialect, target, err := config.ParseDB(cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	switch dialect {
+	case "sqlite":
+		st, err := sqlite.Open(ctx, target, &sqlite.Config{Synchronous: sqlite.Synchronous(strings.ToUpper(cfg.SQLiteSynchronous)), Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("opening sqlite: %w", err)
+		}
+		return st, nil
+	default:
+		st, err := postgres.Open(ctx, target, &postgres.Config{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("opening postgres: %w", err)
+		}
+		return st, nil
+	}
+}

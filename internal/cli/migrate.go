@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/accordhq/accord/internal/app"
+	"github.com/accordhq/accord/internal/config"
+	"github.com/accordhq/accord/internal/telemetry"
+)
+
+func init() {
+	register(&command{
+		name:    "migrate",
+		summary: "apply database migrations (Accord's and the job queue's) and exit",
+		usage:   "[--db DSN]",
+		example: "accord migrate --db postgres://postgres@127.0.0.1:5432/accord",
+		setup: func(fs *flag.FlagSet, env *Env) runFunc {
+			loader := config.Bind(fs)
+			loader.Env = env.Getenv
+			return func(ctx context.Context, args []string) error {
+				cfg, err := loader.Load()
+				if err != nil {
+					return err
+				}
+				cfg.NoMigrate = true
+				cfg.Role = config.RoleAPI
+				logger := telemetry.NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
+				a, err := app.New(ctx, cfg, logger, &app.Options{Build: BuildInfo()})
+				if err != nil {
+					return err
+				}
+				defer a.Store.Close()
+				if err := a.Migrate(ctx); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "migrations applied to %s\n", cfg.Describe()["db"])
+				return nil
+			}
+		},
+	})
+}

@@ -1,0 +1,83 @@
+package connector
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+)
+
+// ErrAddressBlocked is matched (errors.Is) by the error of a call whose
+// dial was refused by the SSRF guard. No packet was sent.
+var ErrAddressBlocked = errors.New("connector: address refused by policy")
+
+// AddressBlockedError is the dialer's refusal of one address.
+type AddressBlockedError struct {
+	Addr   netip.Addr
+	Reason string // loopback, private network, link-local, ...
+}
+
+func (e *AddressBlockedError) Error() string {
+	return fmt.Sprintf("connector: address %s refused by policy (%s)", e.Addr, e.Reason)
+}
+
+// Is makes AddressBlockedError match ErrAddressBlocked.
+func (e *AddressBlockedError) Is(target error) bool { return target == ErrAddressBlocked }
+
+// sharedAddressSpace is carrier-grade NAT (RFC 6598): private in practice,
+// though netip does not call it so.
+var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
+
+// dialGuard refuses internal addresses at dial time. Checking in the
+// dialer's Control hook, after resolution and before connect, sees the very
+// address being dialled, so DNS rebinding cannot slip an internal address
+// between a check and the connection.
+type dialGuard struct {
+	allowLoopback bool
+	allowPrivate  bool
+}
+
+func (g dialGuard) control(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("connector: dial %q: %w", address, err)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("connector: dial %q: %w", address, err)
+	}
+	return g.check(ip)
+}
+
+// check returns an *AddressBlockedError when ip may not be dialled.
+func (g dialGuard) check(ip netip.Addr) error {
+	ip = ip.Unmap().WithZone("")
+	reason := ""
+	switch {
+	case ip.IsLoopback():
+		if !g.allowLoopback {
+			reason = "loopback"
+		}
+	case ip.IsUnspecified():
+		// Dialling 0.0.0.0 or :: reaches the local host.
+		if !g.allowLoopback {
+			reason = "unspecified address"
+		}
+	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
+		// Cloud metadata services live here; no partner API does.
+		reason = "link-local"
+	case ip.IsPrivate(), sharedAddressSpace.Contains(ip):
+		if !g.allowPrivate {
+			reason = "private network"
+		}
+	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast():
+		reason = "multicast"
+	case ip.Is4() && ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		reason = "broadcast"
+	}
+	if reason == "" {
+		return nil
+	}
+	return &AddressBlockedError{Addr: ip, Reason: reason}
+}

@@ -1,0 +1,424 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/accordhq/accord/internal/connector"
+	"github.com/accordhq/accord/internal/queue"
+	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
+)
+
+// Action outcomes, the values of accord_actions_total{outcome}.
+const (
+	outcomeSucceeded = "succeeded"
+	outcomeRetried   = "retried"
+	outcomeStale     = "stale"
+	outcomeFailed    = "failed"
+	outcomeSkipped   = "skipped"
+	outcomePaused    = "paused"
+)
+
+// actionResult is how one action ended; deliver combines them into the
+// job's fate.
+type actionResult struct {
+	snooze time.Duration // > 0: try the job again after this, no attempt used
+	retry  error         // != nil: transient, retry with backoff
+}
+
+func (e *Engine) deliver(ctx context.Context, args DeliverArgs, attempt int) error {
+	st := e.deps.Store
+	ev, err := st.GetEvent(ctx, args.TenantID, args.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return queue.Cancel(fmt.Errorf("event %s of tenant %s no longer exists", args.EventID, args.TenantID))
+	}
+	if err != nil {
+		return fmt.Errorf("loading event: %w", err)
+	}
+	source, err := st.GetConnection(ctx, ev.TenantID, ev.ConnectionID)
+	if err != nil {
+		return fmt.Errorf("loading source connection: %w", err)
+	}
+	installs, err := st.ListInstallationsByConnection(ctx, ev.TenantID, ev.ConnectionID)
+	if err != nil {
+		return fmt.Errorf("listing installations: %w", err)
+	}
+	var payload map[string]any
+	if err := json.Unmarshal(ev.Payload, &payload); err != nil {
+		return queue.Cancel(fmt.Errorf("event %s: payload is not a JSON object: %w", ev.ID, err))
+	}
+
+	var snooze time.Duration
+	var retry error
+	failedPermanently := false
+	for _, inst := range installs {
+		if inst.State != store.InstallationActive {
+			continue
+		}
+		cc, err := e.rt.contract(inst.Contract)
+		if err != nil {
+			e.deps.Logger.ErrorContext(ctx, "installation's contract unavailable", "tenant_id", inst.TenantID, "installation_id", inst.ID, "err", err)
+			continue
+		}
+		for _, t := range cc.triggers {
+			if inst.Connections[t.provider.Name] != source.ID {
+				continue
+			}
+			doc := objectOf(t.provider, payload)
+			ok, _ := t.matches(ev.Type, doc)
+			if !ok {
+				continue
+			}
+			for _, ca := range t.actions {
+				res := e.apply(ctx, applyInput{event: ev, inst: inst, contract: cc.contract, trigger: t, action: ca, doc: doc, args: args, attempt: attempt})
+				switch {
+				case res.snooze > 0:
+					if snooze == 0 || res.snooze < snooze {
+						snooze = res.snooze
+					}
+				case res.retry != nil:
+					retry = errors.Join(retry, res.retry)
+				case res.failed:
+					failedPermanently = true
+				}
+			}
+		}
+	}
+	switch {
+	case snooze > 0:
+		return queue.Snooze(snooze)
+	case retry != nil:
+		return retry
+	}
+	if args.RecordErrorID != "" && !failedPermanently {
+		if err := st.SetRecordErrorStatus(ctx, args.TenantID, args.RecordErrorID, store.RecordErrorResolved); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("resolving record error: %w", err)
+		}
+	}
+	return nil
+}
+
+// objectOf returns the changed object inside a webhook payload.
+func objectOf(p *spec.Provider, payload map[string]any) map[string]any {
+	if p.Webhooks == nil || p.Webhooks.Object == "" {
+		return payload
+	}
+	if v, ok := spec.Get(payload, p.Webhooks.Object); ok {
+		if m, ok := v.(map[string]any); ok {
+			return m
+		}
+	}
+	return map[string]any{}
+}
+
+type applyInput struct {
+	event    store.Event
+	inst     store.Installation
+	contract *spec.Contract
+	trigger  *compiledTrigger
+	action   *compiledAction
+	doc      map[string]any
+	args     DeliverArgs
+	attempt  int
+}
+
+type applyResult struct {
+	actionResult
+	failed bool // a record error was filed; retrying the job will not help
+}
+
+// apply runs one action for one event under the object's lock.
+func (e *Engine) apply(ctx context.Context, in applyInput) applyResult {
+	a := in.action
+	labels := e.metrics.labels(in.inst, a.provider.Name)
+	connID := in.inst.Connections[a.provider.Name]
+	conn, err := e.deps.Store.GetConnection(ctx, in.inst.TenantID, connID)
+	if err != nil {
+		return applyResult{actionResult: actionResult{retry: fmt.Errorf("loading %s connection: %w", a.provider.Name, err)}}
+	}
+	if conn.State != store.ConnectionActive {
+		// Writes are paused until the account is reconnected: the job
+		// waits, nothing is dropped or failed.
+		e.metrics.action(labels, outcomePaused)
+		return applyResult{actionResult: actionResult{snooze: e.cfg.PauseInterval}}
+	}
+
+	key := store.LinkKey{
+		TenantID:       in.inst.TenantID,
+		InstallationID: in.inst.ID,
+		SourceObject:   in.trigger.source.Name,
+		SourceID:       in.event.ObjectID,
+		TargetObject:   a.provider.Name + "." + a.target.Name,
+	}
+	lockCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
+	unlock, err := e.locks.lock(lockCtx, lockKey(key))
+	cancel()
+	if err != nil {
+		return applyResult{actionResult: actionResult{snooze: time.Second}}
+	}
+	defer unlock()
+
+	link, err := e.deps.Store.GetLink(ctx, key)
+	linked := err == nil && link.TargetID != ""
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return applyResult{actionResult: actionResult{retry: fmt.Errorf("reading link: %w", err)}}
+	}
+	if linked && in.event.ObjectVersion <= link.Version {
+		if in.event.ObjectVersion < link.Version {
+			e.metrics.action(labels, outcomeStale)
+			e.deps.Logger.InfoContext(ctx, "stale event skipped", "tenant_id", key.TenantID, "installation_id", key.InstallationID,
+				"object", key.SourceObject, "source_id", key.SourceID, "event_version", in.event.ObjectVersion, "watermark", link.Version)
+		}
+		return applyResult{}
+	}
+	if linked && a.action.Op == spec.OpCreate {
+		// The partner object exists and the contract only creates: nothing
+		// to write, but the watermark advances so older events stay stale.
+		link.Version = in.event.ObjectVersion
+		if err := e.deps.Store.UpsertLink(ctx, link); err != nil {
+			return applyResult{actionResult: actionResult{retry: fmt.Errorf("advancing link: %w", err)}}
+		}
+		e.metrics.action(labels, outcomeSkipped)
+		return applyResult{}
+	}
+	if !linked && a.action.Op == spec.OpUpdate {
+		e.metrics.action(labels, outcomeSkipped)
+		return applyResult{}
+	}
+
+	res, err := a.mapper.Map(in.doc)
+	if err != nil {
+		return e.fail(ctx, in, conn, ClassBadData, err.Error())
+	}
+	doc := res.Doc
+
+	if wait := e.connectors[a.provider.Name].Limiter().Reserve(key.TenantID); wait > 0 {
+		e.metrics.action(labels, outcomeRetried)
+		return applyResult{actionResult: actionResult{snooze: wait}}
+	}
+	auth, err := e.deps.Credentials.Authorizer(ctx, conn, a.provider)
+	if err != nil {
+		return e.authFailed(ctx, in, conn, err.Error())
+	}
+
+	start := e.deps.Now()
+	targetID, err := e.write(ctx, in, auth, link, linked, doc)
+	e.metrics.duration(a.provider.Name, a.action.Op, e.deps.Now().Sub(start))
+	if err != nil {
+		return e.handleWriteError(ctx, in, conn, err)
+	}
+	fields, _ := json.Marshal(doc)
+	if err := e.deps.Store.UpsertLink(ctx, store.Link{LinkKey: key, TargetID: targetID, Version: in.event.ObjectVersion, Fields: fields}); err != nil {
+		// The partner has the write; the retry finds it by external id or
+		// the idempotency key and only the link write is repeated.
+		return applyResult{actionResult: actionResult{retry: fmt.Errorf("recording link: %w", err)}}
+	}
+	e.metrics.action(labels, outcomeSucceeded)
+	e.metrics.eventToAction(a.provider.Name, e.deps.Now().Sub(in.event.ReceivedAt))
+	return applyResult{}
+}
+
+// write creates or updates the partner object and returns its id.
+func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Authorizer, link store.Link, linked bool, doc map[string]any) (string, error) {
+	a := in.action
+	cn := e.connectors[a.provider.Name]
+	call := connector.Call{Object: a.target.Name, Doc: doc, Auth: auth}
+	if linked {
+		call.ID = link.TargetID
+		_, err := cn.Update(ctx, call)
+		if err == nil {
+			return link.TargetID, nil
+		}
+		var pe *connector.PartnerError
+		if !errors.As(err, &pe) || pe.Class != spec.ClassNotFound || a.action.OnMissing == "fail" {
+			return "", err
+		}
+		// Deleted at the partner and the contract says recreate.
+		call.ID = ""
+	}
+	if a.target.Endpoints.FindByExternalID != nil {
+		// A crash between the partner's create and our link write leaves
+		// an object only the partner knows; find it instead of making a
+		// second one.
+		call.ExternalID = in.event.ObjectID
+		found, err := cn.FindByExternalID(ctx, call)
+		switch {
+		case err == nil && found.ID != "":
+			if a.action.Op == spec.OpCreate {
+				return found.ID, nil
+			}
+			call.ID = found.ID
+			if _, err := cn.Update(ctx, call); err != nil {
+				return "", err
+			}
+			return found.ID, nil
+		case err != nil && !errors.Is(err, connector.ErrNotFound):
+			return "", err
+		}
+		call.ExternalID = ""
+	}
+	call.IdempotencyKey = idempotencyKey(in.inst, in.trigger.source.Name, in.event.ObjectID, a.provider.Name+"."+a.target.Name)
+	created, err := cn.Create(ctx, call)
+	if err != nil {
+		return "", err
+	}
+	if created.ID == "" {
+		return "", fmt.Errorf("%s create returned no id", a.provider.Name)
+	}
+	return created.ID, nil
+}
+
+// handleWriteError turns a partner error into the job's fate.
+func (e *Engine) handleWriteError(ctx context.Context, in applyInput, conn store.Connection, err error) applyResult {
+	a := in.action
+	labels := e.metrics.labels(in.inst, a.provider.Name)
+	var pe *connector.PartnerError
+	class := spec.ClassTransient
+	msg := err.Error()
+	if errors.As(err, &pe) {
+		class, msg = pe.Class, pe.Message
+	}
+	switch class {
+	case spec.ClassRateLimited:
+		wait := time.Second
+		if pe != nil && pe.RetryAfter > 0 {
+			wait = pe.RetryAfter
+		}
+		e.connectors[a.provider.Name].Limiter().Backoff(in.inst.TenantID, wait)
+		e.metrics.action(labels, outcomeRetried)
+		if e.windowSpent(in) {
+			return e.fail(ctx, in, conn, ClassRateLimit, msg)
+		}
+		return applyResult{actionResult: actionResult{snooze: wait}}
+	case spec.ClassAuth:
+		return e.authFailed(ctx, in, conn, msg)
+	case spec.ClassPermission:
+		return e.pause(ctx, in, conn, store.ConnectionMissingScopes, ClassPermission, msg)
+	case spec.ClassValidation, spec.ClassNotFound:
+		return e.fail(ctx, in, conn, recordClass(class), msg)
+	default:
+		if e.windowSpent(in) {
+			return e.fail(ctx, in, conn, ClassPartnerDown, msg)
+		}
+		e.metrics.action(labels, outcomeRetried)
+		return applyResult{actionResult: actionResult{retry: fmt.Errorf("%s %s: %w", a.provider.Name, a.action.Op, err)}}
+	}
+}
+
+func (e *Engine) windowSpent(in applyInput) bool {
+	return e.deps.Now().Sub(in.event.ReceivedAt) >= in.contract.Failure.EffectiveRetryFor().D()
+}
+
+func (e *Engine) authFailed(ctx context.Context, in applyInput, conn store.Connection, msg string) applyResult {
+	return e.pause(ctx, in, conn, store.ConnectionNeedsReconnect, ClassAuth, msg)
+}
+
+// pause moves the connection out of active (once: the first job to see the
+// failure files the record error and the alert), then parks the job.
+func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection, state store.ConnectionState, class, msg string) applyResult {
+	a := in.action
+	remedy := remediation(class, providerTitle(a.provider), msg, time.Time{})
+	changed := false
+	err := e.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		cur, err := tx.LockConnection(ctx, conn.TenantID, conn.ID)
+		if err != nil {
+			return err
+		}
+		if cur.State != store.ConnectionActive {
+			return nil
+		}
+		cur.State, cur.StateReason = state, remedy
+		changed = true
+		return tx.UpdateConnection(ctx, cur)
+	})
+	if err != nil {
+		return applyResult{actionResult: actionResult{retry: fmt.Errorf("pausing connection: %w", err)}}
+	}
+	e.metrics.action(e.metrics.labels(in.inst, a.provider.Name), outcomePaused)
+	if changed {
+		re := e.recordError(ctx, in, class, msg, remedy)
+		e.deps.Alerter.Raise(ctx, Alert{TenantID: in.inst.TenantID, InstallationID: in.inst.ID, ConnectionID: conn.ID,
+			Contract: in.contract.Name, Object: in.trigger.source.Name, SourceID: in.event.ObjectID, Class: class,
+			Message: msg, Remediation: remedy, RecordErrorID: re, At: e.deps.Now()})
+	}
+	return applyResult{actionResult: actionResult{snooze: e.cfg.PauseInterval}}
+}
+
+// fail files a record error for an action that retrying will not fix.
+func (e *Engine) fail(ctx context.Context, in applyInput, conn store.Connection, class, msg string) applyResult {
+	a := in.action
+	remedy := remediation(class, providerTitle(a.provider), msg, time.Time{})
+	e.metrics.action(e.metrics.labels(in.inst, a.provider.Name), outcomeFailed)
+	id := e.recordError(ctx, in, class, msg, remedy)
+	if class == ClassPartnerDown || class == ClassRateLimit {
+		e.deps.Alerter.Raise(ctx, Alert{TenantID: in.inst.TenantID, InstallationID: in.inst.ID, ConnectionID: conn.ID,
+			Contract: in.contract.Name, Object: in.trigger.source.Name, SourceID: in.event.ObjectID, Class: class,
+			Message: msg, Remediation: remedy, RecordErrorID: id, At: e.deps.Now()})
+	}
+	return applyResult{failed: true}
+}
+
+// recordError files (or, for an admin's retry, reopens) the record error
+// and returns its id.
+func (e *Engine) recordError(ctx context.Context, in applyInput, class, msg, remedy string) string {
+	st := e.deps.Store
+	if in.args.RecordErrorID != "" {
+		if err := st.SetRecordErrorStatus(ctx, in.inst.TenantID, in.args.RecordErrorID, store.RecordErrorOpen); err == nil {
+			return in.args.RecordErrorID
+		}
+	}
+	args, _ := json.Marshal(DeliverArgs{TenantID: in.args.TenantID, EventID: in.args.EventID})
+	re := store.RecordError{
+		TenantID:       in.inst.TenantID,
+		ID:             "rerr_" + uuid.NewString(),
+		InstallationID: in.inst.ID,
+		EventID:        in.event.ID,
+		Object:         in.trigger.source.Name,
+		SourceID:       in.event.ObjectID,
+		Class:          class,
+		Message:        truncate(msg, 1000),
+		Remediation:    remedy,
+		Status:         store.RecordErrorOpen,
+		JobKind:        KindDeliver,
+		JobArgs:        args,
+	}
+	if err := st.InsertRecordError(ctx, re); err != nil {
+		e.deps.Logger.ErrorContext(ctx, "filing record error", "tenant_id", re.TenantID, "err", err)
+		return ""
+	}
+	return re.ID
+}
+
+func providerTitle(p *spec.Provider) string {
+	if p.Title != "" {
+		return p.Title
+	}
+	return p.Name
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func lockKey(k store.LinkKey) string {
+	return k.TenantID + "\x00" + k.InstallationID + "\x00" + k.SourceObject + "\x00" + k.SourceID + "\x00" + k.TargetObject
+}
+
+// idempotencyKey is stable for one source object and target in one
+// installation, so every retry of its create is the same request to the
+// partner.
+func idempotencyKey(inst store.Installation, sourceObject, sourceID, target string) string {
+	h := sha256.Sum256([]byte(inst.TenantID + "\x00" + inst.ID + "\x00" + sourceObject + "\x00" + sourceID + "\x00" + target))
+	return "accord-" + hex.EncodeToString(h[:16])
+}

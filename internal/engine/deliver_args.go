@@ -1,0 +1,32 @@
+package engine
+
+import "github.com/riverqueue/river"
+
+// DeliverArgs is the job that applies one accepted event to every matching
+// installation's actions.
+type DeliverArgs struct {
+	TenantID string `json:"tenant_id"`
+	EventID  string `json:"event_id"`
+	// RecordErrorID is set when an admin retries a record error: success
+	// resolves it, failure reopens it instead of filing another.
+	RecordErrorID string `json:"record_error_id,omitempty"`
+}
+
+// KindDeliver is the job kind of DeliverArgs.
+const KindDeliver = "accord_deliver_event"
+
+// Kind implements river.JobArgs.
+func (DeliverArgs) Kind() string { return KindDeliver }
+
+// InsertOpts gives delivery jobs an attempt budget large enough that the
+// contract's retry window, not a count, decides when to give up.
+func (DeliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 1000, Queue: river.QueueDefault}
+}
+
+// NewDeliverJob is what webhook ingress enqueues for an accepted event.
+func NewDeliverJob(tenantID, eventID string) river.InsertManyParams {
+	args := DeliverArgs{TenantID: tenantID, EventID: eventID}
+	opts := args.InsertOpts()
+	return river.InsertManyParams{Args: args, InsertOpts: &opts}
+}

@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+
+	"github.com/accordhq/accord/internal/connector"
+	"github.com/accordhq/accord/internal/queue"
+	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
+)
+
+// Credentials turns a connection into request authorisation. It is the seam
+// to the credential vault and the OAuth token sources.
+type Credentials interface {
+	// Authorizer returns what authenticates requests to p for conn. An
+	// authorizer whose credential can be renewed implements
+	// connector.Refresher: the connector refreshes once on a 401.
+	Authorizer(ctx context.Context, conn store.Connection, p *spec.Provider) (connector.Authorizer, error)
+}
+
+// Deps are the engine's collaborators.
+type Deps struct {
+	Store       store.Store
+	Catalog     *Catalog
+	Credentials Credentials
+	Alerter     *Alerter
+	Logger      *slog.Logger
+	Registerer  prometheus.Registerer
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+}
+
+// Config tunes the engine. Zero values take the documented defaults.
+type Config struct {
+	// PauseInterval is how long a job whose connection is paused
+	// (needs_reconnect, missing_scopes) waits before looking again.
+	// Default 30s.
+	PauseInterval time.Duration
+	// LockWait bounds how long a job waits for another job working on the
+	// same object before snoozing. Default 5s.
+	LockWait time.Duration
+	// JobTimeout bounds one delivery job: partner calls have their own
+	// timeouts, this catches the pathological rest. River will not rescue
+	// a job whose process died (SIGKILL, power loss) before this has passed
+	// since it started, so keep it at or under the queue's
+	// RescueStuckJobsAfter. Default 5m.
+	JobTimeout time.Duration
+	// Connector configures the partner HTTP clients.
+	Connector *connector.Config
+}
+
+// Engine applies events to partners.
+type Engine struct {
+	deps       Deps
+	cfg        Config
+	rt         *runtime
+	locks      *objectLocks
+	connectors map[string]*connector.Connector
+	metrics    *metrics
+}
+
+// New builds the engine's connectors for every provider in the catalog.
+func New(deps Deps, cfg *Config) (*Engine, error) {
+	c := Config{}
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.PauseInterval <= 0 {
+		c.PauseInterval = 30 * time.Second
+	}
+	if c.LockWait <= 0 {
+		c.LockWait = 5 * time.Second
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 5 * time.Minute
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Alerter == nil {
+		deps.Alerter = NewAlerter("", deps.Logger, nil)
+	}
+	e := &Engine{
+		deps:       deps,
+		cfg:        c,
+		rt:         newRuntime(deps.Catalog),
+		locks:      newObjectLocks(),
+		connectors: map[string]*connector.Connector{},
+		metrics:    newMetrics(deps.Registerer),
+	}
+	cc := connector.Config{}
+	if c.Connector != nil {
+		cc = *c.Connector
+	}
+	if cc.Registerer == nil {
+		cc.Registerer = deps.Registerer
+	}
+	if cc.Now == nil {
+		cc.Now = deps.Now
+	}
+	if cc.Logger == nil {
+		cc.Logger = deps.Logger
+	}
+	for name, p := range deps.Catalog.Providers {
+		cn, err := connector.New(p, &cc)
+		if err != nil {
+			return nil, fmt.Errorf("engine: connector for %s: %w", name, err)
+		}
+		e.connectors[name] = cn
+	}
+	return e, nil
+}
+
+// Register adds the engine's job kinds to the queue registry.
+func (e *Engine) Register(reg *queue.Registry) error {
+	return queue.AddWorker(reg, &deliverWorker{engine: e})
+}
+
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	engine *Engine
+}
+
+// Timeout bounds one delivery (Config.JobTimeout).
+func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration {
+	return w.engine.cfg.JobTimeout
+}
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	return w.engine.deliver(ctx, job.Args, job.Attempt)
+}

@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+type metrics struct {
+	actionsVec       *prometheus.CounterVec
+	durationVec      *prometheus.HistogramVec
+	eventToActionVec *prometheus.HistogramVec
+}
+
+type actionLabels struct{ tenant, provider, installation string }
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		actionsVec: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_actions_total",
+			Help: "Actions taken on partner objects, by tenant, target provider, installation and outcome (succeeded, retried, stale, failed, skipped, paused).",
+		}, []string{"tenant", "provider", "installation", "outcome"}),
+		durationVec: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "accord_action_duration_seconds",
+			Help:    "Time spent writing to the partner for one action, by provider and operation.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"provider", "op"}),
+		eventToActionVec: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "accord_event_to_action_seconds",
+			Help:    "Time from receiving an event to its partner write, by target provider.",
+			Buckets: []float64{.005, .01, .025, .05, .075, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+		}, []string{"provider"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.actionsVec, m.durationVec, m.eventToActionVec)
+	}
+	return m
+}
+
+func (m *metrics) labels(inst store.Installation, provider string) actionLabels {
+	return actionLabels{tenant: inst.TenantID, provider: provider, installation: inst.ID}
+}
+
+func (m *metrics) action(l actionLabels, outcome string) {
+	m.actionsVec.WithLabelValues(l.tenant, l.provider, l.installation, outcome).Inc()
+}
+
+func (m *metrics) duration(provider, op string, d time.Duration) {
+	m.durationVec.WithLabelValues(provider, op).Observe(d.Seconds())
+}
+
+func (m *metrics) eventToAction(provider string, d time.Duration) {
+	m.eventToActionVec.WithLabelValues(provider).Observe(d.Seconds())
+}

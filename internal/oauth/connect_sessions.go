@@ -1,0 +1,94 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+// ErrNotBrowserFlow is returned for a connect session asked for a provider
+// that does not connect through the browser (client credentials, JWT
+// bearer, API key, basic).
+var ErrNotBrowserFlow = errors.New("oauth: provider does not connect through the browser")
+
+// ErrBadReturnURL is returned for a return URL that is not an absolute
+// http(s) URL.
+var ErrBadReturnURL = errors.New("oauth: return_url must be an absolute http(s) URL")
+
+// ConnectSession is a signed connect session as the admin API hands it to
+// the host product: the browser is sent to URL before ExpiresAt.
+type ConnectSession struct {
+	Token     string
+	URL       string
+	ExpiresAt time.Time
+}
+
+// CreateConnectSession checks that the tenant exists and that provider
+// connects through the browser, then signs a session valid for ttl.
+func (m *Manager) CreateConnectSession(ctx context.Context, tenantID, provider, returnURL string, ttl time.Duration) (ConnectSession, error) {
+	if err := checkReturnURL(returnURL); err != nil {
+		return ConnectSession{}, err
+	}
+	p, err := m.Provider(provider)
+	if err != nil {
+		return ConnectSession{}, err
+	}
+	if p.AuthKind != AuthCode {
+		return ConnectSession{}, fmt.Errorf("%w: %s", ErrNotBrowserFlow, p.Name)
+	}
+	if _, err := m.st.GetTenant(ctx, tenantID); err != nil {
+		return ConnectSession{}, fmt.Errorf("connect session: %w", err)
+	}
+	return m.session(connectSession{TenantID: tenantID, Provider: p.Name, ReturnURL: returnURL}, ttl), nil
+}
+
+// CreateReconnectSession is CreateConnectSession for an existing
+// connection, which keeps its id so work paused on it resumes.
+func (m *Manager) CreateReconnectSession(ctx context.Context, tenantID, connectionID, returnURL string, ttl time.Duration) (ConnectSession, error) {
+	if err := checkReturnURL(returnURL); err != nil {
+		return ConnectSession{}, err
+	}
+	c, err := m.st.GetConnection(ctx, tenantID, connectionID)
+	if err != nil {
+		return ConnectSession{}, fmt.Errorf("reconnect session: %w", err)
+	}
+	p, err := m.Provider(c.Provider)
+	if err != nil {
+		return ConnectSession{}, err
+	}
+	if p.AuthKind != AuthCode {
+		return ConnectSession{}, fmt.Errorf("%w: %s", ErrNotBrowserFlow, p.Name)
+	}
+	return m.session(connectSession{TenantID: tenantID, Provider: p.Name, ConnectionID: c.ID, ReturnURL: returnURL}, ttl), nil
+}
+
+func (m *Manager) session(s connectSession, ttl time.Duration) ConnectSession {
+	exp := time.Unix(m.cfg.Now().Add(ttl).Unix(), 0).UTC()
+	s.ExpiresAt, s.Nonce = exp.Unix(), randomToken(9)
+	tok := m.signSession(s)
+	return ConnectSession{Token: tok, URL: m.ConnectURL(tok), ExpiresAt: exp}
+}
+
+func checkReturnURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ErrBadReturnURL
+	}
+	return nil
+}
+
+// Connection returns a tenant's connection (its Secret is sealed).
+func (m *Manager) Connection(ctx context.Context, tenantID, connectionID string) (store.Connection, error) {
+	c, err := m.st.GetConnection(ctx, tenantID, connectionID)
+	if err != nil {
+		return store.Connection{}, fmt.Errorf("loading connection: %w", err)
+	}
+	return c, nil
+}

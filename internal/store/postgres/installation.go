@@ -1,0 +1,93 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+const installationColumns = `tenant_id, id, contract, contract_version, state, connections, config,
+	created_at, updated_at`
+
+func scanInstallation(s scanner) (store.Installation, error) {
+	var in store.Installation
+	var conns, config []byte
+	var created, updated time.Time
+	if err := s.Scan(&in.TenantID, &in.ID, &in.Contract, &in.ContractVersion, &in.State, &conns, &config,
+		&created, &updated); err != nil {
+		return store.Installation{}, err
+	}
+	if err := json.Unmarshal(conns, &in.Connections); err != nil {
+		return store.Installation{}, fmt.Errorf("decoding connections: %w", err)
+	}
+	if len(in.Connections) == 0 {
+		in.Connections = nil
+	}
+	in.Config = decJSON(config)
+	in.CreatedAt = decTime(created)
+	in.UpdatedAt = decTime(updated)
+	return in, nil
+}
+
+func (q *queries) CreateInstallation(ctx context.Context, in store.Installation) error {
+	const op = "creating installation"
+	conns := in.Connections
+	if conns == nil {
+		conns = map[string]string{}
+	}
+	connsJSON, err := json.Marshal(conns)
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	created := orNow(in.CreatedAt, q.now)
+	updated := in.UpdatedAt
+	if updated.IsZero() {
+		updated = created
+	}
+	_, err = q.write.Exec(ctx, `INSERT INTO installations (`+installationColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		in.TenantID, in.ID, in.Contract, in.ContractVersion, string(in.State), string(connsJSON),
+		encJSON(in.Config), encTime(created), encTime(updated))
+	return wrapErr(op, err)
+}
+
+func (q *queries) GetInstallation(ctx context.Context, tenantID, id string) (store.Installation, error) {
+	in, err := scanInstallation(q.read.QueryRow(ctx,
+		`SELECT `+installationColumns+` FROM installations WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if err != nil {
+		return store.Installation{}, wrapErr("getting installation", err)
+	}
+	return in, nil
+}
+
+func (q *queries) ListInstallations(ctx context.Context, tenantID string) ([]store.Installation, error) {
+	rows, err := q.read.Query(ctx,
+		`SELECT `+installationColumns+` FROM installations WHERE tenant_id = $1 ORDER BY created_at, id`, tenantID)
+	if err != nil {
+		return nil, wrapErr("listing installations", err)
+	}
+	out, err := collect(rows, scanInstallation)
+	return out, wrapErr("listing installations", err)
+}
+
+func (q *queries) ListInstallationsByConnection(ctx context.Context, tenantID, connectionID string) ([]store.Installation, error) {
+	const op = "listing installations by connection"
+	rows, err := q.read.Query(ctx, `SELECT `+installationColumns+` FROM installations
+		WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM jsonb_each_text(installations.connections) AS c WHERE c.value = $2)
+		ORDER BY created_at, id`, tenantID, connectionID)
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	out, err := collect(rows, scanInstallation)
+	return out, wrapErr(op, err)
+}
+
+func (q *queries) SetInstallationState(ctx context.Context, tenantID, id string, state store.InstallationState) error {
+	tag, err := q.write.Exec(ctx,
+		`UPDATE installations SET state = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
+		string(state), encTime(q.now()), tenantID, id)
+	return oneRow("setting installation state", tag, err)
+}

@@ -1,0 +1,42 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// acquireLeaseSQL is one statement so that racing acquirers are decided by
+// the row lock ON CONFLICT takes: a loser either hits the WHERE (held by
+// another, not expired) and gets no row back, or waits for the winner's
+// insert and then does.
+const acquireLeaseSQL = `INSERT INTO leases (tenant_id, key, holder, expires_at) VALUES ($1, $2, $3, $4)
+	ON CONFLICT (tenant_id, key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+	WHERE leases.holder = excluded.holder OR leases.expires_at < $5
+	RETURNING holder`
+
+func (q *queries) AcquireLease(ctx context.Context, tenantID, key, holder string, ttl time.Duration) (bool, error) {
+	const op = "acquiring lease"
+	if ttl <= 0 {
+		return false, fmt.Errorf("postgres: %s: ttl %s: want > 0", op, ttl)
+	}
+	now := encTime(q.now())
+	var got string
+	err := q.write.QueryRow(ctx, acquireLeaseSQL, tenantID, key, holder, now.Add(ttl), now).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil // held by another, not expired
+	}
+	if err != nil {
+		return false, wrapErr(op, err)
+	}
+	return true, nil
+}
+
+func (q *queries) ReleaseLease(ctx context.Context, tenantID, key, holder string) error {
+	_, err := q.write.Exec(ctx, `DELETE FROM leases WHERE tenant_id = $1 AND key = $2 AND holder = $3`,
+		tenantID, key, holder)
+	return wrapErr("releasing lease", err)
+}

@@ -1,0 +1,37 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, error) {
+	l := store.Link{LinkKey: key}
+	var fields []byte
+	var updated time.Time
+	err := q.read.QueryRow(ctx, `SELECT target_id, version, fields, updated_at FROM links
+		WHERE tenant_id = $1 AND installation_id = $2 AND source_object = $3 AND source_id = $4 AND target_object = $5`,
+		key.TenantID, key.InstallationID, key.SourceObject, key.SourceID, key.TargetObject,
+	).Scan(&l.TargetID, &l.Version, &fields, &updated)
+	if err != nil {
+		return store.Link{}, wrapErr("getting link", err)
+	}
+	l.Fields = decJSON(fields)
+	l.UpdatedAt = decTime(updated)
+	return l, nil
+}
+
+func (q *queries) UpsertLink(ctx context.Context, l store.Link) error {
+	const op = "upserting link"
+	_, err := q.write.Exec(ctx, `INSERT INTO links
+		(tenant_id, installation_id, source_object, source_id, target_object, target_id, version, fields, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (tenant_id, installation_id, source_object, source_id, target_object) DO UPDATE SET
+			target_id = excluded.target_id, version = excluded.version,
+			fields = excluded.fields, updated_at = excluded.updated_at`,
+		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.TargetID, l.Version,
+		encJSON(l.Fields), encTime(orNow(l.UpdatedAt, q.now)))
+	return wrapErr(op, err)
+}

@@ -1,0 +1,125 @@
+package postgres_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/postgres"
+	"github.com/accordhq/accord/internal/store/storetest"
+)
+
+func testDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("ACCORD_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("set ACCORD_TEST_POSTGRES=postgres://… to run the PostgreSQL tests")
+	}
+	return dsn
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	dsn := testDSN(t)
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
+		return postgres.OpenTestSchemaConfig(t, dsn, &postgres.Config{Now: now})
+	})
+}
+
+// TestSchemaIsolation: two test schemas in one database do not see each
+// other, and River's tables (created by its migrator on the same pool) would
+// land in the store's schema because every pooled connection has it as
+// search_path.
+func TestSchemaIsolation(t *testing.T) {
+	t.Parallel()
+	dsn := testDSN(t)
+	ctx := context.Background()
+	a := postgres.OpenTestSchema(t, dsn)
+	b := postgres.OpenTestSchema(t, dsn)
+	require.NoError(t, a.CreateTenant(ctx, store.Tenant{ID: "t1", Name: "in a"}))
+	_, err := b.GetTenant(ctx, "t1")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.NoError(t, b.CreateTenant(ctx, store.Tenant{ID: "t1", Name: "in b"}), "same key, other schema")
+
+	pool := a.Driver().(*pgxpool.Pool)
+	var schema string
+	require.NoError(t, pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema))
+	require.Regexp(t, `^accord_test_[0-9a-f]{16}$`, schema)
+	// Every connection of the pool, not just the first.
+	conns := make([]*pgxpool.Conn, 3)
+	for i := range conns {
+		conns[i], err = pool.Acquire(ctx)
+		require.NoError(t, err)
+		var got string
+		require.NoError(t, conns[i].QueryRow(ctx, "SELECT current_schema()").Scan(&got))
+		require.Equal(t, schema, got)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+}
+
+func TestMigrateRecordsOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := postgres.OpenTestSchema(t, testDSN(t))
+	require.NoError(t, s.Migrate(ctx))
+	var n int
+	require.NoError(t, s.Driver().(*pgxpool.Pool).QueryRow(ctx, "SELECT count(*) FROM accord_migrations").Scan(&n))
+	require.Equal(t, 2, n, "one row per migration")
+}
+
+// TestTxDriver: the queue inserts its jobs through Tx.Driver; what it writes
+// there commits and rolls back with the store's rows.
+func TestTxDriver(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := postgres.OpenTestSchema(t, testDSN(t))
+	pool := s.Driver().(*pgxpool.Pool)
+	_, err := pool.Exec(ctx, "CREATE TABLE jobs (id int PRIMARY KEY)")
+	require.NoError(t, err)
+	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.Driver().(pgx.Tx).Exec(ctx, "INSERT INTO jobs (id) VALUES (1)")
+		require.NoError(t, err)
+		return store.ErrConflict
+	})
+	require.ErrorIs(t, err, store.ErrConflict)
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM jobs").Scan(&n))
+	require.Zero(t, n)
+}
+
+func TestOpenBadDSNDoesNotEchoPassword(t *testing.T) {
+	t.Parallel()
+	_, err := postgres.Open(context.Background(), "postgres://u:s3cret@127.0.0.1:5432/db?sslmode=bogus", nil)
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "s3cret")
+}
+
+// TestStatementCache: a hot query is prepared once per connection and
+// reused (pgx's default exec mode), not parsed and planned on every call.
+func TestStatementCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// One connection, so every call below runs on the one inspected after.
+	s := postgres.OpenTestSchemaConfig(t, testDSN(t), &postgres.Config{MaxConns: 1})
+	pool := s.Driver().(*pgxpool.Pool)
+	require.Equal(t, pgx.QueryExecModeCacheStatement, pool.Config().ConnConfig.DefaultQueryExecMode)
+
+	key := store.LinkKey{TenantID: "t1", InstallationID: "i1", SourceObject: "ticket", SourceID: "T-1",
+		TargetObject: "incident"}
+	for range 3 {
+		_, err := s.GetLink(ctx, key)
+		require.ErrorIs(t, err, store.ErrNotFound)
+	}
+	var n int
+	require.NoError(t, pool.QueryRow(ctx,
+		`SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT target_id, version, fields%'`).Scan(&n))
+	require.Equal(t, 1, n, "GetLink's statement prepared once on the connection")
+}

@@ -1,0 +1,153 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+const connectionColumns = `tenant_id, id, provider, state, state_reason, secret, granted_scopes,
+	token_expires_at, created_at, updated_at`
+
+const (
+	getConnectionSQL    = `SELECT ` + connectionColumns + ` FROM connections WHERE tenant_id = ? AND id = ?`
+	lookupConnectionSQL = `SELECT ` + connectionColumns + ` FROM connections WHERE id = ? LIMIT 2`
+)
+
+func scanConnection(s scanner) (store.Connection, error) {
+	var c store.Connection
+	var scopes []byte
+	var expires sql.NullInt64
+	var created, updated int64
+	if err := s.Scan(&c.TenantID, &c.ID, &c.Provider, &c.State, &c.StateReason, &c.Secret, &scopes,
+		&expires, &created, &updated); err != nil {
+		return store.Connection{}, err
+	}
+	if err := json.Unmarshal(scopes, &c.GrantedScopes); err != nil {
+		return store.Connection{}, fmt.Errorf("decoding granted scopes: %w", err)
+	}
+	if len(c.GrantedScopes) == 0 {
+		c.GrantedScopes = nil
+	}
+	c.TokenExpiresAt = decOptTime(expires)
+	c.CreatedAt = decTime(created)
+	c.UpdatedAt = decTime(updated)
+	return c, nil
+}
+
+func encScopes(scopes []string) (string, error) {
+	if scopes == nil {
+		scopes = []string{}
+	}
+	b, err := json.Marshal(scopes)
+	return string(b), err
+}
+
+func (q *queries) CreateConnection(ctx context.Context, c store.Connection) error {
+	const op = "creating connection"
+	if err := checkTimes(op, c.TokenExpiresAt, c.CreatedAt, c.UpdatedAt); err != nil {
+		return err
+	}
+	scopes, err := encScopes(c.GrantedScopes)
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	created := orNow(c.CreatedAt, q.now)
+	updated := c.UpdatedAt
+	if updated.IsZero() {
+		updated = created
+	}
+	_, err = q.write.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.TenantID, c.ID, c.Provider, string(c.State), c.StateReason, c.Secret, scopes,
+		encOptTime(c.TokenExpiresAt), encTime(created), encTime(updated))
+	return wrapErr(op, err)
+}
+
+func (q *queries) GetConnection(ctx context.Context, tenantID, id string) (store.Connection, error) {
+	c, err := scanConnection(queryRowPrepared(ctx, q.read, getConnectionSQL, tenantID, id))
+	if err != nil {
+		return store.Connection{}, wrapErr("getting connection", err)
+	}
+	return c, nil
+}
+
+func (q *queries) LookupConnection(ctx context.Context, id string) (store.Connection, error) {
+	const op = "looking up connection"
+	rows, err := queryPrepared(ctx, q.read, lookupConnectionSQL, id)
+	if err != nil {
+		return store.Connection{}, wrapErr(op, err)
+	}
+	out, err := collect(rows, scanConnection)
+	if err != nil {
+		return store.Connection{}, wrapErr(op, err)
+	}
+	switch len(out) {
+	case 0:
+		return store.Connection{}, wrapErr(op, sql.ErrNoRows)
+	case 1:
+		return out[0], nil
+	}
+	// Ids are random; two tenants sharing one means the caller cannot know
+	// whose webhook this is, so refuse rather than guess.
+	return store.Connection{}, fmt.Errorf("sqlite: %s: id shared by two tenants", op)
+}
+
+func (q *queries) ListConnections(ctx context.Context, tenantID string) ([]store.Connection, error) {
+	rows, err := q.read.QueryContext(ctx,
+		`SELECT `+connectionColumns+` FROM connections WHERE tenant_id = ? ORDER BY created_at, id`, tenantID)
+	if err != nil {
+		return nil, wrapErr("listing connections", err)
+	}
+	out, err := collect(rows, scanConnection)
+	return out, wrapErr("listing connections", err)
+}
+
+func (q *queries) UpdateConnection(ctx context.Context, c store.Connection) error {
+	const op = "updating connection"
+	if err := checkTimes(op, c.TokenExpiresAt); err != nil {
+		return err
+	}
+	scopes, err := encScopes(c.GrantedScopes)
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	res, err := q.write.ExecContext(ctx, `UPDATE connections
+		SET state = ?, state_reason = ?, secret = ?, granted_scopes = ?, token_expires_at = ?, updated_at = ?
+		WHERE tenant_id = ? AND id = ?`,
+		string(c.State), c.StateReason, c.Secret, scopes, encOptTime(c.TokenExpiresAt), encTime(q.now()),
+		c.TenantID, c.ID)
+	return oneRow(op, res, err)
+}
+
+// collect scans every row and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// oneRow turns an UPDATE that matched nothing into ErrNotFound.
+func oneRow(op string, res sql.Result, err error) error {
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	if n == 0 {
+		return wrapErr(op, sql.ErrNoRows)
+	}
+	return nil
+}

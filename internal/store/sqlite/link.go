@@ -1,0 +1,44 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+const (
+	getLinkSQL = `SELECT target_id, version, fields, updated_at FROM links
+		WHERE tenant_id = ? AND installation_id = ? AND source_object = ? AND source_id = ? AND target_object = ?`
+	upsertLinkSQL = `INSERT INTO links
+		(tenant_id, installation_id, source_object, source_id, target_object, target_id, version, fields, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, installation_id, source_object, source_id, target_object) DO UPDATE SET
+			target_id = excluded.target_id, version = excluded.version,
+			fields = excluded.fields, updated_at = excluded.updated_at`
+)
+
+func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, error) {
+	l := store.Link{LinkKey: key}
+	var fields []byte
+	var updated int64
+	err := queryRowPrepared(ctx, q.read, getLinkSQL,
+		key.TenantID, key.InstallationID, key.SourceObject, key.SourceID, key.TargetObject,
+	).Scan(&l.TargetID, &l.Version, &fields, &updated)
+	if err != nil {
+		return store.Link{}, wrapErr("getting link", err)
+	}
+	l.Fields = decJSON(fields)
+	l.UpdatedAt = decTime(updated)
+	return l, nil
+}
+
+func (q *queries) UpsertLink(ctx context.Context, l store.Link) error {
+	const op = "upserting link"
+	if err := checkTimes(op, l.UpdatedAt); err != nil {
+		return err
+	}
+	_, err := execPrepared(ctx, q.write, upsertLinkSQL,
+		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.TargetID, l.Version,
+		encJSON(l.Fields), encTime(orNow(l.UpdatedAt, q.now)))
+	return wrapErr(op, err)
+}

@@ -1,0 +1,48 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+func (q *queries) CreateTenant(ctx context.Context, t store.Tenant) error {
+	if err := checkTimes("creating tenant", t.CreatedAt); err != nil {
+		return err
+	}
+	_, err := q.write.ExecContext(ctx,
+		`INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)`,
+		t.ID, t.Name, encTime(orNow(t.CreatedAt, q.now)))
+	return wrapErr("creating tenant", err)
+}
+
+func (q *queries) GetTenant(ctx context.Context, id string) (store.Tenant, error) {
+	var t store.Tenant
+	var created int64
+	err := q.read.QueryRowContext(ctx,
+		`SELECT id, name, created_at FROM tenants WHERE id = ?`, id).Scan(&t.ID, &t.Name, &created)
+	if err != nil {
+		return store.Tenant{}, wrapErr("getting tenant", err)
+	}
+	t.CreatedAt = decTime(created)
+	return t, nil
+}
+
+func (q *queries) ListTenants(ctx context.Context) ([]store.Tenant, error) {
+	rows, err := q.read.QueryContext(ctx, `SELECT id, name, created_at FROM tenants ORDER BY id`)
+	if err != nil {
+		return nil, wrapErr("listing tenants", err)
+	}
+	defer rows.Close()
+	var out []store.Tenant
+	for rows.Next() {
+		var t store.Tenant
+		var created int64
+		if err := rows.Scan(&t.ID, &t.Name, &created); err != nil {
+			return nil, wrapErr("listing tenants", err)
+		}
+		t.CreatedAt = decTime(created)
+		out = append(out, t)
+	}
+	return out, wrapErr("listing tenants", rows.Err())
+}

@@ -1,0 +1,165 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/riverqueue/river"
+
+	"github.com/accordhq/accord/internal/credential"
+	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/telemetry"
+)
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// Queue is the part of the job queue the API uses.
+type Queue interface {
+	InsertTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error)
+}
+
+// Deps are the API's collaborators.
+type Deps struct {
+	Store  store.Store
+	Queue  Queue
+	Vault  *credential.Vault
+	Logger *slog.Logger
+	// Providers and Contracts are the loaded catalog.
+	Providers map[string]*spec.Provider
+	Contracts map[string]*spec.Contract
+	// Token is the operator token; empty refuses every authenticated call.
+	Token string
+	// Extra routes other packages add under /api/v1 (connect sessions…),
+	// behind the same authentication.
+	Extra map[string]http.Handler
+}
+
+// API serves /api/v1/.
+type API struct {
+	deps Deps
+	mux  *http.ServeMux
+}
+
+// New builds the API.
+func New(deps Deps) *API {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &API{deps: deps, mux: http.NewServeMux()}
+	a.routes()
+	return a
+}
+
+// Routes returns the ServeMux patterns to mount on the root mux.
+func (a *API) Routes() map[string]http.Handler {
+	return map[string]http.Handler{
+		"GET /api/v1/openapi.json": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(openAPIDoc)
+		}),
+		"/api/v1/": a.authenticated(a.mux),
+	}
+}
+
+func (a *API) handle(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+func (a *API) routes() {
+	a.handle("POST /api/v1/tenants", a.createTenant)
+	a.handle("GET /api/v1/tenants", a.listTenants)
+	a.handle("GET /api/v1/tenants/{tenant}", a.getTenant)
+	a.handle("POST /api/v1/tenants/{tenant}/connections", a.createConnection)
+	a.handle("GET /api/v1/tenants/{tenant}/connections", a.listConnections)
+	a.handle("GET /api/v1/tenants/{tenant}/connections/{id}", a.getConnection)
+	a.handle("POST /api/v1/tenants/{tenant}/installations", a.createInstallation)
+	a.handle("GET /api/v1/tenants/{tenant}/installations", a.listInstallations)
+	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}", a.getInstallation)
+	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/pause", a.setInstallationState(store.InstallationPaused))
+	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/resume", a.setInstallationState(store.InstallationActive))
+	a.handle("GET /api/v1/tenants/{tenant}/record-errors", a.listRecordErrors)
+	a.handle("GET /api/v1/tenants/{tenant}/record-errors/{id}", a.getRecordError)
+	a.handle("POST /api/v1/tenants/{tenant}/record-errors/{id}/retry", a.retryRecordError)
+	a.handle("POST /api/v1/record-errors/{id}/retry", a.retryRecordError)
+	a.handle("GET /api/v1/providers", a.listProviders)
+	a.handle("GET /api/v1/contracts", a.listContracts)
+	for pattern, h := range a.deps.Extra {
+		a.mux.Handle(pattern, h)
+	}
+}
+
+func (a *API) authenticated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if a.deps.Token == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.deps.Token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="accord"`)
+			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized", Detail: "send the operator token as Authorization: Bearer <admin_token>", RequestID: telemetry.RequestID(r.Context())})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Error is an API error with its HTTP status; handlers return it.
+type Error struct {
+	Status int
+	Msg    string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+func badRequest(format string, args ...any) error {
+	return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
+}
+
+type errorBody struct {
+	Error     string `json:"error"`
+	Detail    string `json:"detail,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *Error
+	rid := telemetry.RequestID(r.Context())
+	switch {
+	case errors.As(err, &ae):
+		writeJSON(w, ae.Status, errorBody{Error: http.StatusText(ae.Status), Detail: ae.Msg, RequestID: rid})
+	case errors.Is(err, store.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, errorBody{Error: "not found", RequestID: rid})
+	case errors.Is(err, store.ErrConflict):
+		writeJSON(w, http.StatusConflict, errorBody{Error: "already exists", RequestID: rid})
+	default:
+		a.deps.Logger.ErrorContext(r.Context(), "api error", "route", r.Pattern, "err", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal error", RequestID: rid})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON body of at most 1 MiB, rejecting unknown fields.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("request body: %v", err)
+	}
+	return nil
+}

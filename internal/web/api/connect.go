@@ -1,0 +1,214 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/accordhq/accord/internal/oauth"
+	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/telemetry"
+)
+
+// Connect session lifetimes: long enough to hand a link to an admin, short
+// enough that a leaked link soon stops working.
+const (
+	defaultSessionTTL = 15 * time.Minute
+	maxSessionTTL     = 24 * time.Hour
+)
+
+// ConnectRoutes returns the connection lifecycle routes backed by the OAuth
+// manager, for Deps.Extra (they share the API's authentication):
+//
+//   - POST /api/v1/tenants/{tenant}/connect-sessions
+//   - POST /api/v1/tenants/{tenant}/connections/{id}/reconnect
+//   - POST /api/v1/tenants/{tenant}/connections/{id}/disconnect
+//   - POST /api/v1/tenants/{tenant}/connections/{id}/test
+func ConnectRoutes(m *oauth.Manager) map[string]http.Handler {
+	c := &connectAPI{m: m, log: slog.Default()}
+	return map[string]http.Handler{
+		"POST /api/v1/tenants/{tenant}/connect-sessions":            c.handle(c.createSession),
+		"POST /api/v1/tenants/{tenant}/connections/{id}/reconnect":  c.handle(c.reconnect),
+		"POST /api/v1/tenants/{tenant}/connections/{id}/disconnect": c.handle(c.disconnect),
+		"POST /api/v1/tenants/{tenant}/connections/{id}/test":       c.handle(c.test),
+	}
+}
+
+type connectAPI struct {
+	m   *oauth.Manager
+	log *slog.Logger
+}
+
+type sessionRequest struct {
+	Provider  string `json:"provider"`
+	ReturnURL string `json:"return_url"`
+	// TTL is a duration ("15m"); default 15 minutes, at most 24 hours.
+	TTL string `json:"ttl"`
+}
+
+type sessionJSON struct {
+	Token     string    `json:"token"`
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s sessionRequest) ttl() (time.Duration, error) {
+	if s.TTL == "" {
+		return defaultSessionTTL, nil
+	}
+	d, err := spec.ParseDuration(s.TTL)
+	if err != nil || d <= 0 || d > maxSessionTTL {
+		return 0, badRequest("ttl %q: give a duration such as 15m, at most 24h", s.TTL)
+	}
+	return d, nil
+}
+
+func (c *connectAPI) createSession(w http.ResponseWriter, r *http.Request) error {
+	var in sessionRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Provider == "" {
+		return badRequest("provider is required")
+	}
+	ttl, err := in.ttl()
+	if err != nil {
+		return err
+	}
+	s, err := c.m.CreateConnectSession(r.Context(), r.PathValue("tenant"), in.Provider, in.ReturnURL, ttl)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, sessionJSON{Token: s.Token, URL: s.URL, ExpiresAt: s.ExpiresAt})
+	return nil
+}
+
+func (c *connectAPI) reconnect(w http.ResponseWriter, r *http.Request) error {
+	var in sessionRequest
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	if in.Provider != "" {
+		return badRequest("provider is the connection's own; leave it out")
+	}
+	ttl, err := in.ttl()
+	if err != nil {
+		return err
+	}
+	s, err := c.m.CreateReconnectSession(r.Context(), r.PathValue("tenant"), r.PathValue("id"), in.ReturnURL, ttl)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, sessionJSON{Token: s.Token, URL: s.URL, ExpiresAt: s.ExpiresAt})
+	return nil
+}
+
+type disconnectJSON struct {
+	Connection        connectionJSON `json:"connection"`
+	RevokedAtProvider bool           `json:"revoked_at_provider"`
+}
+
+func (c *connectAPI) disconnect(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	tenant, id := r.PathValue("tenant"), r.PathValue("id")
+	revoked, err := c.m.Disconnect(ctx, tenant, id, "admin api")
+	if err != nil {
+		return err
+	}
+	conn, err := c.m.Connection(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, disconnectJSON{Connection: c.connectionJSON(conn), RevokedAtProvider: revoked})
+	return nil
+}
+
+func (c *connectAPI) test(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	tenant, id := r.PathValue("tenant"), r.PathValue("id")
+	conn, err := c.m.Connection(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	p, err := c.m.Provider(conn.Provider)
+	if err != nil {
+		return err
+	}
+	if p.TestURL == "" {
+		return badRequest("provider %s names no test call (auth.test in its manifest)", p.Name)
+	}
+	if err := c.m.TestConnection(ctx, tenant, id); err != nil {
+		var nr *oauth.NeedsReconnectError
+		msg := testFailure(err)
+		if errors.As(err, &nr) {
+			msg = nr.Reason
+		}
+		writeJSON(w, http.StatusBadGateway, map[string]any{"ok": false, "error": msg, "state": string(conn.State)})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	return nil
+}
+
+// testFailure is the message of a failed test call. The oauth package's
+// errors carry no secrets; a transport error loses its URL, which may carry
+// an API key in its query.
+func testFailure(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return "the partner could not be reached: " + ue.Err.Error()
+	}
+	return err.Error()
+}
+
+func (c *connectAPI) connectionJSON(conn store.Connection) connectionJSON {
+	out := connectionJSON{ID: conn.ID, Provider: conn.Provider, State: string(conn.State), StateReason: conn.StateReason,
+		GrantedScopes: []scopeJSON{}, HookPath: "/hooks/" + conn.ID, CreatedAt: conn.CreatedAt, UpdatedAt: conn.UpdatedAt}
+	p, err := c.m.Provider(conn.Provider)
+	if err != nil {
+		for _, s := range conn.GrantedScopes {
+			out.GrantedScopes = append(out.GrantedScopes, scopeJSON{Name: s})
+		}
+		return out
+	}
+	for _, s := range p.DescribeScopes(conn.GrantedScopes) {
+		out.GrantedScopes = append(out.GrantedScopes, scopeJSON{Name: s.Name, Description: s.Description})
+	}
+	return out
+}
+
+func (c *connectAPI) handle(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			c.writeError(w, r, err)
+		}
+	})
+}
+
+func (c *connectAPI) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	rid := telemetry.RequestID(r.Context())
+	var ae *Error
+	switch {
+	case errors.As(err, &ae):
+		writeJSON(w, ae.Status, errorBody{Error: http.StatusText(ae.Status), Detail: ae.Msg, RequestID: rid})
+	case errors.Is(err, store.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, errorBody{Error: "not found", RequestID: rid})
+	case errors.Is(err, oauth.ErrUnknownProvider), errors.Is(err, oauth.ErrNotBrowserFlow), errors.Is(err, oauth.ErrBadReturnURL):
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: http.StatusText(http.StatusBadRequest), Detail: browserFlowHint(err), RequestID: rid})
+	default:
+		c.log.ErrorContext(r.Context(), "api error", "route", r.Pattern, "err", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal error", RequestID: rid})
+	}
+}
+
+func browserFlowHint(err error) string {
+	if errors.Is(err, oauth.ErrNotBrowserFlow) {
+		return err.Error() + ": create the connection with POST /api/v1/tenants/{tenant}/connections instead"
+	}
+	return err.Error()
+}

@@ -1,0 +1,135 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+type recordErrorJSON struct {
+	ID             string    `json:"id"`
+	InstallationID string    `json:"installation_id"`
+	EventID        string    `json:"event_id,omitempty"`
+	Object         string    `json:"object"`
+	SourceID       string    `json:"source_id"`
+	Class          string    `json:"class"`
+	Message        string    `json:"message"`
+	Remediation    string    `json:"remediation"`
+	Status         string    `json:"status"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+func toRecordErrorJSON(e store.RecordError) recordErrorJSON {
+	return recordErrorJSON{ID: e.ID, InstallationID: e.InstallationID, EventID: e.EventID, Object: e.Object, SourceID: e.SourceID,
+		Class: e.Class, Message: e.Message, Remediation: e.Remediation, Status: string(e.Status), CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+}
+
+func (a *API) listRecordErrors(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.RecordErrorFilter{InstallationID: q.Get("installation_id"), Status: store.RecordErrorStatus(q.Get("status"))}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			return badRequest("limit %q: use a number from 1 to 1000", l)
+		}
+		f.Limit = n
+	}
+	list, err := a.deps.Store.ListRecordErrors(r.Context(), r.PathValue("tenant"), f)
+	if err != nil {
+		return err
+	}
+	out := make([]recordErrorJSON, 0, len(list))
+	for _, e := range list {
+		out = append(out, toRecordErrorJSON(e))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"record_errors": out})
+	return nil
+}
+
+func (a *API) getRecordError(w http.ResponseWriter, r *http.Request) error {
+	e, err := a.deps.Store.GetRecordError(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toRecordErrorJSON(e))
+	return nil
+}
+
+// retryRecordError queues the failed record's job again. For a permission
+// error it also lifts the pause on the installation's connections that
+// were paused for missing scopes: retrying is the admin saying the scope is
+// back; if it is not, the next write pauses them again with a fresh alert.
+// A connection that needs reconnecting stays paused: only reconnecting
+// fixes that.
+func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
+	tenant := r.PathValue("tenant")
+	if tenant == "" {
+		tenant = r.URL.Query().Get("tenant_id")
+	}
+	if tenant == "" {
+		return badRequest("name the tenant: POST /api/v1/tenants/{tenant}/record-errors/{id}/retry, or add ?tenant_id=")
+	}
+	ctx := r.Context()
+	re, err := a.deps.Store.GetRecordError(ctx, tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if re.Status == store.RecordErrorResolved {
+		return &Error{Status: http.StatusConflict, Msg: "record error is already resolved"}
+	}
+	inst, err := a.deps.Store.GetInstallation(ctx, tenant, re.InstallationID)
+	if err != nil {
+		return err
+	}
+	var args map[string]any
+	if err := json.Unmarshal(re.JobArgs, &args); err != nil || re.JobKind == "" {
+		return &Error{Status: http.StatusConflict, Msg: "record error carries no retryable job"}
+	}
+	args["record_error_id"] = re.ID
+
+	err = a.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, connID := range inst.Connections {
+			c, err := tx.LockConnection(ctx, tenant, connID)
+			if err != nil {
+				return err
+			}
+			switch c.State {
+			case store.ConnectionNeedsReconnect:
+				return &Error{Status: http.StatusConflict, Msg: fmt.Sprintf("connection %s (%s) needs reconnecting before a retry can succeed", c.ID, c.Provider)}
+			case store.ConnectionMissingScopes:
+				c.State, c.StateReason = store.ConnectionActive, ""
+				if err := tx.UpdateConnection(ctx, c); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := a.deps.Queue.InsertTx(ctx, tx, rawArgs{kind: re.JobKind, args: args}, &river.InsertOpts{MaxAttempts: 1000}); err != nil {
+			return fmt.Errorf("queueing retry: %w", err)
+		}
+		return tx.SetRecordErrorStatus(ctx, tenant, re.ID, store.RecordErrorRetrying)
+	})
+	if err != nil {
+		return err
+	}
+	re.Status = store.RecordErrorRetrying
+	writeJSON(w, http.StatusAccepted, toRecordErrorJSON(re))
+	return nil
+}
+
+// rawArgs re-enqueues a job from its stored kind and arguments without the
+// API knowing every job type.
+type rawArgs struct {
+	kind string
+	args map[string]any
+}
+
+func (r rawArgs) Kind() string                 { return r.kind }
+func (r rawArgs) MarshalJSON() ([]byte, error) { return json.Marshal(r.args) }

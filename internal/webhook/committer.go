@@ -1,0 +1,262 @@
+package webhook
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+// ErrClosed is returned for a request that arrives after Close.
+var ErrClosed = errors.New("webhook: ingress closed")
+
+// pending is one event waiting to be committed, with its job.
+type pending struct {
+	event store.Event
+	job   river.InsertManyParams
+	done  chan commitResult // buffered: the committer never blocks on it
+}
+
+type commitResult struct {
+	inserted bool // false: a duplicate of a stored event
+	err      error
+}
+
+// committer stores events and enqueues their jobs, many requests per
+// transaction. Requests queue on a bounded channel; each committer
+// goroutine takes everything queued (up to MaxBatch) and commits it as one
+// transaction, so while one commit runs (mostly waiting on its fsync) the
+// next batch forms by itself. On SQLite one goroutine is enough and more
+// would only wait for the single writer; on PostgreSQL several overlap
+// their round trips.
+type committer struct {
+	st       store.Store
+	q        Queue
+	logger   *slog.Logger
+	metrics  *metrics
+	maxBatch int
+	linger   time.Duration
+
+	// mu guards closed against submit: Close takes it exclusively, so no
+	// submit is half-way through sending when the channel is closed.
+	mu     sync.RWMutex
+	closed bool
+	queue  chan *pending
+	wg     sync.WaitGroup
+
+	txs atomic.Int64
+}
+
+func newCommitter(st store.Store, q Queue, logger *slog.Logger, m *metrics, cfg *Config) *committer {
+	return &committer{
+		st:       st,
+		q:        q,
+		logger:   logger,
+		metrics:  m,
+		maxBatch: cfg.MaxBatch,
+		linger:   cfg.Linger,
+		queue:    make(chan *pending, cfg.QueueSize),
+	}
+}
+
+// start runs n committer goroutines until close.
+func (c *committer) start(n int) {
+	for range n {
+		c.wg.Add(1)
+		go c.run()
+	}
+}
+
+// submit queues p, waiting for room while ctx lasts. Once it returns nil,
+// p will be committed (or fail) whatever happens to ctx: the caller reads
+// p.done.
+func (c *committer) submit(ctx context.Context, p *pending) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return ErrClosed
+	}
+	select {
+	case c.queue <- p:
+		return nil
+	default:
+	}
+	select {
+	case c.queue <- p:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("webhook: waiting for the commit queue: %w", ctx.Err())
+	}
+}
+
+// close stops taking new events, commits everything queued and returns
+// when the committer goroutines are done.
+func (c *committer) close() {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.queue)
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+}
+
+func (c *committer) run() {
+	defer c.wg.Done()
+	batch := make([]*pending, 0, c.maxBatch)
+	var timer *time.Timer
+	for first := range c.queue {
+		batch = append(batch[:0], first)
+		batch = c.fill(batch)
+		if c.linger > 0 && len(batch) < c.maxBatch {
+			if timer == nil {
+				timer = time.NewTimer(c.linger)
+			} else {
+				timer.Reset(c.linger)
+			}
+			batch = c.fillUntil(batch, timer.C)
+			timer.Stop()
+		}
+		c.commit(batch)
+		clear(batch) // let the bodies be collected while the next batch forms
+	}
+}
+
+// fill takes whatever is queued right now, up to maxBatch.
+func (c *committer) fill(batch []*pending) []*pending {
+	for len(batch) < c.maxBatch {
+		select {
+		case p, ok := <-c.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, p)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// fillUntil waits for more events until deadline fires or the batch is full.
+func (c *committer) fillUntil(batch []*pending, deadline <-chan time.Time) []*pending {
+	for len(batch) < c.maxBatch {
+		select {
+		case p, ok := <-c.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, p)
+		case <-deadline:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commit commits batch in one transaction and answers every item. If the
+// transaction fails, each item is retried alone so that one bad event (a
+// job River refuses, a row the database rejects) fails only its own
+// request.
+func (c *committer) commit(batch []*pending) {
+	results, err := c.commitTx(batch)
+	if err == nil {
+		for i, p := range batch {
+			p.done <- results[i]
+		}
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].done <- commitResult{err: err}
+		return
+	}
+	c.logger.Warn("webhook batch commit failed, retrying its events one by one",
+		"batch_size", len(batch), "err", err)
+	for _, p := range batch {
+		res, err := c.commitTx([]*pending{p})
+		if err != nil {
+			p.done <- commitResult{err: err}
+			continue
+		}
+		p.done <- res[0]
+	}
+}
+
+// commitTx runs one transaction: every event's InsertEvent (which skips a
+// stored dedup key), then one InsertManyTx for the jobs of the events that
+// were new. It never returns partial results: either every item has its
+// result or the transaction rolled back.
+func (c *committer) commitTx(batch []*pending) ([]commitResult, error) {
+	// Requests may have gone away; the work they started must not be
+	// half-done, so the transaction does not inherit their contexts.
+	ctx := context.Background()
+	order := batch
+	if len(batch) > 1 {
+		// A fixed insertion order keeps two concurrent PostgreSQL batches
+		// holding overlapping dedup keys from deadlocking on each other.
+		order = slices.Clone(batch)
+		slices.SortFunc(order, func(a, b *pending) int {
+			return cmp.Or(
+				cmp.Compare(a.event.TenantID, b.event.TenantID),
+				cmp.Compare(a.event.ConnectionID, b.event.ConnectionID),
+				cmp.Compare(a.event.DedupKey, b.event.DedupKey),
+			)
+		})
+	}
+	inserted := make(map[*pending]bool, len(batch))
+	start := time.Now()
+	c.txs.Add(1)
+	err := c.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		jobs := make([]river.InsertManyParams, 0, len(order))
+		for _, p := range order {
+			ok, err := tx.InsertEvent(ctx, p.event)
+			if err != nil {
+				return fmt.Errorf("storing event: %w", err)
+			}
+			inserted[p] = ok
+			if ok {
+				jobs = append(jobs, p.job)
+			}
+		}
+		if len(jobs) == 0 {
+			return nil
+		}
+		if _, err := c.q.InsertManyTx(ctx, tx, jobs); err != nil {
+			return fmt.Errorf("enqueueing jobs: %w", err)
+		}
+		return nil
+	})
+	c.metrics.observeCommit(len(batch), time.Since(start), err)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: committing %d events: %w", len(batch), err)
+	}
+	results := make([]commitResult, len(batch))
+	for i, p := range batch {
+		results[i] = commitResult{inserted: inserted[p]}
+	}
+	return results, nil
+}
+
+// commitAlone commits p in its own transaction, in the caller's goroutine:
+// the mode without group commit.
+func (c *committer) commitAlone(p *pending) (commitResult, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return commitResult{}, ErrClosed
+	}
+	res, err := c.commitTx([]*pending{p})
+	if err != nil {
+		return commitResult{}, err
+	}
+	return res[0], nil
+}

@@ -1,0 +1,103 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Defaults for Config.
+const (
+	DefaultMaxBatch        = 500
+	DefaultCommitters      = 4
+	DefaultConnectionTTL   = 5 * time.Second
+	DefaultConnectionCache = 10_000
+	DefaultMaxBody         = 1 << 20
+)
+
+// Config tunes an Ingress. A nil *Config means all defaults.
+type Config struct {
+	// DisableGroupCommit commits each request in its own transaction, in
+	// the request's goroutine: the baseline the benchmark compares group
+	// commit against. Default false (group commit on); a negative field name
+	// so that the zero Config is the production one.
+	DisableGroupCommit bool
+
+	// MaxBatch caps the events in one commit. Default 500.
+	MaxBatch int
+
+	// Linger is how long a committer waits for more events after the first
+	// one of a batch arrives, when fewer than MaxBatch are queued. Default
+	// 0: batches form on their own while a commit runs (natural batching),
+	// which already amortises the fsync under load and adds no latency when
+	// idle. A small linger (1–2 ms) can help on a fast disk with few
+	// concurrent senders.
+	Linger time.Duration
+
+	// QueueSize bounds the events waiting for a committer; a request that
+	// finds it full waits (up to its own context) rather than being
+	// dropped. Default 2×MaxBatch×Committers.
+	QueueSize int
+
+	// Committers is how many transactions run at once. Default 1 on SQLite
+	// (one writer; more would only queue on it) and 4 on PostgreSQL.
+	Committers int
+
+	// ConnectionTTL is how long a looked-up connection is reused without
+	// asking the store again: a disconnect takes effect within it.
+	// Default 5 s; negative disables the cache.
+	ConnectionTTL time.Duration
+
+	// ConnectionCacheSize bounds the cached connections; when full, an
+	// arbitrary entry is evicted. Default 10,000.
+	ConnectionCacheSize int
+}
+
+func (c *Config) withDefaults(sqlite bool) Config {
+	var out Config
+	if c != nil {
+		out = *c
+	}
+	if out.MaxBatch == 0 {
+		out.MaxBatch = DefaultMaxBatch
+	}
+	if out.Committers == 0 {
+		out.Committers = DefaultCommitters
+		if sqlite {
+			out.Committers = 1
+		}
+	}
+	if out.QueueSize == 0 {
+		out.QueueSize = 2 * out.MaxBatch * out.Committers
+	}
+	if out.ConnectionTTL == 0 {
+		out.ConnectionTTL = DefaultConnectionTTL
+	}
+	if out.ConnectionCacheSize == 0 {
+		out.ConnectionCacheSize = DefaultConnectionCache
+	}
+	return out
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.MaxBatch < 1 {
+		errs = append(errs, fmt.Errorf("MaxBatch must be at least 1, got %d", c.MaxBatch))
+	}
+	if c.Committers < 1 {
+		errs = append(errs, fmt.Errorf("Committers must be at least 1, got %d", c.Committers))
+	}
+	if c.QueueSize < 1 {
+		errs = append(errs, fmt.Errorf("QueueSize must be at least 1, got %d", c.QueueSize))
+	}
+	if c.Linger < 0 {
+		errs = append(errs, fmt.Errorf("Linger must not be negative, got %s", c.Linger))
+	}
+	if c.ConnectionCacheSize < 0 {
+		errs = append(errs, fmt.Errorf("ConnectionCacheSize must not be negative, got %d", c.ConnectionCacheSize))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("webhook: config: %w", err)
+	}
+	return nil
+}

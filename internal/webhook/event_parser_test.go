@@ -1,0 +1,95 @@
+package webhook
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accordhq/accord/internal/spec"
+)
+
+func TestEventParser(t *testing.T) {
+	t.Parallel()
+	events := map[string]*spec.EventType{"ticket.updated": {Object: "ticket"}}
+	bodyPaths := &spec.Webhooks{EventID: "id", EventType: "type", ObjectID: "data.ticket.id", ObjectVersion: "data.ticket.version", Events: events}
+	headers := &spec.Webhooks{EventID: "header:X-Event-Id", EventType: "header:x-event-type", ObjectID: "object.id", Events: events}
+	timestamps := &spec.Webhooks{EventID: "id", EventType: "type", ObjectID: "data.id", ObjectVersion: "data.updated_at", VersionKind: "timestamp", Events: events}
+
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	cases := []struct {
+		name    string
+		w       *spec.Webhooks
+		header  http.Header
+		body    string
+		want    parsedEvent
+		wantErr string
+	}{
+		{name: "body paths", w: bodyPaths,
+			body: `{"id":"e1","type":"ticket.updated","data":{"ticket":{"id":"T-1","version":7}}}`,
+			want: parsedEvent{id: "e1", typ: "ticket.updated", objectID: "T-1", version: 7, known: true}},
+		{name: "numeric ids keep every digit", w: bodyPaths,
+			body: `{"id":12345678901234567890,"type":"ticket.updated","data":{"ticket":{"id":42,"version":"8"}}}`,
+			want: parsedEvent{id: "12345678901234567890", typ: "ticket.updated", objectID: "42", version: 8, known: true}},
+		{name: "headers", w: headers, header: http.Header{"X-Event-Id": {"h1"}, "X-Event-Type": {"ticket.updated"}},
+			body: `{"object":{"id":"T-2"}}`,
+			want: parsedEvent{id: "h1", typ: "ticket.updated", objectID: "T-2", known: true}},
+		{name: "timestamp version", w: timestamps,
+			body: `{"id":"e2","type":"ticket.updated","data":{"id":"T","updated_at":"` + ts.Format(time.RFC3339Nano) + `"}}`,
+			want: parsedEvent{id: "e2", typ: "ticket.updated", objectID: "T", version: ts.UnixNano(), known: true}},
+		{name: "unknown type needs no object", w: bodyPaths, body: `{"id":"e3","type":"user.login"}`,
+			want: parsedEvent{id: "e3", typ: "user.login"}},
+		{name: "not json", w: bodyPaths, body: `{"id":`, wantErr: "body is not valid JSON: unexpected end of body"},
+		{name: "syntax error position", w: bodyPaths, body: `{"id" "x"}`, wantErr: "syntax error at byte"},
+		{name: "two values", w: bodyPaths, body: `{} {}`, wantErr: "data after the first value"},
+		{name: "array body", w: bodyPaths, body: `[1]`, wantErr: "event id missing (expected at id)"},
+		{name: "null id", w: bodyPaths, body: `{"id":null,"type":"ticket.updated"}`, wantErr: "event id missing"},
+		{name: "empty id", w: bodyPaths, body: `{"id":"","type":"ticket.updated"}`, wantErr: "event id at id is empty"},
+		{name: "object id", w: bodyPaths, body: `{"id":{"a":1},"type":"ticket.updated"}`, wantErr: "event id at id must be a string or a number, got an object"},
+		{name: "missing header", w: headers, body: `{}`, wantErr: "event id missing (expected at header:X-Event-Id)"},
+		{name: "missing type", w: bodyPaths, body: `{"id":"e"}`, wantErr: "event type missing (expected at type)"},
+		{name: "missing version", w: bodyPaths, body: `{"id":"e","type":"ticket.updated","data":{"ticket":{"id":"T"}}}`,
+			wantErr: "object version missing (expected at data.ticket.version)"},
+		{name: "float version", w: bodyPaths, body: `{"id":"e","type":"ticket.updated","data":{"ticket":{"id":"T","version":1.5}}}`,
+			wantErr: "object version at data.ticket.version must be an integer"},
+		{name: "timestamp as number", w: timestamps, body: `{"id":"e","type":"ticket.updated","data":{"id":"T","updated_at":17}}`,
+			wantErr: "must be an RFC 3339 timestamp, got a number"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := newEventParser(c.w).parse(c.header, []byte(c.body))
+			if c.wantErr != "" {
+				var me *MalformedError
+				require.ErrorAs(t, err, &me)
+				require.Contains(t, me.Reason, c.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, c.want, got)
+		})
+	}
+}
+
+func FuzzEventParser(f *testing.F) {
+	w := &spec.Webhooks{EventID: "id", EventType: "header:X-Type", ObjectID: "data.id", ObjectVersion: "data.v",
+		Events: map[string]*spec.EventType{"a": {Object: "o"}}}
+	p := newEventParser(w)
+	f.Add([]byte(`{"id":"e","data":{"id":"T","v":3}}`), "a")
+	f.Add([]byte(`{"id":1e400}`), "a")
+	f.Add([]byte(`[]`), "b")
+	f.Fuzz(func(t *testing.T, body []byte, typ string) {
+		ev, err := p.parse(http.Header{"X-Type": {typ}}, body)
+		if err != nil {
+			var me *MalformedError
+			require.ErrorAs(t, err, &me)
+			return
+		}
+		require.NotEmpty(t, ev.id)
+		require.NotEmpty(t, ev.typ)
+		if ev.known {
+			require.NotEmpty(t, ev.objectID)
+		}
+	})
+}

@@ -1,0 +1,330 @@
+package webhook
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+
+	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/webhook/signature"
+)
+
+// Pattern is the ServeMux pattern the Ingress serves.
+const Pattern = "POST /hooks/{connection_id}"
+
+// Queue enqueues jobs inside a store transaction. *queue.Queue implements
+// it.
+type Queue interface {
+	// InsertManyTx inserts the jobs in tx: they become visible when tx
+	// commits and vanish if it rolls back. An error leaves tx to be rolled
+	// back.
+	InsertManyTx(ctx context.Context, tx store.Tx, params []river.InsertManyParams) ([]int64, error)
+}
+
+// SecretSource gives the secrets a connection's webhooks are signed with.
+type SecretSource interface {
+	// WebhookSecrets returns one secret, or two during a rotation window
+	// (a request signed with either passes). It is called once per
+	// request; an error answers 500 so the partner retries.
+	WebhookSecrets(ctx context.Context, conn store.Connection) ([][]byte, error)
+}
+
+// Deps are what an Ingress is built on.
+type Deps struct {
+	// Store holds connections and events. Required.
+	Store store.Store
+	// Queue enqueues the job of each accepted event in the event's
+	// transaction. Required.
+	Queue Queue
+	// Providers finds a provider manifest by name. Required.
+	Providers func(name string) (*spec.Provider, bool)
+	// Secrets gives each connection's webhook secrets. Required.
+	Secrets SecretSource
+	// NewJob returns the job for an accepted event. Required.
+	NewJob func(e store.Event) river.InsertManyParams
+	// Logger; default slog.Default(). Secrets, bodies and signatures are
+	// never logged.
+	Logger *slog.Logger
+	// Registerer receives the metrics; default none (they are kept but not
+	// exported).
+	Registerer prometheus.Registerer
+	// Now is the clock for signature timestamps and ReceivedAt; default
+	// time.Now.
+	Now func() time.Time
+}
+
+// Ingress serves POST /hooks/{connection_id}. It is an http.Handler; mount
+// it at Pattern. Call Close on shutdown, after the HTTP server has stopped
+// taking requests.
+type Ingress struct {
+	deps      Deps
+	cfg       Config
+	logger    *slog.Logger
+	now       func() time.Time
+	metrics   *metrics
+	conns     *connectionCache
+	committer *committer
+	group     bool
+
+	mu        sync.Mutex
+	providers map[string]*providerState
+}
+
+var _ http.Handler = (*Ingress)(nil)
+
+// providerState is what the ingress derives from one provider manifest,
+// built on the first webhook for that provider.
+type providerState struct {
+	provider *spec.Provider
+	scheme   signature.Scheme
+	parser   *eventParser
+	maxBody  int64
+}
+
+// NewIngress builds an Ingress and, unless group commit is disabled,
+// starts its committers. cfg may be nil (see Config for the defaults).
+func NewIngress(deps Deps, cfg *Config) (*Ingress, error) {
+	if deps.Store == nil || deps.Queue == nil || deps.Providers == nil || deps.Secrets == nil || deps.NewJob == nil {
+		return nil, errors.New("webhook: NewIngress: Store, Queue, Providers, Secrets and NewJob are required")
+	}
+	c := cfg.withDefaults(deps.Store.Dialect() == store.DialectSQLite)
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	m, err := newMetrics(deps.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	in := &Ingress{
+		deps:      deps,
+		cfg:       c,
+		logger:    deps.Logger,
+		now:       deps.Now,
+		metrics:   m,
+		conns:     newConnectionCache(deps.Store.LookupConnection, deps.Now, c.ConnectionTTL, c.ConnectionCacheSize),
+		committer: newCommitter(deps.Store, deps.Queue, deps.Logger, m, &c),
+		group:     !c.DisableGroupCommit,
+		providers: map[string]*providerState{},
+	}
+	if in.group {
+		in.committer.start(c.Committers)
+	}
+	return in, nil
+}
+
+// Close commits every event already handed to the committers, then stops
+// them; requests arriving afterwards get 503. It returns when the last
+// commit is done.
+func (in *Ingress) Close() error {
+	in.committer.close()
+	return nil
+}
+
+// Commits returns how many commit transactions the ingress has run (a
+// failed batch's per-event retries included): with group commit, fewer
+// than the events committed.
+func (in *Ingress) Commits() int64 { return in.committer.txs.Load() }
+
+// ServeHTTP handles one webhook delivery.
+func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "use POST")
+		return
+	}
+	ctx := r.Context()
+	connID := r.PathValue("connection_id")
+	conn, err := in.conns.get(ctx, connID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) || connID == "" {
+			in.metrics.count("", "", OutcomeNotFound)
+			writeError(w, http.StatusNotFound, "unknown connection")
+			return
+		}
+		in.fail(w, r, conn, "", fmt.Errorf("looking up connection: %w", err), connID)
+		return
+	}
+	if conn.State == store.ConnectionDisconnected {
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeNotFound)
+		writeError(w, http.StatusGone, "connection is disconnected")
+		return
+	}
+	ps, err := in.provider(conn.Provider)
+	if err != nil {
+		if errors.Is(err, errNoWebhooks) {
+			in.metrics.count(conn.TenantID, conn.Provider, OutcomeNotFound)
+			writeError(w, http.StatusNotFound, "connection does not receive webhooks")
+			return
+		}
+		in.fail(w, r, conn, conn.Provider, err, connID)
+		return
+	}
+
+	body, err := readBody(w, r, ps.maxBody)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			in.metrics.count(conn.TenantID, conn.Provider, OutcomeTooLarge)
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", ps.maxBody))
+			return
+		}
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeMalformed)
+		writeError(w, http.StatusBadRequest, "could not read the body")
+		return
+	}
+
+	secrets, err := in.deps.Secrets.WebhookSecrets(ctx, conn)
+	if err != nil {
+		in.fail(w, r, conn, conn.Provider, fmt.Errorf("loading webhook secrets: %w", err), connID)
+		return
+	}
+	if err := ps.scheme.Verify(signature.FromHTTP(r, body), secrets, in.now()); err != nil {
+		if errors.Is(err, signature.ErrBadSecret) {
+			// Our configuration is wrong, not the sender: a 5xx makes the
+			// partner retry once it is fixed instead of losing the event.
+			in.fail(w, r, conn, conn.Provider, errors.New("webhook secret is unusable for the provider's signature scheme"), connID)
+			return
+		}
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeBadSignature)
+		// Only the category: the scheme's detail may quote header values.
+		in.logger.LogAttrs(ctx, slog.LevelWarn, "webhook signature rejected",
+			slog.String("connection_id", conn.ID), slog.String("tenant_id", conn.TenantID),
+			slog.String("provider", conn.Provider), slog.String("reason", rejectReason(err)))
+		writeError(w, http.StatusUnauthorized, "invalid signature")
+		return
+	}
+
+	ev, err := ps.parser.parse(r.Header, body)
+	if err != nil {
+		var me *MalformedError
+		if errors.As(err, &me) {
+			in.metrics.count(conn.TenantID, conn.Provider, OutcomeMalformed)
+			writeError(w, http.StatusBadRequest, me.Reason)
+			return
+		}
+		in.fail(w, r, conn, conn.Provider, err, connID)
+		return
+	}
+	if !ev.known {
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeIgnored)
+		writeStatus(w, http.StatusAccepted, `{"status":"ignored"}`)
+		return
+	}
+
+	event := store.Event{
+		TenantID:      conn.TenantID,
+		ID:            "evt_" + rand.Text(),
+		ConnectionID:  conn.ID,
+		DedupKey:      ev.id,
+		Type:          ev.typ,
+		ObjectID:      ev.objectID,
+		ObjectVersion: ev.version,
+		Payload:       body,
+		ReceivedAt:    in.now(),
+	}
+	res, err := in.commit(ctx, event)
+	switch {
+	case errors.Is(err, ErrClosed):
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeError)
+		writeError(w, http.StatusServiceUnavailable, "shutting down")
+	case err != nil:
+		in.fail(w, r, conn, conn.Provider, err, connID)
+	case !res.inserted:
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeDuplicate)
+		writeStatus(w, http.StatusOK, `{"status":"duplicate"}`)
+	default:
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeAccepted)
+		writeStatus(w, http.StatusAccepted, `{"status":"accepted","event_id":"`+event.ID+`"}`)
+	}
+}
+
+// commit stores the event and its job, with concurrent requests (group
+// commit) or alone.
+func (in *Ingress) commit(ctx context.Context, e store.Event) (commitResult, error) {
+	p := &pending{event: e, job: in.deps.NewJob(e), done: make(chan commitResult, 1)}
+	if !in.group {
+		return in.committer.commitAlone(p)
+	}
+	if err := in.committer.submit(ctx, p); err != nil {
+		return commitResult{}, err
+	}
+	// Once submitted the event is committed even if the client has gone:
+	// waiting here costs nothing, and answering early could not be true.
+	res := <-p.done
+	return res, res.err
+}
+
+var errNoWebhooks = errors.New("webhook: provider declares no webhooks")
+
+// provider returns the derived state of the named provider, rebuilding it
+// when the manifest (pointer) changed.
+func (in *Ingress) provider(name string) (*providerState, error) {
+	p, ok := in.deps.Providers(name)
+	if !ok || p == nil {
+		return nil, fmt.Errorf("webhook: provider %q not loaded", name)
+	}
+	if p.Webhooks == nil {
+		return nil, errNoWebhooks
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if ps := in.providers[name]; ps != nil && ps.provider == p {
+		return ps, nil
+	}
+	sig := p.Webhooks.Signature
+	scheme, err := signature.New(sig.Scheme, signature.Options{
+		Header:          sig.Header,
+		Prefix:          sig.Prefix,
+		Encoding:        sig.Encoding,
+		Payload:         sig.Payload,
+		TimestampHeader: sig.TimestampHeader,
+		Tolerance:       time.Duration(sig.EffectiveTolerance()),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhook: provider %q: %w", name, err)
+	}
+	ps := &providerState{
+		provider: p,
+		scheme:   scheme,
+		parser:   newEventParser(p.Webhooks),
+		maxBody:  p.Webhooks.EffectiveMaxBody(),
+	}
+	in.providers[name] = ps
+	return ps, nil
+}
+
+// fail answers 500 and logs why. The partner retries a 5xx, so nothing is
+// lost while we are broken.
+func (in *Ingress) fail(w http.ResponseWriter, r *http.Request, conn store.Connection, provider string, err error, connID string) {
+	in.metrics.count(conn.TenantID, provider, OutcomeError)
+	in.logger.LogAttrs(r.Context(), slog.LevelError, "webhook ingress failed",
+		slog.String("connection_id", connID), slog.String("tenant_id", conn.TenantID),
+		slog.String("provider", provider), slog.String("err", err.Error()))
+	writeError(w, http.StatusInternalServerError, "internal error, retry later")
+}
+
+func rejectReason(err error) string {
+	switch {
+	case errors.Is(err, signature.ErrNoSignature):
+		return "missing_signature"
+	case errors.Is(err, signature.ErrTimestamp):
+		return "timestamp_outside_tolerance"
+	default:
+		return "signature_mismatch"
+	}
+}

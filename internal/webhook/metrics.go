@@ -1,0 +1,82 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Outcome is what became of one webhook request; it is the outcome label
+// of accord_webhooks_received_total.
+type Outcome string
+
+const (
+	OutcomeAccepted     Outcome = "accepted"
+	OutcomeDuplicate    Outcome = "duplicate"
+	OutcomeBadSignature Outcome = "bad_signature"
+	OutcomeTooLarge     Outcome = "too_large"
+	OutcomeMalformed    Outcome = "malformed"
+	OutcomeIgnored      Outcome = "ignored"
+	OutcomeNotFound     Outcome = "not_found" // unknown or disconnected connection
+	OutcomeError        Outcome = "error"     // our side failed: the partner should retry
+)
+
+// metrics are the ingress's Prometheus series. Labels are tenant and
+// provider, never the connection id: ids are unbounded and would blow up
+// the series count.
+type metrics struct {
+	received    *prometheus.CounterVec
+	batchSize   prometheus.Histogram
+	commitTime  prometheus.Histogram
+	commitFails prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_webhooks_received_total",
+			Help: "Webhook requests received, by tenant, provider and outcome.",
+		}, []string{"tenant", "provider", "outcome"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "accord_webhook_commit_batch_size",
+			Help:    "Events per ingress commit transaction (group commit).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024},
+		}),
+		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "accord_webhook_commit_duration_seconds",
+			Help:    "Duration of ingress commit transactions, fsync included.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1},
+		}),
+		commitFails: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "accord_webhook_commit_failures_total",
+			Help: "Ingress commit transactions that failed (a failed batch is retried event by event).",
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.received, m.batchSize, m.commitTime, m.commitFails} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				return nil, fmt.Errorf("webhook: registering metrics: %w (one Ingress per registry)", err)
+			}
+			return nil, fmt.Errorf("webhook: registering metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) count(tenant, provider string, o Outcome) {
+	m.received.WithLabelValues(tenant, provider, string(o)).Inc()
+}
+
+func (m *metrics) observeCommit(n int, d time.Duration, err error) {
+	m.batchSize.Observe(float64(n))
+	m.commitTime.Observe(d.Seconds())
+	if err != nil {
+		m.commitFails.Inc()
+	}
+}
