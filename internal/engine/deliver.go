@@ -165,6 +165,16 @@ func (e *Engine) apply(ctx context.Context, in applyInput) applyResult {
 		return applyResult{actionResult: actionResult{snooze: time.Second}}
 	}
 	defer unlock()
+	leased, release, err := e.leaseObject(ctx, key)
+	if err != nil {
+		return applyResult{actionResult: actionResult{retry: fmt.Errorf("leasing object: %w", err)}}
+	}
+	if !leased {
+		// Another process is writing this object: wait without holding a
+		// worker or using an attempt.
+		return applyResult{actionResult: actionResult{snooze: 200 * time.Millisecond}}
+	}
+	defer release()
 
 	link, err := e.deps.Store.GetLink(ctx, key)
 	linked := err == nil && link.TargetID != ""

@@ -17,6 +17,9 @@
 // points nowhere (an event for an unknown connection, a row for an unknown
 // tenant) is reported as store.ErrNotFound.
 //
+// The per-event statements (events, links, connection lookups, leases) are
+// prepared once per pool and reused, in transactions too (stmt_cache.go).
+//
 // Inside InTx, use only the Tx: calling a Store write method from fn waits
 // for the writer connection fn is holding, and deadlocks.
 package sqlite
