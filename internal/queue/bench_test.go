@@ -14,10 +14,10 @@ import (
 
 // Run with ACCORD_TEST_POSTGRES set for the PostgreSQL half, e.g.
 //
-//	go test -run '^$' -bench . -benchtime 20000x ./internal/queue/
+//	go test -run '^$' -bench InsertMany -benchtime 20x ./internal/queue/
+//	go test -run '^$' -bench Throughput -benchtime 20000x ./internal/queue/
 //
-// The SQLite database runs with synchronous=NORMAL (see openSQLite); the
-// store's durable default (FULL) costs more per commit.
+// Both run on the stores' defaults (durable: SQLite synchronous=FULL).
 
 func noopRegistry(b *testing.B, done func()) *Registry {
 	reg := NewRegistry()
@@ -36,7 +36,6 @@ func BenchmarkInsertMany(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/batch=%d", db.name, size), func(b *testing.B) {
 				st := db.open(b)
 				q := newTestQueue(b, st, noopRegistry(b, func() {}), &Config{
-					Schema: st.schema,
 					Logger: slog.New(slog.DiscardHandler),
 				})
 				params := make([]river.InsertManyParams, size)
@@ -73,7 +72,6 @@ func BenchmarkThroughput(b *testing.B) {
 			})
 			q := newTestQueue(b, st, reg, &Config{
 				Workers: true,
-				Schema:  st.schema,
 				Logger:  slog.New(slog.DiscardHandler),
 			})
 			ctx := context.Background()

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/accordhq/accord/internal/store"
@@ -41,9 +42,9 @@ func TestNewRejects(t *testing.T) {
 		{"poll shorter than cooldown", sqliteStore, NewRegistry(), &Config{FetchCooldown: time.Second, FetchPollInterval: time.Millisecond}, nil, "FetchPollInterval"},
 		{"negative workers", sqliteStore, NewRegistry(), &Config{MaxWorkers: -1}, nil, "MaxWorkers"},
 		{"queue without workers", sqliteStore, NewRegistry(), &Config{Queues: map[string]QueueConfig{"q": {MaxWorkers: -3}}}, nil, `queue "q"`},
-		{"unknown dialect", &testStore{dialect: "oracle"}, NewRegistry(), nil, ErrUnsupportedDialect, ""},
-		{"postgres store without a pool", &testStore{dialect: store.DialectPostgres}, NewRegistry(), nil, ErrUnsupportedDialect, "pgxpool"},
-		{"sqlite store without a db", &testStore{dialect: store.DialectSQLite}, NewRegistry(), nil, ErrUnsupportedDialect, "*sql.DB"},
+		{"unknown dialect", &fakeStore{dialect: "oracle"}, NewRegistry(), nil, ErrUnsupportedDialect, ""},
+		{"postgres store without a pool", &fakeStore{dialect: store.DialectPostgres, driver: (*pgxpool.Pool)(nil)}, NewRegistry(), nil, ErrUnsupportedDialect, "pgxpool"},
+		{"sqlite store without a db", &fakeStore{dialect: store.DialectSQLite, driver: "not a db"}, NewRegistry(), nil, ErrUnsupportedDialect, "*sql.DB"},
 		{"no registry", sqliteStore, nil, nil, nil, "registry"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 
 func TestInsertAndWork(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, st *testStore) {
+	eachDB(t, func(t *testing.T, st store.Store) {
 		ctx := testCtx(t)
 		got := make(chan string, 1)
 		reg := NewRegistry()
@@ -24,7 +25,7 @@ func TestInsertAndWork(t *testing.T) {
 			got <- job.Args.Msg
 			return nil
 		})))
-		q := newTestQueue(t, st, reg, testConfig(st))
+		q := newTestQueue(t, st, reg, testConfig())
 		events, cancel := q.Subscribe(allEvents...)
 		defer cancel()
 		require.NoError(t, q.Start(ctx))
@@ -54,16 +55,15 @@ func TestInsertAndWork(t *testing.T) {
 // store transaction share the single connection without deadlock.
 func TestInsertTx(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, st *testStore) {
+	eachDB(t, func(t *testing.T, st store.Store) {
 		ctx := testCtx(t)
-		st.exec(t, "CREATE TABLE caller_rows (v TEXT)")
 		var worked atomic.Int32
 		reg := NewRegistry()
 		require.NoError(t, AddWorker(reg, river.WorkFunc(func(ctx context.Context, job *river.Job[echoArgs]) error {
 			worked.Add(1)
 			return nil
 		})))
-		q := newTestQueue(t, st, reg, testConfig(st))
+		q := newTestQueue(t, st, reg, testConfig())
 		events, cancel := q.Subscribe(allEvents...)
 		defer cancel()
 		require.NoError(t, q.Start(ctx))
@@ -71,7 +71,7 @@ func TestInsertTx(t *testing.T) {
 		var rolledBackID int64
 		errRollback := errors.New("caller failed")
 		err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-			require.NoError(t, tx.(*testTx).exec(ctx, "INSERT INTO caller_rows (v) VALUES ('rolled back')"))
+			require.NoError(t, tx.CreateTenant(ctx, store.Tenant{ID: "t_rolled_back", Name: "Rolled Back"}))
 			id, err := q.InsertTx(ctx, tx, echoArgs{Msg: "rolled back"}, nil)
 			require.NoError(t, err)
 			rolledBackID = id
@@ -80,11 +80,12 @@ func TestInsertTx(t *testing.T) {
 		require.ErrorIs(t, err, errRollback)
 		_, err = q.JobByID(ctx, rolledBackID)
 		require.ErrorIs(t, err, ErrJobNotFound)
-		require.Zero(t, st.count(t, "SELECT count(*) FROM caller_rows"))
+		_, err = st.GetTenant(ctx, "t_rolled_back")
+		require.ErrorIs(t, err, store.ErrNotFound)
 
 		var committedIDs []int64
 		require.NoError(t, st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-			if err := tx.(*testTx).exec(ctx, "INSERT INTO caller_rows (v) VALUES ('committed')"); err != nil {
+			if err := tx.CreateTenant(ctx, store.Tenant{ID: "t_committed", Name: "Committed"}); err != nil {
 				return err
 			}
 			id, err := q.InsertTx(ctx, tx, echoArgs{Msg: "one"}, nil)
@@ -105,7 +106,8 @@ func TestInsertTx(t *testing.T) {
 			require.Equal(t, JobStateCompleted, ev.Job.State, "job %d", id)
 		}
 		require.Equal(t, int32(3), worked.Load())
-		require.Equal(t, 1, st.count(t, "SELECT count(*) FROM caller_rows"))
+		_, err = st.GetTenant(ctx, "t_committed")
+		require.NoError(t, err)
 	})
 }
 
@@ -114,7 +116,7 @@ func TestInsertTxRejectsOtherDatabasesTx(t *testing.T) {
 	reg := NewRegistry()
 	require.NoError(t, AddWorker(reg, river.WorkFunc(func(context.Context, *river.Job[echoArgs]) error { return nil })))
 	st := openSQLite(t)
-	q := newTestQueue(t, st, reg, &Config{Logger: testConfig(st).Logger})
+	q := newTestQueue(t, st, reg, &Config{Logger: slog.New(slog.DiscardHandler)})
 
 	_, err := q.InsertTx(context.Background(), &testTx{driver: "not a tx"}, echoArgs{}, nil)
 	require.ErrorIs(t, err, ErrWrongTx)
@@ -124,7 +126,7 @@ func TestInsertTxRejectsOtherDatabasesTx(t *testing.T) {
 
 func TestSnoozeDoesNotUseAnAttempt(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, st *testStore) {
+	eachDB(t, func(t *testing.T, st store.Store) {
 		ctx := testCtx(t)
 		var runs atomic.Int32
 		attempts := make(chan int, 2)
@@ -136,7 +138,7 @@ func TestSnoozeDoesNotUseAnAttempt(t *testing.T) {
 			}
 			return nil
 		})))
-		q := newTestQueue(t, st, reg, testConfig(st))
+		q := newTestQueue(t, st, reg, testConfig())
 		events, cancel := q.Subscribe(allEvents...)
 		defer cancel()
 		require.NoError(t, q.Start(ctx))
@@ -158,7 +160,7 @@ func TestSnoozeDoesNotUseAnAttempt(t *testing.T) {
 
 func TestRetryThenSuccess(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, st *testStore) {
+	eachDB(t, func(t *testing.T, st store.Store) {
 		ctx := testCtx(t)
 		reg := NewRegistry()
 		require.NoError(t, AddWorker(reg, river.WorkFunc(func(ctx context.Context, job *river.Job[echoArgs]) error {
@@ -167,7 +169,7 @@ func TestRetryThenSuccess(t *testing.T) {
 			}
 			return nil
 		})))
-		q := newTestQueue(t, st, reg, testConfig(st))
+		q := newTestQueue(t, st, reg, testConfig())
 		events, cancel := q.Subscribe(allEvents...)
 		defer cancel()
 		require.NoError(t, q.Start(ctx))
@@ -187,7 +189,7 @@ func TestRetryThenSuccess(t *testing.T) {
 
 func TestCancelErrorIsPermanent(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, st *testStore) {
+	eachDB(t, func(t *testing.T, st store.Store) {
 		ctx := testCtx(t)
 		var runs atomic.Int32
 		reg := NewRegistry()
@@ -195,7 +197,7 @@ func TestCancelErrorIsPermanent(t *testing.T) {
 			runs.Add(1)
 			return Cancel(errors.New("record rejected: email invalid"))
 		})))
-		q := newTestQueue(t, st, reg, testConfig(st))
+		q := newTestQueue(t, st, reg, testConfig())
 		events, cancel := q.Subscribe(allEvents...)
 		defer cancel()
 		require.NoError(t, q.Start(ctx))
@@ -214,7 +216,7 @@ func TestCancelErrorIsPermanent(t *testing.T) {
 
 func TestStopWaitsForRunningJob(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, st *testStore) {
+	eachDB(t, func(t *testing.T, st store.Store) {
 		ctx := testCtx(t)
 		started := make(chan struct{})
 		release := make(chan struct{})
@@ -231,7 +233,7 @@ func TestStopWaitsForRunningJob(t *testing.T) {
 			finished.Store(true)
 			return nil
 		})))
-		q := newTestQueue(t, st, reg, testConfig(st))
+		q := newTestQueue(t, st, reg, testConfig())
 		require.NoError(t, q.Start(ctx))
 		id, err := q.Insert(ctx, echoArgs{}, nil)
 		require.NoError(t, err)
@@ -259,7 +261,7 @@ func TestStopWaitsForRunningJob(t *testing.T) {
 
 func TestStopCancelsJobsWhenCtxEnds(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, st *testStore) {
+	eachDB(t, func(t *testing.T, st store.Store) {
 		ctx := testCtx(t)
 		started := make(chan struct{})
 		reg := NewRegistry()
@@ -268,7 +270,7 @@ func TestStopCancelsJobsWhenCtxEnds(t *testing.T) {
 			<-ctx.Done() // a job that only ends when told to
 			return ctx.Err()
 		})))
-		q := newTestQueue(t, st, reg, testConfig(st))
+		q := newTestQueue(t, st, reg, testConfig())
 		require.NoError(t, q.Start(ctx))
 		id, err := q.Insert(ctx, echoArgs{}, nil)
 		require.NoError(t, err)
@@ -289,7 +291,7 @@ func TestStopCancelsJobsWhenCtxEnds(t *testing.T) {
 
 func TestInsertOnlyQueueNeverWorks(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, st *testStore) {
+	eachDB(t, func(t *testing.T, st store.Store) {
 		ctx := testCtx(t)
 
 		apiReg := NewRegistry()
@@ -297,7 +299,7 @@ func TestInsertOnlyQueueNeverWorks(t *testing.T) {
 			t.Errorf("the api-only process worked job %d", job.ID)
 			return nil
 		})))
-		apiCfg := testConfig(st)
+		apiCfg := testConfig()
 		apiCfg.Workers = false
 		api := newTestQueue(t, st, apiReg, apiCfg)
 		require.NoError(t, api.Start(ctx))
@@ -320,7 +322,7 @@ func TestInsertOnlyQueueNeverWorks(t *testing.T) {
 			done <- job.Args.Msg
 			return nil
 		})))
-		worker := newTestQueue(t, st, workReg, testConfig(st))
+		worker := newTestQueue(t, st, workReg, testConfig())
 		events, cancelW := worker.Subscribe(allEvents...)
 		defer cancelW()
 		require.NoError(t, worker.Start(ctx))
@@ -332,11 +334,11 @@ func TestInsertOnlyQueueNeverWorks(t *testing.T) {
 
 func TestJobAdmin(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, st *testStore) {
+	eachDB(t, func(t *testing.T, st store.Store) {
 		ctx := testCtx(t)
 		reg := NewRegistry()
 		require.NoError(t, AddWorker(reg, river.WorkFunc(func(context.Context, *river.Job[echoArgs]) error { return nil })))
-		cfg := testConfig(st)
+		cfg := testConfig()
 		cfg.Workers = false
 		q := newTestQueue(t, st, reg, cfg)
 
@@ -378,7 +380,7 @@ func TestJobAdmin(t *testing.T) {
 
 func TestPeriodicJobRuns(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, st *testStore) {
+	eachDB(t, func(t *testing.T, st store.Store) {
 		ctx := testCtx(t)
 		ran := make(chan int, 10)
 		reg := NewRegistry()
@@ -389,7 +391,7 @@ func TestPeriodicJobRuns(t *testing.T) {
 		require.NoError(t, reg.AddPeriodic(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return noopArgs{N: 7}, nil
 		}, &river.PeriodicJobOpts{ID: "hourly", RunOnStart: true}))
-		q := newTestQueue(t, st, reg, testConfig(st))
+		q := newTestQueue(t, st, reg, testConfig())
 		require.NoError(t, q.Start(ctx))
 
 		select {
@@ -406,7 +408,7 @@ func TestArgsRoundTrip(t *testing.T) {
 	st := openSQLite(t)
 	reg := NewRegistry()
 	require.NoError(t, AddWorker(reg, river.WorkFunc(func(context.Context, *river.Job[echoArgs]) error { return nil })))
-	q := newTestQueue(t, st, reg, &Config{Logger: testConfig(st).Logger})
+	q := newTestQueue(t, st, reg, &Config{Logger: slog.New(slog.DiscardHandler)})
 	id, err := q.Insert(context.Background(), echoArgs{Msg: `quote " and ünïcode`}, nil)
 	require.NoError(t, err)
 	job, err := q.JobByID(context.Background(), id)
