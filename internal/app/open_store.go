@@ -28,7 +28,6 @@ func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 	default:
 		// River holds one connection for LISTEN and the ingress commits on
 		// several at once: pgxpool's default of max(4, cores) starves them.
-		// A pool_max_conns in the DSN still wins.
 		st, err := postgres.Open(ctx, target, &postgres.Config{Logger: logger, MaxConns: 32})
 		if err != nil {
 			return nil, fmt.Errorf("opening postgres: %w", err)

@@ -112,7 +112,7 @@ func testOutOfOrder(t *testing.T, e *env) {
 	in := e.waitIncident(tk.ID)
 	require.Eventually(t, func() bool {
 		return counter(t, e.app.Registry, "accord_actions_total", map[string]string{"outcome": "stale"}) >= 1
-	}, waitFor, 10*time.Millisecond, "version 2 is recognised as stale")
+	}, waitFor, 10*time.Millisecond, "version 2 is recognised as stale: %+v %+v", e.incidents.Incidents(), e.recordErrors())
 	e.barrier()
 	require.Len(t, e.incidentsFor(tk.ID), 1)
 	in, err = e.incidents.Incident(in.ID)

@@ -247,7 +247,9 @@ func testLogger(t *testing.T) *slog.Logger {
 // transient failure is retried, not River's backoff curve.
 type fastRetry struct{}
 
-func (fastRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(100 * time.Millisecond) }
+func (fastRetry) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(100 * time.Millisecond)
+}
 
 // apiClient calls the admin API.
 type apiClient struct {

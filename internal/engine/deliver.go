@@ -43,6 +43,19 @@ func (e *Engine) deliver(ctx context.Context, args DeliverArgs, attempt int) err
 	if err != nil {
 		return fmt.Errorf("loading event: %w", err)
 	}
+	// Newer versions of this object already being delivered go first.
+	objKey := ev.TenantID + "\x00" + ev.ConnectionID + "\x00" + ev.ObjectID
+	leave := e.versions.enter(objKey, ev.ObjectVersion)
+	defer leave()
+	waitCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
+	err = e.versions.waitNewer(waitCtx, objKey, ev.ObjectVersion)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return queue.Snooze(time.Second)
+	}
 	source, err := st.GetConnection(ctx, ev.TenantID, ev.ConnectionID)
 	if err != nil {
 		return fmt.Errorf("loading source connection: %w", err)

@@ -61,6 +61,7 @@ type Engine struct {
 	cfg        Config
 	rt         *runtime
 	locks      *objectLocks
+	versions   *objectVersions
 	connectors map[string]*connector.Connector
 	metrics    *metrics
 }
@@ -94,6 +95,7 @@ func New(deps Deps, cfg *Config) (*Engine, error) {
 		cfg:        c,
 		rt:         newRuntime(deps.Catalog),
 		locks:      newObjectLocks(),
+		versions:   newObjectVersions(),
 		connectors: map[string]*connector.Connector{},
 		metrics:    newMetrics(deps.Registerer),
 	}

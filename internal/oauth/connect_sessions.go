@@ -2,6 +2,8 @@ package oauth
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/url"
@@ -91,4 +93,19 @@ func (m *Manager) Connection(ctx context.Context, tenantID, connectionID string)
 		return store.Connection{}, fmt.Errorf("loading connection: %w", err)
 	}
 	return c, nil
+}
+
+// SessionKeyFromMaster derives the connect session signing key from the
+// master key (HKDF-SHA256 with its own label), so every process of a
+// deployment signs alike without another secret to configure, and the key
+// that signs links is never the key that wraps data keys.
+func SessionKeyFromMaster(masterKey []byte) ([]byte, error) {
+	if len(masterKey) < 32 {
+		return nil, errors.New("oauth: master key must be at least 32 bytes")
+	}
+	k, err := hkdf.Key(sha256.New, masterKey, nil, "accord connect session signing key v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: deriving session key: %w", err)
+	}
+	return k, nil
 }

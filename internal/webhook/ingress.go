@@ -286,15 +286,7 @@ func (in *Ingress) provider(name string) (*providerState, error) {
 	if ps := in.providers[name]; ps != nil && ps.provider == p {
 		return ps, nil
 	}
-	sig := p.Webhooks.Signature
-	scheme, err := signature.New(sig.Scheme, signature.Options{
-		Header:          sig.Header,
-		Prefix:          sig.Prefix,
-		Encoding:        sig.Encoding,
-		Payload:         sig.Payload,
-		TimestampHeader: sig.TimestampHeader,
-		Tolerance:       time.Duration(sig.EffectiveTolerance()),
-	})
+	scheme, err := signature.New(p.Webhooks.Signature.Scheme, signatureOptions(&p.Webhooks.Signature))
 	if err != nil {
 		return nil, fmt.Errorf("webhook: provider %q: %w", name, err)
 	}
@@ -306,6 +298,22 @@ func (in *Ingress) provider(name string) (*providerState, error) {
 	}
 	in.providers[name] = ps
 	return ps, nil
+}
+
+// signatureOptions translates the manifest's signature block. Prefix,
+// encoding and payload describe the generic hmac scheme only; the named
+// schemes have fixed formats (a manifest may still spell them out, as the
+// shipped helpdesk does with "v1," and base64) and do not get them.
+func signatureOptions(sig *spec.Signature) signature.Options {
+	o := signature.Options{
+		Header:          sig.Header,
+		TimestampHeader: sig.TimestampHeader,
+		Tolerance:       time.Duration(sig.EffectiveTolerance()),
+	}
+	if sig.Scheme == spec.SigHMAC {
+		o.Prefix, o.Encoding, o.Payload = sig.Prefix, sig.Encoding, sig.Payload
+	}
+	return o
 }
 
 // fail answers 500 and logs why. The partner retries a 5xx, so nothing is

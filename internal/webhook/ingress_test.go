@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/webhook"
 )
 
@@ -373,4 +374,19 @@ func TestMetricsLabelsHaveNoConnectionID(t *testing.T) {
 		}
 	}
 	require.True(t, found)
+}
+
+func TestShippedHelpdeskManifest(t *testing.T) {
+	t.Parallel()
+	p, diags := spec.LoadProvider("../../packs/support-escalation/providers/helpdesk.yaml")
+	require.NoError(t, diags.Err())
+	b := setup(t, options{provider: p})
+	body := []byte(`{"id":"evt_shipped","type":"ticket.updated","data":{"id":"T-7","version":3,"subject":"Printer on fire"}}`)
+	r := b.send(t, body)
+	require.Equal(t, http.StatusAccepted, r.status, r.body)
+	ev, err := b.st.GetEvent(context.Background(), tenantID, decodeReply(t, r).EventID)
+	require.NoError(t, err)
+	require.Equal(t, "T-7", ev.ObjectID)
+	require.Equal(t, int64(3), ev.ObjectVersion)
+	require.Equal(t, 1, b.countJobs(t))
 }

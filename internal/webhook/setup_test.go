@@ -108,6 +108,8 @@ type options struct {
 	cfg     *webhook.Config
 	maxBody spec.ByteSize
 	secrets [][]byte
+	// provider replaces the built-in helpdesk manifest.
+	provider *spec.Provider
 	// poison makes NewJob return a job River refuses for this dedup key.
 	poison string
 	open   func(t testing.TB) store.Store
@@ -220,7 +222,10 @@ func setup(t testing.TB, o options) *bundle {
 	q, err := newQueue(st)
 	require.NoError(t, err)
 
-	provider := helpdeskProvider(o.maxBody)
+	provider := o.provider
+	if provider == nil {
+		provider = helpdeskProvider(o.maxBody)
+	}
 	logs := &syncBuffer{}
 	promReg := prometheus.NewRegistry()
 	in, err := webhook.NewIngress(webhook.Deps{
