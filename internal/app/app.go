@@ -17,6 +17,7 @@ import (
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -51,6 +52,7 @@ type App struct {
 	Vault    *credential.Vault
 	Engine   *engine.Engine
 	Ingress  *webhook.Ingress
+	OAuth    *oauth.Manager
 
 	server    *http.Server
 	listener  net.Listener
@@ -87,18 +89,21 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if a.Catalog, err = LoadCatalog(cfg.Packs); err != nil {
 		return nil, err
 	}
-	mk, err := MasterKey(cfg, logger)
+	mk, retired, err := MasterKeys(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	kms, err := credential.NewLocalKMS(mk)
+	kms, err := credential.NewLocalKMS(mk, retired...)
 	if err != nil {
 		return nil, err
 	}
 	if a.Vault, err = credential.NewVault(a.Store, kms, &credential.Config{Logger: logger, Now: now}); err != nil {
 		return nil, err
 	}
-	creds := vaultCredentials{vault: a.Vault}
+	if a.OAuth, err = newOAuthManager(cfg, logger, a, mk, now); err != nil {
+		return nil, err
+	}
+	creds := vaultCredentials{vault: a.Vault, oauth: a.OAuth}
 
 	engCfg := engine.Config{}
 	if opts.Engine != nil {
@@ -117,6 +122,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	}
 	reg := queue.NewRegistry()
 	if err := a.Engine.Register(reg); err != nil {
+		return nil, err
+	}
+	if err := a.OAuth.Register(reg); err != nil {
 		return nil, err
 	}
 	qcfg := queue.Config{}
@@ -149,9 +157,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		return nil, fmt.Errorf("building webhook ingress: %w", err)
 	}
 	admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
-		Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Token: cfg.AdminToken})
+		Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Token: cfg.AdminToken,
+		Extra: api.ConnectRoutes(a.OAuth)})
 	routes := admin.Routes()
 	routes[webhook.Pattern] = a.Ingress
+	routes["/connect/"] = a.OAuth.Handler()
 	a.server = &http.Server{
 		Handler: web.NewHandler(&web.Config{
 			Logger:   logger,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
+	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/web/api"
@@ -15,6 +16,7 @@ import (
 // signing secrets for ingress and the request authorisation for the engine.
 type vaultCredentials struct {
 	vault *credential.Vault
+	oauth *oauth.Manager
 }
 
 // WebhookSecrets returns the connection's webhook secret, and the previous
@@ -36,6 +38,10 @@ func (c vaultCredentials) WebhookSecrets(ctx context.Context, conn store.Connect
 // Authorizer authenticates requests with the connection's API key, basic
 // credentials or access token.
 func (c vaultCredentials) Authorizer(ctx context.Context, conn store.Connection, p *spec.Provider) (connector.Authorizer, error) {
+	if p.Auth.IsOAuth() {
+		// Token sources refresh ahead of expiry and once on a 401.
+		return c.oauth.Authorizer(ctx, conn)
+	}
 	s, err := c.vault.OpenSecret(ctx, conn.TenantID, conn.Secret)
 	if err != nil {
 		return nil, fmt.Errorf("opening connection secret: %w", err)
