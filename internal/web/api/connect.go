@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
+	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -24,6 +26,7 @@ const (
 // manager, for Deps.Extra (they share the API's authentication):
 //
 //   - POST /api/v1/tenants/{tenant}/connect-sessions
+//   - POST /api/v1/tenants/{tenant}/connections/oauth
 //   - POST /api/v1/tenants/{tenant}/connections/{id}/reconnect
 //   - POST /api/v1/tenants/{tenant}/connections/{id}/disconnect
 //   - POST /api/v1/tenants/{tenant}/connections/{id}/test
@@ -31,6 +34,7 @@ func ConnectRoutes(m *oauth.Manager) map[string]http.Handler {
 	c := &connectAPI{m: m, log: slog.Default()}
 	return map[string]http.Handler{
 		"POST /api/v1/tenants/{tenant}/connect-sessions":            c.handle(c.createSession),
+		"POST /api/v1/tenants/{tenant}/connections/oauth":           c.handle(c.connectOAuth),
 		"POST /api/v1/tenants/{tenant}/connections/{id}/reconnect":  c.handle(c.reconnect),
 		"POST /api/v1/tenants/{tenant}/connections/{id}/disconnect": c.handle(c.disconnect),
 		"POST /api/v1/tenants/{tenant}/connections/{id}/test":       c.handle(c.test),
@@ -105,6 +109,71 @@ func (c *connectAPI) reconnect(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, sessionJSON{Token: s.Token, URL: s.URL, ExpiresAt: s.ExpiresAt})
+	return nil
+}
+
+type oauthConnectRequest struct {
+	Provider string `json:"provider"`
+	// Scopes the caller needs. Accord always asks for the manifest's
+	// scopes; these are checked against what the provider granted.
+	Scopes []string `json:"scopes"`
+}
+
+type oauthConnectionJSON struct {
+	connectionJSON
+	// MissingScopes are the requested scopes the provider did not grant.
+	MissingScopes []scopeJSON `json:"missing_scopes,omitempty"`
+}
+
+// connectOAuth connects a provider whose OAuth grant needs no browser
+// (client credentials, JWT bearer). The OAuth client comes from the
+// environment variables the manifest names, never from the request: a
+// tenant cannot point Accord's client at credentials of its choosing.
+func (c *connectAPI) connectOAuth(w http.ResponseWriter, r *http.Request) error {
+	var in oauthConnectRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Provider == "" {
+		return badRequest("provider is required")
+	}
+	p, err := c.m.Provider(in.Provider)
+	if err != nil {
+		return err
+	}
+	switch p.AuthKind {
+	case oauth.ClientCredentials, oauth.JWTBearer:
+	case oauth.AuthCode:
+		return badRequest("provider %s connects through the browser: create a connect session with POST /api/v1/tenants/{tenant}/connect-sessions", p.Name)
+	default:
+		return badRequest("provider %s authenticates with %s: create the connection with POST /api/v1/tenants/{tenant}/connections", p.Name, p.AuthKind)
+	}
+	for _, s := range in.Scopes {
+		if !slices.ContainsFunc(p.Scopes, func(ps oauth.Scope) bool { return ps.Name == s }) {
+			return badRequest("scope %q is not one of provider %s's scopes", s, p.Name)
+		}
+	}
+	conn, err := c.m.Connect(r.Context(), r.PathValue("tenant"), p.Name, credential.Secret{})
+	if err != nil {
+		var te *oauth.TokenError
+		if errors.As(err, &te) {
+			// TokenError carries the OAuth error code, never the response body
+			// or the client secret.
+			return &Error{Status: http.StatusBadGateway, Msg: te.Error()}
+		}
+		return err
+	}
+	out := oauthConnectionJSON{connectionJSON: c.connectionJSON(conn)}
+	var missing []string
+	for _, s := range in.Scopes {
+		if !slices.Contains(conn.GrantedScopes, s) {
+			missing = append(missing, s)
+		}
+	}
+	for _, s := range p.DescribeScopes(missing) {
+		out.MissingScopes = append(out.MissingScopes, scopeJSON{Name: s.Name, Description: s.Description})
+	}
+	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 
