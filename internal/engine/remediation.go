@@ -41,7 +41,7 @@ func recordClass(connectorClass string) string {
 var requiredField = regexp.MustCompile(`(?i)(?:^|\W)([A-Za-z_][\w.]*) (?:is|are) (?:required|missing|invalid)|missing (?:required )?(?:field |parameter )?([A-Za-z_][\w.]*)`)
 
 // missingScope finds the scope named in a partner's permission message.
-var missingScope = regexp.MustCompile(`(?i)scope[s]?\s*[:"']?\s*([A-Za-z0-9_.:/-]+)`)
+var missingScope = regexp.MustCompile(`(?i)scopes?\s*[:=]?\s*["']?([A-Za-z0-9_][A-Za-z0-9_.:/-]*)`)
 
 // remediation says, in plain language, what the admin should do about a
 // failed record.
@@ -64,6 +64,10 @@ func remediation(class, provider, partnerMessage string, retryAt time.Time) stri
 		}
 		return fmt.Sprintf("%s rejected the record: fix the mapping or the source data, then retry.", provider)
 	case ClassRateLimit:
+		if retryAt.IsZero() {
+			// Filed when the retry window ran out: Accord has stopped.
+			return fmt.Sprintf("%s kept throttling requests until the contract's retry window ran out, so Accord stopped retrying. Lower the volume or ask the partner for a higher limit, then retry.", provider)
+		}
 		return fmt.Sprintf("%s is throttling requests; Accord is retrying at %s. No action needed unless this persists.", provider, retryAt.UTC().Format(time.RFC3339))
 	case ClassNotFound:
 		return fmt.Sprintf("The linked object no longer exists in %s and the contract says not to recreate it: recreate it there or remove the link, then retry.", provider)

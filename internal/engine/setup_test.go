@@ -1,0 +1,401 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accordhq/accord/internal/connector"
+	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/sim"
+	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/sqlite"
+)
+
+// simToken is the static credential every connection authorises with.
+const simToken = "t"
+
+// pauseInterval is set explicitly so tests can tell a paused connection's
+// snooze from a Retry-After one.
+const pauseInterval = 45 * time.Second
+
+// clock is a settable clock shared by the engine, its connectors and the
+// simulators.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// staticCredentials stands in for the vault: every connection signs in with
+// the same bearer token, which the simulators accept.
+type staticCredentials struct{}
+
+func (staticCredentials) Authorizer(_ context.Context, _ store.Connection, _ *spec.Provider) (connector.Authorizer, error) {
+	return connector.Bearer{Token: simToken}, nil
+}
+
+// partnerRequest is one request the incidents simulator received.
+type partnerRequest struct{ Method, Path string }
+
+// incidentsFront sits in front of the incidents simulator: it records the
+// requests and can make incidents disappear, as a partner-side deletion
+// would (the simulator itself has no delete).
+type incidentsFront struct {
+	next http.Handler
+
+	mu       sync.Mutex
+	requests []partnerRequest
+	deleted  map[string]bool
+}
+
+func (f *incidentsFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.requests = append(f.requests, partnerRequest{r.Method, r.URL.Path})
+	gone := f.deleted[strings.TrimPrefix(r.URL.Path, "/v1/incidents/")]
+	f.mu.Unlock()
+	if gone {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"error":{"message":"incident not found"}}`))
+		return
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+func (f *incidentsFront) delete(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.deleted == nil {
+		f.deleted = map[string]bool{}
+	}
+	f.deleted[id] = true
+}
+
+// writes returns the POST and PATCH requests, in order.
+func (f *incidentsFront) writes() []partnerRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []partnerRequest
+	for _, r := range f.requests {
+		if r.Method == http.MethodPost || r.Method == http.MethodPatch {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+type testBundle struct {
+	engine    *engine.Engine
+	store     *sqlite.Store
+	clock     *clock
+	reg       *prometheus.Registry
+	incidents *sim.Incidents
+	front     *incidentsFront
+	chat      *sim.Chat
+	alerts    chan engine.Alert
+
+	incidentsURL  string
+	tenantID      string
+	installation  store.Installation
+	helpdeskConn  string
+	incidentsConn string
+	chatConn      string
+}
+
+type setupOpts struct {
+	// editContract rewrites a copy of the pack's escalation.yaml.
+	editContract func(t *testing.T, yaml string) string
+}
+
+// upsertIncidents makes create_incident an upsert, so later escalated
+// versions update the incident instead of only advancing the watermark.
+func upsertIncidents(onMissing string) func(t *testing.T, yaml string) string {
+	return func(t *testing.T, yaml string) string {
+		const old = "    object: incident\n    op: create\n"
+		require.Contains(t, yaml, old, "the pack's contract changed shape; update the test's edit")
+		repl := "    object: incident\n    op: upsert\n"
+		if onMissing != "" {
+			repl += "    on_missing: " + onMissing + "\n"
+		}
+		return strings.Replace(yaml, old, repl, 1)
+	}
+}
+
+func setup(t *testing.T) *testBundle { return setupWith(t, setupOpts{}) }
+
+func setupWith(t *testing.T, opts setupOpts) *testBundle {
+	t.Helper()
+	ctx := t.Context()
+	clk := &clock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+
+	packDir := filepath.Join("..", "..", "packs", "support-escalation")
+	if opts.editContract != nil {
+		dir := t.TempDir()
+		require.NoError(t, os.CopyFS(dir, os.DirFS(packDir)))
+		file := filepath.Join(dir, "contracts", "escalation.yaml")
+		raw, err := os.ReadFile(file)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(file, []byte(opts.editContract(t, string(raw))), 0o600))
+		packDir = dir
+	}
+	b, diags := spec.LoadDir(packDir)
+	require.NoError(t, diags.Err())
+	require.Contains(t, b.Contracts, "escalation")
+
+	// The simulators share the engine's clock; their own rate limit is off so
+	// a frozen clock never starves them (429s are injected explicitly).
+	simCfg := &sim.Config{Token: simToken, Now: clk.Now, RateLimit: -1}
+	incidents := sim.NewIncidents(simCfg)
+	front := &incidentsFront{next: incidents.Handler()}
+	incSrv := httptest.NewServer(front)
+	t.Cleanup(incSrv.Close)
+	chat := sim.NewChat(simCfg)
+	chatSrv := httptest.NewServer(chat.Handler())
+	t.Cleanup(chatSrv.Close)
+
+	alerts := make(chan engine.Alert, 16)
+	alertSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var al engine.Alert
+		if err := json.NewDecoder(r.Body).Decode(&al); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		alerts <- al
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(alertSrv.Close)
+
+	st := sqlite.OpenTest(t)
+	tb := &testBundle{
+		store: st, clock: clk, reg: prometheus.NewRegistry(), incidents: incidents, front: front, chat: chat,
+		alerts: alerts, incidentsURL: incSrv.URL, tenantID: "ten_acme",
+		helpdeskConn: "conn_helpdesk", incidentsConn: "conn_incidents", chatConn: "conn_chat",
+	}
+	require.NoError(t, st.CreateTenant(ctx, store.Tenant{ID: tb.tenantID, Name: "Acme"}))
+	for provider, id := range map[string]string{"helpdesk": tb.helpdeskConn, "incidents": tb.incidentsConn, "chat": tb.chatConn} {
+		require.NoError(t, st.CreateConnection(ctx, store.Connection{
+			TenantID: tb.tenantID, ID: id, Provider: provider, State: store.ConnectionActive, Secret: []byte("sealed"),
+		}))
+	}
+	tb.installation = store.Installation{
+		TenantID: tb.tenantID, ID: "inst_escalation", Contract: "escalation", ContractVersion: "1.0.0",
+		State:       store.InstallationActive,
+		Connections: map[string]string{"helpdesk": tb.helpdeskConn, "incidents": tb.incidentsConn, "chat": tb.chatConn},
+	}
+	require.NoError(t, st.CreateInstallation(ctx, tb.installation))
+
+	env := map[string]string{"INCIDENTS_URL": incSrv.URL, "CHAT_URL": chatSrv.URL}
+	e, err := engine.New(engine.Deps{
+		Store:       st,
+		Catalog:     &engine.Catalog{Providers: b.Providers, Contracts: b.Contracts},
+		Credentials: staticCredentials{},
+		Alerter:     engine.NewAlerter(alertSrv.URL, slog.New(slog.DiscardHandler), tb.reg),
+		Registerer:  tb.reg,
+		Now:         clk.Now,
+	}, &engine.Config{
+		PauseInterval: pauseInterval,
+		Connector: &connector.Config{
+			AllowLoopback: true,
+			LookupEnv: func(k string) (string, bool) {
+				v, ok := env[k]
+				return v, ok
+			},
+		},
+	})
+	require.NoError(t, err)
+	tb.engine = e
+	return tb
+}
+
+// ticket is a helpdesk ticket as its webhook carries it. An empty Priority
+// is left out of the payload.
+type ticket struct {
+	ID       string
+	Version  int
+	Title    string
+	Priority string
+	Status   string
+}
+
+func (tk ticket) url() string { return "https://helpdesk.example/tickets/" + tk.ID }
+
+func (tk ticket) data() map[string]any {
+	d := map[string]any{
+		"id": tk.ID, "title": tk.Title, "description": "Customer " + tk.ID + " cannot log in",
+		"status": tk.Status, "customer_id": "cus_1", "url": tk.url(), "version": tk.Version,
+		"created_at": "2026-03-02T08:00:00Z", "updated_at": "2026-03-02T08:30:00Z",
+	}
+	if tk.Priority != "" {
+		d["priority"] = tk.Priority
+	}
+	return d
+}
+
+func escalated(id string, version int, title, priority string) ticket {
+	return ticket{ID: id, Version: version, Title: title, Priority: priority, Status: "escalated"}
+}
+
+// event stores tk as a ticket.updated webhook received now, as ingress
+// would, and returns the job for it.
+func (tb *testBundle) event(t *testing.T, tk ticket) engine.DeliverArgs {
+	t.Helper()
+	evID := "evt_" + uuid.NewString()
+	body, err := json.Marshal(map[string]any{
+		"id": evID, "type": "ticket.updated", "timestamp": tb.clock.Now(), "data": tk.data(),
+	})
+	require.NoError(t, err)
+	ev := store.Event{
+		TenantID: tb.tenantID, ID: "ev_" + uuid.NewString(), ConnectionID: tb.helpdeskConn, DedupKey: evID,
+		Type: "ticket.updated", ObjectID: tk.ID, ObjectVersion: int64(tk.Version), Payload: body,
+		ReceivedAt: tb.clock.Now(),
+	}
+	inserted, err := tb.store.InsertEvent(t.Context(), ev)
+	require.NoError(t, err)
+	require.True(t, inserted)
+	return engine.DeliverArgs{TenantID: tb.tenantID, EventID: ev.ID}
+}
+
+func (tb *testBundle) deliver(t *testing.T, args engine.DeliverArgs) error {
+	t.Helper()
+	return tb.engine.DeliverForTest(t.Context(), args, 1)
+}
+
+// incidentLink is the link the engine keeps from a ticket to its incident.
+func (tb *testBundle) incidentLink(t *testing.T, ticketID string) (store.Link, error) {
+	t.Helper()
+	return tb.store.GetLink(t.Context(), store.LinkKey{
+		TenantID: tb.tenantID, InstallationID: tb.installation.ID, SourceObject: "ticket",
+		SourceID: ticketID, TargetObject: "incidents.incident",
+	})
+}
+
+func (tb *testBundle) onlyIncident(t *testing.T) sim.Incident {
+	t.Helper()
+	all := tb.incidents.Incidents()
+	require.Len(t, all, 1, "exactly one incident")
+	return all[0]
+}
+
+func (tb *testBundle) recordErrors(t *testing.T) []store.RecordError {
+	t.Helper()
+	res, err := tb.store.ListRecordErrors(t.Context(), tb.tenantID, store.RecordErrorFilter{})
+	require.NoError(t, err)
+	return res
+}
+
+func (tb *testBundle) connection(t *testing.T, id string) store.Connection {
+	t.Helper()
+	c, err := tb.store.GetConnection(t.Context(), tb.tenantID, id)
+	require.NoError(t, err)
+	return c
+}
+
+// counter sums the samples of the counter name whose labels include want
+// (an empty value matches any).
+func (tb *testBundle) counter(t *testing.T, name string, want map[string]string) float64 {
+	t.Helper()
+	families, err := tb.reg.Gather()
+	require.NoError(t, err)
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				have[lp.GetName()] = lp.GetValue()
+			}
+			for k, v := range want {
+				if v != "" && have[k] != v {
+					continue metric
+				}
+			}
+			sum += m.GetCounter().GetValue()
+		}
+	}
+	return sum
+}
+
+func (tb *testBundle) actions(t *testing.T, provider, outcome string) float64 {
+	t.Helper()
+	return tb.counter(t, "accord_actions_total", map[string]string{"tenant": tb.tenantID, "provider": provider, "outcome": outcome})
+}
+
+// waitAlert returns the next alert POSTed to the alert webhook. The
+// alerter posts in the background, so this waits (bounded) rather than
+// asserting a timing.
+func (tb *testBundle) waitAlert(t *testing.T) engine.Alert {
+	t.Helper()
+	select {
+	case al := <-tb.alerts:
+		return al
+	case <-time.After(10 * time.Second):
+		t.Fatal("no alert reached the alert webhook")
+		return engine.Alert{}
+	}
+}
+
+// requireSnooze asserts err snoozes the job (River reschedules it without
+// using an attempt) and returns for how long.
+func requireSnooze(t *testing.T, err error) time.Duration {
+	t.Helper()
+	var snooze *river.JobSnoozeError
+	require.True(t, errors.As(err, &snooze), "want a River snooze, got %v", err)
+	return snooze.Duration
+}
+
+// requireRetry asserts err makes River retry the job with backoff: an
+// error that is neither a snooze nor a cancellation.
+func requireRetry(t *testing.T, err error) {
+	t.Helper()
+	require.Error(t, err)
+	var snooze *river.JobSnoozeError
+	require.False(t, errors.As(err, &snooze), "want a retry, got a snooze: %v", err)
+	var cancel *rivertype.JobCancelError
+	require.False(t, errors.As(err, &cancel), "want a retry, got a cancellation: %v", err)
+}
+
+type engineArgs = engine.DeliverArgs
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func jsonBody(t *testing.T, v any) *bytes.Reader {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return bytes.NewReader(b)
+}
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
