@@ -265,10 +265,15 @@ func (s *Incidents) get(w http.ResponseWriter, r *http.Request) {
 func (s *Incidents) list(w http.ResponseWriter, r *http.Request) {
 	ext, filtered := r.URL.Query()["external_id"]
 	out := []Incident{}
-	for _, in := range s.Incidents() {
+	// Filtered under the lock rather than over a copy of every incident:
+	// a lookup by external id must not cost O(all incidents) allocations,
+	// or the simulator, not Accord, bounds a load test.
+	s.mu.Lock()
+	for _, in := range s.incidents {
 		if !filtered || in.ExternalID == ext[0] {
-			out = append(out, in)
+			out = append(out, *in)
 		}
 	}
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string][]Incident{"incidents": out})
 }
