@@ -21,6 +21,7 @@ type backend interface {
 	insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	insertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	insertManyTx(ctx context.Context, tx any, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	deleteWaitingTx(ctx context.Context, tx any, ids []int64) (int, error)
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
@@ -79,6 +80,20 @@ func (b *riverBackend[TTx]) insertManyTx(ctx context.Context, tx any, params []r
 		return nil, err
 	}
 	return b.client.InsertManyTx(ctx, t, params)
+}
+
+func (b *riverBackend[TTx]) deleteWaitingTx(ctx context.Context, tx any, ids []int64) (int, error) {
+	t, err := b.tx(tx)
+	if err != nil {
+		return 0, err
+	}
+	params := river.NewJobDeleteManyParams().IDs(ids...).First(len(ids)).
+		States(rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable)
+	res, err := b.client.JobDeleteManyTx(ctx, t, params)
+	if err != nil {
+		return 0, err
+	}
+	return len(res.Jobs), nil
 }
 
 func (b *riverBackend[TTx]) start(ctx context.Context) error { return b.client.Start(ctx) }

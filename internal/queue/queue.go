@@ -118,6 +118,22 @@ func (q *Queue) InsertManyTx(ctx context.Context, tx store.Tx, params []river.In
 	return ids(res), nil
 }
 
+// DeleteWaitingTx deletes, inside tx, those of the jobs that are still
+// waiting (available, scheduled or retryable) and returns how many it
+// deleted. A job already running is left alone: River finishes it. This is
+// how work done outside River (the engine's in-process fast path) retires
+// the job that guarded it.
+func (q *Queue) DeleteWaitingTx(ctx context.Context, tx store.Tx, jobIDs []int64) (int, error) {
+	if len(jobIDs) == 0 {
+		return 0, nil
+	}
+	n, err := q.b.deleteWaitingTx(ctx, tx.Driver(), jobIDs)
+	if err != nil {
+		return 0, fmt.Errorf("queue: deleting %d jobs: %w", len(jobIDs), err)
+	}
+	return n, nil
+}
+
 func ids(res []*rivertype.JobInsertResult) []int64 {
 	out := make([]int64, len(res))
 	for i, r := range res {
