@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/riverqueue/river"
 
 	"github.com/accordhq/accord/internal/config"
 	"github.com/accordhq/accord/internal/connector"
@@ -109,6 +108,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if opts.Engine != nil {
 		engCfg = *opts.Engine
 	}
+	if engCfg.JobTimeout == 0 {
+		engCfg.JobTimeout = min(5*time.Minute, cfg.JobRescueAfter)
+	}
 	if engCfg.Connector == nil {
 		engCfg.Connector = &connector.Config{AllowLoopback: cfg.AllowLoopbackPartners}
 	}
@@ -131,6 +133,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if opts.Queue != nil {
 		qcfg = *opts.Queue
 	}
+	qcfg.RescueStuckJobsAfter = cfg.JobRescueAfter
+	if qcfg.JobTimeout == 0 {
+		qcfg.JobTimeout = min(queue.DefaultJobTimeout, cfg.JobRescueAfter)
+	}
 	qcfg.Workers = cfg.RunsWorkers()
 	qcfg.MaxWorkers = cfg.Workers
 	qcfg.Logger = logger
@@ -150,7 +156,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		Store: a.Store, Queue: a.Queue,
 		Providers: func(name string) (*spec.Provider, bool) { p, ok := a.Catalog.Providers[name]; return p, ok },
 		Secrets:   creds,
-		NewJob:    func(e store.Event) river.InsertManyParams { return engine.NewDeliverJob(e.TenantID, e.ID) },
+		NewJob:    engine.NewEventJob,
 		Logger:    logger, Registerer: a.Registry, Now: now,
 	}, &webhook.Config{})
 	if err != nil {

@@ -36,6 +36,12 @@ type actionResult struct {
 
 func (e *Engine) deliver(ctx context.Context, args DeliverArgs, attempt int) error {
 	st := e.deps.Store
+	if args.ObjectID != "" {
+		// Announced before any I/O, so a newer version fetched in the same
+		// batch is seen by an older one however the reads interleave.
+		early := store.Event{TenantID: args.TenantID, ConnectionID: args.ConnectionID, ObjectID: args.ObjectID}
+		defer e.versions.enter(objectKey(early), args.ObjectVersion)()
+	}
 	ev, err := st.GetEvent(ctx, args.TenantID, args.EventID)
 	if errors.Is(err, store.ErrNotFound) {
 		return queue.Cancel(fmt.Errorf("event %s of tenant %s no longer exists", args.EventID, args.TenantID))
@@ -44,7 +50,7 @@ func (e *Engine) deliver(ctx context.Context, args DeliverArgs, attempt int) err
 		return fmt.Errorf("loading event: %w", err)
 	}
 	// Newer versions of this object already being delivered go first.
-	objKey := ev.TenantID + "\x00" + ev.ConnectionID + "\x00" + ev.ObjectID
+	objKey := objectKey(ev)
 	leave := e.versions.enter(objKey, ev.ObjectVersion)
 	defer leave()
 	waitCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
@@ -148,20 +154,43 @@ type applyResult struct {
 	failed bool // a record error was filed; retrying the job will not help
 }
 
-// apply runs one action for one event under the object's lock.
+// apply runs one action for one event under the object's lock. If a newer
+// version of the source object starts delivering in this process before
+// the partner write, the write waits for it: the newer version is applied
+// first and this one then meets its watermark.
 func (e *Engine) apply(ctx context.Context, in applyInput) applyResult {
+	for {
+		res, newer := e.applyOnce(ctx, in)
+		if !newer {
+			return res
+		}
+		waitCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
+		err := e.versions.waitNewer(waitCtx, objectKey(in.event), in.event.ObjectVersion)
+		cancel()
+		if err != nil {
+			return applyResult{actionResult: actionResult{snooze: time.Second}}
+		}
+	}
+}
+
+// objectKey names the source object of an event for objectVersions.
+func objectKey(ev store.Event) string {
+	return ev.TenantID + "\x00" + ev.ConnectionID + "\x00" + ev.ObjectID
+}
+
+func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, bool) {
 	a := in.action
 	labels := e.metrics.labels(in.inst, a.provider.Name)
 	connID := in.inst.Connections[a.provider.Name]
 	conn, err := e.deps.Store.GetConnection(ctx, in.inst.TenantID, connID)
 	if err != nil {
-		return applyResult{actionResult: actionResult{retry: fmt.Errorf("loading %s connection: %w", a.provider.Name, err)}}
+		return applyResult{actionResult: actionResult{retry: fmt.Errorf("loading %s connection: %w", a.provider.Name, err)}}, false
 	}
 	if conn.State != store.ConnectionActive {
 		// Writes are paused until the account is reconnected: the job
 		// waits, nothing is dropped or failed.
 		e.metrics.action(labels, outcomePaused)
-		return applyResult{actionResult: actionResult{snooze: e.cfg.PauseInterval}}
+		return applyResult{actionResult: actionResult{snooze: e.cfg.PauseInterval}}, false
 	}
 
 	key := store.LinkKey{
@@ -175,24 +204,24 @@ func (e *Engine) apply(ctx context.Context, in applyInput) applyResult {
 	unlock, err := e.locks.lock(lockCtx, lockKey(key))
 	cancel()
 	if err != nil {
-		return applyResult{actionResult: actionResult{snooze: time.Second}}
+		return applyResult{actionResult: actionResult{snooze: time.Second}}, false
 	}
 	defer unlock()
 	leased, release, err := e.leaseObject(ctx, key)
 	if err != nil {
-		return applyResult{actionResult: actionResult{retry: fmt.Errorf("leasing object: %w", err)}}
+		return applyResult{actionResult: actionResult{retry: fmt.Errorf("leasing object: %w", err)}}, false
 	}
 	if !leased {
 		// Another process is writing this object: wait without holding a
 		// worker or using an attempt.
-		return applyResult{actionResult: actionResult{snooze: 200 * time.Millisecond}}
+		return applyResult{actionResult: actionResult{snooze: 200 * time.Millisecond}}, false
 	}
 	defer release()
 
 	link, err := e.deps.Store.GetLink(ctx, key)
 	linked := err == nil && link.TargetID != ""
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return applyResult{actionResult: actionResult{retry: fmt.Errorf("reading link: %w", err)}}
+		return applyResult{actionResult: actionResult{retry: fmt.Errorf("reading link: %w", err)}}, false
 	}
 	if linked && in.event.ObjectVersion <= link.Version {
 		if in.event.ObjectVersion < link.Version {
@@ -200,53 +229,56 @@ func (e *Engine) apply(ctx context.Context, in applyInput) applyResult {
 			e.deps.Logger.InfoContext(ctx, "stale event skipped", "tenant_id", key.TenantID, "installation_id", key.InstallationID,
 				"object", key.SourceObject, "source_id", key.SourceID, "event_version", in.event.ObjectVersion, "watermark", link.Version)
 		}
-		return applyResult{}
+		return applyResult{}, false
 	}
 	if linked && a.action.Op == spec.OpCreate {
 		// The partner object exists and the contract only creates: nothing
 		// to write, but the watermark advances so older events stay stale.
 		link.Version = in.event.ObjectVersion
 		if err := e.deps.Store.UpsertLink(ctx, link); err != nil {
-			return applyResult{actionResult: actionResult{retry: fmt.Errorf("advancing link: %w", err)}}
+			return applyResult{actionResult: actionResult{retry: fmt.Errorf("advancing link: %w", err)}}, false
 		}
 		e.metrics.action(labels, outcomeSkipped)
-		return applyResult{}
+		return applyResult{}, false
 	}
 	if !linked && a.action.Op == spec.OpUpdate {
 		e.metrics.action(labels, outcomeSkipped)
-		return applyResult{}
+		return applyResult{}, false
 	}
 
 	res, err := a.mapper.Map(in.doc)
 	if err != nil {
-		return e.fail(ctx, in, conn, ClassBadData, err.Error())
+		return e.fail(ctx, in, conn, ClassBadData, err.Error()), false
 	}
 	doc := res.Doc
 
 	if wait := e.connectors[a.provider.Name].Limiter().Reserve(key.TenantID); wait > 0 {
 		e.metrics.action(labels, outcomeRetried)
-		return applyResult{actionResult: actionResult{snooze: wait}}
+		return applyResult{actionResult: actionResult{snooze: wait}}, false
 	}
 	auth, err := e.deps.Credentials.Authorizer(ctx, conn, a.provider)
 	if err != nil {
-		return e.authFailed(ctx, in, conn, err.Error())
+		return e.authFailed(ctx, in, conn, err.Error()), false
 	}
 
+	if e.versions.hasNewer(objectKey(in.event), in.event.ObjectVersion) {
+		return applyResult{}, true
+	}
 	start := e.deps.Now()
 	targetID, err := e.write(ctx, in, auth, link, linked, doc)
 	e.metrics.duration(a.provider.Name, a.action.Op, e.deps.Now().Sub(start))
 	if err != nil {
-		return e.handleWriteError(ctx, in, conn, err)
+		return e.handleWriteError(ctx, in, conn, err), false
 	}
 	fields, _ := json.Marshal(doc)
 	if err := e.deps.Store.UpsertLink(ctx, store.Link{LinkKey: key, TargetID: targetID, Version: in.event.ObjectVersion, Fields: fields}); err != nil {
 		// The partner has the write; the retry finds it by external id or
 		// the idempotency key and only the link write is repeated.
-		return applyResult{actionResult: actionResult{retry: fmt.Errorf("recording link: %w", err)}}
+		return applyResult{actionResult: actionResult{retry: fmt.Errorf("recording link: %w", err)}}, false
 	}
 	e.metrics.action(labels, outcomeSucceeded)
 	e.metrics.eventToAction(a.provider.Name, e.deps.Now().Sub(in.event.ReceivedAt))
-	return applyResult{}
+	return applyResult{}, false
 }
 
 // write creates or updates the partner object and returns its id.

@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/riverqueue/river"
+import (
+	"github.com/riverqueue/river"
+
+	"github.com/accordhq/accord/internal/store"
+)
 
 // DeliverArgs is the job that applies one accepted event to every matching
 // installation's actions.
@@ -10,6 +14,13 @@ type DeliverArgs struct {
 	// RecordErrorID is set when an admin retries a record error: success
 	// resolves it, failure reopens it instead of filing another.
 	RecordErrorID string `json:"record_error_id,omitempty"`
+	// ConnectionID, ObjectID and ObjectVersion copy the event's, so a
+	// worker can announce the version it delivers before any I/O: newer
+	// versions of one object in flight together then go first (see
+	// objectVersions). Empty in jobs queued before they existed.
+	ConnectionID  string `json:"connection_id,omitempty"`
+	ObjectID      string `json:"object_id,omitempty"`
+	ObjectVersion int64  `json:"object_version,omitempty"`
 }
 
 // KindDeliver is the job kind of DeliverArgs.
@@ -27,6 +38,14 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 // NewDeliverJob is what webhook ingress enqueues for an accepted event.
 func NewDeliverJob(tenantID, eventID string) river.InsertManyParams {
 	args := DeliverArgs{TenantID: tenantID, EventID: eventID}
+	opts := args.InsertOpts()
+	return river.InsertManyParams{Args: args, InsertOpts: &opts}
+}
+
+// NewEventJob is NewDeliverJob carrying the event's object and version, which
+// lets out-of-order events that arrive together be applied newest first.
+func NewEventJob(e store.Event) river.InsertManyParams {
+	args := DeliverArgs{TenantID: e.TenantID, EventID: e.ID, ConnectionID: e.ConnectionID, ObjectID: e.ObjectID, ObjectVersion: e.ObjectVersion}
 	opts := args.InsertOpts()
 	return river.InsertManyParams{Args: args, InsertOpts: &opts}
 }

@@ -84,6 +84,11 @@ type Config struct {
 	Hooks      []rivertype.Hook
 	Middleware []rivertype.Middleware
 
+	// RescueStuckJobsAfter is how long a job may stay running before
+	// River's rescuer presumes its process dead and schedules it again.
+	// Must not be shorter than JobTimeout. Default: River's, 1h.
+	RescueStuckJobsAfter time.Duration
+
 	// Logger receives River's logs. Default slog.Default().
 	Logger *slog.Logger
 
@@ -181,17 +186,18 @@ func (c *Config) riverConfig(reg *Registry) (*river.Config, error) {
 		return nil, err
 	}
 	rc := &river.Config{
-		FetchCooldown:     c.FetchCooldown,
-		FetchPollInterval: c.FetchPollInterval,
-		Hooks:             c.Hooks,
-		ID:                c.ID,
-		JobTimeout:        c.JobTimeout,
-		Logger:            c.Logger,
-		MaxAttempts:       c.MaxAttempts,
-		Middleware:        c.Middleware,
-		RetryPolicy:       c.RetryPolicy,
-		Schema:            c.Schema,
-		TestOnly:          c.testOnly,
+		RescueStuckJobsAfter: c.RescueStuckJobsAfter,
+		FetchCooldown:        c.FetchCooldown,
+		FetchPollInterval:    c.FetchPollInterval,
+		Hooks:                c.Hooks,
+		ID:                   c.ID,
+		JobTimeout:           c.JobTimeout,
+		Logger:               c.Logger,
+		MaxAttempts:          c.MaxAttempts,
+		Middleware:           c.Middleware,
+		RetryPolicy:          c.RetryPolicy,
+		Schema:               c.Schema,
+		TestOnly:             c.testOnly,
 		// Given even to an insert-only client: River then rejects the
 		// insert of a kind nobody registered, a bug caught at the caller.
 		Workers: workers,

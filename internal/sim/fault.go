@@ -81,6 +81,11 @@ type Fault struct {
 	Size int
 	// Message for 422. Default DefaultFaultMessage.
 	Message string
+	// Method limits a request fault to requests with this HTTP method
+	// ("POST": hit the create, let the lookup before it through). Requests
+	// with other methods pass while it waits at the head of the queue.
+	// Default: any method.
+	Method string
 	// Webhook targets the helpdesk's outgoing webhooks rather than incoming
 	// requests. Implied by duplicate and reorder.
 	Webhook bool
@@ -126,6 +131,10 @@ func (f Fault) withDefaults() (Fault, error) {
 	if f.Webhook && f.Kind != FaultDuplicate && f.Kind != FaultReorder && f.Kind != FaultOversized {
 		return f, fmt.Errorf("sim: fault %q cannot target webhooks", f.Kind)
 	}
+	if f.Webhook && f.Method != "" {
+		return f, fmt.Errorf("sim: fault %q: method applies to requests, not webhooks", f.Kind)
+	}
+	f.Method = strings.ToUpper(f.Method)
 	return f, nil
 }
 
@@ -220,13 +229,17 @@ func (f *Faults) AppliedFaults() map[FaultKind]int {
 	return out
 }
 
-// next pops the fault for one request (webhook=false) or one delivery.
-func (f *Faults) next(webhook bool) (Fault, bool) {
+// next pops the fault for one request (webhook=false, with its method) or
+// one delivery (method "").
+func (f *Faults) next(webhook bool, method string) (Fault, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	q := &f.requests
 	if webhook {
 		q = &f.webhooks
+	}
+	if len(*q) > 0 && (*q)[0].Method != "" && (*q)[0].Method != method {
+		return Fault{}, false
 	}
 	if len(*q) > 0 {
 		ft := (*q)[0]
@@ -260,7 +273,7 @@ func (f *Faults) next(webhook bool) (Fault, bool) {
 // middleware applies the next request fault, if any, before next.
 func (f *Faults) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ft, ok := f.next(false)
+		ft, ok := f.next(false, r.Method)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
@@ -377,12 +390,13 @@ type faultJSON struct {
 	Delay      duration  `json:"delay,omitempty"`
 	Size       int       `json:"size,omitempty"`
 	Message    string    `json:"message,omitempty"`
+	Method     string    `json:"method,omitempty"`
 	Webhook    bool      `json:"webhook,omitempty"`
 }
 
 // MarshalJSON writes durations as strings such as "2s".
 func (f Fault) MarshalJSON() ([]byte, error) {
-	return json.Marshal(faultJSON{f.Kind, f.Count, duration(f.RetryAfter), f.Status, duration(f.Delay), f.Size, f.Message, f.Webhook})
+	return json.Marshal(faultJSON{f.Kind, f.Count, duration(f.RetryAfter), f.Status, duration(f.Delay), f.Size, f.Message, f.Method, f.Webhook})
 }
 
 // UnmarshalJSON reads durations as strings ("1.5s") or seconds (1.5).
@@ -391,7 +405,7 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*f = Fault{j.Kind, j.Count, time.Duration(j.RetryAfter), j.Status, time.Duration(j.Delay), j.Size, j.Message, j.Webhook}
+	*f = Fault{j.Kind, j.Count, time.Duration(j.RetryAfter), j.Status, time.Duration(j.Delay), j.Size, j.Message, j.Method, j.Webhook}
 	return nil
 }
 

@@ -118,6 +118,16 @@ func TestHangAfterFaultCommitsThenHoldsTheAnswer(t *testing.T) {
 	require.Len(t, c.Messages("ops"), 1)
 }
 
+func TestFaultLimitedToAMethod(t *testing.T) {
+	t.Parallel()
+	c, url := setupChat(t, sim.Config{})
+	require.NoError(t, c.Inject(sim.Fault{Kind: sim.FaultServerError, Method: "post"}))
+	require.Equal(t, http.StatusOK, call(t, http.MethodGet, url+"/v1/channels/ops/messages", token, nil).Status, "a GET passes")
+	require.Equal(t, http.StatusServiceUnavailable, postMessage(t, url).Status, "the POST is hit")
+	require.Equal(t, http.StatusCreated, postMessage(t, url).Status)
+	require.Error(t, c.Inject(sim.Fault{Kind: sim.FaultDuplicate, Method: "POST"}), "webhook faults have no method")
+}
+
 func TestHangAfterFaultClientGivesUpAfterTheWrite(t *testing.T) {
 	t.Parallel()
 	// A client that stops waiting (a timeout, a crash) never learns that the

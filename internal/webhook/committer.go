@@ -114,10 +114,11 @@ func (c *committer) run() {
 	defer c.wg.Done()
 	batch := make([]*pending, 0, c.maxBatch)
 	var timer *time.Timer
+	last := 0 // size of the previous batch
 	for first := range c.queue {
 		batch = append(batch[:0], first)
 		batch = c.fill(batch)
-		if c.linger > 0 && len(batch) < c.maxBatch {
+		if c.linger > 0 && last > 1 && len(batch) < c.maxBatch {
 			if timer == nil {
 				timer = time.NewTimer(c.linger)
 			} else {
@@ -127,6 +128,7 @@ func (c *committer) run() {
 			timer.Stop()
 		}
 		c.commit(batch)
+		last = len(batch)
 		clear(batch) // let the bodies be collected while the next batch forms
 	}
 }
@@ -230,6 +232,12 @@ func (c *committer) commitTx(batch []*pending) ([]commitResult, error) {
 		if len(jobs) == 0 {
 			return nil
 		}
+		if fq, ok := c.q.(FastQueue); ok && !anyUnique(jobs) {
+			if _, err := fq.InsertManyFastTx(ctx, tx, jobs); err != nil {
+				return fmt.Errorf("enqueueing jobs: %w", err)
+			}
+			return nil
+		}
 		if _, err := c.q.InsertManyTx(ctx, tx, jobs); err != nil {
 			return fmt.Errorf("enqueueing jobs: %w", err)
 		}
@@ -259,4 +267,27 @@ func (c *committer) commitAlone(p *pending) (commitResult, error) {
 		return commitResult{}, err
 	}
 	return res[0], nil
+}
+
+// anyUnique reports whether a job asks River for uniqueness, in its
+// InsertOpts or its args' defaults.
+func anyUnique(jobs []river.InsertManyParams) bool {
+	for _, j := range jobs {
+		if j.InsertOpts != nil && isUnique(&j.InsertOpts.UniqueOpts) {
+			return true
+		}
+		if wo, ok := j.Args.(river.JobArgsWithInsertOpts); ok {
+			opts := wo.InsertOpts()
+			if isUnique(&opts.UniqueOpts) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isUnique mirrors River's UniqueOpts.isEmpty: any field set makes the job
+// unique.
+func isUnique(u *river.UniqueOpts) bool {
+	return u.ByArgs || u.ByPeriod != 0 || u.ByQueue || u.ByState != nil || u.ExcludeKind
 }

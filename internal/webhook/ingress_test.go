@@ -390,3 +390,14 @@ func TestShippedHelpdeskManifest(t *testing.T) {
 	require.Equal(t, int64(3), ev.ObjectVersion)
 	require.Equal(t, 1, b.countJobs(t))
 }
+
+func TestUnusableSecretIsOurErrorNotTheSenders(t *testing.T) {
+	t.Parallel()
+	b := setup(t, options{secrets: [][]byte{[]byte("whsec_not base64!")}})
+	r := b.send(t, ticketEvent("evt_1", "ticket.updated", "T", testNow, ""))
+	// 5xx: the partner retries once the secret is fixed; a 401 would make
+	// it drop the event.
+	require.Equal(t, http.StatusInternalServerError, r.status, r.body)
+	require.Equal(t, 1.0, received(b, webhook.OutcomeError))
+	require.NotContains(t, b.logs.String(), "not base64!")
+}

@@ -28,6 +28,9 @@ import (
 	"github.com/accordhq/accord/internal/webhook/signature"
 )
 
+// The ingress runs on the real queue.
+var _ webhook.Queue = (*queue.Queue)(nil)
+
 // eventJobArgs is the job the tests enqueue per accepted event.
 type eventJobArgs struct {
 	TenantID string `json:"tenant_id"`
@@ -110,6 +113,8 @@ type options struct {
 	secrets [][]byte
 	// provider replaces the built-in helpdesk manifest.
 	provider *spec.Provider
+	// fastInsert gives the ingress a queue with InsertManyFastTx.
+	fastInsert bool
 	// poison makes NewJob return a job River refuses for this dedup key.
 	poison string
 	open   func(t testing.TB) store.Store
@@ -221,6 +226,10 @@ func setup(t testing.TB, o options) *bundle {
 	st := o.open(t)
 	q, err := newQueue(st)
 	require.NoError(t, err)
+	var ingressQueue webhook.Queue = q
+	if o.fastInsert {
+		ingressQueue = newFastQueue(t, st, q)
+	}
 
 	provider := o.provider
 	if provider == nil {
@@ -230,7 +239,7 @@ func setup(t testing.TB, o options) *bundle {
 	promReg := prometheus.NewRegistry()
 	in, err := webhook.NewIngress(webhook.Deps{
 		Store: st,
-		Queue: q,
+		Queue: ingressQueue,
 		Providers: func(name string) (*spec.Provider, bool) {
 			return provider, name == "helpdesk"
 		},

@@ -1,0 +1,330 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/accordhq/accord/internal/app"
+	"github.com/accordhq/accord/internal/config"
+	"github.com/accordhq/accord/internal/connector"
+	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/sim"
+	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/telemetry"
+)
+
+// Demo settings a user may want to type or script against.
+const (
+	demoAdminToken = "demo-admin-token"
+	demoTenant     = "demo"
+	demoSimToken   = "sim-token"
+	// demoWebhookSecret signs the helpdesk's webhooks; the demo is local
+	// only, so a fixed secret is fine and lets users replay a webhook.
+	demoWebhookSecret = "demo-webhook-secret-change-me-in-production"
+)
+
+func init() {
+	register(&command{
+		name:    "demo",
+		summary: "run Accord with simulated partners, the support-escalation pack and live traffic",
+		usage:   "[--addr host:port] [--db sqlite:PATH] [--rate 2] [--duration 0]",
+		example: "go run ./cmd/accord demo",
+		setup: func(fs *flag.FlagSet, env *Env) runFunc {
+			o := demoOptions{}
+			fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "Accord's listen address")
+			fs.StringVar(&o.db, "db", "", "database (default: sqlite:accord-demo.db in a fresh temporary directory)")
+			fs.StringVar(&o.packs, "packs", "packs", "directory of packs; the demo needs support-escalation")
+			fs.Float64Var(&o.rate, "rate", 2, "tickets escalated per second")
+			fs.Float64Var(&o.faultRate, "fault-rate", 0.05, "share of partner requests and webhooks hit by a random fault (429, 5xx, duplicate, reorder); 0 turns faults off")
+			fs.DurationVar(&o.duration, "duration", 0, "stop by itself after this long (0: run until Ctrl-C)")
+			fs.DurationVar(&o.every, "progress", 5*time.Second, "how often to print a progress line")
+			return func(ctx context.Context, args []string) error {
+				if len(args) > 0 {
+					return fmt.Errorf("unexpected arguments %q", args)
+				}
+				if o.rate <= 0 {
+					return errors.New("--rate must be positive")
+				}
+				return runDemo(ctx, env, o)
+			}
+		},
+	})
+}
+
+type demoOptions struct {
+	addr, db, packs string
+	rate, faultRate float64
+	duration, every time.Duration
+}
+
+// demo is one running demo: Accord, the simulators and the tenant's ids.
+type demo struct {
+	out       io.Writer
+	app       *app.App
+	helpdesk  *sim.Helpdesk
+	incidents *sim.Incidents
+	chat      *sim.Chat
+	tenant    string
+	escalated atomic.Int64
+}
+
+func runDemo(ctx context.Context, env *Env, o demoOptions) (err error) {
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	if o.db == "" {
+		dir, err := os.MkdirTemp("", "accord-demo-")
+		if err != nil {
+			return fmt.Errorf("creating demo directory: %w", err)
+		}
+		o.db = "sqlite:" + filepath.Join(dir, "accord-demo.db")
+	}
+	d := &demo{out: env.Stdout}
+
+	// The partners first: Accord's connectors need their URLs.
+	simCfg := &sim.Config{Token: demoSimToken}
+	d.helpdesk, d.incidents, d.chat = sim.NewHelpdesk(simCfg), sim.NewIncidents(simCfg), sim.NewChat(simCfg)
+	urls := map[string]string{}
+	for _, s := range []struct {
+		env string
+		srv simulator
+	}{{"HELPDESK_URL", d.helpdesk}, {"INCIDENTS_URL", d.incidents}, {"CHAT_URL", d.chat}} {
+		u, err := s.srv.Start(ctx, "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer s.srv.Stop()
+		urls[s.env] = u
+	}
+
+	cfg := config.Defaults()
+	cfg.DB, cfg.Addr, cfg.Packs = o.db, o.addr, o.packs
+	cfg.AllowLoopbackPartners = true
+	cfg.AdminToken = demoAdminToken
+	cfg.LogFormat, cfg.LogLevel = "text", "warn"
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	logger := telemetry.NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
+	lookup := func(k string) (string, bool) {
+		if v, ok := urls[k]; ok {
+			return v, true
+		}
+		if env.Getenv != nil {
+			return env.Getenv(k)
+		}
+		return "", false
+	}
+	d.app, err = app.New(ctx, cfg, logger, &app.Options{
+		Build:  BuildInfo(),
+		Engine: &engine.Config{Connector: &connector.Config{AllowLoopback: true, LookupEnv: lookup}},
+	})
+	if err != nil {
+		return err
+	}
+	if err := d.app.Start(ctx); err != nil {
+		_ = d.app.Stop(context.Background())
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if stopErr := d.app.Stop(stopCtx); stopErr != nil && err == nil {
+			err = stopErr
+		}
+	}()
+	base := "http://" + d.app.Addr()
+	if err := d.install(ctx, base); err != nil {
+		return fmt.Errorf("installing the support-escalation pack: %w", err)
+	}
+	if o.faultRate > 0 {
+		// Errors are impossible here: the kinds are constants.
+		_ = d.incidents.Random(o.faultRate, sim.FaultRateLimit, sim.FaultServerError)
+		_ = d.chat.Random(o.faultRate, sim.FaultServerError)
+		_ = d.helpdesk.Random(o.faultRate, sim.FaultDuplicate, sim.FaultReorder)
+	}
+	d.printWelcome(base, urls, o)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.traffic(ctx, o.rate)
+	}()
+	t := time.NewTicker(o.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			<-done
+			fmt.Fprintf(d.out, "\nstopping. %s\n", d.progress(context.Background()))
+			return nil
+		case <-t.C:
+			fmt.Fprintln(d.out, d.progress(ctx))
+		}
+	}
+}
+
+// install sets the demo tenant up through the admin API, as an operator
+// would: the tenant, three API-key connections and the pack's contract.
+func (d *demo) install(ctx context.Context, base string) error {
+	c := demoClient{base: base}
+	d.tenant = demoTenant
+	err := c.do(ctx, "/api/v1/tenants", map[string]string{"id": d.tenant, "name": "Demo Co"}, nil)
+	var se *statusError
+	if errors.As(err, &se) && se.status == http.StatusConflict {
+		// A reused --db: start a fresh tenant rather than reuse connections
+		// that point at the previous run's simulators.
+		d.tenant = fmt.Sprintf("%s-%d", demoTenant, time.Now().Unix())
+		err = c.do(ctx, "/api/v1/tenants", map[string]string{"id": d.tenant, "name": "Demo Co"}, nil)
+	}
+	if err != nil {
+		return err
+	}
+	conns := map[string]string{}
+	for _, p := range []string{"helpdesk", "incidents", "chat"} {
+		body := map[string]string{"provider": p, "api_key": demoSimToken}
+		if p == "helpdesk" {
+			body["webhook_secret"] = demoWebhookSecret
+		}
+		var conn struct {
+			ID string `json:"id"`
+		}
+		if err := c.do(ctx, "/api/v1/tenants/"+d.tenant+"/connections", body, &conn); err != nil {
+			return err
+		}
+		conns[p] = conn.ID
+	}
+	if err := c.do(ctx, "/api/v1/tenants/"+d.tenant+"/installations",
+		map[string]any{"contract": "escalation", "connections": conns}, nil); err != nil {
+		return err
+	}
+	d.helpdesk.Subscribe(base+"/hooks/"+conns["helpdesk"], demoWebhookSecret)
+	return nil
+}
+
+func (d *demo) printWelcome(base string, urls map[string]string, o demoOptions) {
+	fmt.Fprintf(d.out, `Accord demo is running (database %s).
+
+  Accord            %s
+  Metrics           %s/metrics
+  Admin API         %s/api/v1/tenants/%s/record-errors
+                    (send Authorization: Bearer %s)
+  Helpdesk sim      %s/tickets              (token %s)
+  Incidents sim     %s/v1/incidents
+  Chat sim          %s/v1/channels/escalations/messages
+
+Every %.1fs a ticket is opened and escalated in the helpdesk; Accord turns each
+escalation into one incident and one chat message. %.0f%% of partner calls and
+webhooks get a fault (429, 5xx, duplicate or out-of-order delivery): watch
+accord_actions_total{outcome="retried"} and accord_webhooks_received_total{outcome="duplicate"}
+in the metrics, and see that the incident count still matches the escalations.
+
+Try:
+  curl -H 'Authorization: Bearer %s' %s/api/v1/tenants/%s/record-errors
+  curl -X POST %s/_sim/faults -d '{"faults":[{"kind":"403","count":3}]}'
+
+Ctrl-C stops everything.
+`, o.db, base, base, base, d.tenant, demoAdminToken, urls["HELPDESK_URL"], demoSimToken,
+		urls["INCIDENTS_URL"], urls["CHAT_URL"], 1/o.rate, o.faultRate*100,
+		demoAdminToken, base, d.tenant, urls["INCIDENTS_URL"])
+}
+
+var (
+	demoTitles = []string{
+		"Checkout fails with 500", "Login loop on mobile", "Invoices show wrong currency",
+		"Search returns nothing", "Webhook deliveries delayed", "Export to CSV times out",
+	}
+	demoPriorities = []string{"low", "med", "high"}
+)
+
+// traffic opens and escalates a ticket every 1/rate seconds until ctx ends.
+func (d *demo) traffic(ctx context.Context, rate float64) {
+	t := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer t.Stop()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		tk, err := d.helpdesk.CreateTicket(sim.Ticket{
+			Title:       fmt.Sprintf("%s (#%d)", demoTitles[rng.IntN(len(demoTitles))], n),
+			Priority:    demoPriorities[rng.IntN(len(demoPriorities))],
+			Description: "Reported by a customer through the demo traffic generator.",
+			CustomerID:  fmt.Sprintf("cus_%03d", rng.IntN(200)),
+		})
+		if err != nil {
+			continue
+		}
+		if _, err := d.helpdesk.Escalate(tk.ID); err == nil {
+			d.escalated.Add(1)
+		}
+	}
+}
+
+// progress is the one-line summary printed every few seconds.
+func (d *demo) progress(ctx context.Context) string {
+	open := "?"
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if list, err := d.app.Store.ListRecordErrors(ctx, d.tenant, store.RecordErrorFilter{Status: store.RecordErrorOpen, Limit: 1000}); err == nil {
+		open = fmt.Sprint(len(list))
+	}
+	return fmt.Sprintf("tickets escalated: %d, incidents created: %d, chat messages: %d, record errors open: %s",
+		d.escalated.Load(), d.incidents.Count(), len(d.chat.Messages("escalations")), open)
+}
+
+// demoClient calls the admin API with the demo token.
+type demoClient struct{ base string }
+
+type statusError struct {
+	status int
+	body   string
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("admin API answered %d: %s", e.status, e.body)
+}
+
+func (c demoClient) do(ctx context.Context, path string, in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+demoAdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("POST %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("POST %s: %w", path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return &statusError{status: resp.StatusCode, body: string(bytes.TrimSpace(raw))}
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
