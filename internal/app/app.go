@@ -51,7 +51,10 @@ type App struct {
 	Vault    *credential.Vault
 	Engine   *engine.Engine
 	Ingress  *webhook.Ingress
-	OAuth    *oauth.Manager
+	// Dispatcher is the in-process fast path from ingress to partners; nil
+	// unless this process runs both the API and the workers.
+	Dispatcher *engine.Dispatcher
+	OAuth      *oauth.Manager
 
 	server    *http.Server
 	listener  net.Listener
@@ -111,6 +114,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if engCfg.JobTimeout == 0 {
 		engCfg.JobTimeout = min(5*time.Minute, cfg.JobRescueAfter)
 	}
+	if engCfg.SweepAfter == 0 {
+		engCfg.SweepAfter = cfg.EventSweepAfter
+	}
 	if engCfg.Connector == nil {
 		engCfg.Connector = &connector.Config{AllowLoopback: cfg.AllowLoopbackPartners}
 	}
@@ -143,6 +149,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if a.Queue, err = queue.New(a.Store, reg, &qcfg); err != nil {
 		return nil, fmt.Errorf("building queue: %w", err)
 	}
+	a.Engine.UseQueue(a.Queue)
 	if !cfg.NoMigrate {
 		if err := a.Migrate(ctx); err != nil {
 			return nil, err
@@ -152,11 +159,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		return a, nil
 	}
 
+	var dispatch func([]store.Event)
+	if cfg.RunsWorkers() {
+		a.Dispatcher = a.Engine.NewDispatcher(nil)
+		dispatch = a.Dispatcher.Dispatch
+	}
 	a.Ingress, err = webhook.NewIngress(webhook.Deps{
 		Store: a.Store, Queue: a.Queue,
 		Providers: func(name string) (*spec.Provider, bool) { p, ok := a.Catalog.Providers[name]; return p, ok },
 		Secrets:   creds,
 		NewJob:    engine.NewEventJob,
+		Dispatch:  dispatch,
 		Logger:    logger, Registerer: a.Registry, Now: now,
 	}, &webhook.Config{})
 	if err != nil {
@@ -295,6 +308,11 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.Ingress != nil {
 		a.Ingress.Close()
 	}
+	if a.Dispatcher != nil {
+		// In-flight deliveries finish; the backlog stays pending and the
+		// next start's sweeper queues it.
+		a.Dispatcher.Close()
+	}
 	if a.stopDepth != nil {
 		close(a.stopDepth)
 		<-a.depthDone
@@ -304,6 +322,9 @@ func (a *App) Stop(ctx context.Context) error {
 		if err := a.Queue.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping queue: %w", err))
 		}
+	}
+	if a.Engine != nil {
+		a.Engine.Close()
 	}
 	if a.tracing != nil {
 		if err := a.tracing(ctx); err != nil {

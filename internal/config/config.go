@@ -46,6 +46,8 @@ type Config struct {
 	Workers int `yaml:"workers" env:"ACCORD_WORKERS" flag:"workers" def:"1000" usage:"maximum concurrent jobs in this process"`
 
 	JobRescueAfter time.Duration `yaml:"job_rescue_after" env:"ACCORD_JOB_RESCUE_AFTER" flag:"job-rescue-after" def:"1h" usage:"how long a job may run before it is presumed lost with a crashed process and run again; also the longest any one job may run"`
+
+	EventSweepAfter time.Duration `yaml:"event_sweep_after" env:"ACCORD_EVENT_SWEEP_AFTER" flag:"event-sweep-after" def:"30s" usage:"how long an accepted event may wait for in-process delivery (after a crash, or under overload) before a queued job takes it over"`
 }
 
 // Roles a process can run.
@@ -89,6 +91,9 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := ParseDB(c.DB); err != nil {
 		errs = append(errs, err)
+	}
+	if c.EventSweepAfter < time.Second {
+		errs = append(errs, fmt.Errorf("%w: event_sweep_after must be at least 1s, got %s", ErrInvalid, c.EventSweepAfter))
 	}
 	if c.JobRescueAfter < time.Second {
 		errs = append(errs, fmt.Errorf("%w: job_rescue_after must be at least 1s, got %s", ErrInvalid, c.JobRescueAfter))

@@ -56,7 +56,7 @@ func TestCrashBetweenPartnerCreateAndLinkWrite(t *testing.T) {
 		cmd := exec.Command(bin, "serve", "--db", "sqlite:"+dbPath, "--addr", addr, "--packs", packsDir(t),
 			"--allow-loopback-partners=true", "--admin-token", adminToken, "--log-format", "text", "--log-level", "warn",
 			// The killed job is presumed lost after 2s, not the default hour.
-			"--job-rescue-after", "2s")
+			"--job-rescue-after", "2s", "--event-sweep-after", "2s")
 		cmd.Env = append(os.Environ(), "HELPDESK_URL="+hdURL, "INCIDENTS_URL="+incURL, "CHAT_URL="+chatURL)
 		cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
 		require.NoError(t, cmd.Start())

@@ -49,12 +49,19 @@ func (e *Engine) deliver(ctx context.Context, args DeliverArgs, attempt int) err
 	if err != nil {
 		return fmt.Errorf("loading event: %w", err)
 	}
+	return e.deliverEvent(ctx, ev, args, attempt)
+}
+
+// deliverEvent applies ev to every matching installation's actions. The
+// fast path calls it with the event it just committed, sparing the read.
+func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverArgs, attempt int) error {
+	st := e.deps.Store
 	// Newer versions of this object already being delivered go first.
 	objKey := objectKey(ev)
 	leave := e.versions.enter(objKey, ev.ObjectVersion)
 	defer leave()
 	waitCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
-	err = e.versions.waitNewer(waitCtx, objKey, ev.ObjectVersion)
+	err := e.versions.waitNewer(waitCtx, objKey, ev.ObjectVersion)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -62,11 +69,7 @@ func (e *Engine) deliver(ctx context.Context, args DeliverArgs, attempt int) err
 		}
 		return queue.Snooze(time.Second)
 	}
-	source, err := st.GetConnection(ctx, ev.TenantID, ev.ConnectionID)
-	if err != nil {
-		return fmt.Errorf("loading source connection: %w", err)
-	}
-	installs, err := st.ListInstallationsByConnection(ctx, ev.TenantID, ev.ConnectionID)
+	installs, err := e.cache.installations(ctx, ev.TenantID, ev.ConnectionID)
 	if err != nil {
 		return fmt.Errorf("listing installations: %w", err)
 	}
@@ -88,11 +91,15 @@ func (e *Engine) deliver(ctx context.Context, args DeliverArgs, attempt int) err
 			continue
 		}
 		for _, t := range cc.triggers {
-			if inst.Connections[t.provider.Name] != source.ID {
+			if inst.Connections[t.provider.Name] != ev.ConnectionID {
 				continue
 			}
 			doc := objectOf(t.provider, payload)
-			ok, _ := t.matches(ev.Type, doc)
+			ok, err := t.matches(ev.Type, doc)
+			if err != nil {
+				e.deps.Logger.WarnContext(ctx, "trigger condition failed; treated as not matching", "tenant_id", inst.TenantID,
+					"installation_id", inst.ID, "event_id", ev.ID, "err", err)
+			}
 			if !ok {
 				continue
 			}
@@ -182,7 +189,13 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 	a := in.action
 	labels := e.metrics.labels(in.inst, a.provider.Name)
 	connID := in.inst.Connections[a.provider.Name]
-	conn, err := e.deps.Store.GetConnection(ctx, in.inst.TenantID, connID)
+	conn, err := e.cache.connection(ctx, in.inst.TenantID, connID)
+	if err == nil && conn.State != store.ConnectionActive {
+		// A pause may have just been lifted (reconnect, retry): the cache
+		// must not hold the job back for its pause interval.
+		e.cache.forgetConnection(in.inst.TenantID, connID)
+		conn, err = e.cache.connection(ctx, in.inst.TenantID, connID)
+	}
 	if err != nil {
 		return applyResult{actionResult: actionResult{retry: fmt.Errorf("loading %s connection: %w", a.provider.Name, err)}}, false
 	}
@@ -235,7 +248,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		// The partner object exists and the contract only creates: nothing
 		// to write, but the watermark advances so older events stay stale.
 		link.Version = in.event.ObjectVersion
-		if err := e.deps.Store.UpsertLink(ctx, link); err != nil {
+		if err := e.links.write(ctx, link); err != nil {
 			return applyResult{actionResult: actionResult{retry: fmt.Errorf("advancing link: %w", err)}}, false
 		}
 		e.metrics.action(labels, outcomeSkipped)
@@ -271,7 +284,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		return e.handleWriteError(ctx, in, conn, err), false
 	}
 	fields, _ := json.Marshal(doc)
-	if err := e.deps.Store.UpsertLink(ctx, store.Link{LinkKey: key, TargetID: targetID, Version: in.event.ObjectVersion, Fields: fields}); err != nil {
+	if err := e.links.write(ctx, store.Link{LinkKey: key, TargetID: targetID, Version: in.event.ObjectVersion, Fields: fields}); err != nil {
 		// The partner has the write; the retry finds it by external id or
 		// the idempotency key and only the link write is repeated.
 		return applyResult{actionResult: actionResult{retry: fmt.Errorf("recording link: %w", err)}}, false
@@ -398,6 +411,7 @@ func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection
 		return applyResult{actionResult: actionResult{retry: fmt.Errorf("pausing connection: %w", err)}}
 	}
 	e.metrics.action(e.metrics.labels(in.inst, a.provider.Name), outcomePaused)
+	e.cache.forgetConnection(conn.TenantID, conn.ID)
 	if changed {
 		re := e.recordError(ctx, in, class, msg, remedy)
 		e.deps.Alerter.Raise(ctx, Alert{TenantID: in.inst.TenantID, InstallationID: in.inst.ID, ConnectionID: conn.ID,

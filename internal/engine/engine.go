@@ -53,6 +53,15 @@ type Config struct {
 	JobTimeout time.Duration
 	// Connector configures the partner HTTP clients.
 	Connector *connector.Config
+	// CacheTTL is how long connections and installations read for events
+	// are reused. Default 2s.
+	CacheTTL time.Duration
+	// SweepAfter is how long an event may stay pending (accepted, not yet
+	// delivered or queued) before the sweeper queues it. Default 30s.
+	SweepAfter time.Duration
+	// LinkCommitters is how many goroutines group-commit link writes.
+	// Default 1 on SQLite (one writer), 4 on PostgreSQL.
+	LinkCommitters int
 }
 
 // Engine applies events to partners.
@@ -64,6 +73,11 @@ type Engine struct {
 	versions   *objectVersions
 	connectors map[string]*connector.Connector
 	metrics    *metrics
+	cache      *lookupCache
+	links      *linkWriter
+	// jobs queues hand-offs and sweeps; set by UseQueue once the queue
+	// exists (the queue is built after the engine registers its workers).
+	jobs JobInserter
 }
 
 // New builds the engine's connectors for every provider in the catalog.
@@ -80,6 +94,18 @@ func New(deps Deps, cfg *Config) (*Engine, error) {
 	}
 	if c.JobTimeout <= 0 {
 		c.JobTimeout = 5 * time.Minute
+	}
+	if c.CacheTTL <= 0 {
+		c.CacheTTL = 2 * time.Second
+	}
+	if c.SweepAfter <= 0 {
+		c.SweepAfter = 30 * time.Second
+	}
+	if c.LinkCommitters <= 0 {
+		c.LinkCommitters = 1
+		if deps.Store.Dialect() == store.DialectPostgres {
+			c.LinkCommitters = 4
+		}
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -98,6 +124,8 @@ func New(deps Deps, cfg *Config) (*Engine, error) {
 		versions:   newObjectVersions(),
 		connectors: map[string]*connector.Connector{},
 		metrics:    newMetrics(deps.Registerer),
+		cache:      newLookupCache(deps.Store, deps.Now, c.CacheTTL),
+		links:      newLinkWriter(deps.Store, c.LinkCommitters),
 	}
 	cc := connector.Config{}
 	if c.Connector != nil {
@@ -122,10 +150,26 @@ func New(deps Deps, cfg *Config) (*Engine, error) {
 	return e, nil
 }
 
-// Register adds the engine's job kinds to the queue registry.
+// Register adds the engine's job kinds to the queue registry, and the
+// periodic sweep of events the fast path left pending.
 func (e *Engine) Register(reg *queue.Registry) error {
-	return queue.AddWorker(reg, &deliverWorker{engine: e})
+	if err := queue.AddWorker(reg, &deliverWorker{engine: e}); err != nil {
+		return err
+	}
+	if err := queue.AddWorker(reg, &sweepWorker{e: e}); err != nil {
+		return err
+	}
+	return reg.AddPeriodic(river.PeriodicInterval(sweepInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
+		&river.PeriodicJobOpts{ID: KindSweep, RunOnStart: true})
 }
+
+// UseQueue gives the engine the queue it hands work to.
+func (e *Engine) UseQueue(q JobInserter) { e.jobs = q }
+
+// Close stops the engine's background writers; call it after the queue
+// and any Dispatcher have stopped.
+func (e *Engine) Close() { e.links.close() }
 
 type deliverWorker struct {
 	river.WorkerDefaults[DeliverArgs]
@@ -138,5 +182,10 @@ func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration {
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	return w.engine.deliver(ctx, job.Args, job.Attempt)
+	err := w.engine.deliver(ctx, job.Args, job.Attempt)
+	if err == nil {
+		// For operators reading the events table; nothing depends on it.
+		_ = w.engine.deps.Store.SetEventsState(ctx, []store.EventRef{{TenantID: job.Args.TenantID, ID: job.Args.EventID}}, store.EventDone)
+	}
+	return err
 }

@@ -102,6 +102,26 @@ type Event struct {
 	ObjectVersion int64 // monotonic per object; timestamps as Unix nanoseconds
 	Payload       json.RawMessage
 	ReceivedAt    time.Time
+	// State is one of the Event* states: who owns delivering the event.
+	// InsertEvent stores EventPending when it is empty; GetEvent returns it.
+	State string
+}
+
+// Event delivery states: who owns delivering an event.
+const (
+	// EventPending: the process that received it delivers it in memory;
+	// a sweeper hands it to the queue if it lingers (a crash, overload).
+	EventPending = "pending"
+	// EventQueued: a queued job owns it.
+	EventQueued = "queued"
+	// EventDone: delivered (or permanently failed with a record error).
+	EventDone = "done"
+)
+
+// EventRef names one stored event.
+type EventRef struct {
+	TenantID string
+	ID       string
 }
 
 // LinkKey identifies a link: one source object, mapped by one installation,
@@ -230,6 +250,13 @@ type Queries interface {
 	// connection, dedup key) exists; inserted reports which happened.
 	InsertEvent(ctx context.Context, e Event) (inserted bool, err error)
 	GetEvent(ctx context.Context, tenantID, id string) (Event, error)
+	// SetEventsState sets the state of every referenced event (any tenant's:
+	// each ref carries its tenant). Unknown refs are ignored.
+	SetEventsState(ctx context.Context, refs []EventRef, state string) error
+	// ListPendingEvents returns up to limit events still pending that were
+	// received before receivedBefore, oldest first, across tenants: for the
+	// sweeper (operator maintenance), never for tenant-facing reads.
+	ListPendingEvents(ctx context.Context, receivedBefore time.Time, limit int) ([]Event, error)
 
 	GetLink(ctx context.Context, key LinkKey) (Link, error)
 	// UpsertLink creates or replaces the link at l.LinkKey.

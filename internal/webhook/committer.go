@@ -54,6 +54,10 @@ type committer struct {
 	wg     sync.WaitGroup
 
 	txs atomic.Int64
+
+	// dispatch, when set, receives the events each commit accepted (see
+	// Deps.Dispatch).
+	dispatch func([]store.Event)
 }
 
 func newCommitter(st store.Store, q Queue, logger *slog.Logger, m *metrics, cfg *Config) *committer {
@@ -225,7 +229,7 @@ func (c *committer) commitTx(batch []*pending) ([]commitResult, error) {
 				return fmt.Errorf("storing event: %w", err)
 			}
 			inserted[p] = ok
-			if ok {
+			if ok && p.job.Args != nil {
 				jobs = append(jobs, p.job)
 			}
 		}
@@ -248,8 +252,15 @@ func (c *committer) commitTx(batch []*pending) ([]commitResult, error) {
 		return nil, fmt.Errorf("webhook: committing %d events: %w", len(batch), err)
 	}
 	results := make([]commitResult, len(batch))
+	var accepted []store.Event
 	for i, p := range batch {
 		results[i] = commitResult{inserted: inserted[p]}
+		if inserted[p] && c.dispatch != nil {
+			accepted = append(accepted, p.event)
+		}
+	}
+	if len(accepted) > 0 {
+		c.dispatch(accepted)
 	}
 	return results, nil
 }

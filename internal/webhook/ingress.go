@@ -59,8 +59,15 @@ type Deps struct {
 	Providers func(name string) (*spec.Provider, bool)
 	// Secrets gives each connection's webhook secrets. Required.
 	Secrets SecretSource
-	// NewJob returns the job for an accepted event. Required.
+	// NewJob returns the job for an accepted event. Required unless
+	// Dispatch is set.
 	NewJob func(e store.Event) river.InsertManyParams
+	// Dispatch, when set, takes the events each commit accepted, to
+	// deliver them in this process at once; they are stored pending and no
+	// job is queued for them (a sweeper queues the ones that linger, so a
+	// crash loses nothing). When nil, every accepted event's job (NewJob)
+	// commits with it. Dispatch must not block.
+	Dispatch func(events []store.Event)
 	// Logger; default slog.Default(). Secrets, bodies and signatures are
 	// never logged.
 	Logger *slog.Logger
@@ -103,8 +110,8 @@ type providerState struct {
 // NewIngress builds an Ingress and, unless group commit is disabled,
 // starts its committers. cfg may be nil (see Config for the defaults).
 func NewIngress(deps Deps, cfg *Config) (*Ingress, error) {
-	if deps.Store == nil || deps.Queue == nil || deps.Providers == nil || deps.Secrets == nil || deps.NewJob == nil {
-		return nil, errors.New("webhook: NewIngress: Store, Queue, Providers, Secrets and NewJob are required")
+	if deps.Store == nil || deps.Queue == nil || deps.Providers == nil || deps.Secrets == nil || (deps.NewJob == nil && deps.Dispatch == nil) {
+		return nil, errors.New("webhook: NewIngress: Store, Queue, Providers, Secrets and NewJob or Dispatch are required")
 	}
 	c := cfg.withDefaults(deps.Store.Dialect() == store.DialectSQLite)
 	if err := c.validate(); err != nil {
@@ -131,6 +138,7 @@ func NewIngress(deps Deps, cfg *Config) (*Ingress, error) {
 		group:     !c.DisableGroupCommit,
 		providers: map[string]*providerState{},
 	}
+	in.committer.dispatch = deps.Dispatch
 	if in.group {
 		in.committer.start(c.Committers)
 	}
@@ -271,7 +279,13 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // commit stores the event and its job, with concurrent requests (group
 // commit) or alone.
 func (in *Ingress) commit(ctx context.Context, e store.Event) (commitResult, error) {
-	p := &pending{event: e, job: in.deps.NewJob(e), done: make(chan commitResult, 1)}
+	p := &pending{event: e, done: make(chan commitResult, 1)}
+	if in.deps.Dispatch == nil {
+		p.event.State = store.EventQueued
+		p.job = in.deps.NewJob(e)
+	} else {
+		p.event.State = store.EventPending
+	}
 	if !in.group {
 		return in.committer.commitAlone(p)
 	}

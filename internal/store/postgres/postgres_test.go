@@ -72,7 +72,43 @@ func TestMigrateRecordsOnce(t *testing.T) {
 	require.NoError(t, s.Migrate(ctx))
 	var n int
 	require.NoError(t, s.Driver().(*pgxpool.Pool).QueryRow(ctx, "SELECT count(*) FROM accord_migrations").Scan(&n))
-	require.Equal(t, 2, n, "one row per migration")
+	require.Equal(t, 3, n, "one row per migration")
+}
+
+// TestEventStateMigration: events stored before migration 0003 each came
+// with their delivery job, so they become queued, not pending (the sweeper
+// would queue the whole history again); new events default to pending. The
+// schema is taken back to before 0003 to replay it.
+func TestEventStateMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := postgres.OpenTestSchema(t, testDSN(t))
+	pool := s.Driver().(*pgxpool.Pool)
+	for _, q := range []string{
+		`DROP INDEX events_pending`,
+		`ALTER TABLE events DROP COLUMN state`,
+		`DELETE FROM accord_migrations WHERE version = 3`,
+		`INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'n', now())`,
+		`INSERT INTO connections (tenant_id, id, provider, state, created_at, updated_at)
+			VALUES ('t1', 'c1', 'p', 'active', now(), now())`,
+		`INSERT INTO events (tenant_id, id, connection_id, dedup_key, type, object_id, object_version, received_at)
+			VALUES ('t1', 'evt_old', 'c1', 'd', 'x', 'o', 1, now())`,
+	} {
+		_, err := pool.Exec(ctx, q)
+		require.NoError(t, err, q)
+	}
+
+	require.NoError(t, s.Migrate(ctx))
+	got, err := s.GetEvent(ctx, "t1", "evt_old")
+	require.NoError(t, err)
+	require.Equal(t, store.EventQueued, got.State)
+	_, err = pool.Exec(ctx,
+		`INSERT INTO events (tenant_id, id, connection_id, dedup_key, type, object_id, object_version, received_at)
+			VALUES ('t1', 'evt_new', 'c1', 'd2', 'x', 'o', 2, now())`)
+	require.NoError(t, err)
+	got, err = s.GetEvent(ctx, "t1", "evt_new")
+	require.NoError(t, err)
+	require.Equal(t, store.EventPending, got.State, "the column's default")
 }
 
 // TestTxDriver: the queue inserts its jobs through Tx.Driver; what it writes

@@ -82,9 +82,9 @@ func (c *stmtCache) close() error {
 }
 
 // hotQueries are the statements run per event by the engine and the
-// webhook ingress.
+// webhook ingress, and per batch by the event sweeper.
 var hotQueries = []string{
-	insertEventSQL, getEventSQL, getConnectionSQL, lookupConnectionSQL, listInstallationsByConnectionSQL,
+	insertEventSQL, getEventSQL, setEventsStateSQL, listPendingEventsSQL, getConnectionSQL, lookupConnectionSQL, listInstallationsByConnectionSQL,
 	getLinkSQL, upsertLinkSQL, acquireLeaseSQL, releaseLeaseSQL,
 }
 

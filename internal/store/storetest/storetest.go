@@ -29,6 +29,11 @@ func Run(t *testing.T, open Open) {
 		{"Installations", testInstallations},
 		{"Events", testEvents},
 		{"EventsConcurrentDedup", testEventsConcurrentDedup},
+		{"EventStateOnInsert", testEventStateOnInsert},
+		{"SetEventsState", testSetEventsState},
+		{"SetEventsStateBatch", testSetEventsStateBatch},
+		{"ListPendingEvents", testListPendingEvents},
+		{"EventStateInTx", testEventStateInTx},
 		{"Links", testLinks},
 		{"RecordErrors", testRecordErrors},
 		{"DataKeys", testDataKeys},
@@ -58,6 +63,7 @@ func Run(t *testing.T, open Open) {
 		fn   func(t *testing.T, s store.Store, clock *Clock)
 	}{
 		{"LeaseRenewalAndExpiry", testLeaseRenewalAndExpiry},
+		{"PendingEventsSweep", testPendingEventsSweep},
 	}
 	for _, tc := range clocked {
 		t.Run(tc.name, func(t *testing.T) {
