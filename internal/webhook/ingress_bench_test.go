@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/accordhq/accord/internal/store"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -44,6 +45,12 @@ func BenchmarkIngest(b *testing.B) {
 			})
 			b.Run("group_commit_fast_insert", func(b *testing.B) {
 				benchIngress(b, options{open: open, fastInsert: true})
+			})
+			b.Run("group_commit_outbox", func(b *testing.B) {
+				// Production's mode when the API and workers share a
+				// process: events stored pending for the in-process fast
+				// path, no job per event.
+				benchIngress(b, options{open: open, dispatch: func([]store.Event) {}})
 			})
 			b.Run("group_commit_no_linger", func(b *testing.B) {
 				benchIngress(b, options{open: open, cfg: &webhook.Config{Linger: -1}})

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/webhook"
 )
 
@@ -85,6 +86,7 @@ func TestAcceptedEventIsStoredWithItsJob(t *testing.T) {
 		require.Equal(t, "T-42", ev.ObjectID)
 		require.Equal(t, updated.UnixNano(), ev.ObjectVersion)
 		require.JSONEq(t, string(body), string(ev.Payload))
+		require.Equal(t, store.EventQueued, ev.State, "its job owns it")
 		require.Equal(t, 1, b.countJobs(t))
 		require.Equal(t, 1.0, received(b, webhook.OutcomeAccepted))
 	})
@@ -400,4 +402,37 @@ func TestUnusableSecretIsOurErrorNotTheSenders(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, r.status, r.body)
 	require.Equal(t, 1.0, received(b, webhook.OutcomeError))
 	require.NotContains(t, b.logs.String(), "not base64!")
+}
+
+func TestDispatchModeStoresPendingAndHandsOver(t *testing.T) {
+	t.Parallel()
+	runBoth(t, func(t *testing.T, o options) {
+		var mu sync.Mutex
+		var got []store.Event
+		o.dispatch = func(evs []store.Event) {
+			mu.Lock()
+			got = append(got, evs...)
+			mu.Unlock()
+		}
+		b := setup(t, o)
+		body := ticketEvent("evt_fast", "ticket.updated", "T-7", testNow, "")
+		r := b.send(t, body)
+		require.Equal(t, http.StatusAccepted, r.status, r.body)
+		a := decodeReply(t, r)
+
+		ev, err := b.st.GetEvent(context.Background(), tenantID, a.EventID)
+		require.NoError(t, err)
+		require.Equal(t, store.EventPending, ev.State, "the fast path owns it; the sweeper takes over if it lingers")
+		require.Zero(t, b.countJobs(t), "no job per event in dispatch mode")
+		mu.Lock()
+		require.Len(t, got, 1, "the committed event is handed over once its transaction committed")
+		require.Equal(t, a.EventID, got[0].ID)
+		mu.Unlock()
+
+		// A duplicate is neither stored nor dispatched again.
+		require.Equal(t, http.StatusOK, b.do(t, b.signed(t, connID, body, secretA, testNow, "msg_again")).status)
+		mu.Lock()
+		require.Len(t, got, 1)
+		mu.Unlock()
+	})
 }

@@ -118,6 +118,9 @@ type options struct {
 	// poison makes NewJob return a job River refuses for this dedup key.
 	poison string
 	open   func(t testing.TB) store.Store
+	// dispatch, when set, puts the ingress in fast-path mode: events are
+	// stored pending and handed to it, with no job.
+	dispatch func([]store.Event)
 }
 
 type bundle struct {
@@ -250,6 +253,7 @@ func setup(t testing.TB, o options) *bundle {
 			}
 			return river.InsertManyParams{Args: eventJobArgs{TenantID: e.TenantID, EventID: e.ID}}
 		},
+		Dispatch:   o.dispatch,
 		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registerer: promReg,
 		Now:        func() time.Time { return testNow },
