@@ -82,7 +82,16 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 	var retry error
 	failedPermanently := false
 	for _, inst := range installs {
-		if inst.State != store.InstallationActive {
+		switch inst.State {
+		case store.InstallationActive:
+		case store.InstallationPaused:
+			// A paused installation keeps its events: they wait, like
+			// writes through a paused connection, and apply on resume.
+			if snooze == 0 || e.cfg.PauseInterval < snooze {
+				snooze = e.cfg.PauseInterval
+			}
+			continue
+		default:
 			continue
 		}
 		cc, err := e.rt.contract(inst.Contract)
@@ -333,7 +342,14 @@ func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Author
 		}
 		call.ExternalID = ""
 	}
-	call.IdempotencyKey = idempotencyKey(in.inst, in.trigger.source.Name, in.event.ObjectID, a.provider.Name+"."+a.target.Name)
+	target := a.provider.Name + "." + a.target.Name
+	if linked {
+		// Recreating what the partner deleted is a new create: the first
+		// create's key would be refused (another body) or replayed (the
+		// deleted object).
+		target += "\x00replaces\x00" + link.TargetID
+	}
+	call.IdempotencyKey = idempotencyKey(in.inst, in.trigger.source.Name, in.event.ObjectID, target)
 	created, err := cn.Create(ctx, call)
 	if err != nil {
 		return "", err

@@ -233,8 +233,6 @@ func deadLink(tb *testBundle, ticketID string) store.Link {
 
 func TestDeliverRecreatesIncidentDeletedAfterCreate(t *testing.T) {
 	t.Parallel()
-	t.Skip("bug: the recreate after a 404 sends the first create's idempotency key (deliver.go write, " +
-		"idempotencyKey call); the partner rejects it (different body) or replays the deleted incident (same body)")
 	tb := setupWith(t, setupOpts{editContract: upsertIncidents("")})
 
 	require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "Checkout slow", "low"))))
