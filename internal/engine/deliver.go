@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/accordhq/accord/internal/connector"
+	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -280,7 +281,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 	}
 	auth, err := e.deps.Credentials.Authorizer(ctx, conn, a.provider)
 	if err != nil {
-		return e.authFailed(ctx, in, conn, err.Error()), false
+		return e.authFailed(ctx, in, conn, err, err.Error()), false
 	}
 
 	if e.versions.hasNewer(objectKey(in.event), in.event.ObjectVersion) {
@@ -383,9 +384,9 @@ func (e *Engine) handleWriteError(ctx context.Context, in applyInput, conn store
 		}
 		return applyResult{actionResult: actionResult{snooze: wait}}
 	case spec.ClassAuth:
-		return e.authFailed(ctx, in, conn, msg)
+		return e.authFailed(ctx, in, conn, err, msg)
 	case spec.ClassPermission:
-		return e.pause(ctx, in, conn, store.ConnectionMissingScopes, ClassPermission, msg)
+		return e.pause(ctx, in, conn, store.ConnectionMissingScopes, ClassPermission, msg, false)
 	case spec.ClassValidation, spec.ClassNotFound:
 		return e.fail(ctx, in, conn, recordClass(class), msg)
 	default:
@@ -401,15 +402,21 @@ func (e *Engine) windowSpent(in applyInput) bool {
 	return e.deps.Now().Sub(in.event.ReceivedAt) >= in.contract.Failure.EffectiveRetryFor().D()
 }
 
-func (e *Engine) authFailed(ctx context.Context, in applyInput, conn store.Connection, msg string) applyResult {
-	return e.pause(ctx, in, conn, store.ConnectionNeedsReconnect, ClassAuth, msg)
+// authFailed pauses the connection after a refused sign-in. When the OAuth
+// token source has already moved it to needs_reconnect (its refresh was
+// refused), the engine did not change the state itself, yet the record
+// error and the alert are still owed, once per installation.
+func (e *Engine) authFailed(ctx context.Context, in applyInput, conn store.Connection, err error, msg string) applyResult {
+	return e.pause(ctx, in, conn, store.ConnectionNeedsReconnect, ClassAuth, msg, errors.Is(err, oauth.ErrNeedsReconnect))
 }
 
 // pause moves the connection out of active (once: the first job to see the
 // failure files the record error and the alert), then parks the job.
-func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection, state store.ConnectionState, class, msg string) applyResult {
+// pausedElsewhere says another component paused it for this failure.
+func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection, state store.ConnectionState, class, msg string, pausedElsewhere bool) applyResult {
 	a := in.action
-	remedy := remediation(class, providerTitle(a.provider), msg, time.Time{})
+	remedy := remediation(class, providerTitle(a.provider), msg, time.Time{}) +
+		fmt.Sprintf(" Reconnect link: POST /api/v1/tenants/%s/connections/%s/reconnect", conn.TenantID, conn.ID)
 	changed := false
 	err := e.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		cur, err := tx.LockConnection(ctx, conn.TenantID, conn.ID)
@@ -428,13 +435,29 @@ func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection
 	}
 	e.metrics.action(e.metrics.labels(in.inst, a.provider.Name), outcomePaused)
 	e.cache.forgetConnection(conn.TenantID, conn.ID)
-	if changed {
+	if changed || (pausedElsewhere && !e.hasOpenRecordError(ctx, in.inst, class)) {
 		re := e.recordError(ctx, in, class, msg, remedy)
 		e.deps.Alerter.Raise(ctx, Alert{TenantID: in.inst.TenantID, InstallationID: in.inst.ID, ConnectionID: conn.ID,
 			Contract: in.contract.Name, Object: in.trigger.source.Name, SourceID: in.event.ObjectID, Class: class,
 			Message: msg, Remediation: remedy, RecordErrorID: re, At: e.deps.Now()})
 	}
 	return applyResult{actionResult: actionResult{snooze: e.cfg.PauseInterval}}
+}
+
+// hasOpenRecordError reports whether the installation already has an open
+// record error of class (errors reading count as yes: better one missing
+// duplicate than a storm of them).
+func (e *Engine) hasOpenRecordError(ctx context.Context, inst store.Installation, class string) bool {
+	open, err := e.deps.Store.ListRecordErrors(ctx, inst.TenantID, store.RecordErrorFilter{InstallationID: inst.ID, Status: store.RecordErrorOpen, Limit: 1000})
+	if err != nil {
+		return true
+	}
+	for _, re := range open {
+		if re.Class == class {
+			return true
+		}
+	}
+	return false
 }
 
 // fail files a record error for an action that retrying will not fix.

@@ -174,9 +174,10 @@ type stateMarker struct {
 	logger interface {
 		Warn(msg string, args ...any)
 	}
-	ch   chan store.EventRef
-	quit chan struct{}
-	done chan struct{}
+	ch       chan store.EventRef
+	quit     chan struct{}
+	done     chan struct{}
+	quitOnce sync.Once
 }
 
 func newStateMarker(st store.Store, state string, logger interface{ Warn(string, ...any) }) *stateMarker {
@@ -194,7 +195,7 @@ func (m *stateMarker) add(ref store.EventRef) {
 }
 
 func (m *stateMarker) close() {
-	close(m.quit)
+	m.quitOnce.Do(func() { close(m.quit) })
 	<-m.done
 }
 
