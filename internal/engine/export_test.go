@@ -1,6 +1,10 @@
 package engine
 
-import "context"
+import (
+	"context"
+
+	"github.com/accordhq/accord/internal/store"
+)
 
 // DeliverForTest runs one delivery job's logic exactly as the River worker
 // does, so tests can steer the clock and the partners between attempts and
@@ -8,3 +12,38 @@ import "context"
 func (e *Engine) DeliverForTest(ctx context.Context, args DeliverArgs, attempt int) error {
 	return e.deliver(ctx, args, attempt)
 }
+
+// WriteLinkForTest writes l through the engine's group-committing link
+// writer, as a delivery does after its partner write.
+func (e *Engine) WriteLinkForTest(ctx context.Context, l store.Link) error {
+	return e.links.write(ctx, l)
+}
+
+// LinkWriterForTest is a link writer whose committers start when the test
+// says, so a test can queue writes first and have them share one batch.
+type LinkWriterForTest struct{ w *linkWriter }
+
+// NewLinkWriterForTest returns a link writer with no committer running.
+func NewLinkWriterForTest(st store.Store) *LinkWriterForTest {
+	return &LinkWriterForTest{w: newLinkWriter(st, 0)}
+}
+
+// Write is linkWriter.write.
+func (l *LinkWriterForTest) Write(ctx context.Context, link store.Link) error {
+	return l.w.write(ctx, link)
+}
+
+// Queued is how many writes wait for a committer.
+func (l *LinkWriterForTest) Queued() int { return len(l.w.reqs) }
+
+// Start starts one committer.
+func (l *LinkWriterForTest) Start() {
+	l.w.wg.Add(1)
+	go l.w.run()
+}
+
+// Close is linkWriter.close.
+func (l *LinkWriterForTest) Close() { l.w.close() }
+
+// ErrLinkWriterStopped is what a write after close returns.
+var ErrLinkWriterStopped = errLinkWriterStopped

@@ -20,6 +20,9 @@ type linkWriter struct {
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 	stop     chan struct{}
+	// exited closes once every committer has returned: a write queued
+	// after that will never be taken.
+	exited chan struct{}
 }
 
 type linkReq struct {
@@ -31,7 +34,7 @@ type linkReq struct {
 var errLinkWriterStopped = errors.New("engine: link writer stopped")
 
 func newLinkWriter(st store.Store, committers int) *linkWriter {
-	w := &linkWriter{st: st, reqs: make(chan *linkReq, 4096), maxBatch: 256, stop: make(chan struct{})}
+	w := &linkWriter{st: st, reqs: make(chan *linkReq, 4096), maxBatch: 256, stop: make(chan struct{}), exited: make(chan struct{})}
 	for range committers {
 		w.wg.Add(1)
 		go w.run()
@@ -49,13 +52,28 @@ func (w *linkWriter) write(ctx context.Context, l store.Link) error {
 		return ctx.Err()
 	}
 	// Once queued the write happens; wait for it whatever ctx says, so a
-	// caller never releases the object with its link half done.
-	return <-req.done
+	// caller never releases the object with its link half done. The one
+	// exception: queued as the writer stopped, it may never be taken.
+	select {
+	case err := <-req.done:
+		return err
+	case <-w.exited:
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return errLinkWriterStopped
+		}
+	}
 }
 
 func (w *linkWriter) close() {
-	w.stopOnce.Do(func() { close(w.stop) })
-	w.wg.Wait()
+	w.stopOnce.Do(func() {
+		close(w.stop)
+		w.wg.Wait()
+		close(w.exited)
+	})
+	<-w.exited
 }
 
 func (w *linkWriter) run() {

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/sim"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -123,6 +125,8 @@ type testBundle struct {
 	front     *incidentsFront
 	chat      *sim.Chat
 	alerts    chan engine.Alert
+	// queue is set by useQueue.
+	queue *queue.Queue
 
 	incidentsURL  string
 	tenantID      string
@@ -135,6 +139,11 @@ type testBundle struct {
 type setupOpts struct {
 	// editContract rewrites a copy of the pack's escalation.yaml.
 	editContract func(t *testing.T, yaml string) string
+	// config adjusts the engine's Config before New.
+	config func(c *engine.Config)
+	// simSleep replaces the simulators' wait (slow and hang_after faults),
+	// so a test decides when a slow partner answers.
+	simSleep func(ctx context.Context, d time.Duration) error
 }
 
 // upsertIncidents makes create_incident an upsert, so later escalated
@@ -174,7 +183,7 @@ func setupWith(t *testing.T, opts setupOpts) *testBundle {
 
 	// The simulators share the engine's clock; their own rate limit is off so
 	// a frozen clock never starves them (429s are injected explicitly).
-	simCfg := &sim.Config{Token: simToken, Now: clk.Now, RateLimit: -1}
+	simCfg := &sim.Config{Token: simToken, Now: clk.Now, RateLimit: -1, Sleep: opts.simSleep}
 	incidents := sim.NewIncidents(simCfg)
 	front := &incidentsFront{next: incidents.Handler()}
 	incSrv := httptest.NewServer(front)
@@ -215,14 +224,7 @@ func setupWith(t *testing.T, opts setupOpts) *testBundle {
 	require.NoError(t, st.CreateInstallation(ctx, tb.installation))
 
 	env := map[string]string{"INCIDENTS_URL": incSrv.URL, "CHAT_URL": chatSrv.URL}
-	e, err := engine.New(engine.Deps{
-		Store:       st,
-		Catalog:     &engine.Catalog{Providers: b.Providers, Contracts: b.Contracts},
-		Credentials: staticCredentials{},
-		Alerter:     engine.NewAlerter(alertSrv.URL, slog.New(slog.DiscardHandler), tb.reg),
-		Registerer:  tb.reg,
-		Now:         clk.Now,
-	}, &engine.Config{
+	cfg := &engine.Config{
 		PauseInterval: pauseInterval,
 		Connector: &connector.Config{
 			AllowLoopback: true,
@@ -231,9 +233,23 @@ func setupWith(t *testing.T, opts setupOpts) *testBundle {
 				return v, ok
 			},
 		},
-	})
+	}
+	if opts.config != nil {
+		opts.config(cfg)
+	}
+	e, err := engine.New(engine.Deps{
+		Store:       st,
+		Catalog:     &engine.Catalog{Providers: b.Providers, Contracts: b.Contracts},
+		Credentials: staticCredentials{},
+		Alerter:     engine.NewAlerter(alertSrv.URL, slog.New(slog.DiscardHandler), tb.reg),
+		Registerer:  tb.reg,
+		Now:         clk.Now,
+	}, cfg)
 	require.NoError(t, err)
 	tb.engine = e
+	// Registered after the store's cleanup, so it runs before the store
+	// closes; Close is safe to call again after a test's own.
+	t.Cleanup(e.Close)
 	return tb
 }
 
@@ -269,13 +285,19 @@ func escalated(id string, version int, title, priority string) ticket {
 // would, and returns the job for it.
 func (tb *testBundle) event(t *testing.T, tk ticket) engine.DeliverArgs {
 	t.Helper()
+	return tb.eventOn(t, tb.helpdeskConn, tk)
+}
+
+// eventOn is event received through the helpdesk connection connID.
+func (tb *testBundle) eventOn(t *testing.T, connID string, tk ticket) engine.DeliverArgs {
+	t.Helper()
 	evID := "evt_" + uuid.NewString()
 	body, err := json.Marshal(map[string]any{
 		"id": evID, "type": "ticket.updated", "timestamp": tb.clock.Now(), "data": tk.data(),
 	})
 	require.NoError(t, err)
 	ev := store.Event{
-		TenantID: tb.tenantID, ID: "ev_" + uuid.NewString(), ConnectionID: tb.helpdeskConn, DedupKey: evID,
+		TenantID: tb.tenantID, ID: "ev_" + uuid.NewString(), ConnectionID: connID, DedupKey: evID,
 		Type: "ticket.updated", ObjectID: tk.ID, ObjectVersion: int64(tk.Version), Payload: body,
 		ReceivedAt: tb.clock.Now(),
 	}
@@ -399,3 +421,140 @@ func jsonBody(t *testing.T, v any) *bytes.Reader {
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// useQueue gives the engine an insert-only queue on the test store, built
+// as the app builds it (the engine's kinds registered first): hand-offs and
+// sweeps insert real River jobs that no worker runs, so a test reads them.
+func (tb *testBundle) useQueue(t *testing.T) *queue.Queue {
+	t.Helper()
+	reg := queue.NewRegistry()
+	require.NoError(t, tb.engine.Register(reg))
+	q, err := queue.New(tb.store, reg, &queue.Config{Workers: false, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, q.Migrate(t.Context()))
+	tb.engine.UseQueue(q)
+	tb.queue = q
+	return q
+}
+
+// dispatcher starts a fast path that the test's cleanup closes. Tests that
+// close it themselves call NewDispatcher directly.
+func (tb *testBundle) dispatcher(t *testing.T, cfg *engine.DispatcherConfig) *engine.Dispatcher {
+	t.Helper()
+	d := tb.engine.NewDispatcher(cfg)
+	t.Cleanup(d.Close)
+	return d
+}
+
+// pendingEvent stores tk as event does and returns the event as ingress
+// hands it to the fast path.
+func (tb *testBundle) pendingEvent(t *testing.T, tk ticket) store.Event {
+	t.Helper()
+	args := tb.event(t, tk)
+	ev, err := tb.store.GetEvent(t.Context(), tb.tenantID, args.EventID)
+	require.NoError(t, err)
+	require.Equal(t, store.EventPending, ev.State)
+	return ev
+}
+
+func (tb *testBundle) eventState(t *testing.T, id string) string {
+	t.Helper()
+	ev, err := tb.store.GetEvent(t.Context(), tb.tenantID, id)
+	require.NoError(t, err)
+	return ev.State
+}
+
+// waitEventState waits (bounded) until the event's state is want: the fast
+// path works in the background and marks done in batches.
+func (tb *testBundle) waitEventState(t *testing.T, id, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := tb.eventState(t, id)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %s: state %q, want %q", id, got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// deliverJobs returns every delivery job in the queue, oldest first.
+func (tb *testBundle) deliverJobs(t *testing.T) []queue.Job {
+	t.Helper()
+	rows, err := tb.store.Driver().(*sql.DB).QueryContext(t.Context(),
+		"SELECT id FROM river_job WHERE kind = ? ORDER BY id", engine.KindDeliver)
+	require.NoError(t, err)
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		require.NoError(t, rows.Scan(&id))
+		ids = append(ids, id)
+	}
+	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
+	jobs := make([]queue.Job, len(ids))
+	for i, id := range ids {
+		jobs[i], err = tb.queue.JobByID(t.Context(), id)
+		require.NoError(t, err)
+	}
+	return jobs
+}
+
+func jobArgs(t *testing.T, j queue.Job) engine.DeliverArgs {
+	t.Helper()
+	var args engine.DeliverArgs
+	require.NoError(t, json.Unmarshal(j.Args, &args))
+	return args
+}
+
+// eventJobArgs is what a job for ev must carry: the event's ids, and its
+// object and version so newer versions in flight go first.
+func eventJobArgs(ev store.Event) engine.DeliverArgs {
+	return engine.DeliverArgs{TenantID: ev.TenantID, EventID: ev.ID, ConnectionID: ev.ConnectionID, ObjectID: ev.ObjectID, ObjectVersion: ev.ObjectVersion}
+}
+
+// slowGate is the simulators' Sleep for slow faults: a slow request
+// reports on entered and is answered when the test closes release (or the
+// client gives up), so a test knows a delivery is in flight without
+// sleeping.
+type slowGate struct {
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+	// test ends before the cleanups run: a test that fails while a request
+	// is held must not leave the server's or the dispatcher's Close
+	// waiting for it.
+	test context.Context
+}
+
+func newSlowGate(t *testing.T) *slowGate {
+	return &slowGate{entered: make(chan struct{}, 16), release: make(chan struct{}), test: t.Context()}
+}
+
+// open answers the held request and every later slow one at once.
+func (g *slowGate) open() { g.once.Do(func() { close(g.release) }) }
+
+func (g *slowGate) sleep(ctx context.Context, _ time.Duration) error {
+	g.entered <- struct{}{}
+	select {
+	case <-g.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-g.test.Done():
+		return g.test.Err()
+	}
+}
+
+// waitEntered waits (bounded) until a slow request is being held.
+func (g *slowGate) waitEntered(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no request reached the slow partner")
+	}
+}
