@@ -144,6 +144,8 @@ type setupOpts struct {
 	// simSleep replaces the simulators' wait (slow and hang_after faults),
 	// so a test decides when a slow partner answers.
 	simSleep func(ctx context.Context, d time.Duration) error
+	// credentials replaces the static bearer token.
+	credentials func(tb *testBundle) engine.Credentials
 }
 
 // upsertIncidents makes create_incident an upsert, so later escalated
@@ -237,10 +239,14 @@ func setupWith(t *testing.T, opts setupOpts) *testBundle {
 	if opts.config != nil {
 		opts.config(cfg)
 	}
+	var credentials engine.Credentials = staticCredentials{}
+	if opts.credentials != nil {
+		credentials = opts.credentials(tb)
+	}
 	e, err := engine.New(engine.Deps{
 		Store:       st,
 		Catalog:     &engine.Catalog{Providers: b.Providers, Contracts: b.Contracts},
-		Credentials: staticCredentials{},
+		Credentials: credentials,
 		Alerter:     engine.NewAlerter(alertSrv.URL, slog.New(slog.DiscardHandler), tb.reg),
 		Registerer:  tb.reg,
 		Now:         clk.Now,
