@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +20,7 @@ import (
 	"github.com/accordhq/accord/internal/sim"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/telemetry"
+	"github.com/accordhq/accord/internal/web/api"
 )
 
 // Demo settings a user may want to type or script against.
@@ -180,38 +179,28 @@ func runDemo(ctx context.Context, env *Env, o demoOptions) (err error) {
 // install sets the demo tenant up through the admin API, as an operator
 // would: the tenant, three API-key connections and the pack's contract.
 func (d *demo) install(ctx context.Context, base string) error {
-	c := demoClient{base: base}
+	c := &api.Client{BaseURL: base, Token: demoAdminToken}
 	d.tenant = demoTenant
-	err := c.do(ctx, "/api/v1/tenants", map[string]string{"id": d.tenant, "name": "Demo Co"}, nil)
-	var se *statusError
-	if errors.As(err, &se) && se.status == http.StatusConflict {
+	_, err := c.CreateTenant(ctx, d.tenant, "Demo Co")
+	var ce *api.ClientError
+	if errors.As(err, &ce) && ce.Status == http.StatusConflict {
 		// A reused --db: start a fresh tenant rather than reuse connections
 		// that point at the previous run's simulators.
 		d.tenant = fmt.Sprintf("%s-%d", demoTenant, time.Now().Unix())
-		err = c.do(ctx, "/api/v1/tenants", map[string]string{"id": d.tenant, "name": "Demo Co"}, nil)
+		_, err = c.CreateTenant(ctx, d.tenant, "Demo Co")
 	}
 	if err != nil {
 		return err
 	}
-	conns := map[string]string{}
-	for _, p := range []string{"helpdesk", "incidents", "chat"} {
-		body := map[string]string{"provider": p, "api_key": demoSimToken}
-		if p == "helpdesk" {
-			body["webhook_secret"] = demoWebhookSecret
-		}
-		var conn struct {
-			ID string `json:"id"`
-		}
-		if err := c.do(ctx, "/api/v1/tenants/"+d.tenant+"/connections", body, &conn); err != nil {
-			return err
-		}
-		conns[p] = conn.ID
-	}
-	if err := c.do(ctx, "/api/v1/tenants/"+d.tenant+"/installations",
-		map[string]any{"contract": "escalation", "connections": conns}, nil); err != nil {
+	_, conns, err := c.InstallContract(ctx, d.tenant, "escalation", map[string]api.ConnectionInput{
+		"helpdesk":  {APIKey: demoSimToken, WebhookSecret: demoWebhookSecret},
+		"incidents": {APIKey: demoSimToken},
+		"chat":      {APIKey: demoSimToken},
+	})
+	if err != nil {
 		return err
 	}
-	d.helpdesk.Subscribe(base+"/hooks/"+conns["helpdesk"], demoWebhookSecret)
+	d.helpdesk.Subscribe(base+conns["helpdesk"].HookPath, demoWebhookSecret)
 	return nil
 }
 
@@ -286,45 +275,4 @@ func (d *demo) progress(ctx context.Context) string {
 	}
 	return fmt.Sprintf("tickets escalated: %d, incidents created: %d, chat messages: %d, record errors open: %s",
 		d.escalated.Load(), d.incidents.Count(), len(d.chat.Messages("escalations")), open)
-}
-
-// demoClient calls the admin API with the demo token.
-type demoClient struct{ base string }
-
-type statusError struct {
-	status int
-	body   string
-}
-
-func (e *statusError) Error() string {
-	return fmt.Sprintf("admin API answered %d: %s", e.status, e.body)
-}
-
-func (c demoClient) do(ctx context.Context, path string, in, out any) error {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+demoAdminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("POST %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("POST %s: %w", path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return &statusError{status: resp.StatusCode, body: string(bytes.TrimSpace(raw))}
-	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
 }

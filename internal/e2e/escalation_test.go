@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accordhq/accord/internal/sim"
+	"github.com/accordhq/accord/internal/web/api"
 	"github.com/accordhq/accord/internal/webhook/signature"
 )
 
@@ -153,7 +154,7 @@ func testPermissionRemoved(t *testing.T, e *env) {
 	e.incidents.RevokeScope(incidentsToken, sim.ScopeIncidentsWrite)
 	tk := e.escalate("No permission", "med", "")
 
-	var re recordError
+	var re api.RecordError
 	require.Eventually(t, func() bool {
 		for _, r := range e.recordErrors() {
 			if r.SourceID == tk.ID {
@@ -174,14 +175,14 @@ func testPermissionRemoved(t *testing.T, e *env) {
 
 	// The admin restores the scope, then retries: the paused write happens.
 	e.incidents.GrantScope(incidentsToken, sim.ScopeIncidentsWrite)
-	var retried recordError
-	e.api().do(http.MethodPost, "/api/v1/tenants/"+tenantID+"/record-errors/"+re.ID+"/retry", nil, http.StatusAccepted, &retried)
+	retried, err := e.api().RetryRecordError(t.Context(), tenantID, re.ID)
+	require.NoError(t, err)
 	require.Equal(t, "retrying", retried.Status)
 
 	e.waitIncident(tk.ID)
 	require.Eventually(t, func() bool {
-		var got recordError
-		e.api().do(http.MethodGet, "/api/v1/tenants/"+tenantID+"/record-errors/"+re.ID, nil, http.StatusOK, &got)
+		got, err := e.api().GetRecordError(t.Context(), tenantID, re.ID)
+		require.NoError(t, err)
 		return got.Status == "resolved"
 	}, waitFor, 20*time.Millisecond, "the record error is resolved")
 	require.Equal(t, "active", e.connectionState(e.incidentsConn))
@@ -194,7 +195,7 @@ func testValidation(t *testing.T, e *env) {
 	require.NoError(t, e.incidents.Inject(sim.Fault{Kind: sim.FaultUnprocessable, Message: "title is required"}))
 	tk := e.escalate("Rejected", "low", "")
 
-	var re recordError
+	var re api.RecordError
 	require.Eventually(t, func() bool {
 		for _, r := range e.recordErrors() {
 			if r.SourceID == tk.ID {

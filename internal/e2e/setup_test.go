@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +27,7 @@ import (
 	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/sim"
+	"github.com/accordhq/accord/internal/web/api"
 )
 
 // Tokens and secrets the simulators and Accord share in every test.
@@ -212,28 +210,16 @@ func setup(t *testing.T, b backend) *env {
 // connections, the escalation installation.
 func install(t *testing.T, base, admin, tenant, hdToken, incToken, chatTok, secret string) (hd, inc, chat, inst string) {
 	t.Helper()
-	c := &apiClient{t: t, base: base, token: admin}
-	c.do(http.MethodPost, "/api/v1/tenants", map[string]string{"id": tenant, "name": "Acme Corp"}, http.StatusCreated, nil)
-	var conn struct {
-		ID string `json:"id"`
-	}
-	c.do(http.MethodPost, "/api/v1/tenants/"+tenant+"/connections",
-		map[string]string{"provider": "helpdesk", "api_key": hdToken, "webhook_secret": secret}, http.StatusCreated, &conn)
-	hd = conn.ID
-	c.do(http.MethodPost, "/api/v1/tenants/"+tenant+"/connections",
-		map[string]string{"provider": "incidents", "api_key": incToken}, http.StatusCreated, &conn)
-	inc = conn.ID
-	c.do(http.MethodPost, "/api/v1/tenants/"+tenant+"/connections",
-		map[string]string{"provider": "chat", "api_key": chatTok}, http.StatusCreated, &conn)
-	chat = conn.ID
-	var in struct {
-		ID string `json:"id"`
-	}
-	c.do(http.MethodPost, "/api/v1/tenants/"+tenant+"/installations", map[string]any{
-		"contract":    "escalation",
-		"connections": map[string]string{"helpdesk": hd, "incidents": inc, "chat": chat},
-	}, http.StatusCreated, &in)
-	return hd, inc, chat, in.ID
+	c := &api.Client{BaseURL: base, Token: admin}
+	_, err := c.CreateTenant(t.Context(), tenant, "Acme Corp")
+	require.NoError(t, err)
+	in, conns, err := c.InstallContract(t.Context(), tenant, "escalation", map[string]api.ConnectionInput{
+		"helpdesk":  {APIKey: hdToken, WebhookSecret: secret},
+		"incidents": {APIKey: incToken},
+		"chat":      {APIKey: chatTok},
+	})
+	require.NoError(t, err)
+	return conns["helpdesk"].ID, conns["incidents"].ID, conns["chat"].ID, in.ID
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -251,66 +237,22 @@ func (fastRetry) NextRetry(*rivertype.JobRow) time.Time {
 	return time.Now().Add(100 * time.Millisecond)
 }
 
-// apiClient calls the admin API.
-type apiClient struct {
-	t     *testing.T
-	base  string
-	token string
-}
+// api is the admin API client with the operator token. Its calls require
+// the status each endpoint documents (201, 200, 202…).
+func (e *env) api() *api.Client { return &api.Client{BaseURL: e.url, Token: adminToken} }
 
-// do sends in as JSON, requires status want and decodes the answer into out.
-func (c *apiClient) do(method, path string, in any, want int, out any) {
-	c.t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		require.NoError(c.t, err)
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(c.t.Context(), method, c.base+path, body)
-	require.NoError(c.t, err)
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(c.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(c.t, err)
-	require.Equal(c.t, want, resp.StatusCode, "%s %s: %s", method, path, raw)
-	if out != nil {
-		require.NoError(c.t, json.Unmarshal(raw, out), "%s %s: %s", method, path, raw)
-	}
-}
-
-func (e *env) api() *apiClient { return &apiClient{t: e.t, base: e.url, token: adminToken} }
-
-// recordError is the admin API's view of a record error.
-type recordError struct {
-	ID          string `json:"id"`
-	Object      string `json:"object"`
-	SourceID    string `json:"source_id"`
-	Class       string `json:"class"`
-	Message     string `json:"message"`
-	Remediation string `json:"remediation"`
-	Status      string `json:"status"`
-}
-
-func (e *env) recordErrors() []recordError {
+func (e *env) recordErrors() []api.RecordError {
 	e.t.Helper()
-	var out struct {
-		RecordErrors []recordError `json:"record_errors"`
-	}
-	e.api().do(http.MethodGet, "/api/v1/tenants/"+tenantID+"/record-errors", nil, http.StatusOK, &out)
-	return out.RecordErrors
+	list, err := e.api().ListRecordErrors(e.t.Context(), tenantID, "")
+	require.NoError(e.t, err)
+	return list
 }
 
 func (e *env) connectionState(id string) string {
 	e.t.Helper()
-	var out struct {
-		State string `json:"state"`
-	}
-	e.api().do(http.MethodGet, "/api/v1/tenants/"+tenantID+"/connections/"+id, nil, http.StatusOK, &out)
-	return out.State
+	c, err := e.api().GetConnection(e.t.Context(), tenantID, id)
+	require.NoError(e.t, err)
+	return c.State
 }
 
 // incidentFor returns the incidents opened for a ticket.

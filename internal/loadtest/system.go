@@ -1,13 +1,9 @@
 package loadtest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,6 +19,7 @@ import (
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/sim"
+	"github.com/accordhq/accord/internal/web/api"
 )
 
 // Secrets the simulators and Accord share for a run. Not secret: loopback
@@ -137,15 +134,32 @@ func startSystem(ctx context.Context, c *Config) (_ *system, err error) {
 	})
 	s.url = "http://" + a.Addr()
 
-	admin := &adminClient{base: s.url, client: &http.Client{Timeout: 10 * time.Second}}
+	admin := &api.Client{BaseURL: s.url, Token: adminToken, HTTP: &http.Client{Timeout: 10 * time.Second}}
 	for t := range c.Tenants {
-		hd, err := admin.install(ctx, fmt.Sprintf("tenant-%03d", t))
+		hookPath, err := install(ctx, admin, fmt.Sprintf("tenant-%03d", t))
 		if err != nil {
 			return nil, err
 		}
-		s.hooks = append(s.hooks, s.url+"/hooks/"+hd)
+		s.hooks = append(s.hooks, s.url+hookPath)
 	}
 	return s, nil
+}
+
+// install creates a tenant with its three connections and the escalation
+// installation, and returns the helpdesk connection's webhook path.
+func install(ctx context.Context, admin *api.Client, tenant string) (string, error) {
+	if _, err := admin.CreateTenant(ctx, tenant, tenant); err != nil {
+		return "", fmt.Errorf("loadtest: %w", err)
+	}
+	_, conns, err := admin.InstallContract(ctx, tenant, "escalation", map[string]api.ConnectionInput{
+		"helpdesk":  {APIKey: helpdeskToken, WebhookSecret: webhookSecret},
+		"incidents": {APIKey: incidentsToken},
+		"chat":      {APIKey: chatToken},
+	})
+	if err != nil {
+		return "", fmt.Errorf("loadtest: tenant %s: %w", tenant, err)
+	}
+	return conns["helpdesk"].HookPath, nil
 }
 
 // database returns the --db value for the run: a fresh SQLite file, or a
@@ -199,68 +213,4 @@ func (s *system) postgresSchema(ctx context.Context, dsn string) (string, error)
 	q.Set("options", "-csearch_path="+schema)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
-}
-
-// adminClient does the operator's setup through the admin API.
-type adminClient struct {
-	base   string
-	client *http.Client
-}
-
-// install creates a tenant with its three connections and the escalation
-// installation, and returns the helpdesk connection id.
-func (c *adminClient) install(ctx context.Context, tenant string) (string, error) {
-	if err := c.do(ctx, "/api/v1/tenants", map[string]string{"id": tenant, "name": tenant}, nil); err != nil {
-		return "", err
-	}
-	conns := map[string]string{}
-	for _, p := range []struct{ provider, key, secret string }{
-		{"helpdesk", helpdeskToken, webhookSecret},
-		{"incidents", incidentsToken, ""},
-		{"chat", chatToken, ""},
-	} {
-		body := map[string]string{"provider": p.provider, "api_key": p.key}
-		if p.secret != "" {
-			body["webhook_secret"] = p.secret
-		}
-		var out struct {
-			ID string `json:"id"`
-		}
-		if err := c.do(ctx, "/api/v1/tenants/"+tenant+"/connections", body, &out); err != nil {
-			return "", err
-		}
-		conns[p.provider] = out.ID
-	}
-	err := c.do(ctx, "/api/v1/tenants/"+tenant+"/installations",
-		map[string]any{"contract": "escalation", "connections": conns}, nil)
-	return conns["helpdesk"], err
-}
-
-func (c *adminClient) do(ctx context.Context, path string, in, out any) error {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("loadtest: POST %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("loadtest: POST %s: %s: %s", path, resp.Status, raw)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return errors.Join(fmt.Errorf("loadtest: POST %s: decoding answer", path), err)
-	}
-	return nil
 }

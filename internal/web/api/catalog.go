@@ -8,18 +8,18 @@ import (
 
 func (a *API) listProviders(w http.ResponseWriter, r *http.Request) error {
 	type providerJSON struct {
-		Name     string      `json:"name"`
-		Title    string      `json:"title"`
-		AuthKind string      `json:"auth_kind"`
-		Scopes   []scopeJSON `json:"scopes"`
-		Objects  []string    `json:"objects"`
+		Name     string   `json:"name"`
+		Title    string   `json:"title"`
+		AuthKind string   `json:"auth_kind"`
+		Scopes   []Scope  `json:"scopes"`
+		Objects  []string `json:"objects"`
 	}
 	out := []providerJSON{}
 	for _, name := range slices.Sorted(maps.Keys(a.deps.Providers)) {
 		p := a.deps.Providers[name]
-		pj := providerJSON{Name: p.Name, Title: p.Title, AuthKind: p.Auth.Kind, Scopes: []scopeJSON{}, Objects: slices.Sorted(maps.Keys(p.Objects))}
+		pj := providerJSON{Name: p.Name, Title: p.Title, AuthKind: p.Auth.Kind, Scopes: []Scope{}, Objects: slices.Sorted(maps.Keys(p.Objects))}
 		for _, s := range p.Scopes {
-			pj.Scopes = append(pj.Scopes, scopeJSON{Name: s.Name, Description: s.Description})
+			pj.Scopes = append(pj.Scopes, Scope{Name: s.Name, Description: s.Description})
 		}
 		out = append(out, pj)
 	}

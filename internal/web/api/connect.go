@@ -120,9 +120,9 @@ type oauthConnectRequest struct {
 }
 
 type oauthConnectionJSON struct {
-	connectionJSON
+	Connection
 	// MissingScopes are the requested scopes the provider did not grant.
-	MissingScopes []scopeJSON `json:"missing_scopes,omitempty"`
+	MissingScopes []Scope `json:"missing_scopes,omitempty"`
 }
 
 // connectOAuth connects a provider whose OAuth grant needs no browser
@@ -163,7 +163,7 @@ func (c *connectAPI) connectOAuth(w http.ResponseWriter, r *http.Request) error 
 		}
 		return err
 	}
-	out := oauthConnectionJSON{connectionJSON: c.connectionJSON(conn)}
+	out := oauthConnectionJSON{Connection: c.toConnection(conn)}
 	var missing []string
 	for _, s := range in.Scopes {
 		if !slices.Contains(conn.GrantedScopes, s) {
@@ -171,15 +171,15 @@ func (c *connectAPI) connectOAuth(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	for _, s := range p.DescribeScopes(missing) {
-		out.MissingScopes = append(out.MissingScopes, scopeJSON{Name: s.Name, Description: s.Description})
+		out.MissingScopes = append(out.MissingScopes, Scope{Name: s.Name, Description: s.Description})
 	}
 	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 
 type disconnectJSON struct {
-	Connection        connectionJSON `json:"connection"`
-	RevokedAtProvider bool           `json:"revoked_at_provider"`
+	Connection        Connection `json:"connection"`
+	RevokedAtProvider bool       `json:"revoked_at_provider"`
 }
 
 func (c *connectAPI) disconnect(w http.ResponseWriter, r *http.Request) error {
@@ -193,7 +193,7 @@ func (c *connectAPI) disconnect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, disconnectJSON{Connection: c.connectionJSON(conn), RevokedAtProvider: revoked})
+	writeJSON(w, http.StatusOK, disconnectJSON{Connection: c.toConnection(conn), RevokedAtProvider: revoked})
 	return nil
 }
 
@@ -235,18 +235,18 @@ func testFailure(err error) string {
 	return err.Error()
 }
 
-func (c *connectAPI) connectionJSON(conn store.Connection) connectionJSON {
-	out := connectionJSON{ID: conn.ID, Provider: conn.Provider, State: string(conn.State), StateReason: conn.StateReason,
-		GrantedScopes: []scopeJSON{}, HookPath: "/hooks/" + conn.ID, CreatedAt: conn.CreatedAt, UpdatedAt: conn.UpdatedAt}
+func (c *connectAPI) toConnection(conn store.Connection) Connection {
+	out := Connection{ID: conn.ID, Provider: conn.Provider, State: string(conn.State), StateReason: conn.StateReason,
+		GrantedScopes: []Scope{}, HookPath: "/hooks/" + conn.ID, CreatedAt: conn.CreatedAt, UpdatedAt: conn.UpdatedAt}
 	p, err := c.m.Provider(conn.Provider)
 	if err != nil {
 		for _, s := range conn.GrantedScopes {
-			out.GrantedScopes = append(out.GrantedScopes, scopeJSON{Name: s})
+			out.GrantedScopes = append(out.GrantedScopes, Scope{Name: s})
 		}
 		return out
 	}
 	for _, s := range p.DescribeScopes(conn.GrantedScopes) {
-		out.GrantedScopes = append(out.GrantedScopes, scopeJSON{Name: s.Name, Description: s.Description})
+		out.GrantedScopes = append(out.GrantedScopes, Scope{Name: s.Name, Description: s.Description})
 	}
 	return out
 }

@@ -18,28 +18,47 @@ const (
 	WebhookSecretPreviousKey = "webhook_secret_previous"
 )
 
-type scopeJSON struct {
+// Scope is a permission a connection holds, described from the provider's
+// manifest when it is loaded.
+type Scope struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 }
 
-type connectionJSON struct {
-	ID            string      `json:"id"`
-	Provider      string      `json:"provider"`
-	State         string      `json:"state"`
-	StateReason   string      `json:"state_reason,omitempty"`
-	GrantedScopes []scopeJSON `json:"granted_scopes"`
-	HookPath      string      `json:"hook_path"`
-	CreatedAt     time.Time   `json:"created_at"`
-	UpdatedAt     time.Time   `json:"updated_at"`
+// Connection is the API's view of a tenant's connection to a provider. It
+// never carries the connection's secret.
+type Connection struct {
+	ID            string    `json:"id"`
+	Provider      string    `json:"provider"`
+	State         string    `json:"state"`
+	StateReason   string    `json:"state_reason,omitempty"`
+	GrantedScopes []Scope   `json:"granted_scopes"`
+	HookPath      string    `json:"hook_path"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
-func (a *API) toConnectionJSON(c store.Connection) connectionJSON {
-	out := connectionJSON{ID: c.ID, Provider: c.Provider, State: string(c.State), StateReason: c.StateReason,
-		GrantedScopes: []scopeJSON{}, HookPath: "/hooks/" + c.ID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+// ConnectionInput is the body of POST /api/v1/tenants/{tenant}/connections:
+// an API-key, bearer or basic-auth connection. The server reads it and the
+// Client sends it, so the two cannot drift apart.
+type ConnectionInput struct {
+	Provider      string `json:"provider"`
+	APIKey        string `json:"api_key,omitempty"`
+	Username      string `json:"username,omitempty"`
+	Password      string `json:"password,omitempty"`
+	WebhookSecret string `json:"webhook_secret,omitempty"`
+	// Scopes granted to the connection; nil grants all the provider's
+	// scopes, an empty slice none. No omitempty: it would turn "none" into
+	// "all".
+	Scopes []string `json:"scopes"`
+}
+
+func (a *API) toConnection(c store.Connection) Connection {
+	out := Connection{ID: c.ID, Provider: c.Provider, State: string(c.State), StateReason: c.StateReason,
+		GrantedScopes: []Scope{}, HookPath: "/hooks/" + c.ID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	p := a.deps.Providers[c.Provider]
 	for _, s := range c.GrantedScopes {
-		sj := scopeJSON{Name: s}
+		sj := Scope{Name: s}
 		if p != nil {
 			for _, ps := range p.Scopes {
 				if ps.Name == s {
@@ -57,14 +76,7 @@ func (a *API) toConnectionJSON(c store.Connection) connectionJSON {
 // provider, never from an API body.
 func (a *API) createConnection(w http.ResponseWriter, r *http.Request) error {
 	tenant := r.PathValue("tenant")
-	var in struct {
-		Provider      string   `json:"provider"`
-		APIKey        string   `json:"api_key"`
-		Username      string   `json:"username"`
-		Password      string   `json:"password"`
-		WebhookSecret string   `json:"webhook_secret"`
-		Scopes        []string `json:"scopes"`
-	}
+	var in ConnectionInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -112,7 +124,7 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request) error {
 	if err := a.deps.Store.CreateConnection(r.Context(), c); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, a.toConnectionJSON(c))
+	writeJSON(w, http.StatusCreated, a.toConnection(c))
 	return nil
 }
 
@@ -121,9 +133,9 @@ func (a *API) listConnections(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]connectionJSON, 0, len(cs))
+	out := make([]Connection, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, a.toConnectionJSON(c))
+		out = append(out, a.toConnection(c))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"connections": out})
 	return nil
@@ -134,6 +146,6 @@ func (a *API) getConnection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.toConnectionJSON(c))
+	writeJSON(w, http.StatusOK, a.toConnection(c))
 	return nil
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/accordhq/accord/internal/store"
 )
 
-type installationJSON struct {
+// Installation is the API's view of a contract installed for a tenant.
+// Connections maps each provider the contract uses to a connection id.
+type Installation struct {
 	ID              string            `json:"id"`
 	Contract        string            `json:"contract"`
 	ContractVersion string            `json:"contract_version"`
@@ -21,18 +23,21 @@ type installationJSON struct {
 	UpdatedAt       time.Time         `json:"updated_at"`
 }
 
-func toInstallationJSON(in store.Installation) installationJSON {
-	return installationJSON{ID: in.ID, Contract: in.Contract, ContractVersion: in.ContractVersion, State: string(in.State),
+// installationInput is the body of POST /api/v1/tenants/{tenant}/installations.
+type installationInput struct {
+	Contract    string            `json:"contract"`
+	Connections map[string]string `json:"connections"`
+	Config      json.RawMessage   `json:"config,omitempty"`
+}
+
+func toInstallation(in store.Installation) Installation {
+	return Installation{ID: in.ID, Contract: in.Contract, ContractVersion: in.ContractVersion, State: string(in.State),
 		Connections: in.Connections, Config: in.Config, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
 }
 
 func (a *API) createInstallation(w http.ResponseWriter, r *http.Request) error {
 	tenant := r.PathValue("tenant")
-	var in struct {
-		Contract    string            `json:"contract"`
-		Connections map[string]string `json:"connections"`
-		Config      json.RawMessage   `json:"config"`
-	}
+	var in installationInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -59,7 +64,7 @@ func (a *API) createInstallation(w http.ResponseWriter, r *http.Request) error {
 	if err := a.deps.Store.CreateInstallation(r.Context(), inst); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toInstallationJSON(inst))
+	writeJSON(w, http.StatusCreated, toInstallation(inst))
 	return nil
 }
 
@@ -68,9 +73,9 @@ func (a *API) listInstallations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]installationJSON, 0, len(list))
+	out := make([]Installation, 0, len(list))
 	for _, in := range list {
-		out = append(out, toInstallationJSON(in))
+		out = append(out, toInstallation(in))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"installations": out})
 	return nil
@@ -81,7 +86,7 @@ func (a *API) getInstallation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toInstallationJSON(in))
+	writeJSON(w, http.StatusOK, toInstallation(in))
 	return nil
 }
 
@@ -95,7 +100,7 @@ func (a *API) setInstallationState(state store.InstallationState) func(http.Resp
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, toInstallationJSON(in))
+		writeJSON(w, http.StatusOK, toInstallation(in))
 		return nil
 	}
 }

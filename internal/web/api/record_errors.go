@@ -13,7 +13,9 @@ import (
 	"github.com/accordhq/accord/internal/store"
 )
 
-type recordErrorJSON struct {
+// RecordError is the API's view of a record that failed, with the
+// remediation an admin follows before retrying it.
+type RecordError struct {
 	ID             string    `json:"id"`
 	InstallationID string    `json:"installation_id"`
 	EventID        string    `json:"event_id,omitempty"`
@@ -27,8 +29,8 @@ type recordErrorJSON struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-func toRecordErrorJSON(e store.RecordError) recordErrorJSON {
-	return recordErrorJSON{ID: e.ID, InstallationID: e.InstallationID, EventID: e.EventID, Object: e.Object, SourceID: e.SourceID,
+func toRecordError(e store.RecordError) RecordError {
+	return RecordError{ID: e.ID, InstallationID: e.InstallationID, EventID: e.EventID, Object: e.Object, SourceID: e.SourceID,
 		Class: e.Class, Message: e.Message, Remediation: e.Remediation, Status: string(e.Status), CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 }
 
@@ -46,9 +48,9 @@ func (a *API) listRecordErrors(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]recordErrorJSON, 0, len(list))
+	out := make([]RecordError, 0, len(list))
 	for _, e := range list {
-		out = append(out, toRecordErrorJSON(e))
+		out = append(out, toRecordError(e))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"record_errors": out})
 	return nil
@@ -59,7 +61,7 @@ func (a *API) getRecordError(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toRecordErrorJSON(e))
+	writeJSON(w, http.StatusOK, toRecordError(e))
 	return nil
 }
 
@@ -120,7 +122,7 @@ func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	re.Status = store.RecordErrorRetrying
-	writeJSON(w, http.StatusAccepted, toRecordErrorJSON(re))
+	writeJSON(w, http.StatusAccepted, toRecordError(re))
 	return nil
 }
 

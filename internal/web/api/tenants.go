@@ -12,21 +12,26 @@ import (
 
 var tenantIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-type tenantJSON struct {
+// Tenant is the API's view of a tenant.
+type Tenant struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func toTenantJSON(t store.Tenant) tenantJSON {
-	return tenantJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt}
+// tenantInput is the body of POST /api/v1/tenants; an empty ID asks the
+// server to pick one.
+type tenantInput struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name"`
+}
+
+func toTenant(t store.Tenant) Tenant {
+	return Tenant{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt}
 }
 
 func (a *API) createTenant(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	}
+	var in tenantInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -43,7 +48,7 @@ func (a *API) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := a.deps.Store.CreateTenant(r.Context(), t); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toTenantJSON(t))
+	writeJSON(w, http.StatusCreated, toTenant(t))
 	return nil
 }
 
@@ -52,9 +57,9 @@ func (a *API) listTenants(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]tenantJSON, 0, len(ts))
+	out := make([]Tenant, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, toTenantJSON(t))
+		out = append(out, toTenant(t))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tenants": out})
 	return nil
@@ -65,6 +70,6 @@ func (a *API) getTenant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toTenantJSON(t))
+	writeJSON(w, http.StatusOK, toTenant(t))
 	return nil
 }
