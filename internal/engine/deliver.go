@@ -274,6 +274,14 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		return e.fail(ctx, in, conn, ClassBadData, err.Error()), false
 	}
 	doc := res.Doc
+	if res.Unknown > 0 {
+		// Partners add fields freely: ignored, but counted so a contract
+		// author sees what the partner sends that the manifest does not
+		// declare (names only, in the debug log).
+		e.metrics.unknownFields(in.trigger.provider.Name, in.trigger.source.Name, res.Unknown)
+		e.deps.Logger.DebugContext(ctx, "source fields not in the manifest ignored", "provider", in.trigger.provider.Name,
+			"object", in.trigger.source.Name, "fields", res.UnknownFields)
+	}
 
 	if wait := e.connectors[a.provider.Name].Limiter().Reserve(key.TenantID); wait > 0 {
 		e.metrics.action(labels, outcomeRetried)

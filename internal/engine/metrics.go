@@ -12,6 +12,7 @@ type metrics struct {
 	actionsVec       *prometheus.CounterVec
 	durationVec      *prometheus.HistogramVec
 	eventToActionVec *prometheus.HistogramVec
+	unknownVec       *prometheus.CounterVec
 }
 
 type actionLabels struct{ tenant, provider, installation string }
@@ -33,8 +34,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: []float64{.005, .01, .025, .05, .075, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
 		}, []string{"provider"}),
 	}
+	m.unknownVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_mapping_unknown_fields_total",
+		Help: "Source fields the provider manifest does not declare, ignored by mappings, by source provider and object.",
+	}, []string{"provider", "object"})
 	if reg != nil {
-		reg.MustRegister(m.actionsVec, m.durationVec, m.eventToActionVec)
+		reg.MustRegister(m.actionsVec, m.durationVec, m.eventToActionVec, m.unknownVec)
 	}
 	return m
 }
@@ -53,4 +58,8 @@ func (m *metrics) duration(provider, op string, d time.Duration) {
 
 func (m *metrics) eventToAction(provider string, d time.Duration) {
 	m.eventToActionVec.WithLabelValues(provider).Observe(d.Seconds())
+}
+
+func (m *metrics) unknownFields(provider, object string, n int) {
+	m.unknownVec.WithLabelValues(provider, object).Add(float64(n))
 }

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/accordhq/accord/internal/telemetry"
 )
@@ -29,6 +32,9 @@ type Config struct {
 	ReadyTimeout time.Duration
 	// Routes are extra ServeMux patterns ("POST /hooks/{connection_id}").
 	Routes map[string]http.Handler
+	// TracerProvider records request spans; nil takes the global one
+	// (a no-op unless OTEL_* variables configure an exporter).
+	TracerProvider trace.TracerProvider
 }
 
 // NewHandler returns the process's root handler.
@@ -46,9 +52,22 @@ func NewHandler(cfg *Config) http.Handler {
 		mux.Handle(pattern, h)
 	}
 	hm := telemetry.NewHTTPMetrics(cfg.Registry)
-	// Request id outermost so recovery and access logs carry it; metrics
-	// directly around the mux so it sees the matched pattern.
-	return telemetry.RequestIDMiddleware(recoverer(cfg.Logger, accessLog(cfg.Logger, hm.Middleware(mux))))
+	// Tracing outermost (it extracts traceparent), then the request id so
+	// recovery and access logs carry it; metrics directly around the mux
+	// so it sees the matched pattern. With no exporter configured the
+	// tracer is a no-op.
+	opts := []otelhttp.Option{
+		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" && r.URL.Path != "/metrics" }),
+		// W3C trace context whatever the global setting: a caller's
+		// traceparent always joins its trace.
+		otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})),
+	}
+	if cfg.TracerProvider != nil {
+		opts = append(opts, otelhttp.WithTracerProvider(cfg.TracerProvider))
+	}
+	return otelhttp.NewHandler(
+		telemetry.RequestIDMiddleware(recoverer(cfg.Logger, accessLog(cfg.Logger, hm.Middleware(mux)))),
+		"accord.http", opts...)
 }
 
 func readyz(cfg *Config) http.HandlerFunc {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 func serve(t *testing.T, cfg *Config) *httptest.Server {
@@ -82,4 +84,26 @@ func TestMetricsServed(t *testing.T) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+func TestRequestsAreTracedUnderTheCallersTrace(t *testing.T) {
+	t.Parallel()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	srv := serve(t, &Config{TracerProvider: tp, Routes: map[string]http.Handler{
+		"GET /x": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }),
+	}})
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/x", nil)
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", resp.Header.Get("X-Request-Id"))
+
+	spans := rec.Ended()
+	require.Len(t, spans, 1)
+	require.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", spans[0].SpanContext().TraceID().String(), "the span joins the caller's trace")
+
+	_, _ = http.Get(srv.URL + "/healthz")
+	require.Len(t, rec.Ended(), 1, "probes are not traced")
 }
