@@ -37,11 +37,34 @@ func Bind(fs *flag.FlagSet) *Loader {
 		if f.secret {
 			def = ""
 		}
+		typ := reflect.TypeOf(Config{}).Field(f.index).Type
+		v := &rawFlag{value: def, isBool: typ.Kind() == reflect.Bool}
 		usage := f.usage + " (env " + f.env + ")"
-		l.flagValues[f.flag] = fs.String(f.flag, def, usage)
+		if !v.isBool {
+			// flag.PrintDefaults names the value after a backquoted word.
+			name := typ.Name()
+			if typ == reflect.TypeFor[time.Duration]() {
+				name = "duration"
+			}
+			usage = f.usage + " (`" + name + "`, env " + f.env + ")"
+		}
+		fs.Var(v, f.flag, usage)
+		l.flagValues[f.flag] = &v.value
 	}
 	return l
 }
+
+// rawFlag keeps a flag's text until Load converts it, so a flag given
+// explicitly can be told from the default. Bool settings are bool flags:
+// --no-migrate alone means true.
+type rawFlag struct {
+	value  string
+	isBool bool
+}
+
+func (f *rawFlag) String() string     { return f.value }
+func (f *rawFlag) Set(s string) error { f.value = s; return nil }
+func (f *rawFlag) IsBoolFlag() bool   { return f.isBool }
 
 // Load resolves the configuration after fs.Parse: defaults, then the file,
 // then the environment, then the flags given on the command line.

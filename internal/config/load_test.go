@@ -98,3 +98,15 @@ func TestDescribeMasksSecrets(t *testing.T) {
 	require.Equal(t, "[redacted]", d["master_key"])
 	require.Equal(t, "postgres://app:xxxxx@db:5432/accord", d["db"])
 }
+
+func TestBoolFlagsNeedNoValue(t *testing.T) {
+	t.Parallel()
+	cfg, err := load(t, "", nil, "--no-migrate", "--allow-loopback-partners")
+	require.NoError(t, err)
+	require.True(t, cfg.NoMigrate)
+	require.True(t, cfg.AllowLoopbackPartners)
+
+	cfg, err = load(t, "", nil, "--no-migrate=false")
+	require.NoError(t, err)
+	require.False(t, cfg.NoMigrate)
+}
