@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 // AppendAudit must run in a transaction (Store.AppendAudit opens one). It
@@ -31,17 +32,11 @@ func (q *queries) AppendAudit(ctx context.Context, e store.AuditEntry) (store.Au
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return store.AuditEntry{}, wrapErr(op, err)
 	}
-	e.Seq = last + 1
-	e.PrevHash = prev
-	e.CreatedAt = store.AuditTime(orNow(e.CreatedAt, q.now))
-	if len(e.Detail) == 0 {
-		e.Detail = nil
-	}
-	e.Hash = store.AuditHash(e.PrevHash, e)
+	e = row.NextAudit(e, last, prev, q.now)
 	_, err = q.write.Exec(ctx, `INSERT INTO audit_log
 		(tenant_id, seq, actor, action, subject, detail, prev_hash, hash, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		e.TenantID, e.Seq, e.Actor, e.Action, e.Subject, encJSON(e.Detail), e.PrevHash, e.Hash,
+		e.TenantID, e.Seq, e.Actor, e.Action, e.Subject, row.JSON(e.Detail), e.PrevHash, e.Hash,
 		encTime(e.CreatedAt))
 	if err != nil {
 		return store.AuditEntry{}, wrapErr(op, err)
@@ -52,7 +47,7 @@ func (q *queries) AppendAudit(ctx context.Context, e store.AuditEntry) (store.Au
 func (q *queries) ListAudit(ctx context.Context, tenantID string, afterSeq int64, limit int) ([]store.AuditEntry, error) {
 	const op = "listing audit log"
 	rows, err := q.read.Query(ctx, `SELECT tenant_id, seq, actor, action, subject, detail, prev_hash, hash, created_at
-		FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, tenantID, afterSeq, limitOr(limit, 100))
+		FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, tenantID, afterSeq, row.Limit(limit))
 	if err != nil {
 		return nil, wrapErr(op, err)
 	}
@@ -64,7 +59,7 @@ func (q *queries) ListAudit(ctx context.Context, tenantID string, afterSeq int64
 			&created); err != nil {
 			return store.AuditEntry{}, fmt.Errorf("scanning: %w", err)
 		}
-		e.Detail = decJSON(detail)
+		e.Detail = row.DecodeJSON(detail)
 		e.CreatedAt = decTime(created)
 		return e, nil
 	})

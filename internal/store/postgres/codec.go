@@ -2,15 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 // execer is what *pgxpool.Pool and pgx.Tx have in common.
@@ -21,30 +19,29 @@ type execer interface {
 }
 
 // scanner is a pgx.Row or pgx.Rows.
-type scanner interface {
-	Scan(dest ...any) error
+type scanner = row.Scanner
+
+// wrapErr turns driver errors into the store's (see row.Wrap).
+func wrapErr(op string, err error) error {
+	return row.Wrap("postgres", op, err, kindOf(err))
 }
 
-// wrapErr turns driver errors into the store's: no rows → ErrNotFound,
-// unique violation → ErrConflict, foreign key violation → ErrNotFound (the
-// row referred to does not exist).
-func wrapErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
+// kindOf classifies err: no rows, a unique violation, or a foreign key
+// violation.
+func kindOf(err error) row.Kind {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("postgres: %s: %w", op, store.ErrNotFound)
+		return row.NoRows
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "23505": // unique_violation
-			return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrConflict, err)
+			return row.Unique
 		case "23503": // foreign_key_violation
-			return fmt.Errorf("postgres: %s: tenant or referenced row missing: %w", op, store.ErrNotFound)
+			return row.ForeignKey
 		}
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	return row.Other
 }
 
 // encTime truncates rather than letting PostgreSQL round, so the value read
@@ -68,47 +65,10 @@ func decOptTime(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-// encJSON stores an empty document as NULL.
-func encJSON(m json.RawMessage) any {
-	if len(m) == 0 {
-		return nil
-	}
-	return string(m)
-}
-
-func decJSON(b []byte) json.RawMessage {
-	if len(b) == 0 {
-		return nil
-	}
-	return json.RawMessage(b)
-}
-
-func orNow(t time.Time, now func() time.Time) time.Time {
-	if t.IsZero() {
-		return now()
-	}
-	return t
-}
-
-func limitOr(n, def int) int {
-	if n <= 0 {
-		return def
-	}
-	return n
-}
-
 // collect scans every row and closes rows.
 func collect[T any](rows pgx.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return row.Collect(rows, scan)
 }
 
 // oneRow turns a statement that matched nothing into ErrNotFound.

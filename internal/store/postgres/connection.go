@@ -2,12 +2,10 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const connectionColumns = `tenant_id, id, provider, state, state_reason, secret, granted_scopes,
@@ -21,31 +19,17 @@ func scanConnection(s scanner) (store.Connection, error) {
 		&expires, &created, &updated); err != nil {
 		return store.Connection{}, err
 	}
-	if len(c.GrantedScopes) == 0 {
-		c.GrantedScopes = nil
-	}
+	c.GrantedScopes = row.NilIfEmpty(c.GrantedScopes)
 	c.TokenExpiresAt = decOptTime(expires)
 	c.CreatedAt = decTime(created)
 	c.UpdatedAt = decTime(updated)
 	return c, nil
 }
 
-// encScopes sends an empty array for nil: the column is NOT NULL.
-func encScopes(scopes []string) []string {
-	if scopes == nil {
-		return []string{}
-	}
-	return scopes
-}
-
 func (q *queries) CreateConnection(ctx context.Context, c store.Connection) error {
 	const op = "creating connection"
-	scopes := encScopes(c.GrantedScopes)
-	created := orNow(c.CreatedAt, q.now)
-	updated := c.UpdatedAt
-	if updated.IsZero() {
-		updated = created
-	}
+	scopes := row.Scopes(c.GrantedScopes)
+	created, updated := row.Stamps(c.CreatedAt, c.UpdatedAt, q.now)
 	_, err := q.write.Exec(ctx, `INSERT INTO connections (`+connectionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		c.TenantID, c.ID, c.Provider, string(c.State), c.StateReason, c.Secret, scopes,
@@ -73,15 +57,9 @@ func (q *queries) LookupConnection(ctx context.Context, id string) (store.Connec
 	if err != nil {
 		return store.Connection{}, wrapErr(op, err)
 	}
-	switch len(out) {
-	case 0:
-		return store.Connection{}, wrapErr(op, pgx.ErrNoRows)
-	case 1:
-		return out[0], nil
-	}
 	// Ids are random; two tenants sharing one means the caller cannot know
 	// whose webhook this is, so refuse rather than guess.
-	return store.Connection{}, fmt.Errorf("postgres: %s: id shared by two tenants", op)
+	return row.Single("postgres", op, "id", out)
 }
 
 func (q *queries) ListConnections(ctx context.Context, tenantID string) ([]store.Connection, error) {
@@ -96,7 +74,7 @@ func (q *queries) ListConnections(ctx context.Context, tenantID string) ([]store
 
 func (q *queries) UpdateConnection(ctx context.Context, c store.Connection) error {
 	const op = "updating connection"
-	scopes := encScopes(c.GrantedScopes)
+	scopes := row.Scopes(c.GrantedScopes)
 	tag, err := q.write.Exec(ctx, `UPDATE connections
 		SET state = $1, state_reason = $2, secret = $3, granted_scopes = $4, token_expires_at = $5, updated_at = $6
 		WHERE tenant_id = $7 AND id = $8`,

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 func scanDataKey(s scanner) (store.DataKey, error) {
@@ -32,8 +33,8 @@ func (q *queries) GetDataKey(ctx context.Context, tenantID string) (store.DataKe
 func (q *queries) PutDataKey(ctx context.Context, k store.DataKey) error {
 	const op = "putting data key"
 	now := q.now()
-	created := orNow(k.CreatedAt, func() time.Time { return now })
-	updated := orNow(k.UpdatedAt, func() time.Time { return now })
+	created := row.OrNow(k.CreatedAt, func() time.Time { return now })
+	updated := row.OrNow(k.UpdatedAt, func() time.Time { return now })
 	_, err := q.write.Exec(ctx, `INSERT INTO data_keys (tenant_id, master_key_id, wrapped, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (tenant_id) DO UPDATE SET
@@ -44,7 +45,7 @@ func (q *queries) PutDataKey(ctx context.Context, k store.DataKey) error {
 
 func (q *queries) ListDataKeys(ctx context.Context, afterTenantID string, limit int) ([]store.DataKey, error) {
 	rows, err := q.read.Query(ctx, `SELECT tenant_id, master_key_id, wrapped, created_at, updated_at
-		FROM data_keys WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2`, afterTenantID, limitOr(limit, 100))
+		FROM data_keys WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2`, afterTenantID, row.Limit(limit))
 	if err != nil {
 		return nil, wrapErr("listing data keys", err)
 	}

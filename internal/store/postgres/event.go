@@ -2,10 +2,10 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const eventColumns = `tenant_id, id, connection_id, dedup_key, type, object_id, object_version, payload, received_at, state`
@@ -31,37 +31,24 @@ func scanEvent(s scanner) (store.Event, error) {
 		&payload, &received, &e.State); err != nil {
 		return store.Event{}, err
 	}
-	e.Payload = decJSON(payload)
+	e.Payload = row.DecodeJSON(payload)
 	e.ReceivedAt = decTime(received)
 	return e, nil
-}
-
-// checkEventState rejects a state other than the store.Event* ones, before
-// the CHECK constraint would with a less helpful error.
-func checkEventState(op, state string) error {
-	switch state {
-	case store.EventPending, store.EventQueued, store.EventDone:
-		return nil
-	}
-	return fmt.Errorf("postgres: %s: unknown event state %q", op, state)
 }
 
 // InsertEvent names the dedup key as the conflict target: a repeat delivery
 // is skipped, but a clash on the event id is still an ErrConflict.
 func (q *queries) InsertEvent(ctx context.Context, e store.Event) (bool, error) {
 	const op = "inserting event"
-	state := e.State
-	if state == "" {
-		state = store.EventPending
-	}
-	if err := checkEventState(op, state); err != nil {
+	state, err := row.EventState("postgres", op, e.State)
+	if err != nil {
 		return false, err
 	}
 	tag, err := q.write.Exec(ctx, `INSERT INTO events (`+eventColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (tenant_id, connection_id, dedup_key) DO NOTHING`,
 		e.TenantID, e.ID, e.ConnectionID, e.DedupKey, e.Type, e.ObjectID, e.ObjectVersion,
-		encJSON(e.Payload), encTime(orNow(e.ReceivedAt, q.now)), state)
+		row.JSON(e.Payload), encTime(row.OrNow(e.ReceivedAt, q.now)), state)
 	if err != nil {
 		return false, wrapErr(op, err)
 	}
@@ -79,7 +66,7 @@ func (q *queries) GetEvent(ctx context.Context, tenantID, id string) (store.Even
 
 func (q *queries) SetEventsState(ctx context.Context, refs []store.EventRef, state string) error {
 	const op = "setting events state"
-	if err := checkEventState(op, state); err != nil {
+	if err := row.CheckEventState("postgres", op, state); err != nil {
 		return err
 	}
 	if len(refs) == 0 {
@@ -101,7 +88,7 @@ func (q *queries) ListPendingEvents(ctx context.Context, receivedBefore time.Tim
 	if receivedBefore.IsZero() {
 		return nil, nil
 	}
-	rows, err := q.read.Query(ctx, listPendingEventsSQL, encTime(receivedBefore), limitOr(limit, 100))
+	rows, err := q.read.Query(ctx, listPendingEventsSQL, encTime(receivedBefore), row.Limit(limit))
 	if err != nil {
 		return nil, wrapErr(op, err)
 	}

@@ -2,11 +2,10 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const installationColumns = `tenant_id, id, contract, contract_version, state, connections, config,
@@ -20,13 +19,11 @@ func scanInstallation(s scanner) (store.Installation, error) {
 		&created, &updated); err != nil {
 		return store.Installation{}, err
 	}
-	if err := json.Unmarshal(conns, &in.Connections); err != nil {
-		return store.Installation{}, fmt.Errorf("decoding connections: %w", err)
+	var err error
+	if in.Connections, err = row.DecodeConnections(conns); err != nil {
+		return store.Installation{}, err
 	}
-	if len(in.Connections) == 0 {
-		in.Connections = nil
-	}
-	in.Config = decJSON(config)
+	in.Config = row.DecodeJSON(config)
 	in.CreatedAt = decTime(created)
 	in.UpdatedAt = decTime(updated)
 	return in, nil
@@ -34,23 +31,15 @@ func scanInstallation(s scanner) (store.Installation, error) {
 
 func (q *queries) CreateInstallation(ctx context.Context, in store.Installation) error {
 	const op = "creating installation"
-	conns := in.Connections
-	if conns == nil {
-		conns = map[string]string{}
-	}
-	connsJSON, err := json.Marshal(conns)
+	conns, err := row.EncodeConnections(in.Connections)
 	if err != nil {
 		return wrapErr(op, err)
 	}
-	created := orNow(in.CreatedAt, q.now)
-	updated := in.UpdatedAt
-	if updated.IsZero() {
-		updated = created
-	}
+	created, updated := row.Stamps(in.CreatedAt, in.UpdatedAt, q.now)
 	_, err = q.write.Exec(ctx, `INSERT INTO installations (`+installationColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		in.TenantID, in.ID, in.Contract, in.ContractVersion, string(in.State), string(connsJSON),
-		encJSON(in.Config), encTime(created), encTime(updated))
+		in.TenantID, in.ID, in.Contract, in.ContractVersion, string(in.State), conns,
+		row.JSON(in.Config), encTime(created), encTime(updated))
 	return wrapErr(op, err)
 }
 

@@ -3,9 +3,9 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
+	"github.com/accordhq/accord/internal/store/internal/row"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -20,8 +20,8 @@ const acquireLeaseSQL = `INSERT INTO leases (tenant_id, key, holder, expires_at)
 
 func (q *queries) AcquireLease(ctx context.Context, tenantID, key, holder string, ttl time.Duration) (bool, error) {
 	const op = "acquiring lease"
-	if ttl <= 0 {
-		return false, fmt.Errorf("postgres: %s: ttl %s: want > 0", op, ttl)
+	if err := row.CheckTTL("postgres", op, ttl); err != nil {
+		return false, err
 	}
 	now := encTime(q.now())
 	var got string

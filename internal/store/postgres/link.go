@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, error) {
@@ -18,7 +19,7 @@ func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, e
 	if err != nil {
 		return store.Link{}, wrapErr("getting link", err)
 	}
-	l.Fields = decJSON(fields)
+	l.Fields = row.DecodeJSON(fields)
 	l.UpdatedAt = decTime(updated)
 	return l, nil
 }
@@ -32,6 +33,6 @@ func (q *queries) UpsertLink(ctx context.Context, l store.Link) error {
 			target_id = excluded.target_id, version = excluded.version,
 			fields = excluded.fields, updated_at = excluded.updated_at`,
 		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.TargetID, l.Version,
-		encJSON(l.Fields), encTime(orNow(l.UpdatedAt, q.now)))
+		row.JSON(l.Fields), encTime(row.OrNow(l.UpdatedAt, q.now)))
 	return wrapErr(op, err)
 }

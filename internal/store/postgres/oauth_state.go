@@ -2,12 +2,10 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const oauthStateColumns = `state, tenant_id, provider, connection_id, sealed, expires_at, created_at`
@@ -25,13 +23,13 @@ func scanOAuthState(s scanner) (store.OAuthState, error) {
 
 func (q *queries) CreateOAuthState(ctx context.Context, s store.OAuthState) error {
 	const op = "creating oauth state"
-	if s.ExpiresAt.IsZero() {
-		return fmt.Errorf("postgres: %s: ExpiresAt is required", op)
+	if err := row.CheckOAuthState("postgres", op, s); err != nil {
+		return err
 	}
 	_, err := q.write.Exec(ctx, `INSERT INTO oauth_states (`+oauthStateColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		s.State, s.TenantID, s.Provider, s.ConnectionID, s.Sealed, encTime(s.ExpiresAt),
-		encTime(orNow(s.CreatedAt, q.now)))
+		encTime(row.OrNow(s.CreatedAt, q.now)))
 	return wrapErr(op, err)
 }
 
@@ -48,12 +46,6 @@ func (q *queries) ConsumeOAuthState(ctx context.Context, state string) (store.OA
 	if err != nil {
 		return store.OAuthState{}, wrapErr(op, err)
 	}
-	switch len(out) {
-	case 0:
-		return store.OAuthState{}, wrapErr(op, pgx.ErrNoRows)
-	case 1:
-		return out[0], nil
-	}
-	// The caller's transaction rolls back on this error, deleting nothing.
-	return store.OAuthState{}, fmt.Errorf("postgres: %s: state shared by two tenants", op)
+	// The caller's transaction rolls back on an error, deleting nothing.
+	return row.Single("postgres", op, "state", out)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const recordErrorColumns = `tenant_id, id, installation_id, event_id, object, source_id, class, message,
@@ -18,7 +19,7 @@ func scanRecordError(s scanner) (store.RecordError, error) {
 		&e.Message, &e.Remediation, &e.Status, &e.JobKind, &args, &created, &updated); err != nil {
 		return store.RecordError{}, err
 	}
-	e.JobArgs = decJSON(args)
+	e.JobArgs = row.DecodeJSON(args)
 	e.CreatedAt = decTime(created)
 	e.UpdatedAt = decTime(updated)
 	return e, nil
@@ -26,15 +27,11 @@ func scanRecordError(s scanner) (store.RecordError, error) {
 
 func (q *queries) InsertRecordError(ctx context.Context, e store.RecordError) error {
 	const op = "inserting record error"
-	created := orNow(e.CreatedAt, q.now)
-	updated := e.UpdatedAt
-	if updated.IsZero() {
-		updated = created
-	}
+	created, updated := row.Stamps(e.CreatedAt, e.UpdatedAt, q.now)
 	_, err := q.write.Exec(ctx, `INSERT INTO record_errors (`+recordErrorColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		e.TenantID, e.ID, e.InstallationID, e.EventID, e.Object, e.SourceID, e.Class, e.Message,
-		e.Remediation, string(e.Status), e.JobKind, encJSON(e.JobArgs), encTime(created), encTime(updated))
+		e.Remediation, string(e.Status), e.JobKind, row.JSON(e.JobArgs), encTime(created), encTime(updated))
 	return wrapErr(op, err)
 }
 
@@ -53,7 +50,7 @@ func (q *queries) ListRecordErrors(ctx context.Context, tenantID string, f store
 	rows, err := q.read.Query(ctx, `SELECT `+recordErrorColumns+` FROM record_errors
 		WHERE tenant_id = $1 AND ($2 = '' OR installation_id = $2) AND ($3 = '' OR status = $3)
 		ORDER BY created_at DESC, id DESC LIMIT $4`,
-		tenantID, f.InstallationID, string(f.Status), limitOr(f.Limit, 100))
+		tenantID, f.InstallationID, string(f.Status), row.Limit(f.Limit))
 	if err != nil {
 		return nil, wrapErr(op, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 // Config configures Open. A nil *Config means all defaults.
@@ -118,22 +119,18 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.
 
 // AppendAudit runs in its own transaction: locking the chain's head and
 // appending to it go together.
-func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (out store.AuditEntry, err error) {
-	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		out, err = tx.AppendAudit(ctx, e)
-		return err
+func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
+	return row.InTx(ctx, s.InTx, func(ctx context.Context, tx store.Tx) (store.AuditEntry, error) {
+		return tx.AppendAudit(ctx, e)
 	})
-	return out, err
 }
 
 // ConsumeOAuthState runs in its own transaction so an ambiguous state
 // deletes nothing.
-func (s *Store) ConsumeOAuthState(ctx context.Context, state string) (out store.OAuthState, err error) {
-	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		out, err = tx.ConsumeOAuthState(ctx, state)
-		return err
+func (s *Store) ConsumeOAuthState(ctx context.Context, state string) (store.OAuthState, error) {
+	return row.InTx(ctx, s.InTx, func(ctx context.Context, tx store.Tx) (store.OAuthState, error) {
+		return tx.ConsumeOAuthState(ctx, state)
 	})
-	return out, err
 }
 
 // Ping checks that the database answers.

@@ -5,12 +5,13 @@ import (
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 func (q *queries) CreateTenant(ctx context.Context, t store.Tenant) error {
 	_, err := q.write.Exec(ctx,
 		`INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)`,
-		t.ID, t.Name, encTime(orNow(t.CreatedAt, q.now)))
+		t.ID, t.Name, encTime(row.OrNow(t.CreatedAt, q.now)))
 	return wrapErr("creating tenant", err)
 }
 

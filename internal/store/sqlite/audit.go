@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 // AppendAudit must run in a write transaction (Store.AppendAudit opens one):
@@ -25,17 +26,11 @@ func (q *queries) AppendAudit(ctx context.Context, e store.AuditEntry) (store.Au
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return store.AuditEntry{}, wrapErr(op, err)
 	}
-	e.Seq = last + 1
-	e.PrevHash = prev
-	e.CreatedAt = store.AuditTime(orNow(e.CreatedAt, q.now))
-	if len(e.Detail) == 0 {
-		e.Detail = nil
-	}
-	e.Hash = store.AuditHash(e.PrevHash, e)
+	e = row.NextAudit(e, last, prev, q.now)
 	_, err = q.write.ExecContext(ctx, `INSERT INTO audit_log
 		(tenant_id, seq, actor, action, subject, detail, prev_hash, hash, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.TenantID, e.Seq, e.Actor, e.Action, e.Subject, encJSON(e.Detail), e.PrevHash, e.Hash,
+		e.TenantID, e.Seq, e.Actor, e.Action, e.Subject, row.JSON(e.Detail), e.PrevHash, e.Hash,
 		encTime(e.CreatedAt))
 	if err != nil {
 		return store.AuditEntry{}, wrapErr(op, err)
@@ -46,7 +41,7 @@ func (q *queries) AppendAudit(ctx context.Context, e store.AuditEntry) (store.Au
 func (q *queries) ListAudit(ctx context.Context, tenantID string, afterSeq int64, limit int) ([]store.AuditEntry, error) {
 	const op = "listing audit log"
 	rows, err := q.read.QueryContext(ctx, `SELECT tenant_id, seq, actor, action, subject, detail, prev_hash, hash, created_at
-		FROM audit_log WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`, tenantID, afterSeq, limitOr(limit, 100))
+		FROM audit_log WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`, tenantID, afterSeq, row.Limit(limit))
 	if err != nil {
 		return nil, wrapErr(op, err)
 	}
@@ -58,7 +53,7 @@ func (q *queries) ListAudit(ctx context.Context, tenantID string, afterSeq int64
 			&created); err != nil {
 			return store.AuditEntry{}, fmt.Errorf("scanning: %w", err)
 		}
-		e.Detail = decJSON(detail)
+		e.Detail = row.DecodeJSON(detail)
 		e.CreatedAt = decTime(created)
 		return e, nil
 	})

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,7 +10,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 // execer is a pool (dbConn) or a transaction (txConn).
@@ -25,30 +24,29 @@ type execer interface {
 }
 
 // scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
+type scanner = row.Scanner
+
+// wrapErr turns driver errors into the store's (see row.Wrap).
+func wrapErr(op string, err error) error {
+	return row.Wrap("sqlite", op, err, kindOf(err))
 }
 
-// wrapErr turns driver errors into the store's: no rows → ErrNotFound,
-// unique or primary key violation → ErrConflict, foreign key violation →
-// ErrNotFound (the row referred to does not exist).
-func wrapErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
+// kindOf classifies err: no rows, a unique or primary key violation, or a
+// foreign key violation.
+func kindOf(err error) row.Kind {
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlite: %s: %w", op, store.ErrNotFound)
+		return row.NoRows
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("sqlite: %s: %w: %w", op, store.ErrConflict, err)
+			return row.Unique
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("sqlite: %s: tenant or referenced row missing: %w", op, store.ErrNotFound)
+			return row.ForeignKey
 		}
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
+	return row.Other
 }
 
 // UnixNano covers 1678–2262; outside it the integer would silently wrap.
@@ -87,31 +85,23 @@ func decOptTime(n sql.NullInt64) time.Time {
 	return decTime(n.Int64)
 }
 
-// encJSON stores an empty document as NULL.
-func encJSON(m json.RawMessage) any {
-	if len(m) == 0 {
-		return nil
-	}
-	return string(m)
+// collect scans every row and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	return row.Collect(rows, scan)
 }
 
-func decJSON(b []byte) json.RawMessage {
-	if len(b) == 0 {
-		return nil
+// oneRow turns an UPDATE that matched nothing into ErrNotFound.
+func oneRow(op string, res sql.Result, err error) error {
+	if err != nil {
+		return wrapErr(op, err)
 	}
-	return json.RawMessage(b)
-}
-
-func orNow(t time.Time, now func() time.Time) time.Time {
-	if t.IsZero() {
-		return now()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrapErr(op, err)
 	}
-	return t
-}
-
-func limitOr(n, def int) int {
-	if n <= 0 {
-		return def
+	if n == 0 {
+		return wrapErr(op, sql.ErrNoRows)
 	}
-	return n
+	return nil
 }

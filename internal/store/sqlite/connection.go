@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const connectionColumns = `tenant_id, id, provider, state, state_reason, secret, granted_scopes,
@@ -29,9 +30,7 @@ func scanConnection(s scanner) (store.Connection, error) {
 	if err := json.Unmarshal(scopes, &c.GrantedScopes); err != nil {
 		return store.Connection{}, fmt.Errorf("decoding granted scopes: %w", err)
 	}
-	if len(c.GrantedScopes) == 0 {
-		c.GrantedScopes = nil
-	}
+	c.GrantedScopes = row.NilIfEmpty(c.GrantedScopes)
 	c.TokenExpiresAt = decOptTime(expires)
 	c.CreatedAt = decTime(created)
 	c.UpdatedAt = decTime(updated)
@@ -39,10 +38,7 @@ func scanConnection(s scanner) (store.Connection, error) {
 }
 
 func encScopes(scopes []string) (string, error) {
-	if scopes == nil {
-		scopes = []string{}
-	}
-	b, err := json.Marshal(scopes)
+	b, err := json.Marshal(row.Scopes(scopes))
 	return string(b), err
 }
 
@@ -55,11 +51,7 @@ func (q *queries) CreateConnection(ctx context.Context, c store.Connection) erro
 	if err != nil {
 		return wrapErr(op, err)
 	}
-	created := orNow(c.CreatedAt, q.now)
-	updated := c.UpdatedAt
-	if updated.IsZero() {
-		updated = created
-	}
+	created, updated := row.Stamps(c.CreatedAt, c.UpdatedAt, q.now)
 	_, err = q.write.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.TenantID, c.ID, c.Provider, string(c.State), c.StateReason, c.Secret, scopes,
@@ -85,15 +77,9 @@ func (q *queries) LookupConnection(ctx context.Context, id string) (store.Connec
 	if err != nil {
 		return store.Connection{}, wrapErr(op, err)
 	}
-	switch len(out) {
-	case 0:
-		return store.Connection{}, wrapErr(op, sql.ErrNoRows)
-	case 1:
-		return out[0], nil
-	}
 	// Ids are random; two tenants sharing one means the caller cannot know
 	// whose webhook this is, so refuse rather than guess.
-	return store.Connection{}, fmt.Errorf("sqlite: %s: id shared by two tenants", op)
+	return row.Single("sqlite", op, "id", out)
 }
 
 func (q *queries) ListConnections(ctx context.Context, tenantID string) ([]store.Connection, error) {
@@ -121,33 +107,4 @@ func (q *queries) UpdateConnection(ctx context.Context, c store.Connection) erro
 		string(c.State), c.StateReason, c.Secret, scopes, encOptTime(c.TokenExpiresAt), encTime(q.now()),
 		c.TenantID, c.ID)
 	return oneRow(op, res, err)
-}
-
-// collect scans every row and closes rows.
-func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-// oneRow turns an UPDATE that matched nothing into ErrNotFound.
-func oneRow(op string, res sql.Result, err error) error {
-	if err != nil {
-		return wrapErr(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrapErr(op, err)
-	}
-	if n == 0 {
-		return wrapErr(op, sql.ErrNoRows)
-	}
-	return nil
 }

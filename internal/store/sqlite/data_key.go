@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 func scanDataKey(s scanner) (store.DataKey, error) {
@@ -35,8 +36,8 @@ func (q *queries) PutDataKey(ctx context.Context, k store.DataKey) error {
 		return err
 	}
 	now := q.now()
-	created := orNow(k.CreatedAt, func() time.Time { return now })
-	updated := orNow(k.UpdatedAt, func() time.Time { return now })
+	created := row.OrNow(k.CreatedAt, func() time.Time { return now })
+	updated := row.OrNow(k.UpdatedAt, func() time.Time { return now })
 	_, err := q.write.ExecContext(ctx, `INSERT INTO data_keys (tenant_id, master_key_id, wrapped, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id) DO UPDATE SET
@@ -47,7 +48,7 @@ func (q *queries) PutDataKey(ctx context.Context, k store.DataKey) error {
 
 func (q *queries) ListDataKeys(ctx context.Context, afterTenantID string, limit int) ([]store.DataKey, error) {
 	rows, err := q.read.QueryContext(ctx, `SELECT tenant_id, master_key_id, wrapped, created_at, updated_at
-		FROM data_keys WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?`, afterTenantID, limitOr(limit, 100))
+		FROM data_keys WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?`, afterTenantID, row.Limit(limit))
 	if err != nil {
 		return nil, wrapErr("listing data keys", err)
 	}

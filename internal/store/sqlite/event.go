@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const eventColumns = `tenant_id, id, connection_id, dedup_key, type, object_id, object_version, payload, received_at, state`
@@ -37,19 +38,9 @@ func scanEvent(s scanner) (store.Event, error) {
 		&payload, &received, &e.State); err != nil {
 		return store.Event{}, err
 	}
-	e.Payload = decJSON(payload)
+	e.Payload = row.DecodeJSON(payload)
 	e.ReceivedAt = decTime(received)
 	return e, nil
-}
-
-// checkEventState rejects a state other than the store.Event* ones, before
-// the CHECK constraint would with a less helpful error.
-func checkEventState(op, state string) error {
-	switch state {
-	case store.EventPending, store.EventQueued, store.EventDone:
-		return nil
-	}
-	return fmt.Errorf("sqlite: %s: unknown event state %q", op, state)
 }
 
 // InsertEvent names the dedup key as the conflict target: a repeat delivery
@@ -59,16 +50,13 @@ func (q *queries) InsertEvent(ctx context.Context, e store.Event) (bool, error) 
 	if err := checkTimes(op, e.ReceivedAt); err != nil {
 		return false, err
 	}
-	state := e.State
-	if state == "" {
-		state = store.EventPending
-	}
-	if err := checkEventState(op, state); err != nil {
+	state, err := row.EventState("sqlite", op, e.State)
+	if err != nil {
 		return false, err
 	}
 	res, err := execPrepared(ctx, q.write, insertEventSQL,
 		e.TenantID, e.ID, e.ConnectionID, e.DedupKey, e.Type, e.ObjectID, e.ObjectVersion,
-		encJSON(e.Payload), encTime(orNow(e.ReceivedAt, q.now)), state)
+		row.JSON(e.Payload), encTime(row.OrNow(e.ReceivedAt, q.now)), state)
 	if err != nil {
 		return false, wrapErr(op, err)
 	}
@@ -89,7 +77,7 @@ func (q *queries) GetEvent(ctx context.Context, tenantID, id string) (store.Even
 
 func (q *queries) SetEventsState(ctx context.Context, refs []store.EventRef, state string) error {
 	const op = "setting events state"
-	if err := checkEventState(op, state); err != nil {
+	if err := row.CheckEventState("sqlite", op, state); err != nil {
 		return err
 	}
 	if len(refs) == 0 {
@@ -117,7 +105,7 @@ func (q *queries) ListPendingEvents(ctx context.Context, receivedBefore time.Tim
 	if err := checkTimes(op, receivedBefore); err != nil {
 		return nil, err
 	}
-	rows, err := queryPrepared(ctx, q.read, listPendingEventsSQL, encTime(receivedBefore), limitOr(limit, 100))
+	rows, err := queryPrepared(ctx, q.read, listPendingEventsSQL, encTime(receivedBefore), row.Limit(limit))
 	if err != nil {
 		return nil, wrapErr(op, err)
 	}

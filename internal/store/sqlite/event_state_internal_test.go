@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/sqlmigrate"
 )
 
 // TestEventStateMigration: events stored before migration 0003 each came
@@ -20,16 +21,15 @@ func TestEventStateMigration(t *testing.T) {
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "a.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
-	ms, err := loadMigrations()
+	ms, err := sqlmigrate.Load(migrationFS, "migrations")
 	require.NoError(t, err)
-	_, err = s.writer.ExecContext(ctx, `CREATE TABLE accord_migrations (
-		version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
-	require.NoError(t, err)
+	var before []sqlmigrate.Migration
 	for _, m := range ms {
-		if m.version < 3 {
-			require.NoError(t, s.applyMigration(ctx, m))
+		if m.Version < 3 {
+			before = append(before, m)
 		}
 	}
+	require.NoError(t, sqlmigrate.Apply(ctx, migrator{s.writer}, before, s.migrateConfig()))
 	for _, q := range []string{
 		`INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'n', 0)`,
 		`INSERT INTO connections (tenant_id, id, provider, state, created_at, updated_at)

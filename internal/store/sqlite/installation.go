@@ -2,10 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const installationColumns = `tenant_id, id, contract, contract_version, state, connections, config,
@@ -23,13 +22,11 @@ func scanInstallation(s scanner) (store.Installation, error) {
 		&created, &updated); err != nil {
 		return store.Installation{}, err
 	}
-	if err := json.Unmarshal(conns, &in.Connections); err != nil {
-		return store.Installation{}, fmt.Errorf("decoding connections: %w", err)
+	var err error
+	if in.Connections, err = row.DecodeConnections(conns); err != nil {
+		return store.Installation{}, err
 	}
-	if len(in.Connections) == 0 {
-		in.Connections = nil
-	}
-	in.Config = decJSON(config)
+	in.Config = row.DecodeJSON(config)
 	in.CreatedAt = decTime(created)
 	in.UpdatedAt = decTime(updated)
 	return in, nil
@@ -40,23 +37,15 @@ func (q *queries) CreateInstallation(ctx context.Context, in store.Installation)
 	if err := checkTimes(op, in.CreatedAt, in.UpdatedAt); err != nil {
 		return err
 	}
-	conns := in.Connections
-	if conns == nil {
-		conns = map[string]string{}
-	}
-	connsJSON, err := json.Marshal(conns)
+	conns, err := row.EncodeConnections(in.Connections)
 	if err != nil {
 		return wrapErr(op, err)
 	}
-	created := orNow(in.CreatedAt, q.now)
-	updated := in.UpdatedAt
-	if updated.IsZero() {
-		updated = created
-	}
+	created, updated := row.Stamps(in.CreatedAt, in.UpdatedAt, q.now)
 	_, err = q.write.ExecContext(ctx, `INSERT INTO installations (`+installationColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		in.TenantID, in.ID, in.Contract, in.ContractVersion, string(in.State), string(connsJSON),
-		encJSON(in.Config), encTime(created), encTime(updated))
+		in.TenantID, in.ID, in.Contract, in.ContractVersion, string(in.State), conns,
+		row.JSON(in.Config), encTime(created), encTime(updated))
 	return wrapErr(op, err)
 }
 

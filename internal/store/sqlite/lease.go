@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
+
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 // acquireLeaseSQL is one statement: SQLite runs it under the write lock, so
@@ -21,8 +22,8 @@ const (
 
 func (q *queries) AcquireLease(ctx context.Context, tenantID, key, holder string, ttl time.Duration) (bool, error) {
 	const op = "acquiring lease"
-	if ttl <= 0 {
-		return false, fmt.Errorf("sqlite: %s: ttl %s: want > 0", op, ttl)
+	if err := row.CheckTTL("sqlite", op, ttl); err != nil {
+		return false, err
 	}
 	now := q.now()
 	if err := checkTimes(op, now.Add(ttl)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const (
@@ -27,7 +28,7 @@ func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, e
 	if err != nil {
 		return store.Link{}, wrapErr("getting link", err)
 	}
-	l.Fields = decJSON(fields)
+	l.Fields = row.DecodeJSON(fields)
 	l.UpdatedAt = decTime(updated)
 	return l, nil
 }
@@ -39,6 +40,6 @@ func (q *queries) UpsertLink(ctx context.Context, l store.Link) error {
 	}
 	_, err := execPrepared(ctx, q.write, upsertLinkSQL,
 		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.TargetID, l.Version,
-		encJSON(l.Fields), encTime(orNow(l.UpdatedAt, q.now)))
+		row.JSON(l.Fields), encTime(row.OrNow(l.UpdatedAt, q.now)))
 	return wrapErr(op, err)
 }

@@ -2,99 +2,75 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
+	"time"
+
+	"github.com/accordhq/accord/internal/store/sqlmigrate"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
-
-// migration is one numbered file of migrations/.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, path := range names {
-		base := strings.TrimPrefix(path, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", base)
-		}
-		body, err := migrationFS.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: base, sql: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a number", out[i-1].name, out[i].name)
-		}
-	}
-	return out, nil
-}
 
 // Migrate applies the migrations not yet recorded in accord_migrations,
 // each in its own transaction together with its record. Running it again,
 // or from two processes at once, is a no-op: the write lock taken at BEGIN
 // serialises them and each re-checks inside its transaction.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return fmt.Errorf("sqlite: loading migrations: %w", err)
-	}
-	if _, err := s.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS accord_migrations (
+	return sqlmigrate.Run(ctx, migrationFS, "migrations", migrator{s.writer}, s.migrateConfig())
+}
+
+func (s *Store) migrateConfig() sqlmigrate.Config {
+	return sqlmigrate.Config{Prefix: "sqlite", Now: s.now, Logger: s.cfg.Logger}
+}
+
+// migrator is the sqlmigrate.Executor on the writer, whose transactions
+// begin IMMEDIATE (see Open): BEGIN itself takes the write lock.
+type migrator struct{ db *sql.DB }
+
+func (m migrator) Prepare(ctx context.Context) error {
+	if _, err := m.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS accord_migrations (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		name       TEXT    NOT NULL,
 		applied_at INTEGER NOT NULL
 	)`); err != nil {
-		return fmt.Errorf("sqlite: creating accord_migrations: %w", err)
-	}
-	for _, m := range ms {
-		if err := s.applyMigration(ctx, m); err != nil {
-			return err
-		}
+		return fmt.Errorf("creating accord_migrations: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) applyMigration(ctx context.Context, m migration) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
+func (m migrator) InTx(ctx context.Context, mig sqlmigrate.Migration,
+	fn func(ctx context.Context, tx sqlmigrate.Tx) error) error {
+	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: migration %s: beginning: %w", m.name, err)
+		return fmt.Errorf("sqlite: migration %s: beginning: %w", mig.Name, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accord_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
-		return fmt.Errorf("sqlite: migration %s: checking: %w", m.name, err)
-	}
-	if n > 0 {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO accord_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, encTime(s.now())); err != nil {
-		return fmt.Errorf("sqlite: migration %s: recording: %w", m.name, err)
+	if err := fn(ctx, migrationTx{tx}); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: migration %s: committing: %w", m.name, err)
+		return fmt.Errorf("sqlite: migration %s: committing: %w", mig.Name, err)
 	}
-	s.cfg.Logger.Info("applied migration", "migration", m.name)
 	return nil
+}
+
+type migrationTx struct{ tx *sql.Tx }
+
+func (t migrationTx) Applied(ctx context.Context, version int) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM accord_migrations WHERE version = ?`, version).Scan(&n)
+	return n > 0, err
+}
+
+func (t migrationTx) Exec(ctx context.Context, sql string) error {
+	_, err := t.tx.ExecContext(ctx, sql)
+	return err
+}
+
+func (t migrationTx) Record(ctx context.Context, m sqlmigrate.Migration, appliedAt time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO accord_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.Version, m.Name, encTime(appliedAt))
+	return err
 }

@@ -2,10 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const oauthStateColumns = `state, tenant_id, provider, connection_id, sealed, expires_at, created_at`
@@ -26,13 +25,13 @@ func (q *queries) CreateOAuthState(ctx context.Context, s store.OAuthState) erro
 	if err := checkTimes(op, s.ExpiresAt, s.CreatedAt); err != nil {
 		return err
 	}
-	if s.ExpiresAt.IsZero() {
-		return fmt.Errorf("sqlite: %s: ExpiresAt is required", op)
+	if err := row.CheckOAuthState("sqlite", op, s); err != nil {
+		return err
 	}
 	_, err := q.write.ExecContext(ctx, `INSERT INTO oauth_states (`+oauthStateColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		s.State, s.TenantID, s.Provider, s.ConnectionID, s.Sealed, encTime(s.ExpiresAt),
-		encTime(orNow(s.CreatedAt, q.now)))
+		encTime(row.OrNow(s.CreatedAt, q.now)))
 	return wrapErr(op, err)
 }
 
@@ -49,12 +48,6 @@ func (q *queries) ConsumeOAuthState(ctx context.Context, state string) (store.OA
 	if err != nil {
 		return store.OAuthState{}, wrapErr(op, err)
 	}
-	switch len(out) {
-	case 0:
-		return store.OAuthState{}, wrapErr(op, sql.ErrNoRows)
-	case 1:
-		return out[0], nil
-	}
-	// The caller's transaction rolls back on this error, deleting nothing.
-	return store.OAuthState{}, fmt.Errorf("sqlite: %s: state shared by two tenants", op)
+	// The caller's transaction rolls back on an error, deleting nothing.
+	return row.Single("sqlite", op, "state", out)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const recordErrorColumns = `tenant_id, id, installation_id, event_id, object, source_id, class, message,
@@ -18,7 +19,7 @@ func scanRecordError(s scanner) (store.RecordError, error) {
 		&e.Message, &e.Remediation, &e.Status, &e.JobKind, &args, &created, &updated); err != nil {
 		return store.RecordError{}, err
 	}
-	e.JobArgs = decJSON(args)
+	e.JobArgs = row.DecodeJSON(args)
 	e.CreatedAt = decTime(created)
 	e.UpdatedAt = decTime(updated)
 	return e, nil
@@ -29,15 +30,11 @@ func (q *queries) InsertRecordError(ctx context.Context, e store.RecordError) er
 	if err := checkTimes(op, e.CreatedAt, e.UpdatedAt); err != nil {
 		return err
 	}
-	created := orNow(e.CreatedAt, q.now)
-	updated := e.UpdatedAt
-	if updated.IsZero() {
-		updated = created
-	}
+	created, updated := row.Stamps(e.CreatedAt, e.UpdatedAt, q.now)
 	_, err := q.write.ExecContext(ctx, `INSERT INTO record_errors (`+recordErrorColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.TenantID, e.ID, e.InstallationID, e.EventID, e.Object, e.SourceID, e.Class, e.Message,
-		e.Remediation, string(e.Status), e.JobKind, encJSON(e.JobArgs), encTime(created), encTime(updated))
+		e.Remediation, string(e.Status), e.JobKind, row.JSON(e.JobArgs), encTime(created), encTime(updated))
 	return wrapErr(op, err)
 }
 
@@ -63,7 +60,7 @@ func (q *queries) ListRecordErrors(ctx context.Context, tenantID string, f store
 		where = append(where, "status = ?")
 		args = append(args, string(f.Status))
 	}
-	args = append(args, limitOr(f.Limit, 100))
+	args = append(args, row.Limit(f.Limit))
 	rows, err := q.read.QueryContext(ctx, `SELECT `+recordErrorColumns+` FROM record_errors
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
 	if err != nil {

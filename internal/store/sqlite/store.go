@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 // Synchronous is SQLite's synchronous pragma for the WAL journal.
@@ -238,22 +239,18 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.
 
 // AppendAudit runs in its own transaction: reading the chain's head and
 // appending to it must not interleave with another append.
-func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (out store.AuditEntry, err error) {
-	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		out, err = tx.AppendAudit(ctx, e)
-		return err
+func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
+	return row.InTx(ctx, s.InTx, func(ctx context.Context, tx store.Tx) (store.AuditEntry, error) {
+		return tx.AppendAudit(ctx, e)
 	})
-	return out, err
 }
 
 // ConsumeOAuthState runs in its own transaction so an ambiguous state
 // deletes nothing.
-func (s *Store) ConsumeOAuthState(ctx context.Context, state string) (out store.OAuthState, err error) {
-	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		out, err = tx.ConsumeOAuthState(ctx, state)
-		return err
+func (s *Store) ConsumeOAuthState(ctx context.Context, state string) (store.OAuthState, error) {
+	return row.InTx(ctx, s.InTx, func(ctx context.Context, tx store.Tx) (store.OAuthState, error) {
+		return tx.ConsumeOAuthState(ctx, state)
 	})
-	return out, err
 }
 
 // Ping checks both pools.

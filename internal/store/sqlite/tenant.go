@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 func (q *queries) CreateTenant(ctx context.Context, t store.Tenant) error {
@@ -12,7 +13,7 @@ func (q *queries) CreateTenant(ctx context.Context, t store.Tenant) error {
 	}
 	_, err := q.write.ExecContext(ctx,
 		`INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)`,
-		t.ID, t.Name, encTime(orNow(t.CreatedAt, q.now)))
+		t.ID, t.Name, encTime(row.OrNow(t.CreatedAt, q.now)))
 	return wrapErr("creating tenant", err)
 }
 
