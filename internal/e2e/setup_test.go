@@ -300,6 +300,14 @@ func (e *env) barrier() {
 	e.t.Helper()
 	tk := e.escalate("barrier", "low", "")
 	e.waitIncident(tk.ID)
+	// Events are delivered concurrently, so the barrier's incident alone
+	// says nothing about the others: wait until the fast path has finished
+	// (or handed to the queue) every event it took. An event leaves
+	// pending only once all its actions are done.
+	require.Eventually(e.t, func() bool {
+		pending, err := e.app.Store.ListPendingEvents(context.Background(), time.Now().Add(time.Hour), 1)
+		return err == nil && len(pending) == 0
+	}, waitFor, 10*time.Millisecond, "events still pending after the barrier")
 }
 
 // counter sums a counter's series whose labels include labels.
