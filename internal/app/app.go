@@ -177,7 +177,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	}
 	admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
 		Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Token: cfg.AdminToken,
-		Extra: api.ConnectRoutes(a.OAuth)})
+		Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection})
 	routes := admin.Routes()
 	routes[webhook.Pattern] = a.Ingress
 	routes["/connect/"] = a.OAuth.Handler()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/accordhq/accord/internal/config"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
+	"github.com/accordhq/accord/internal/store"
 )
 
 // newOAuthManager builds the connection lifecycle manager from the loaded
@@ -32,9 +34,27 @@ func newOAuthManager(cfg *config.Config, logger *slog.Logger, a *App, mk credent
 		baseURL = "http://" + cfg.Addr
 	}
 	m, err := oauth.NewManager(a.Store, a.Vault, providers, &oauth.Config{
-		BaseURL: baseURL, SessionKey: sessionKey, Logger: logger, Registerer: a.Registry, Now: now})
+		BaseURL: baseURL, SessionKey: sessionKey, Logger: logger, Registerer: a.Registry, Now: now,
+		OnStateChange: a.resumeConnection})
 	if err != nil {
 		return nil, fmt.Errorf("building oauth manager: %w", err)
 	}
 	return m, nil
+}
+
+// resumeConnection tells the engine a connection's state changed (OAuth
+// connect, reconnect or pause; an admin retry lifting missing_scopes): one
+// that is active again has its paused deliveries run now. The OAuth manager
+// is built before the engine, so a.Engine is read at call time; no call
+// comes before New returns (nothing serves or works until Start).
+func (a *App) resumeConnection(ctx context.Context, c store.Connection) {
+	if a.Engine == nil {
+		return
+	}
+	// The state change is committed: finish even if the caller's request
+	// ends.
+	if err := a.Engine.ResumeConnection(context.WithoutCancel(ctx), c); err != nil {
+		a.logger.WarnContext(ctx, "resuming connection's paused work failed; it resumes on its next pause tick",
+			"tenant_id", c.TenantID, "connection_id", c.ID, "error", err)
+	}
 }

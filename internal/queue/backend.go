@@ -29,6 +29,7 @@ type backend interface {
 	jobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	jobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	jobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	jobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 	countByState(ctx context.Context, state rivertype.JobState) (int, error)
 	ping(ctx context.Context) error
 	migrate(ctx context.Context, logger *slog.Logger) error
@@ -116,6 +117,10 @@ func (b *riverBackend[TTx]) jobCancel(ctx context.Context, id int64) (*rivertype
 
 func (b *riverBackend[TTx]) jobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error) {
 	return b.client.JobRetry(ctx, id)
+}
+
+func (b *riverBackend[TTx]) jobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error) {
+	return b.client.JobList(ctx, params)
 }
 
 func (b *riverBackend[TTx]) countByState(ctx context.Context, state rivertype.JobState) (int, error) {

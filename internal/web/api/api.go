@@ -42,6 +42,11 @@ type Deps struct {
 	// Extra routes other packages add under /api/v1 (connect sessions…),
 	// behind the same authentication.
 	Extra map[string]http.Handler
+	// OnConnectionResumed, when set, is called after a retry lifted a
+	// connection's pause (missing_scopes back to active), so the engine can
+	// run the work still waiting on that connection now rather than on its
+	// next pause tick. Nil: that work waits for its tick.
+	OnConnectionResumed func(ctx context.Context, c store.Connection)
 }
 
 // API serves /api/v1/.

@@ -70,7 +70,8 @@ func (a *API) getRecordError(w http.ResponseWriter, r *http.Request) error {
 // were paused for missing scopes: retrying is the admin saying the scope is
 // back; if it is not, the next write pauses them again with a fresh alert.
 // A connection that needs reconnecting stays paused: only reconnecting
-// fixes that.
+// fixes that. The retried job is new and runs at once; the other jobs
+// paused on a lifted connection are handed to Deps.OnConnectionResumed.
 func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
 	tenant := r.PathValue("tenant")
 	if tenant == "" {
@@ -97,7 +98,9 @@ func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
 	}
 	args["record_error_id"] = re.ID
 
+	var resumed []store.Connection
 	err = a.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		resumed = resumed[:0]
 		for _, connID := range inst.Connections {
 			c, err := tx.LockConnection(ctx, tenant, connID)
 			if err != nil {
@@ -111,6 +114,7 @@ func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
 				if err := tx.UpdateConnection(ctx, c); err != nil {
 					return err
 				}
+				resumed = append(resumed, c)
 			}
 		}
 		if _, err := a.deps.Queue.InsertTx(ctx, tx, rawArgs{kind: re.JobKind, args: args}, &river.InsertOpts{MaxAttempts: 1000}); err != nil {
@@ -120,6 +124,13 @@ func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
 	})
 	if err != nil {
 		return err
+	}
+	if a.deps.OnConnectionResumed != nil {
+		// The pause is lifted and committed: finish waking its work even if
+		// the admin's client goes away.
+		for _, c := range resumed {
+			a.deps.OnConnectionResumed(context.WithoutCancel(ctx), c)
+		}
 	}
 	re.Status = store.RecordErrorRetrying
 	writeJSON(w, http.StatusAccepted, toRecordError(re))

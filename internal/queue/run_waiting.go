@@ -1,0 +1,96 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/riverqueue/river"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+// ErrBadArgField is returned by RunWaitingNow for an args field name that
+// is not a plain identifier.
+var ErrBadArgField = errors.New("queue: args field must be a plain identifier")
+
+// argField is what RunWaitingNow accepts as a top-level args field: the
+// name travels as a bound JSON path, and a plain identifier needs no
+// quoting in either database's path syntax.
+var argField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// runWaitingPage is how many jobs RunWaitingNow lists at a time.
+const runWaitingPage = 500
+
+// RunWaitingNow makes the jobs of kind that wait for a later time
+// (scheduled, including snoozed, and retryable) available to run now, if
+// their JSON args have every top-level field of argEquals equal to the
+// string given; an empty argEquals matches every waiting job of kind. It
+// returns how many jobs it made available. Running, available and finished
+// jobs are left alone.
+//
+// Jobs are made available in id (insertion) order, so River, which runs
+// available jobs by scheduled time then id, starts them in that order.
+//
+// A job listed as waiting may reach its time, run and finish before it is
+// made available; it then runs once more. Use it for kinds whose workers
+// tolerate a repeat.
+func (q *Queue) RunWaitingNow(ctx context.Context, kind string, argEquals map[string]string) (int, error) {
+	return q.runWaitingNow(ctx, kind, argEquals, runWaitingPage)
+}
+
+func (q *Queue) runWaitingNow(ctx context.Context, kind string, argEquals map[string]string, page int) (int, error) {
+	params := river.NewJobListParams().
+		Kinds(kind).
+		States(JobStateScheduled, JobStateRetryable).
+		OrderBy(river.JobListOrderByID, river.SortOrderAsc).
+		First(page)
+	// Sorted so the SQL text, and River's cached template, is stable.
+	for i, field := range slices.Sorted(maps.Keys(argEquals)) {
+		if !argField.MatchString(field) {
+			return 0, fmt.Errorf("%w: %q", ErrBadArgField, field)
+		}
+		// The trailing underscore keeps one name from being a prefix of
+		// another (@…_1_ and @…_10_): River substitutes names textually.
+		path, val := "accord_path_"+strconv.Itoa(i)+"_", "accord_val_"+strconv.Itoa(i)+"_"
+		var sql string
+		var pathArg string
+		switch q.dialect {
+		case store.DialectPostgres:
+			sql = "args ->> CAST(@" + path + " AS text) = CAST(@" + val + " AS text)"
+			pathArg = field
+		default:
+			sql = "json_extract(args, @" + path + ") = @" + val
+			pathArg = "$." + field
+		}
+		params = params.Where(sql, river.NamedArgs{path: pathArg, val: argEquals[field]})
+	}
+
+	made := 0
+	for {
+		res, err := q.b.jobList(ctx, params)
+		if err != nil {
+			return made, fmt.Errorf("queue: listing waiting %s jobs: %w", kind, err)
+		}
+		for _, job := range res.Jobs {
+			row, err := q.b.jobRetry(ctx, job.ID)
+			if errors.Is(notFound(err), ErrJobNotFound) {
+				continue // deleted since listed: nothing to run
+			}
+			if err != nil {
+				return made, fmt.Errorf("queue: running job %d now: %w", job.ID, err)
+			}
+			if row.State == JobStateAvailable {
+				made++
+			}
+		}
+		if len(res.Jobs) < page {
+			return made, nil
+		}
+		params = params.After(res.LastCursor)
+	}
+}
