@@ -137,14 +137,19 @@ func (l *Limiter) Reserve(tenantID string) time.Duration {
 }
 
 // Backoff records a 429 for tenantID: its rate is halved (down to
-// MinFactor of the manifest's), its bucket emptied, and Reserve returns a
-// wait until retryAfter has passed.
+// MinFactor of the manifest's; once per Retry-After window), its bucket
+// emptied, and Reserve returns a wait until retryAfter has passed.
 func (l *Limiter) Backoff(tenantID string, retryAfter time.Duration) {
 	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.bucket(tenantID, now)
 	b.lastUsed = now
+	// 429s for calls already in flight when the first one came back are
+	// the same signal, not new ones: only a 429 after the previous
+	// Retry-After window has passed halves the rate again. Otherwise a
+	// burst of answers collapses the rate to its floor at once.
+	sameWindow := now.Before(b.blockedUntil)
 	if until := now.Add(retryAfter); until.After(b.blockedUntil) {
 		b.blockedUntil = until
 	}
@@ -153,9 +158,11 @@ func (l *Limiter) Backoff(tenantID string, retryAfter time.Duration) {
 		return
 	}
 	l.recover(b, now)
-	b.factor = max(b.factor/2, l.cfg.MinFactor)
-	b.lastAdjust = now
-	l.apply(b, now)
+	if !sameWindow {
+		b.factor = max(b.factor/2, l.cfg.MinFactor)
+		b.lastAdjust = now
+		l.apply(b, now)
+	}
 	// The partner says the window is spent, whatever our bucket believed.
 	if t := b.lim.TokensAt(now); t >= 1 {
 		b.lim.AllowN(now, int(t))

@@ -88,11 +88,14 @@ func TestLimiterBackoffAndRecovery(t *testing.T) {
 	require.Zero(t, b.lim.Reserve("globex"), "other tenants are not held back")
 
 	b.lim.Backoff("acme", 0)
-	require.Equal(t, 2.0, b.lim.Rate("acme"), "halved again: no recovery while blocked")
+	require.Equal(t, 4.0, b.lim.Rate("acme"), "a 429 inside the same Retry-After window is the same signal, not another halving")
+	b.clock.Advance(time.Second)
+	b.lim.Backoff("acme", 0)
+	require.Equal(t, 2.0, b.lim.Rate("acme"), "a 429 after the window halves again: no recovery while blocked")
 
 	// Additive increase from the end of the block: a quarter of the
 	// manifest rate per 10s.
-	b.clock.Advance(time.Second + 9*time.Second)
+	b.clock.Advance(9 * time.Second)
 	require.Equal(t, 2.0, b.lim.Rate("acme"))
 	b.clock.Advance(time.Second)
 	require.Equal(t, 4.0, b.lim.Rate("acme"))
@@ -167,4 +170,15 @@ func TestLimiterConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 	require.Equal(t, 50, passed, "the clock stood still: exactly the burst passes")
+}
+
+func TestLimiterBurstOf429sHalvesOnce(t *testing.T) {
+	t.Parallel()
+	b := setupLimiter(t, &spec.RateLimit{RequestsPerSecond: 8, Burst: 8})
+	// Twenty calls were in flight when the partner started answering 429.
+	for range 20 {
+		b.lim.Backoff("acme", time.Second)
+		b.clock.Advance(10 * time.Millisecond)
+	}
+	require.Equal(t, 4.0, b.lim.Rate("acme"), "one signal, one halving: the rate does not collapse to its floor")
 }

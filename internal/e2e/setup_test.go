@@ -139,23 +139,49 @@ type env struct {
 // installs the support-escalation pack for tenant acme.
 func setup(t *testing.T, b backend) *env {
 	t.Helper()
+	return setupWith(t, b, nil)
+}
+
+// setupOptions are what a test may change about setup; nil or zero fields
+// keep setup's choices.
+type setupOptions struct {
+	// Seed seeds the simulators' random fault modes (0: their default), so
+	// a soak run can be replayed.
+	Seed uint64
+	// Limiter configures the partners' rate limiters.
+	Limiter *connector.LimiterConfig
+}
+
+// setupWith is setup with opts.
+func setupWith(t *testing.T, b backend, opts *setupOptions) *env {
+	t.Helper()
+	if opts == nil {
+		opts = &setupOptions{}
+	}
 	db, key := database(t, b)
 	e := &env{t: t}
+	// Each simulator draws its own sequence, so they do not fail in step.
+	seedOf := func(i uint64) uint64 {
+		if opts.Seed == 0 {
+			return 0
+		}
+		return opts.Seed + i
+	}
 
-	e.helpdesk = sim.NewHelpdesk(&sim.Config{Token: helpdeskToken, DeliveryBackoff: 50 * time.Millisecond})
+	e.helpdesk = sim.NewHelpdesk(&sim.Config{Token: helpdeskToken, DeliveryBackoff: 50 * time.Millisecond, Seed: seedOf(0)})
 	t.Cleanup(e.helpdesk.Stop)
 	hdURL, err := e.helpdesk.Start(t.Context(), "127.0.0.1:0")
 	require.NoError(t, err)
 
 	// Served through a recorder so tests can see what Accord asked the
 	// partner and when. No rate limit: tests inject 429s exactly.
-	e.incidents = sim.NewIncidents(&sim.Config{Token: incidentsToken, RateLimit: -1})
+	e.incidents = sim.NewIncidents(&sim.Config{Token: incidentsToken, RateLimit: -1, Seed: seedOf(1)})
 	t.Cleanup(e.incidents.Stop)
 	e.incidentCalls = &requestLog{}
 	incSrv := httptest.NewServer(e.incidentCalls.wrap(e.incidents.Handler()))
 	t.Cleanup(incSrv.Close)
 
-	e.chat = sim.NewChat(&sim.Config{Token: chatToken})
+	e.chat = sim.NewChat(&sim.Config{Token: chatToken, Seed: seedOf(2)})
 	t.Cleanup(e.chat.Stop)
 	chatURL, err := e.chat.Start(t.Context(), "127.0.0.1:0")
 	require.NoError(t, err)
@@ -178,6 +204,7 @@ func setup(t *testing.T, b backend) *env {
 			Connector: &connector.Config{
 				AllowLoopback: true,
 				Timeout:       10 * time.Second,
+				Limiter:       opts.Limiter,
 				// The manifests' base URLs point at this test's simulators
 				// without touching the process environment, so tests run
 				// in parallel.
