@@ -35,23 +35,10 @@ func (c vaultCredentials) WebhookSecrets(ctx context.Context, conn store.Connect
 	return out, nil
 }
 
-// Authorizer authenticates requests with the connection's API key, basic
-// credentials or access token.
-func (c vaultCredentials) Authorizer(ctx context.Context, conn store.Connection, p *spec.Provider) (connector.Authorizer, error) {
-	if p.Auth.IsOAuth() {
-		// Token sources refresh ahead of expiry and once on a 401.
-		return c.oauth.Authorizer(ctx, conn)
-	}
-	s, err := c.vault.OpenSecret(ctx, conn.TenantID, conn.Secret)
-	if err != nil {
-		return nil, fmt.Errorf("opening connection secret: %w", err)
-	}
-	switch {
-	case p.Auth.Kind == spec.AuthBasic:
-		return connector.Basic{Username: s.Username, Password: s.Password}, nil
-	case s.APIKey != "":
-		return connector.AuthorizerFor(p, s.APIKey), nil
-	default:
-		return connector.AuthorizerFor(p, s.AccessToken), nil
-	}
+// Authorizer authenticates requests through the OAuth manager, which
+// knows every auth kind of the loaded manifests: static secrets (API key,
+// bearer, basic) and token sources that refresh ahead of expiry and once on
+// a 401.
+func (c vaultCredentials) Authorizer(ctx context.Context, conn store.Connection, _ *spec.Provider) (connector.Authorizer, error) {
+	return c.oauth.Authorizer(ctx, conn)
 }

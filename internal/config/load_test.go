@@ -26,14 +26,14 @@ func load(t *testing.T, file string, env map[string]string, args ...string) (*Co
 
 func TestLoadDefaults(t *testing.T) {
 	t.Parallel()
-	cfg, err := load(t, "", nil, "--config", filepath.Join(t.TempDir(), "none.yaml"))
+	_, err := load(t, "", nil, "--config", filepath.Join(t.TempDir(), "none.yaml"))
 	require.Error(t, err, "a named config file that does not exist is an error")
 
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	l := Bind(fs)
 	l.Env = func(string) (string, bool) { return "", false }
 	require.NoError(t, fs.Parse(nil))
-	cfg, err = l.Load()
+	cfg, err := l.Load()
 	require.NoError(t, err)
 	require.Equal(t, "sqlite:accord.db", cfg.DB)
 	require.Equal(t, "127.0.0.1:8080", cfg.Addr)

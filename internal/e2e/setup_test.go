@@ -301,14 +301,6 @@ func (e *env) waitIncident(ticketID string) sim.Incident {
 	return e.incidentsFor(ticketID)[0]
 }
 
-// waitChat waits until the escalation channel has n messages.
-func (e *env) waitChat(n int) []sim.Message {
-	e.t.Helper()
-	require.Eventually(e.t, func() bool { return len(e.chat.Messages(chatChannel)) >= n }, waitFor, 10*time.Millisecond,
-		"want %d chat messages", n)
-	return e.chat.Messages(chatChannel)
-}
-
 // escalate opens a ticket and escalates it: two webhooks, the second
 // matching the contract's trigger.
 func (e *env) escalate(title, priority, description string) sim.Ticket {

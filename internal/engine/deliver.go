@@ -35,7 +35,7 @@ type actionResult struct {
 	retry  error         // != nil: transient, retry with backoff
 }
 
-func (e *Engine) deliver(ctx context.Context, args DeliverArgs, attempt int) error {
+func (e *Engine) deliver(ctx context.Context, args DeliverArgs) error {
 	st := e.deps.Store
 	if args.ObjectID != "" {
 		// Announced before any I/O, so a newer version fetched in the same
@@ -50,12 +50,12 @@ func (e *Engine) deliver(ctx context.Context, args DeliverArgs, attempt int) err
 	if err != nil {
 		return fmt.Errorf("loading event: %w", err)
 	}
-	return e.deliverEvent(ctx, ev, args, attempt)
+	return e.deliverEvent(ctx, ev, args)
 }
 
 // deliverEvent applies ev to every matching installation's actions. The
 // fast path calls it with the event it just committed, sparing the read.
-func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverArgs, attempt int) error {
+func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverArgs) error {
 	st := e.deps.Store
 	// Newer versions of this object already being delivered go first.
 	objKey := objectKey(ev)
@@ -114,7 +114,7 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				continue
 			}
 			for _, ca := range t.actions {
-				res := e.apply(ctx, applyInput{event: ev, inst: inst, contract: cc.contract, trigger: t, action: ca, doc: doc, args: args, attempt: attempt})
+				res := e.apply(ctx, applyInput{event: ev, inst: inst, contract: cc.contract, trigger: t, action: ca, doc: doc, args: args})
 				switch {
 				case res.snooze > 0:
 					if snooze == 0 || res.snooze < snooze {
@@ -163,7 +163,6 @@ type applyInput struct {
 	action   *compiledAction
 	doc      map[string]any
 	args     DeliverArgs
-	attempt  int
 }
 
 type applyResult struct {

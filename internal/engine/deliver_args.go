@@ -35,15 +35,9 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 1000, Queue: river.QueueDefault}
 }
 
-// NewDeliverJob is what webhook ingress enqueues for an accepted event.
-func NewDeliverJob(tenantID, eventID string) river.InsertManyParams {
-	args := DeliverArgs{TenantID: tenantID, EventID: eventID}
-	opts := args.InsertOpts()
-	return river.InsertManyParams{Args: args, InsertOpts: &opts}
-}
-
-// NewEventJob is NewDeliverJob carrying the event's object and version, which
-// lets out-of-order events that arrive together be applied newest first.
+// NewEventJob is the delivery job of an accepted event. It carries the
+// event's object and version, which lets out-of-order events that arrive
+// together be applied newest first.
 func NewEventJob(e store.Event) river.InsertManyParams {
 	args := DeliverArgs{TenantID: e.TenantID, EventID: e.ID, ConnectionID: e.ConnectionID, ObjectID: e.ObjectID, ObjectVersion: e.ObjectVersion}
 	opts := args.InsertOpts()

@@ -156,7 +156,7 @@ func TestDeliverPermissionRemovedFilesOneRecordErrorUnderConcurrency(t *testing.
 	}
 	errs := make(chan error, n)
 	for _, args := range jobs {
-		go func() { errs <- tb.engine.DeliverForTest(t.Context(), args, 1) }()
+		go func() { errs <- tb.engine.DeliverForTest(t.Context(), args) }()
 	}
 	for range n {
 		require.Equal(t, pauseInterval, requireSnooze(t, <-errs))

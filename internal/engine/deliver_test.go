@@ -174,7 +174,7 @@ func TestDeliverConcurrentVersionsOfOneTicket(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			start.Wait()
-			errs[i] = tb.engine.DeliverForTest(t.Context(), jobs[i], 1)
+			errs[i] = tb.engine.DeliverForTest(t.Context(), jobs[i])
 		}()
 	}
 	start.Done()

@@ -130,7 +130,7 @@ func (d *Dispatcher) deliver(ev store.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), d.e.cfg.JobTimeout)
 	defer cancel()
 	args := DeliverArgs{TenantID: ev.TenantID, EventID: ev.ID, ConnectionID: ev.ConnectionID, ObjectID: ev.ObjectID, ObjectVersion: ev.ObjectVersion}
-	err := d.e.deliverEvent(ctx, ev, args, 1)
+	err := d.e.deliverEvent(ctx, ev, args)
 	var snooze *river.JobSnoozeError
 	var cancelErr *river.JobCancelError
 	switch {

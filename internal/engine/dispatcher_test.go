@@ -99,7 +99,7 @@ func TestDispatcherHandsOffToQueue(t *testing.T) {
 			conn := tb.connection(t, tb.incidentsConn)
 			conn.State = store.ConnectionActive
 			require.NoError(t, tb.store.UpdateConnection(t.Context(), conn))
-			require.NoError(t, tb.engine.DeliverForTest(t.Context(), jobArgs(t, job), 1))
+			require.NoError(t, tb.engine.DeliverForTest(t.Context(), jobArgs(t, job)))
 			tb.onlyIncident(t)
 			require.Len(t, tb.chat.Messages("escalations"), 1, "chat, done on the fast path, is not repeated")
 		})

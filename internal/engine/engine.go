@@ -182,7 +182,7 @@ func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration {
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	err := w.engine.deliver(ctx, job.Args, job.Attempt)
+	err := w.engine.deliver(ctx, job.Args)
 	if err == nil {
 		// For operators reading the events table; nothing depends on it.
 		_ = w.engine.deps.Store.SetEventsState(ctx, []store.EventRef{{TenantID: job.Args.TenantID, ID: job.Args.EventID}}, store.EventDone)

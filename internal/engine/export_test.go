@@ -9,8 +9,8 @@ import (
 // DeliverForTest runs one delivery job's logic exactly as the River worker
 // does, so tests can steer the clock and the partners between attempts and
 // read the job's fate (nil, snooze, retry, cancel) from the returned error.
-func (e *Engine) DeliverForTest(ctx context.Context, args DeliverArgs, attempt int) error {
-	return e.deliver(ctx, args, attempt)
+func (e *Engine) DeliverForTest(ctx context.Context, args DeliverArgs) error {
+	return e.deliver(ctx, args)
 }
 
 // WriteLinkForTest writes l through the engine's group-committing link

@@ -315,7 +315,7 @@ func (tb *testBundle) eventOn(t *testing.T, connID string, tk ticket) engine.Del
 
 func (tb *testBundle) deliver(t *testing.T, args engine.DeliverArgs) error {
 	t.Helper()
-	return tb.engine.DeliverForTest(t.Context(), args, 1)
+	return tb.engine.DeliverForTest(t.Context(), args)
 }
 
 // incidentLink is the link the engine keeps from a ticket to its incident.

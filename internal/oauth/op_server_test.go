@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -23,7 +22,6 @@ type testOP struct {
 	// refreshGrants counts token-endpoint calls with grant_type=refresh_token.
 	refreshGrants atomic.Int64
 	tokenCalls    atomic.Int64
-	mu            sync.Mutex
 	username      string
 }
 

@@ -91,13 +91,13 @@ func (c *Config) withDefaults(sqlite bool) Config {
 func (c *Config) validate() error {
 	var errs []error
 	if c.MaxBatch < 1 {
-		errs = append(errs, fmt.Errorf("MaxBatch must be at least 1, got %d", c.MaxBatch))
+		errs = append(errs, fmt.Errorf("max batch must be at least 1, got %d", c.MaxBatch))
 	}
 	if c.Committers < 1 {
-		errs = append(errs, fmt.Errorf("Committers must be at least 1, got %d", c.Committers))
+		errs = append(errs, fmt.Errorf("committers must be at least 1, got %d", c.Committers))
 	}
 	if c.QueueSize < 1 {
-		errs = append(errs, fmt.Errorf("QueueSize must be at least 1, got %d", c.QueueSize))
+		errs = append(errs, fmt.Errorf("queue size must be at least 1, got %d", c.QueueSize))
 	}
 	if c.ConnectionCacheSize < 0 {
 		errs = append(errs, fmt.Errorf("ConnectionCacheSize must not be negative, got %d", c.ConnectionCacheSize))
