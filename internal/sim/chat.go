@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,7 +28,6 @@ const (
 //	GET  /v1/channels/{channel}/messages  → {"messages":[…]}
 type Chat struct {
 	*base
-	handler http.Handler
 
 	mu       sync.Mutex
 	seq      int
@@ -42,16 +40,8 @@ func NewChat(cfg *Config) *Chat {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/channels/{channel}/messages", c.authed(ScopeChatWrite, c.post))
 	mux.Handle("GET /v1/channels/{channel}/messages", c.authed(ScopeChatRead, c.list))
-	c.handler = c.root(mux)
+	c.setRoutes(mux)
 	return c
-}
-
-// Handler serves the chat API and /_sim/faults.
-func (c *Chat) Handler() http.Handler { return c.handler }
-
-// Start listens on addr (127.0.0.1 only) and returns the base URL.
-func (c *Chat) Start(ctx context.Context, addr string) (string, error) {
-	return c.start(ctx, addr, c.handler)
 }
 
 // Messages returns the channel's messages, oldest first.

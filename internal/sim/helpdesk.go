@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -62,7 +61,6 @@ func (e *ValidationError) Error() string { return "sim: " + e.Message }
 //	PATCH /tickets/{id}
 type Helpdesk struct {
 	*base
-	handler http.Handler
 
 	mu      sync.Mutex
 	tickets []*Ticket // creation order; the list cursor is an index into it
@@ -81,16 +79,8 @@ func NewHelpdesk(cfg *Config) *Helpdesk {
 	mux.Handle("GET /tickets/{id}", h.authed(ScopeTicketsRead, h.get))
 	mux.Handle("POST /tickets", h.authed(ScopeTicketsWrite, h.create))
 	mux.Handle("PATCH /tickets/{id}", h.authed(ScopeTicketsWrite, h.patch))
-	h.handler = h.root(mux)
+	h.setRoutes(mux)
 	return h
-}
-
-// Handler serves the helpdesk API and /_sim/faults.
-func (h *Helpdesk) Handler() http.Handler { return h.handler }
-
-// Start listens on addr (127.0.0.1 only) and returns the base URL.
-func (h *Helpdesk) Start(ctx context.Context, addr string) (string, error) {
-	return h.start(ctx, addr, h.handler)
 }
 
 // Subscribe sends every later change to url, signed with the

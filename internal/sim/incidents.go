@@ -2,7 +2,6 @@ package sim
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -66,7 +65,6 @@ type idempotent struct {
 //	GET   /v1/incidents?external_id=X       → {"incidents":[…]}
 type Incidents struct {
 	*base
-	handler http.Handler
 
 	mu        sync.Mutex
 	incidents []*Incident
@@ -86,16 +84,8 @@ func NewIncidents(cfg *Config) *Incidents {
 	mux.Handle("GET /v1/incidents", s.authed(ScopeIncidentsRead, s.list))
 	mux.Handle("GET /v1/incidents/{id}", s.authed(ScopeIncidentsRead, s.get))
 	mux.Handle("PATCH /v1/incidents/{id}", s.authed(ScopeIncidentsWrite, s.patch))
-	s.handler = s.root(mux)
+	s.setRoutes(mux)
 	return s
-}
-
-// Handler serves the incidents API and /_sim/faults.
-func (s *Incidents) Handler() http.Handler { return s.handler }
-
-// Start listens on addr (127.0.0.1 only) and returns the base URL.
-func (s *Incidents) Start(ctx context.Context, addr string) (string, error) {
-	return s.start(ctx, addr, s.handler)
 }
 
 // Incidents returns every incident in creation order.

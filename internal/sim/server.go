@@ -31,6 +31,9 @@ type base struct {
 	tokens map[string]map[string]bool
 	srv    *http.Server
 	url    string
+	// handler is the simulator's API behind its middleware, with
+	// /_sim/faults; set once by setRoutes.
+	handler http.Handler
 
 	bg     context.Context
 	cancel context.CancelFunc
@@ -101,6 +104,13 @@ func (b *base) baseURL(r *http.Request) string {
 // root builds the full handler: the admin endpoint bypasses faults and auth,
 // everything else passes the fault injector first so an injected 401 or reset
 // hits even a perfectly authenticated request.
+// setRoutes puts the simulator's API behind the shared middleware, next to
+// /_sim/faults.
+func (b *base) setRoutes(routes http.Handler) { b.handler = b.root(routes) }
+
+// Handler serves the simulator's API and /_sim/faults.
+func (b *base) Handler() http.Handler { return b.handler }
+
 func (b *base) root(routes http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/_sim/faults", b.adminHandler())
@@ -145,9 +155,10 @@ func retryAfter(d time.Duration) string {
 	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
 }
 
-// Start serves handler on addr, which must be on 127.0.0.1 (":0" style ports
-// pick a free one; "" means "127.0.0.1:0"), and returns the base URL.
-func (b *base) start(ctx context.Context, addr string, handler http.Handler) (string, error) {
+// Start serves the simulator on addr, which must be on 127.0.0.1 (":0"
+// style ports pick a free one; "" means "127.0.0.1:0"), and returns the base
+// URL.
+func (b *base) Start(ctx context.Context, addr string) (string, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -163,7 +174,7 @@ func (b *base) start(ctx context.Context, addr string, handler http.Handler) (st
 		return "", fmt.Errorf("sim: listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           b.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		// Request contexts derive from bg so Stop also ends slow faults.
 		BaseContext: func(net.Listener) context.Context { return b.bg },
