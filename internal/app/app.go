@@ -201,11 +201,28 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 }
 
 // Migrate applies Accord's and the queue's migrations.
-func (a *App) Migrate(ctx context.Context) error {
-	if err := a.Store.Migrate(ctx); err != nil {
+func (a *App) Migrate(ctx context.Context) error { return migrate(ctx, a.Store, a.Queue) }
+
+// Migrate applies Accord's and the queue's migrations to the database cfg
+// names and nothing else: no packs, no master key, no workers.
+func Migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	st, err := OpenStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	q, err := queue.New(st, queue.NewRegistry(), &queue.Config{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("building queue: %w", err)
+	}
+	return migrate(ctx, st, q)
+}
+
+func migrate(ctx context.Context, st store.Store, q *queue.Queue) error {
+	if err := st.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrating store: %w", err)
 	}
-	if err := a.Queue.Migrate(ctx); err != nil {
+	if err := q.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrating queue: %w", err)
 	}
 	return nil

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"log/slog"
+
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/accordhq/accord/internal/config"
+	"github.com/accordhq/accord/internal/telemetry"
 	"io"
 	"sort"
 	"strings"
@@ -135,4 +139,14 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-18s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(w, "\nRun 'accord <command> --help' for a command's flags and an example.\n")
+}
+
+// loadConfig resolves the process configuration bound on a command's flags
+// and builds the logger it asks for.
+func loadConfig(loader *config.Loader, env *Env) (*config.Config, *slog.Logger, error) {
+	cfg, err := loader.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, telemetry.NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel), nil
 }

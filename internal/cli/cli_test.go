@@ -102,3 +102,16 @@ func TestHelpShowsExample(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, `unknown command "nope"`)
 }
+
+func TestMigrateTouchesOnlyTheDatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "accord.db")
+	for range 2 { // the second run finds nothing to do
+		code, out, errOut := run(t, "migrate", "--db", "sqlite:"+db, "--packs", filepath.Join(dir, "no-such-packs"), "--log-level", "error")
+		require.Equal(t, 0, code, errOut)
+		require.Equal(t, "migrations applied to sqlite:"+db+"\n", out)
+	}
+	_, err := os.Stat(db + ".key")
+	require.ErrorIs(t, err, os.ErrNotExist, "migrate neither needs nor creates a master key")
+}

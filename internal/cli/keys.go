@@ -12,7 +12,6 @@ import (
 	"github.com/accordhq/accord/internal/app"
 	"github.com/accordhq/accord/internal/config"
 	"github.com/accordhq/accord/internal/credential"
-	"github.com/accordhq/accord/internal/telemetry"
 )
 
 func init() {
@@ -53,11 +52,10 @@ func init() {
 				if *newKeyFile == "" {
 					return errors.New("--new-key-file is required: make one with accord keys generate --out FILE")
 				}
-				cfg, err := loader.Load()
+				cfg, logger, err := loadConfig(loader, env)
 				if err != nil {
 					return err
 				}
-				logger := telemetry.NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
 				n, err := rotateMasterKey(ctx, cfg, *newKeyFile, logger)
 				if err != nil {
 					return err

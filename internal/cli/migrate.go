@@ -7,7 +7,6 @@ import (
 
 	"github.com/accordhq/accord/internal/app"
 	"github.com/accordhq/accord/internal/config"
-	"github.com/accordhq/accord/internal/telemetry"
 )
 
 func init() {
@@ -20,19 +19,11 @@ func init() {
 			loader := config.Bind(fs)
 			loader.Env = env.Getenv
 			return func(ctx context.Context, args []string) error {
-				cfg, err := loader.Load()
+				cfg, logger, err := loadConfig(loader, env)
 				if err != nil {
 					return err
 				}
-				cfg.NoMigrate = true
-				cfg.Role = config.RoleAPI
-				logger := telemetry.NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
-				a, err := app.New(ctx, cfg, logger, &app.Options{Build: BuildInfo()})
-				if err != nil {
-					return err
-				}
-				defer a.Store.Close()
-				if err := a.Migrate(ctx); err != nil {
+				if err := app.Migrate(ctx, cfg, logger); err != nil {
 					return err
 				}
 				fmt.Fprintf(env.Stdout, "migrations applied to %s\n", cfg.Describe()["db"])

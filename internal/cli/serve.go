@@ -6,7 +6,6 @@ import (
 
 	"github.com/accordhq/accord/internal/app"
 	"github.com/accordhq/accord/internal/config"
-	"github.com/accordhq/accord/internal/telemetry"
 )
 
 func init() {
@@ -19,11 +18,10 @@ func init() {
 			loader := config.Bind(fs)
 			loader.Env = env.Getenv
 			return func(ctx context.Context, args []string) error {
-				cfg, err := loader.Load()
+				cfg, logger, err := loadConfig(loader, env)
 				if err != nil {
 					return err
 				}
-				logger := telemetry.NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
 				a, err := app.New(ctx, cfg, logger, &app.Options{Build: BuildInfo()})
 				if err != nil {
 					return err
