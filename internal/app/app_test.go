@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accordhq/accord/internal/config"
+	"github.com/accordhq/accord/internal/web/api"
 )
 
 func testConfig(t *testing.T, db string) *config.Config {
@@ -144,4 +145,25 @@ func TestBadPackStopsStartWithPositions(t *testing.T) {
 	_, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler), &Options{})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "p.yaml:5:1:")
+}
+
+func TestMetricsShowQueueDepthAndConnectionsByState(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t, "sqlite:"+filepath.Join(t.TempDir(), "accord.db"))
+	a, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler), &Options{})
+	require.NoError(t, err)
+	require.NoError(t, a.Start(context.Background()))
+	t.Cleanup(func() { _ = a.Stop(context.Background()) })
+	base := "http://" + a.Addr()
+
+	client := &api.Client{BaseURL: base, Token: cfg.AdminToken}
+	ctx := context.Background()
+	_, err = client.CreateTenant(ctx, "acme", "Acme")
+	require.NoError(t, err)
+	_, err = client.CreateConnection(ctx, "acme", api.ConnectionInput{Provider: "incidents", APIKey: "k-123"})
+	require.NoError(t, err)
+
+	_, body := get(t, base+"/metrics")
+	require.Contains(t, body, `accord_connections{state="active"} 1`)
+	require.Contains(t, body, "\naccord_queue_depth 0\n", "the queue depth gauge is sampled from the start")
 }

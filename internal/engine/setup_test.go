@@ -348,8 +348,8 @@ func (tb *testBundle) connection(t *testing.T, id string) store.Connection {
 	return c
 }
 
-// counter sums the samples of the counter name whose labels include want
-// (an empty value matches any).
+// counter sums the samples of the counter (or the observations of the
+// histogram) name whose labels include want (an empty value matches any).
 func (tb *testBundle) counter(t *testing.T, name string, want map[string]string) float64 {
 	t.Helper()
 	families, err := tb.reg.Gather()
@@ -370,7 +370,8 @@ func (tb *testBundle) counter(t *testing.T, name string, want map[string]string)
 					continue metric
 				}
 			}
-			sum += m.GetCounter().GetValue()
+			// A histogram contributes its number of observations.
+			sum += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
 		}
 	}
 	return sum
