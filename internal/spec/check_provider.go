@@ -207,6 +207,15 @@ func checkWebhooks(d *decoder, p *Provider, w *Webhooks) {
 	if w.Signature.Scheme == SigHMAC && w.Signature.Header == "" {
 		d.errorAt(w.Signature.Meta.Pos, "hmac signatures need `header`: where the signature is")
 	}
+	if w.Signature.Scheme != SigHMAC && w.Signature.Scheme != "" {
+		// The named schemes fix these themselves; accepting them would
+		// suggest a setting that is silently ignored.
+		for _, key := range []string{"prefix", "encoding", "payload", "timestamp_header"} {
+			if w.Signature.Meta.Has(key) {
+				d.errorAt(w.Signature.Meta.At(key), "%s is fixed by the %s scheme: remove it (only the hmac scheme takes prefix, encoding, payload and timestamp_header)", key, w.Signature.Scheme)
+			}
+		}
+	}
 	objs := sortedKeys(p.Objects)
 	for _, name := range sortedKeys(w.Events) {
 		ev := w.Events[name]
