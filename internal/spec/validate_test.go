@@ -37,7 +37,7 @@ func TestProviderDiagnostics(t *testing.T) {
 			[]string{`p.yaml:9:42: bad duration "5 minutes": use a number with a unit, e.g. 30s, 5m, 24h, 30d`}},
 		{"named scheme rejects hmac-only settings", minimalProvider + "webhooks:\n  signature: {scheme: github, prefix: \"sha1=\"}\n  event_id: id\n  event_type: header:X-Event\n  object_id: data.id\n  events: {}\n",
 			[]string{"p.yaml:9:39: prefix is fixed by the github scheme: remove it (only the hmac scheme takes prefix, encoding, payload and timestamp_header)"}},
-				{"oauth needs urls", strings.Replace(minimalProvider, "kind: bearer", "kind: oauth2_code", 1),
+		{"oauth needs urls", strings.Replace(minimalProvider, "kind: bearer", "kind: oauth2_code", 1),
 			[]string{"p.yaml:4:7: auth kind oauth2_code needs `authorize_url`", "p.yaml:4:7: auth kind oauth2_code needs `token_url`"}},
 		{"endpoint path needs id", minimalProvider + "    endpoints: {get: {method: GET, path: /things}}\n",
 			[]string{`p.yaml:8:42: get path "/things" must contain {id}`}},
