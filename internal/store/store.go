@@ -141,6 +141,12 @@ type Link struct {
 	TargetID string
 	// Version is the newest source version applied; an older one is stale.
 	Version int64
+	// EventID is the event that last wrote the link: a re-run of that event
+	// finds its own write and does nothing. Empty for sync writes.
+	EventID string
+	// EventAt orders writes of equal Version by receipt (Unix nanoseconds
+	// of the event's ReceivedAt): the later-received event wins.
+	EventAt int64
 	// Fields holds the last written value per target field (JSON object):
 	// what makes two-way sync loop-free.
 	Fields    json.RawMessage

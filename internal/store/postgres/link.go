@@ -12,10 +12,10 @@ func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, e
 	l := store.Link{LinkKey: key}
 	var fields []byte
 	var updated time.Time
-	err := q.read.QueryRow(ctx, `SELECT target_id, version, fields, updated_at FROM links
+	err := q.read.QueryRow(ctx, `SELECT target_id, version, event_id, event_at, fields, updated_at FROM links
 		WHERE tenant_id = $1 AND installation_id = $2 AND source_object = $3 AND source_id = $4 AND target_object = $5`,
 		key.TenantID, key.InstallationID, key.SourceObject, key.SourceID, key.TargetObject,
-	).Scan(&l.TargetID, &l.Version, &fields, &updated)
+	).Scan(&l.TargetID, &l.Version, &l.EventID, &l.EventAt, &fields, &updated)
 	if err != nil {
 		return store.Link{}, wrapErr("getting link", err)
 	}
@@ -27,12 +27,13 @@ func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, e
 func (q *queries) UpsertLink(ctx context.Context, l store.Link) error {
 	const op = "upserting link"
 	_, err := q.write.Exec(ctx, `INSERT INTO links
-		(tenant_id, installation_id, source_object, source_id, target_object, target_id, version, fields, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		(tenant_id, installation_id, source_object, source_id, target_object, target_id, version, event_id, event_at, fields, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (tenant_id, installation_id, source_object, source_id, target_object) DO UPDATE SET
 			target_id = excluded.target_id, version = excluded.version,
+			event_id = excluded.event_id, event_at = excluded.event_at,
 			fields = excluded.fields, updated_at = excluded.updated_at`,
-		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.TargetID, l.Version,
+		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.TargetID, l.Version, l.EventID, l.EventAt,
 		row.JSON(l.Fields), encTime(row.OrNow(l.UpdatedAt, q.now)))
 	return wrapErr(op, err)
 }

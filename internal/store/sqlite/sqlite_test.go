@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -107,7 +108,9 @@ func TestDataSurvivesReopen(t *testing.T) {
 	require.Equal(t, int64(2), e.Seq, "the chain continues across restarts")
 	var n int
 	require.NoError(t, s.Driver().(*sql.DB).QueryRowContext(ctx, "SELECT count(*) FROM accord_migrations").Scan(&n))
-	require.Equal(t, 3, n, "one row per migration")
+	migrations, err := os.ReadDir("migrations")
+	require.NoError(t, err)
+	require.Equal(t, len(migrations), n, "one row per migration")
 }
 
 // TestTxDriver: the queue inserts its jobs through Tx.Driver; what it writes

@@ -141,13 +141,15 @@ func testLinks(t *testing.T, s store.Store) {
 
 	// Upsert replaces every value at the key.
 	l2 := store.Link{LinkKey: key, TargetID: "INC-10", Version: 8, Fields: json.RawMessage(`{"title":"Up","sev":2}`),
-		UpdatedAt: at(time.Minute)}
+		EventID: "evt_8", EventAt: 1741064767123456789, UpdatedAt: at(time.Minute)}
 	require.NoError(t, s.UpsertLink(ctx, l2))
 	got, err = s.GetLink(ctx, key)
 	require.NoError(t, err)
 	requireJSONEq(t, l2.Fields, got.Fields, "fields replaced")
 	require.Equal(t, "INC-10", got.TargetID)
 	require.Equal(t, int64(8), got.Version)
+	require.Equal(t, "evt_8", got.EventID, "the event that wrote it")
+	require.Equal(t, int64(1741064767123456789), got.EventAt, "receipt order, nanoseconds kept")
 	require.Equal(t, norm(l2.UpdatedAt), got.UpdatedAt)
 
 	// Every part of the key matters.
