@@ -15,7 +15,7 @@ import (
 // providers/ and contracts/). A missing dir is an empty catalog; a pack with
 // problems stops the start with every problem listed, file:line:col.
 func LoadCatalog(dir string) (*engine.Catalog, error) {
-	cat := &engine.Catalog{Providers: map[string]*spec.Provider{}, Contracts: map[string]*spec.Contract{}}
+	cat := &engine.Catalog{Providers: map[string]*spec.Provider{}}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return cat, nil
@@ -36,11 +36,12 @@ func LoadCatalog(dir string) (*engine.Catalog, error) {
 			}
 			cat.Providers[name] = p
 		}
-		for name, c := range b.Contracts {
-			if prev, dup := cat.Contracts[name]; dup && prev.File != c.File {
-				return nil, fmt.Errorf("contract %s is defined in both %s and %s", name, prev.File, c.File)
+		for _, c := range b.Contracts {
+			// Several versions of a contract may be loaded (from several
+			// pack directories): installations keep the one they run.
+			if err := cat.Add(c); err != nil {
+				return nil, err
 			}
-			cat.Contracts[name] = c
 		}
 	}
 	if len(problems) > 0 {

@@ -218,7 +218,7 @@ func (d *demo) printWelcome(base string, urls map[string]string, o demoOptions) 
 Every %.1fs a ticket is opened and escalated in the helpdesk; Accord turns each
 escalation into one incident and one chat message. %.0f%% of partner calls and
 webhooks get a fault (429, 5xx, duplicate or out-of-order delivery): watch
-accord_actions_total{outcome="retried"} and accord_webhooks_received_total{outcome="duplicate"}
+accord_action_retries_total{reason="retried"} and accord_webhooks_received_total{outcome="duplicate"}
 in the metrics, and see that the incident count still matches the escalations.
 
 Try:

@@ -69,7 +69,7 @@ func testEscalationCreatesIncident(t *testing.T, e *env) {
 	require.Len(t, e.incidentsFor(tk.ID), 1)
 	require.Len(t, messagesAbout(e, tk.URL), 1)
 	require.Empty(t, e.recordErrors())
-	require.GreaterOrEqual(t, counter(t, e.app.Registry, "accord_actions_total", map[string]string{"outcome": "succeeded"}), 2.0)
+	require.GreaterOrEqual(t, counter(t, e.app.Registry, "accord_actions_total", map[string]string{"outcome": "applied"}), 2.0)
 }
 
 func testDuplicateDelivery(t *testing.T, e *env) {
@@ -227,7 +227,7 @@ func testServerErrorThenSuccess(t *testing.T, e *env) {
 		}
 	}
 	require.Equal(t, 2, failed)
-	require.GreaterOrEqual(t, counter(t, e.app.Registry, "accord_actions_total", map[string]string{"outcome": "retried"}), 1.0)
+	require.GreaterOrEqual(t, counter(t, e.app.Registry, "accord_action_retries_total", map[string]string{"reason": "retried"}), 1.0)
 	require.Empty(t, e.recordErrors())
 }
 

@@ -204,7 +204,7 @@ func runSoak(t *testing.T, e *env, seed uint64) {
 	require.Positive(t, applied["helpdesk"][sim.FaultReorder], "the helpdesk reordered webhooks")
 	require.Positive(t, counter(t, e.app.Registry, "accord_webhooks_received_total", map[string]string{"outcome": "duplicate"}),
 		"Accord saw the duplicates")
-	require.Positive(t, counter(t, e.app.Registry, "accord_actions_total", map[string]string{"outcome": "retried"}),
+	require.Positive(t, counter(t, e.app.Registry, "accord_action_retries_total", map[string]string{"reason": "retried"}),
 		"Accord retried the partners' failures")
 	t.Logf("%d tickets, %d escalated, %d webhooks", len(tickets), escalated, len(ds))
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,128 +19,154 @@ import (
 	"github.com/accordhq/accord/internal/store"
 )
 
-// Action outcomes, the values of accord_actions_total{outcome}.
-const (
-	outcomeSucceeded = "succeeded"
-	outcomeRetried   = "retried"
-	outcomeStale     = "stale"
-	outcomeFailed    = "failed"
-	outcomeSkipped   = "skipped"
-	outcomePaused    = "paused"
-)
-
-// actionResult is how one action ended; deliver combines them into the
-// job's fate.
+// actionResult is how one run of an action ended. When snooze is 0 and
+// retry nil the action is final and outcome says how.
 type actionResult struct {
-	snooze time.Duration // > 0: try the job again after this, no attempt used
-	retry  error         // != nil: transient, retry with backoff
+	snooze  time.Duration // > 0: try the job again after this, no attempt used
+	retry   error         // != nil: transient, retry with backoff
+	outcome string        // the final outcome (outcome* constants)
 }
 
-func (e *Engine) deliver(ctx context.Context, args DeliverArgs) error {
+func (r actionResult) final() bool { return r.snooze == 0 && r.retry == nil }
+
+func (e *Engine) deliver(ctx context.Context, args DeliverArgs) (string, error) {
 	st := e.deps.Store
 	if args.ObjectID != "" {
 		// Announced before any I/O, so a newer version fetched in the same
 		// batch is seen by an older one however the reads interleave.
 		early := store.Event{TenantID: args.TenantID, ConnectionID: args.ConnectionID, ObjectID: args.ObjectID}
-		defer e.versions.enter(objectKey(early), args.ObjectVersion)()
+		defer e.versions.enter(objectKey(early), args.order())()
 	}
 	ev, err := st.GetEvent(ctx, args.TenantID, args.EventID)
 	if errors.Is(err, store.ErrNotFound) {
-		return queue.Cancel(fmt.Errorf("event %s of tenant %s no longer exists", args.EventID, args.TenantID))
+		return "", queue.Cancel(fmt.Errorf("event %s of tenant %s no longer exists", args.EventID, args.TenantID))
 	}
 	if err != nil {
-		return fmt.Errorf("loading event: %w", err)
+		return "", fmt.Errorf("loading event: %w", err)
 	}
 	return e.deliverEvent(ctx, ev, args)
 }
 
-// deliverEvent applies ev to every matching installation's actions. The
+// deliverEvent applies ev to every matching installation's actions and,
+// once nothing is left to wait for, returns the event's final outcome. The
 // fast path calls it with the event it just committed, sparing the read.
-func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverArgs) error {
+// A returned error steers the job (snooze, retry, cancel); the outcome is
+// empty unless the delivery is final.
+func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverArgs) (outcome string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			// A bug must cost one event, visibly, not the process.
+			e.deps.Logger.ErrorContext(ctx, "delivering an event panicked; the event is failed", "tenant_id", ev.TenantID,
+				"event_id", ev.ID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			e.metrics.panic()
+			e.metrics.eventOutcome(ev.TenantID, outcomeFailed)
+			outcome, err = outcomeFailed, queue.Cancel(fmt.Errorf("event %s: internal error: %v", ev.ID, r))
+		}
+	}()
 	st := e.deps.Store
 	// Newer versions of this object already being delivered go first.
-	objKey := objectKey(ev)
-	leave := e.versions.enter(objKey, ev.ObjectVersion)
+	objKey, ord := objectKey(ev), eventOrder(ev)
+	leave := e.versions.enter(objKey, ord)
 	defer leave()
 	waitCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
-	err := e.versions.waitNewer(waitCtx, objKey, ev.ObjectVersion)
+	err = e.versions.waitNewer(waitCtx, objKey, ord)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return "", ctx.Err()
 		}
-		return queue.Snooze(time.Second)
+		return "", queue.Snooze(time.Second)
 	}
 	installs, err := e.cache.installations(ctx, ev.TenantID, ev.ConnectionID)
 	if err != nil {
-		return fmt.Errorf("listing installations: %w", err)
+		return "", fmt.Errorf("listing installations: %w", err)
 	}
 	var payload map[string]any
 	if err := json.Unmarshal(ev.Payload, &payload); err != nil {
-		return queue.Cancel(fmt.Errorf("event %s: payload is not a JSON object: %w", ev.ID, err))
+		e.deps.Logger.ErrorContext(ctx, "stored event payload is not a JSON object; the event is failed", "tenant_id", ev.TenantID, "event_id", ev.ID, "err", err)
+		e.metrics.eventOutcome(ev.TenantID, outcomeFailed)
+		return outcomeFailed, queue.Cancel(fmt.Errorf("event %s: payload is not a JSON object: %w", ev.ID, err))
 	}
 
 	var snooze time.Duration
 	var retry error
-	failedPermanently := false
+	wait := func(d time.Duration) {
+		if snooze == 0 || d < snooze {
+			snooze = d
+		}
+	}
+	var tally eventTally
 	for _, inst := range installs {
-		switch inst.State {
-		case store.InstallationActive:
-		case store.InstallationPaused:
-			// A paused installation keeps its events: they wait, like
-			// writes through a paused connection, and apply on resume.
-			if snooze == 0 || e.cfg.PauseInterval < snooze {
-				snooze = e.cfg.PauseInterval
-			}
-			continue
-		default:
+		if inst.State != store.InstallationActive && inst.State != store.InstallationPaused {
 			continue
 		}
-		cc, err := e.rt.contract(inst.Contract)
+		cc, err := e.rt.contract(inst.Contract, inst.ContractVersion)
 		if err != nil {
-			e.deps.Logger.ErrorContext(ctx, "installation's contract unavailable", "tenant_id", inst.TenantID, "installation_id", inst.ID, "err", err)
+			// The event waits for the contract version to be loaded again
+			// (a deploy that dropped it): nothing accepted is dropped.
+			e.deps.Logger.ErrorContext(ctx, "installation's contract version is not loaded; its events wait", "tenant_id", inst.TenantID,
+				"installation_id", inst.ID, "contract", inst.Contract, "contract_version", inst.ContractVersion, "err", err)
+			tally.listened = true
+			wait(e.cfg.PauseInterval)
 			continue
 		}
 		for _, t := range cc.triggers {
-			if inst.Connections[t.provider.Name] != ev.ConnectionID {
+			if inst.Connections[t.provider.Name] != ev.ConnectionID || !t.events[ev.Type] {
+				continue
+			}
+			tally.listened = true
+			if inst.State == store.InstallationPaused {
+				// A paused installation keeps its events: they wait, like
+				// writes through a paused connection, and apply on resume.
+				for _, ca := range t.actions {
+					e.metrics.retry(e.metrics.labels(inst, ca.provider.Name), retryPaused)
+				}
+				wait(e.cfg.PauseInterval)
 				continue
 			}
 			doc := objectOf(t.provider, payload)
-			ok, err := t.matches(ev.Type, doc)
+			ok, err := t.cond.Match(doc)
 			if err != nil {
 				e.deps.Logger.WarnContext(ctx, "trigger condition failed; treated as not matching", "tenant_id", inst.TenantID,
 					"installation_id", inst.ID, "event_id", ev.ID, "err", err)
 			}
 			if !ok {
+				for _, ca := range t.actions {
+					tally.add(e.metrics.labels(inst, ca.provider.Name), outcomeFiltered)
+				}
 				continue
 			}
 			for _, ca := range t.actions {
 				res := e.apply(ctx, applyInput{event: ev, inst: inst, contract: cc.contract, trigger: t, action: ca, doc: doc, args: args})
 				switch {
 				case res.snooze > 0:
-					if snooze == 0 || res.snooze < snooze {
-						snooze = res.snooze
-					}
+					wait(res.snooze)
 				case res.retry != nil:
 					retry = errors.Join(retry, res.retry)
-				case res.failed:
-					failedPermanently = true
+				default:
+					tally.add(e.metrics.labels(inst, ca.provider.Name), res.outcome)
 				}
 			}
 		}
 	}
 	switch {
 	case snooze > 0:
-		return queue.Snooze(snooze)
+		return "", queue.Snooze(snooze)
 	case retry != nil:
-		return retry
+		return "", retry
 	}
-	if args.RecordErrorID != "" && !failedPermanently {
+	for _, a := range tally.actions {
+		e.metrics.action(a.labels, a.outcome)
+	}
+	outcome = tally.outcome()
+	e.metrics.eventOutcome(ev.TenantID, outcome)
+	e.deps.Logger.DebugContext(ctx, "event delivered", "tenant_id", ev.TenantID, "event_id", ev.ID, "outcome", outcome)
+	if args.RecordErrorID != "" && !tally.failed() {
 		if err := st.SetRecordErrorStatus(ctx, args.TenantID, args.RecordErrorID, store.RecordErrorResolved); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("resolving record error: %w", err)
+			return "", fmt.Errorf("resolving record error: %w", err)
 		}
 	}
-	return nil
+	return outcome, nil
 }
 
 // objectOf returns the changed object inside a webhook payload.
@@ -165,26 +192,36 @@ type applyInput struct {
 	args     DeliverArgs
 }
 
-type applyResult struct {
-	actionResult
-	failed bool // a record error was filed; retrying the job will not help
-}
+// applyResult is kept as a name for the one-action result.
+type applyResult = actionResult
 
 // apply runs one action for one event under the object's lock. If a newer
 // version of the source object starts delivering in this process before
 // the partner write, the write waits for it: the newer version is applied
-// first and this one then meets its watermark.
-func (e *Engine) apply(ctx context.Context, in applyInput) applyResult {
+// first and this one then meets its watermark. A panic in the action is
+// filed as a record error for it.
+func (e *Engine) apply(ctx context.Context, in applyInput) (res applyResult) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.deps.Logger.ErrorContext(ctx, "an action panicked; filed as a record error", "tenant_id", in.inst.TenantID,
+				"installation_id", in.inst.ID, "action", in.action.action.Name, "event_id", in.event.ID,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			e.metrics.panic()
+			res = e.fail(ctx, in, store.Connection{TenantID: in.inst.TenantID, ID: in.inst.Connections[in.action.provider.Name]},
+				ClassBadData, fmt.Sprintf("internal error while running action %s: %v", in.action.action.Name, r))
+		}
+	}()
 	for {
 		res, newer := e.applyOnce(ctx, in)
 		if !newer {
 			return res
 		}
 		waitCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
-		err := e.versions.waitNewer(waitCtx, objectKey(in.event), in.event.ObjectVersion)
+		err := e.versions.waitNewer(waitCtx, objectKey(in.event), eventOrder(in.event))
 		cancel()
 		if err != nil {
-			return applyResult{actionResult: actionResult{snooze: time.Second}}
+			e.metrics.retry(e.metrics.labels(in.inst, in.action.provider.Name), retryBusy)
+			return applyResult{snooze: time.Second}
 		}
 	}
 }
@@ -206,66 +243,71 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		conn, err = e.cache.connection(ctx, in.inst.TenantID, connID)
 	}
 	if err != nil {
-		return applyResult{actionResult: actionResult{retry: fmt.Errorf("loading %s connection: %w", a.provider.Name, err)}}, false
+		e.metrics.retry(labels, retryTransient)
+		return applyResult{retry: fmt.Errorf("loading %s connection: %w", a.provider.Name, err)}, false
 	}
 	if conn.State != store.ConnectionActive {
 		// Writes are paused until the account is reconnected: the job
 		// waits, nothing is dropped or failed.
-		e.metrics.action(labels, outcomePaused)
-		return applyResult{actionResult: actionResult{snooze: e.cfg.PauseInterval}}, false
+		e.metrics.retry(labels, retryPaused)
+		return applyResult{snooze: e.cfg.PauseInterval}, false
 	}
 
-	key := store.LinkKey{
-		TenantID:       in.inst.TenantID,
-		InstallationID: in.inst.ID,
-		SourceObject:   in.trigger.source.Name,
-		SourceID:       in.event.ObjectID,
-		TargetObject:   a.provider.Name + "." + a.target.Name,
-	}
+	key := e.linkKey(in)
 	lockCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
 	unlock, err := e.locks.lock(lockCtx, lockKey(key))
 	cancel()
 	if err != nil {
-		return applyResult{actionResult: actionResult{snooze: time.Second}}, false
+		e.metrics.retry(labels, retryBusy)
+		return applyResult{snooze: time.Second}, false
 	}
 	defer unlock()
-	leased, release, err := e.leaseObject(ctx, key)
+	lease, leased, err := e.leaseObject(ctx, key)
 	if err != nil {
-		return applyResult{actionResult: actionResult{retry: fmt.Errorf("leasing object: %w", err)}}, false
+		e.metrics.retry(labels, retryTransient)
+		return applyResult{retry: fmt.Errorf("leasing object: %w", err)}, false
 	}
 	if !leased {
 		// Another process is writing this object: wait without holding a
 		// worker or using an attempt.
-		return applyResult{actionResult: actionResult{snooze: 200 * time.Millisecond}}, false
+		e.metrics.retry(labels, retryBusy)
+		return applyResult{snooze: 200 * time.Millisecond}, false
 	}
-	defer release()
+	defer lease.release()
 
 	link, err := e.deps.Store.GetLink(ctx, key)
-	linked := err == nil && link.TargetID != ""
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return applyResult{actionResult: actionResult{retry: fmt.Errorf("reading link: %w", err)}}, false
+		e.metrics.retry(labels, retryTransient)
+		return applyResult{retry: fmt.Errorf("reading link: %w", err)}, false
 	}
-	if linked && in.event.ObjectVersion <= link.Version {
-		if in.event.ObjectVersion < link.Version {
-			e.metrics.action(labels, outcomeStale)
-			e.deps.Logger.InfoContext(ctx, "stale event skipped", "tenant_id", key.TenantID, "installation_id", key.InstallationID,
-				"object", key.SourceObject, "source_id", key.SourceID, "event_version", in.event.ObjectVersion, "watermark", link.Version)
-		}
-		return applyResult{}, false
+	hasLink := err == nil
+	linked := hasLink && link.TargetID != ""
+	ord := eventOrder(in.event)
+	if hasLink && link.EventID == in.event.ID && linkOrder(link) == ord {
+		// An earlier run of this event wrote it (the job went on to wait
+		// for another action): done, not written twice.
+		return applyResult{outcome: outcomeApplied}, false
+	}
+	if linked && ord.less(linkOrder(link)) {
+		e.deps.Logger.DebugContext(ctx, "stale event skipped: a newer version was already written", "tenant_id", key.TenantID,
+			"installation_id", key.InstallationID, "action", a.action.Name, "object", key.SourceObject, "source_id", key.SourceID,
+			"event_id", in.event.ID, "event_version", ord.version, "watermark", link.Version)
+		return applyResult{outcome: outcomeStale}, false
 	}
 	if linked && a.action.Op == spec.OpCreate {
 		// The partner object exists and the contract only creates: nothing
 		// to write, but the watermark advances so older events stay stale.
-		link.Version = in.event.ObjectVersion
-		if err := e.links.write(ctx, link); err != nil {
-			return applyResult{actionResult: actionResult{retry: fmt.Errorf("advancing link: %w", err)}}, false
+		link.Version, link.EventID, link.EventAt = ord.version, in.event.ID, ord.at
+		if err := e.links.write(ctx, link); err != nil && !errors.Is(err, store.ErrStaleLink) {
+			e.metrics.retry(labels, retryTransient)
+			return applyResult{retry: fmt.Errorf("advancing link: %w", err)}, false
 		}
-		e.metrics.action(labels, outcomeSkipped)
-		return applyResult{}, false
+		return applyResult{outcome: outcomeUnchanged}, false
 	}
 	if !linked && a.action.Op == spec.OpUpdate {
-		e.metrics.action(labels, outcomeSkipped)
-		return applyResult{}, false
+		e.deps.Logger.DebugContext(ctx, "update skipped: no partner object is linked to this record yet", "tenant_id", key.TenantID,
+			"installation_id", key.InstallationID, "action", a.action.Name, "source_id", key.SourceID, "event_id", in.event.ID)
+		return applyResult{outcome: outcomeFiltered}, false
 	}
 
 	res, err := a.mapper.Map(in.doc)
@@ -283,41 +325,65 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 	}
 
 	if wait := e.connectors[a.provider.Name].Limiter().Reserve(key.TenantID); wait > 0 {
-		e.metrics.action(labels, outcomeRetried)
-		return applyResult{actionResult: actionResult{snooze: wait}}, false
+		e.metrics.retry(labels, retryThrottled)
+		return applyResult{snooze: wait}, false
 	}
 	auth, err := e.deps.Credentials.Authorizer(ctx, conn, a.provider)
 	if err != nil {
 		return e.authFailed(ctx, in, conn, err, err.Error()), false
 	}
 
-	if e.versions.hasNewer(objectKey(in.event), in.event.ObjectVersion) {
+	if e.versions.hasNewer(objectKey(in.event), ord) {
 		return applyResult{}, true
 	}
 	start := e.deps.Now()
-	targetID, err := e.write(ctx, in, auth, link, linked, doc)
+	targetID, err := e.write(ctx, in, auth, link, linked, doc, lease.fence)
 	e.metrics.duration(a.provider.Name, a.action.Op, e.deps.Now().Sub(start))
+	if errors.Is(err, errLeaseLost) {
+		e.deps.Logger.WarnContext(ctx, "object lease could not be renewed in time; the write waits for the object", "tenant_id", key.TenantID,
+			"installation_id", key.InstallationID, "action", a.action.Name, "source_id", key.SourceID)
+		e.metrics.retry(labels, retryBusy)
+		return applyResult{snooze: time.Second}, false
+	}
 	if err != nil {
 		return e.handleWriteError(ctx, in, conn, err), false
 	}
 	fields, _ := json.Marshal(doc)
-	if err := e.links.write(ctx, store.Link{LinkKey: key, TargetID: targetID, Version: in.event.ObjectVersion, Fields: fields}); err != nil {
+	written := store.Link{LinkKey: key, TargetID: targetID, Version: ord.version, EventID: in.event.ID, EventAt: ord.at, Fields: fields}
+	if err := e.links.write(ctx, written); err != nil {
 		// The partner has the write; the retry finds it by external id or
 		// the idempotency key and only the link write is repeated.
-		return applyResult{actionResult: actionResult{retry: fmt.Errorf("recording link: %w", err)}}, false
+		e.metrics.retry(labels, retryTransient)
+		return applyResult{retry: fmt.Errorf("recording link: %w", err)}, false
 	}
-	e.metrics.action(labels, outcomeSucceeded)
 	e.metrics.eventToAction(a.provider.Name, e.deps.Now().Sub(in.event.ReceivedAt))
-	return applyResult{}, false
+	return applyResult{outcome: outcomeApplied}, false
+}
+
+// linkKey is the link of one (source record, action) in an installation.
+func (e *Engine) linkKey(in applyInput) store.LinkKey {
+	return store.LinkKey{
+		TenantID:       in.inst.TenantID,
+		InstallationID: in.inst.ID,
+		SourceObject:   in.trigger.source.Name,
+		SourceID:       in.event.ObjectID,
+		TargetObject:   in.action.provider.Name + "." + in.action.target.Name,
+		Action:         in.action.action.Name,
+	}
 }
 
 // write creates or updates the partner object and returns its id.
-func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Authorizer, link store.Link, linked bool, doc map[string]any) (string, error) {
+// fence is checked before every partner call: a write never goes out once
+// the object's cross-process lease may have passed to another process.
+func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Authorizer, link store.Link, linked bool, doc map[string]any, fence func() error) (string, error) {
 	a := in.action
 	cn := e.connectors[a.provider.Name]
 	call := connector.Call{Object: a.target.Name, Doc: doc, Auth: auth}
 	if linked {
 		call.ID = link.TargetID
+		if err := fence(); err != nil {
+			return "", err
+		}
 		_, err := cn.Update(ctx, call)
 		if err == nil {
 			return link.TargetID, nil
@@ -334,6 +400,9 @@ func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Author
 		// an object only the partner knows; find it instead of making a
 		// second one.
 		call.ExternalID = in.event.ObjectID
+		if err := fence(); err != nil {
+			return "", err
+		}
 		found, err := cn.FindByExternalID(ctx, call)
 		switch {
 		case err == nil && found.ID != "":
@@ -341,6 +410,9 @@ func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Author
 				return found.ID, nil
 			}
 			call.ID = found.ID
+			if err := fence(); err != nil {
+				return "", err
+			}
 			if _, err := cn.Update(ctx, call); err != nil {
 				return "", err
 			}
@@ -357,7 +429,10 @@ func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Author
 		// deleted object).
 		target += "\x00replaces\x00" + link.TargetID
 	}
-	call.IdempotencyKey = idempotencyKey(in.inst, in.trigger.source.Name, in.event.ObjectID, target)
+	call.IdempotencyKey = idempotencyKey(in.inst, in.trigger.source.Name, in.event.ObjectID, target, a.action.Name)
+	if err := fence(); err != nil {
+		return "", err
+	}
 	created, err := cn.Create(ctx, call)
 	if err != nil {
 		return "", err
@@ -385,11 +460,11 @@ func (e *Engine) handleWriteError(ctx context.Context, in applyInput, conn store
 			wait = pe.RetryAfter
 		}
 		e.connectors[a.provider.Name].Limiter().Backoff(in.inst.TenantID, wait)
-		e.metrics.action(labels, outcomeRetried)
 		if e.windowSpent(in) {
 			return e.fail(ctx, in, conn, ClassRateLimit, msg)
 		}
-		return applyResult{actionResult: actionResult{snooze: wait}}
+		e.metrics.retry(labels, retryThrottled)
+		return applyResult{snooze: wait}
 	case spec.ClassAuth:
 		return e.authFailed(ctx, in, conn, err, msg)
 	case spec.ClassPermission:
@@ -400,8 +475,8 @@ func (e *Engine) handleWriteError(ctx context.Context, in applyInput, conn store
 		if e.windowSpent(in) {
 			return e.fail(ctx, in, conn, ClassPartnerDown, msg)
 		}
-		e.metrics.action(labels, outcomeRetried)
-		return applyResult{actionResult: actionResult{retry: fmt.Errorf("%s %s: %w", a.provider.Name, a.action.Op, err)}}
+		e.metrics.retry(labels, retryTransient)
+		return applyResult{retry: fmt.Errorf("%s %s: %w", a.provider.Name, a.action.Op, err)}
 	}
 }
 
@@ -438,9 +513,9 @@ func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection
 		return tx.UpdateConnection(ctx, cur)
 	})
 	if err != nil {
-		return applyResult{actionResult: actionResult{retry: fmt.Errorf("pausing connection: %w", err)}}
+		return applyResult{retry: fmt.Errorf("pausing connection: %w", err)}
 	}
-	e.metrics.action(e.metrics.labels(in.inst, a.provider.Name), outcomePaused)
+	e.metrics.retry(e.metrics.labels(in.inst, a.provider.Name), retryPaused)
 	e.cache.forgetConnection(conn.TenantID, conn.ID)
 	if changed || (pausedElsewhere && !e.hasOpenRecordError(ctx, in.inst, class)) {
 		re := e.recordError(ctx, in, class, msg, remedy)
@@ -448,7 +523,7 @@ func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection
 			Contract: in.contract.Name, Object: in.trigger.source.Name, SourceID: in.event.ObjectID, Class: class,
 			Message: msg, Remediation: remedy, RecordErrorID: re, At: e.deps.Now()})
 	}
-	return applyResult{actionResult: actionResult{snooze: e.cfg.PauseInterval}}
+	return applyResult{snooze: e.cfg.PauseInterval}
 }
 
 // hasOpenRecordError reports whether the installation already has an open
@@ -471,14 +546,13 @@ func (e *Engine) hasOpenRecordError(ctx context.Context, inst store.Installation
 func (e *Engine) fail(ctx context.Context, in applyInput, conn store.Connection, class, msg string) applyResult {
 	a := in.action
 	remedy := remediation(class, providerTitle(a.provider), msg, time.Time{})
-	e.metrics.action(e.metrics.labels(in.inst, a.provider.Name), outcomeFailed)
 	id := e.recordError(ctx, in, class, msg, remedy)
 	if class == ClassPartnerDown || class == ClassRateLimit {
 		e.deps.Alerter.Raise(ctx, Alert{TenantID: in.inst.TenantID, InstallationID: in.inst.ID, ConnectionID: conn.ID,
 			Contract: in.contract.Name, Object: in.trigger.source.Name, SourceID: in.event.ObjectID, Class: class,
 			Message: msg, Remediation: remedy, RecordErrorID: id, At: e.deps.Now()})
 	}
-	return applyResult{failed: true}
+	return applyResult{outcome: outcomeFailed}
 }
 
 // recordError files (or, for an admin's retry, reopens) the record error
@@ -527,13 +601,13 @@ func truncate(s string, n int) string {
 }
 
 func lockKey(k store.LinkKey) string {
-	return k.TenantID + "\x00" + k.InstallationID + "\x00" + k.SourceObject + "\x00" + k.SourceID + "\x00" + k.TargetObject
+	return k.TenantID + "\x00" + k.InstallationID + "\x00" + k.SourceObject + "\x00" + k.SourceID + "\x00" + k.TargetObject + "\x00" + k.Action
 }
 
 // idempotencyKey is stable for one source object and target in one
 // installation, so every retry of its create is the same request to the
 // partner.
-func idempotencyKey(inst store.Installation, sourceObject, sourceID, target string) string {
-	h := sha256.Sum256([]byte(inst.TenantID + "\x00" + inst.ID + "\x00" + sourceObject + "\x00" + sourceID + "\x00" + target))
+func idempotencyKey(inst store.Installation, sourceObject, sourceID, target, action string) string {
+	h := sha256.Sum256([]byte(inst.TenantID + "\x00" + inst.ID + "\x00" + sourceObject + "\x00" + sourceID + "\x00" + target + "\x00" + action))
 	return "accord-" + hex.EncodeToString(h[:16])
 }

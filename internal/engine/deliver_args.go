@@ -21,7 +21,14 @@ type DeliverArgs struct {
 	ConnectionID  string `json:"connection_id,omitempty"`
 	ObjectID      string `json:"object_id,omitempty"`
 	ObjectVersion int64  `json:"object_version,omitempty"`
+	// ReceivedAt is the event's receipt time in Unix nanoseconds: it orders
+	// equal versions (see order).
+	ReceivedAt int64 `json:"received_at,omitempty"`
 }
+
+// order is the event's place in its object's history as far as the args
+// know it, announced before the event is read.
+func (a DeliverArgs) order() order { return order{version: a.ObjectVersion, at: a.ReceivedAt} }
 
 // KindDeliver is the job kind of DeliverArgs.
 const KindDeliver = "accord_deliver_event"
@@ -39,7 +46,13 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 // event's object and version, which lets out-of-order events that arrive
 // together be applied newest first.
 func NewEventJob(e store.Event) river.InsertManyParams {
-	args := DeliverArgs{TenantID: e.TenantID, EventID: e.ID, ConnectionID: e.ConnectionID, ObjectID: e.ObjectID, ObjectVersion: e.ObjectVersion}
+	args := argsOf(e)
 	opts := args.InsertOpts()
 	return river.InsertManyParams{Args: args, InsertOpts: &opts}
+}
+
+// argsOf is the delivery job of ev.
+func argsOf(ev store.Event) DeliverArgs {
+	return DeliverArgs{TenantID: ev.TenantID, EventID: ev.ID, ConnectionID: ev.ConnectionID, ObjectID: ev.ObjectID,
+		ObjectVersion: ev.ObjectVersion, ReceivedAt: receipt(ev.ReceivedAt)}
 }

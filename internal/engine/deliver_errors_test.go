@@ -23,7 +23,8 @@ func TestDeliverRateLimitedSnoozesForRetryAfter(t *testing.T) {
 	require.Zero(t, tb.incidents.Count())
 	require.Len(t, tb.chat.Messages("escalations"), 1, "chat is not held back by the incident tool's limit")
 	require.Empty(t, tb.recordErrors(t))
-	require.EqualValues(t, 1, tb.actions(t, "incidents", "retried"))
+	require.EqualValues(t, 1, tb.retries(t, "incidents", "throttled"))
+	require.Zero(t, tb.actions(t, "", "applied"), "no final outcome is counted while the event still waits")
 
 	// Early: the tenant's bucket still honours the partner's Retry-After
 	// without calling it.
@@ -77,7 +78,8 @@ func TestDeliverPartnerDownRetriesThenDeadLetters(t *testing.T) {
 	require.Equal(t, "T-1", al.SourceID)
 	require.EqualValues(t, 1, tb.counter(t, "accord_alerts_total", map[string]string{"tenant": tb.tenantID, "class": engine.ClassPartnerDown}))
 	require.EqualValues(t, 1, tb.actions(t, "incidents", "failed"))
-	require.EqualValues(t, 2, tb.actions(t, "incidents", "retried"))
+	require.EqualValues(t, 2, tb.retries(t, "incidents", "retried"))
+	require.EqualValues(t, 1, tb.events(t, "applied"), "the chat message went out: the event applied, with a record error for the incident")
 
 	require.Zero(t, tb.incidents.Count())
 	require.Len(t, tb.chat.Messages("escalations"), 1, "the other action is not repeated")

@@ -53,7 +53,7 @@ func TestDeliverEscalatedTicketCreatesIncidentAndMessage(t *testing.T) {
 	msgs := tb.chat.Messages("escalations")
 	require.Len(t, msgs, 4, "one chat message per escalated ticket")
 	require.Equal(t, "Escalated: Login broken for T-low "+escalated("T-low", 4, "", "").url(), msgs[0].Text)
-	require.EqualValues(t, 8, tb.actions(t, "", "succeeded"), "4 incidents and 4 messages")
+	require.EqualValues(t, 8, tb.actions(t, "", "applied"), "4 incidents and 4 messages")
 	for _, provider := range []string{"incidents", "chat"} {
 		require.EqualValues(t, 4, tb.counter(t, "accord_event_to_action_seconds", map[string]string{"provider": provider}),
 			"%s: one receipt → partner write latency per written record", provider)

@@ -129,13 +129,13 @@ func (d *Dispatcher) work() {
 func (d *Dispatcher) deliver(ev store.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), d.e.cfg.JobTimeout)
 	defer cancel()
-	args := DeliverArgs{TenantID: ev.TenantID, EventID: ev.ID, ConnectionID: ev.ConnectionID, ObjectID: ev.ObjectID, ObjectVersion: ev.ObjectVersion}
-	err := d.e.deliverEvent(ctx, ev, args)
+	args := argsOf(ev)
+	outcome, err := d.e.deliverEvent(ctx, ev, args)
 	var snooze *river.JobSnoozeError
 	var cancelErr *river.JobCancelError
 	switch {
 	case err == nil, errors.As(err, &cancelErr):
-		d.done.add(store.EventRef{TenantID: ev.TenantID, ID: ev.ID})
+		d.done.add(store.EventRef{TenantID: ev.TenantID, ID: ev.ID, Outcome: outcome})
 		d.fast.WithLabelValues("delivered").Inc()
 	case errors.As(err, &snooze):
 		d.handOff(ev, args, snooze.Duration)

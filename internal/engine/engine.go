@@ -182,10 +182,11 @@ func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration {
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	err := w.engine.deliver(ctx, job.Args)
-	if err == nil {
-		// For operators reading the events table; nothing depends on it.
-		_ = w.engine.deps.Store.SetEventsState(ctx, []store.EventRef{{TenantID: job.Args.TenantID, ID: job.Args.EventID}}, store.EventDone)
+	outcome, err := w.engine.deliver(ctx, job.Args)
+	if outcome != "" {
+		// The event's final outcome, for the API and operators; the job's
+		// own completion is what guarantees it is not delivered again.
+		_ = w.engine.deps.Store.SetEventsState(ctx, []store.EventRef{{TenantID: job.Args.TenantID, ID: job.Args.EventID, Outcome: outcome}}, store.EventDone)
 	}
 	return err
 }

@@ -10,6 +10,13 @@ import (
 // does, so tests can steer the clock and the partners between attempts and
 // read the job's fate (nil, snooze, retry, cancel) from the returned error.
 func (e *Engine) DeliverForTest(ctx context.Context, args DeliverArgs) error {
+	_, err := e.deliver(ctx, args)
+	return err
+}
+
+// DeliverOutcomeForTest is DeliverForTest that also returns the event's
+// final outcome (empty while the delivery is not final).
+func (e *Engine) DeliverOutcomeForTest(ctx context.Context, args DeliverArgs) (string, error) {
 	return e.deliver(ctx, args)
 }
 

@@ -10,6 +10,9 @@ import (
 
 type metrics struct {
 	actionsVec       *prometheus.CounterVec
+	retriesVec       *prometheus.CounterVec
+	eventsVec        *prometheus.CounterVec
+	panics           prometheus.Counter
 	durationVec      *prometheus.HistogramVec
 	eventToActionVec *prometheus.HistogramVec
 	unknownVec       *prometheus.CounterVec
@@ -21,8 +24,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		actionsVec: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "accord_actions_total",
-			Help: "Actions taken on partner objects, by tenant, target provider, installation and outcome (succeeded, retried, stale, failed, skipped, paused).",
+			Help: "Final outcome of each (event, action), counted once when its event's delivery is final, by tenant, target provider, installation and outcome (applied, unchanged, stale, filtered, failed).",
 		}, []string{"tenant", "provider", "installation", "outcome"}),
+		retriesVec: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_action_retries_total",
+			Help: "Runs of an action that did not finish it yet, by tenant, target provider, installation and reason (retried, throttled, paused, busy, uncertain). None is final.",
+		}, []string{"tenant", "provider", "installation", "reason"}),
+		eventsVec: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_event_outcomes_total",
+			Help: "Final outcome of each accepted event, counted once, by tenant and outcome (applied, stale, filtered, no_installation, failed).",
+		}, []string{"tenant", "outcome"}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "accord_delivery_panics_total",
+			Help: "Deliveries that panicked: each failed its event or action with a record error and the stack in the log.",
+		}),
 		durationVec: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "accord_action_duration_seconds",
 			Help:    "Time spent writing to the partner for one action, by provider and operation.",
@@ -39,7 +54,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Source fields the provider manifest does not declare, ignored by mappings, by source provider and object.",
 	}, []string{"provider", "object"})
 	if reg != nil {
-		reg.MustRegister(m.actionsVec, m.durationVec, m.eventToActionVec, m.unknownVec)
+		reg.MustRegister(m.actionsVec, m.retriesVec, m.eventsVec, m.panics, m.durationVec, m.eventToActionVec, m.unknownVec)
 	}
 	return m
 }
@@ -51,6 +66,16 @@ func (m *metrics) labels(inst store.Installation, provider string) actionLabels 
 func (m *metrics) action(l actionLabels, outcome string) {
 	m.actionsVec.WithLabelValues(l.tenant, l.provider, l.installation, outcome).Inc()
 }
+
+func (m *metrics) retry(l actionLabels, reason string) {
+	m.retriesVec.WithLabelValues(l.tenant, l.provider, l.installation, reason).Inc()
+}
+
+func (m *metrics) eventOutcome(tenant, outcome string) {
+	m.eventsVec.WithLabelValues(tenant, outcome).Inc()
+}
+
+func (m *metrics) panic() { m.panics.Inc() }
 
 func (m *metrics) duration(provider, op string, d time.Duration) {
 	m.durationVec.WithLabelValues(provider, op).Observe(d.Seconds())

@@ -23,7 +23,7 @@ type objectVersions struct {
 }
 
 type objectFlight struct {
-	versions map[int64]int // version → jobs delivering it
+	versions map[order]int // version → jobs delivering it
 	changed  chan struct{} // closed and replaced when a job leaves
 }
 
@@ -33,11 +33,11 @@ func newObjectVersions() *objectVersions {
 
 // enter records a job delivering version of key; call the returned leave
 // when it is done.
-func (o *objectVersions) enter(key string, version int64) (leave func()) {
+func (o *objectVersions) enter(key string, version order) (leave func()) {
 	o.mu.Lock()
 	f := o.objects[key]
 	if f == nil {
-		f = &objectFlight{versions: map[int64]int{}, changed: make(chan struct{})}
+		f = &objectFlight{versions: map[order]int{}, changed: make(chan struct{})}
 		o.objects[key] = f
 	}
 	f.versions[version]++
@@ -59,19 +59,19 @@ func (o *objectVersions) enter(key string, version int64) (leave func()) {
 
 // hasNewer reports whether a job delivering a version newer than version
 // of key is in flight.
-func (o *objectVersions) hasNewer(key string, version int64) bool {
+func (o *objectVersions) hasNewer(key string, version order) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.newerLocked(key, version)
 }
 
-func (o *objectVersions) newerLocked(key string, version int64) bool {
+func (o *objectVersions) newerLocked(key string, version order) bool {
 	f := o.objects[key]
 	if f == nil {
 		return false
 	}
 	for v := range f.versions {
-		if v > version {
+		if version.less(v) {
 			return true
 		}
 	}
@@ -80,7 +80,7 @@ func (o *objectVersions) newerLocked(key string, version int64) bool {
 
 // waitNewer blocks until no job delivering a version newer than version of
 // key is in flight, or ctx ends.
-func (o *objectVersions) waitNewer(ctx context.Context, key string, version int64) error {
+func (o *objectVersions) waitNewer(ctx context.Context, key string, version order) error {
 	for {
 		o.mu.Lock()
 		newer := o.newerLocked(key, version)

@@ -1,9 +1,13 @@
 package engine
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/accordhq/accord/internal/mapping"
@@ -14,8 +18,86 @@ import (
 // read-only once built; a reload builds a new one.
 type Catalog struct {
 	Providers map[string]*spec.Provider
+	// Contracts holds the newest loaded version of each contract: what a
+	// new installation gets.
 	Contracts map[string]*spec.Contract
+	// Versions holds every loaded version of each contract by name, then
+	// version. An installation runs the version it was installed with
+	// until it is upgraded, so upgrading a pack changes no installation by
+	// itself. Contracts' entries are included; Add keeps both in step.
+	Versions map[string]map[string]*spec.Contract
 }
+
+// ErrContractVersionNotLoaded is returned for an installation whose pinned
+// contract version is not in the catalog.
+var ErrContractVersionNotLoaded = errors.New("engine: contract version not loaded")
+
+// Add loads c beside the versions already there; the newest version (by
+// spec.CompareVersions) becomes the one new installations get. Loading the
+// same name and version twice from different files is an error.
+func (c *Catalog) Add(ct *spec.Contract) error {
+	if c.Contracts == nil {
+		c.Contracts = map[string]*spec.Contract{}
+	}
+	if c.Versions == nil {
+		c.Versions = map[string]map[string]*spec.Contract{}
+	}
+	vs := c.Versions[ct.Name]
+	if vs == nil {
+		vs = map[string]*spec.Contract{}
+		c.Versions[ct.Name] = vs
+	}
+	if prev, dup := vs[ct.Version]; dup && prev.File != ct.File {
+		return fmt.Errorf("contract %s version %s is defined in both %s and %s", ct.Name, ct.Version, prev.File, ct.File)
+	}
+	vs[ct.Version] = ct
+	if cur := c.Contracts[ct.Name]; cur == nil || compareVersions(ct.Version, cur.Version) > 0 {
+		c.Contracts[ct.Name] = ct
+	}
+	return nil
+}
+
+// Contract returns the contract name at version; an empty version is the
+// newest.
+func (c *Catalog) Contract(name, version string) (*spec.Contract, error) {
+	if version == "" {
+		if ct, ok := c.Contracts[name]; ok {
+			return ct, nil
+		}
+		return nil, fmt.Errorf("contract %q: %w", name, ErrContractVersionNotLoaded)
+	}
+	if ct, ok := c.Versions[name][version]; ok {
+		return ct, nil
+	}
+	if ct, ok := c.Contracts[name]; ok && ct.Version == version {
+		return ct, nil // a catalog built by hand, without Versions
+	}
+	return nil, fmt.Errorf("contract %q version %q: %w", name, version, ErrContractVersionNotLoaded)
+}
+
+// compareVersions orders contract versions: dotted numbers compare
+// numerically part by part ("1.10" > "1.9"), anything else as text.
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		na, errA := strconv.Atoi(pa[i])
+		nb, errB := strconv.Atoi(pb[i])
+		if errA == nil && errB == nil {
+			if na != nb {
+				return cmp.Compare(na, nb)
+			}
+			continue
+		}
+		if c := strings.Compare(pa[i], pb[i]); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(pa), len(pb))
+}
+
+// CompareVersions reports whether contract version a is older (-1), the
+// same (0) or newer (1) than b.
+func CompareVersions(a, b string) int { return compareVersions(a, b) }
 
 // compiledContract is a contract prepared for the hot path: CEL programs
 // and mappers are compiled once per contract version, never per event.
@@ -51,10 +133,10 @@ func newRuntime(c *Catalog) *runtime {
 	return &runtime{catalog: c, cache: map[string]*compiledContract{}}
 }
 
-func (r *runtime) contract(name string) (*compiledContract, error) {
-	c, ok := r.catalog.Contracts[name]
-	if !ok {
-		return nil, fmt.Errorf("contract %q is not loaded", name)
+func (r *runtime) contract(name, version string) (*compiledContract, error) {
+	c, err := r.catalog.Contract(name, version)
+	if err != nil {
+		return nil, err
 	}
 	key := c.Name + "@" + c.Version
 	r.mu.Lock()

@@ -323,7 +323,7 @@ func (tb *testBundle) incidentLink(t *testing.T, ticketID string) (store.Link, e
 	t.Helper()
 	return tb.store.GetLink(t.Context(), store.LinkKey{
 		TenantID: tb.tenantID, InstallationID: tb.installation.ID, SourceObject: "ticket",
-		SourceID: ticketID, TargetObject: "incidents.incident",
+		SourceID: ticketID, TargetObject: "incidents.incident", Action: "create_incident",
 	})
 }
 
@@ -380,6 +380,18 @@ func (tb *testBundle) counter(t *testing.T, name string, want map[string]string)
 func (tb *testBundle) actions(t *testing.T, provider, outcome string) float64 {
 	t.Helper()
 	return tb.counter(t, "accord_actions_total", map[string]string{"tenant": tb.tenantID, "provider": provider, "outcome": outcome})
+}
+
+// retries counts runs of an action that did not finish it, by reason.
+func (tb *testBundle) retries(t *testing.T, provider, reason string) float64 {
+	t.Helper()
+	return tb.counter(t, "accord_action_retries_total", map[string]string{"tenant": tb.tenantID, "provider": provider, "reason": reason})
+}
+
+// events counts events by final outcome.
+func (tb *testBundle) events(t *testing.T, outcome string) float64 {
+	t.Helper()
+	return tb.counter(t, "accord_event_outcomes_total", map[string]string{"tenant": tb.tenantID, "outcome": outcome})
 }
 
 // waitAlert returns the next alert POSTed to the alert webhook. The
@@ -520,7 +532,8 @@ func jobArgs(t *testing.T, j queue.Job) engine.DeliverArgs {
 // eventJobArgs is what a job for ev must carry: the event's ids, and its
 // object and version so newer versions in flight go first.
 func eventJobArgs(ev store.Event) engine.DeliverArgs {
-	return engine.DeliverArgs{TenantID: ev.TenantID, EventID: ev.ID, ConnectionID: ev.ConnectionID, ObjectID: ev.ObjectID, ObjectVersion: ev.ObjectVersion}
+	return engine.DeliverArgs{TenantID: ev.TenantID, EventID: ev.ID, ConnectionID: ev.ConnectionID, ObjectID: ev.ObjectID, ObjectVersion: ev.ObjectVersion,
+		ReceivedAt: ev.ReceivedAt.Truncate(time.Microsecond).UnixNano()}
 }
 
 // slowGate is the simulators' Sleep for slow faults: a slow request

@@ -19,6 +19,10 @@ import (
 // belongs to another tenant, which callers must not be able to tell apart).
 var ErrNotFound = errors.New("store: not found")
 
+// ErrStaleLink is returned by UpsertLink when the stored link holds a newer
+// version than the one written: nothing was written.
+var ErrStaleLink = errors.New("store: link holds a newer version")
+
 // ErrConflict is returned when a create collides with an existing key.
 var ErrConflict = errors.New("store: already exists")
 
@@ -122,6 +126,8 @@ const (
 type EventRef struct {
 	TenantID string
 	ID       string
+	// Outcome is the event's final outcome, stored when it becomes done.
+	Outcome string
 }
 
 // LinkKey identifies a link: one source object, mapped by one installation,
@@ -132,6 +138,10 @@ type LinkKey struct {
 	SourceObject   string // e.g. "ticket"
 	SourceID       string
 	TargetObject   string // e.g. "incident"
+	// Action is the contract action writing the target: two actions that
+	// create the same kind of partner object (a message to two channels)
+	// have a link each.
+	Action string
 }
 
 // Link maps a source object to its partner counterpart and carries the
