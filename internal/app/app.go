@@ -55,6 +55,7 @@ type App struct {
 	// unless this process runs both the API and the workers.
 	Dispatcher *engine.Dispatcher
 	OAuth      *oauth.Manager
+	alerter    *engine.Alerter
 
 	server    *http.Server
 	listener  net.Listener
@@ -78,8 +79,12 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	}
 	a := &App{cfg: cfg, logger: logger, build: opts.Build, Registry: telemetry.NewRegistry(opts.Build)}
 	defer func() {
-		if err != nil && a.Store != nil {
-			a.Store.Close()
+		if err != nil {
+			// Whatever was built (link writers, alert senders, tracing,
+			// the store) stops with the error: a failed New leaks nothing.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = a.Stop(ctx)
 		}
 	}()
 	if a.tracing, err = telemetry.SetupTracing(ctx, opts.Build); err != nil {
@@ -120,9 +125,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if engCfg.Connector == nil {
 		engCfg.Connector = &connector.Config{AllowLoopback: cfg.AllowLoopbackPartners}
 	}
+	a.alerter = engine.NewAlerter(cfg.AlertWebhook, logger, a.Registry)
 	a.Engine, err = engine.New(engine.Deps{
 		Store: a.Store, Catalog: a.Catalog, Credentials: creds,
-		Alerter: engine.NewAlerter(cfg.AlertWebhook, logger, a.Registry),
+		Alerter: a.alerter,
 		Logger:  logger, Registerer: a.Registry, Now: now,
 	}, &engCfg)
 	if err != nil {
@@ -326,9 +332,9 @@ func (a *App) Stop(ctx context.Context) error {
 		a.Ingress.Close()
 	}
 	if a.Dispatcher != nil {
-		// In-flight deliveries finish; the backlog stays pending and the
-		// next start's sweeper queues it.
-		a.Dispatcher.Close()
+		// In-flight deliveries finish within ctx; the backlog and what ctx
+		// cut short stay pending and the sweeper queues them.
+		a.Dispatcher.Close(ctx)
 	}
 	if a.stopDepth != nil {
 		close(a.stopDepth)
@@ -342,6 +348,9 @@ func (a *App) Stop(ctx context.Context) error {
 	}
 	if a.Engine != nil {
 		a.Engine.Close()
+	}
+	if a.alerter != nil {
+		a.alerter.Close()
 	}
 	if a.tracing != nil {
 		if err := a.tracing(ctx); err != nil {

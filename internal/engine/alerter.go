@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,14 +30,28 @@ type Alert struct {
 
 // Alerter raises alerts three ways: an error log line, the
 // accord_alerts_total counter, and a JSON POST to the configured webhook.
+// Posts go through a bounded queue and a fixed number of senders: a slow
+// or dead alert webhook costs a full queue (alerts past it are counted in
+// accord_alerts_dropped_total and still logged), never a goroutine each.
 type Alerter struct {
-	url    string
-	client *http.Client
-	logger *slog.Logger
-	total  *prometheus.CounterVec
+	url     string
+	client  *http.Client
+	logger  *slog.Logger
+	total   *prometheus.CounterVec
+	dropped prometheus.Counter
+	posts   chan []byte
+	wg      sync.WaitGroup
+	once    sync.Once
+	quit    chan struct{}
 }
 
-// NewAlerter posts to url when it is not empty.
+// Alerter queue bounds.
+const (
+	alertQueue   = 256
+	alertSenders = 2
+)
+
+// NewAlerter posts to url when it is not empty. Close stops its senders.
 func NewAlerter(url string, logger *slog.Logger, reg prometheus.Registerer) *Alerter {
 	a := &Alerter{
 		url:    url,
@@ -46,15 +61,27 @@ func NewAlerter(url string, logger *slog.Logger, reg prometheus.Registerer) *Ale
 			Name: "accord_alerts_total",
 			Help: "Alerts raised to admins, by tenant and record error class.",
 		}, []string{"tenant", "class"}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "accord_alerts_dropped_total",
+			Help: "Alerts not posted to the alert webhook because its queue was full (each is still logged and counted in accord_alerts_total).",
+		}),
+		posts: make(chan []byte, alertQueue),
+		quit:  make(chan struct{}),
 	}
 	if reg != nil {
-		reg.MustRegister(a.total)
+		reg.MustRegister(a.total, a.dropped)
+	}
+	if url != "" {
+		for range alertSenders {
+			a.wg.Add(1)
+			go a.send()
+		}
 	}
 	return a
 }
 
-// Raise records the alert and posts it in the background; a failing alert
-// webhook never blocks or fails the job that raised it.
+// Raise records the alert and queues its post; a failing alert webhook
+// never blocks or fails the job that raised it.
 func (a *Alerter) Raise(ctx context.Context, al Alert) {
 	a.total.WithLabelValues(al.TenantID, al.Class).Inc()
 	a.logger.ErrorContext(ctx, "integration alert", "tenant_id", al.TenantID, "installation_id", al.InstallationID,
@@ -67,23 +94,59 @@ func (a *Alerter) Raise(ctx context.Context, al Alert) {
 	if err != nil {
 		return
 	}
+	select {
+	case <-a.quit:
+		a.dropped.Inc()
+	case a.posts <- body:
+	default:
+		a.dropped.Inc()
+		a.logger.WarnContext(ctx, "alert webhook queue full; alert not posted", "tenant_id", al.TenantID, "class", al.Class)
+	}
+}
+
+// Close stops the senders; alerts still queued are dropped (they were
+// logged when raised). Safe to call more than once.
+func (a *Alerter) Close() {
+	a.once.Do(func() { close(a.quit) })
+	a.wg.Wait()
+}
+
+func (a *Alerter) send() {
+	defer a.wg.Done()
+	for {
+		select {
+		case <-a.quit:
+			return
+		case body := <-a.posts:
+			a.post(body)
+		}
+	}
+}
+
+func (a *Alerter) post(body []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	go func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
-		if err != nil {
-			a.logger.Warn("alert webhook: bad url", "err", err)
-			return
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := a.client.Do(req)
-		if err != nil {
-			a.logger.Warn("alert webhook failed", "err", err)
-			return
-		}
-		resp.Body.Close()
-		if resp.StatusCode >= 300 {
-			a.logger.Warn("alert webhook refused", "status", resp.StatusCode)
+		// Close abandons a post in flight rather than waiting its timeout.
+		select {
+		case <-a.quit:
+			cancel()
+		case <-ctx.Done():
 		}
 	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
+	if err != nil {
+		a.logger.Warn("alert webhook: bad url", "err", err)
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.client.Do(req)
+	if err != nil {
+		a.logger.Warn("alert webhook failed", "err", err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		a.logger.Warn("alert webhook refused", "status", resp.StatusCode)
+	}
 }

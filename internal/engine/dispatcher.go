@@ -38,7 +38,11 @@ type DispatcherConfig struct {
 // event is delivered, and delivering one twice is harmless (link
 // watermarks, idempotency keys).
 type Dispatcher struct {
-	e     *Engine
+	// base is every delivery's parent: Close cancels it when its deadline
+	// passes, so shutdown never waits out a slow partner.
+	base       context.Context
+	cancelBase context.CancelFunc
+	e          *Engine
 	cfg   DispatcherConfig
 	ch    chan store.Event
 	wg    sync.WaitGroup
@@ -65,7 +69,9 @@ func (e *Engine) NewDispatcher(cfg *DispatcherConfig) *Dispatcher {
 	if c.RetryDelay <= 0 {
 		c.RetryDelay = time.Second
 	}
+	base, cancelBase := context.WithCancel(context.Background())
 	d := &Dispatcher{
+		base: base, cancelBase: cancelBase,
 		e: e, cfg: c, ch: make(chan store.Event, c.Backlog), stop: make(chan struct{}),
 		done: newStateMarker(e.deps.Store, store.EventDone, e.deps.Logger),
 		drops: prometheus.NewCounter(prometheus.CounterOpts{
@@ -106,11 +112,24 @@ func (d *Dispatcher) Dispatch(events []store.Event) {
 	}
 }
 
-// Close lets the workers finish the events they hold, leaves the backlog
-// pending for the sweeper, and records what was delivered.
-func (d *Dispatcher) Close() {
+// Close lets the workers finish the events they hold until ctx ends, then
+// cancels what is still in flight; the backlog and the cancelled events
+// stay pending for the sweeper (the next start's, or another process's).
+// It records what was delivered. Safe to call more than once.
+func (d *Dispatcher) Close(ctx context.Context) {
 	d.once.Do(func() { close(d.stop) })
-	d.wg.Wait()
+	idle := make(chan struct{})
+	go func() {
+		d.wg.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		d.cancelBase()
+		<-idle
+	}
+	d.cancelBase()
 	d.done.close()
 }
 
@@ -127,7 +146,7 @@ func (d *Dispatcher) work() {
 }
 
 func (d *Dispatcher) deliver(ev store.Event) {
-	ctx, cancel := context.WithTimeout(context.Background(), d.e.cfg.JobTimeout)
+	ctx, cancel := context.WithTimeout(d.base, d.e.cfg.JobTimeout)
 	defer cancel()
 	args := argsOf(ev)
 	outcome, err := d.e.deliverEvent(ctx, ev, args)
@@ -137,6 +156,10 @@ func (d *Dispatcher) deliver(ev store.Event) {
 	case err == nil, errors.As(err, &cancelErr):
 		d.done.add(store.EventRef{TenantID: ev.TenantID, ID: ev.ID, Outcome: outcome})
 		d.fast.WithLabelValues("delivered").Inc()
+	case d.base.Err() != nil:
+		// Shutting down past its deadline: the event stays pending and the
+		// sweeper queues it; handing off now could outlast the deadline.
+		d.fast.WithLabelValues("dropped").Inc()
 	case errors.As(err, &snooze):
 		d.handOff(ev, args, snooze.Duration)
 	default:

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestDispatcherHandsOffToQueue(t *testing.T) {
 			d.Dispatch([]store.Event{ev})
 			tb.waitEventState(t, ev.ID, store.EventQueued)
 			// Close flushes any done mark: a handed-off event must not get one.
-			d.Close()
+			d.Close(context.Background())
 			require.Equal(t, store.EventQueued, tb.eventState(t, ev.ID))
 
 			jobs := tb.deliverJobs(t)
@@ -132,7 +133,7 @@ func TestDispatcherFullBacklogLeavesEventsPending(t *testing.T) {
 	gate.open()
 	tb.waitEventState(t, evs[0].ID, store.EventDone)
 	tb.waitEventState(t, evs[1].ID, store.EventDone)
-	d.Close()
+	d.Close(context.Background())
 	for _, ev := range evs[2:] {
 		require.Equal(t, store.EventPending, tb.eventState(t, ev.ID), "left for the sweeper")
 	}
@@ -164,7 +165,7 @@ func TestDispatcherCloseWaitsForInFlightDeliveries(t *testing.T) {
 
 	closed := make(chan struct{})
 	go func() {
-		d.Close()
+		d.Close(context.Background())
 		close(closed)
 	}()
 	// Cannot fail wrongly: the partner has not answered, so a Close that
@@ -203,6 +204,37 @@ func TestDispatcherCloseTwice(t *testing.T) {
 	tb := setup(t)
 	tb.useQueue(t)
 	d := tb.engine.NewDispatcher(&engine.DispatcherConfig{Workers: 1})
-	d.Close()
-	require.NotPanics(t, d.Close)
+	d.Close(context.Background())
+	require.NotPanics(t, func() { d.Close(context.Background()) })
+}
+
+// Close used to wait for in-flight deliveries up to the job timeout (5
+// minutes), past the process's shutdown_timeout. When its context ends it
+// cancels them; the event stays pending for the sweeper.
+func TestDispatcherCloseStopsAtItsDeadline(t *testing.T) {
+	t.Parallel()
+	gate := newSlowGate(t)
+	tb := setupWith(t, setupOpts{simSleep: gate.sleep})
+	tb.useQueue(t)
+	require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultSlow}))
+	d := tb.engine.NewDispatcher(&engine.DispatcherConfig{Workers: 2})
+
+	ev := tb.pendingEvent(t, escalated("T-1", 1, "Checkout down", "high"))
+	d.Dispatch([]store.Event{ev})
+	gate.waitEntered(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the shutdown deadline has passed
+	closed := make(chan struct{})
+	go func() {
+		d.Close(ctx)
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close waited for the slow partner past its deadline")
+	}
+	require.Equal(t, store.EventPending, tb.eventState(t, ev.ID), "left for the sweeper")
+	require.Empty(t, tb.deliverJobs(t), "no hand-off raced the shutdown")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/accordhq/accord/internal/store"
 )
@@ -108,8 +109,14 @@ func (w *linkWriter) run() {
 	}
 }
 
+// linkCommitTimeout bounds one group commit: a database that stops
+// answering fails the waiting writes (their jobs retry) instead of holding
+// their objects forever.
+const linkCommitTimeout = 10 * time.Second
+
 func (w *linkWriter) commit(batch []*linkReq) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), linkCommitTimeout)
+	defer cancel()
 	err := w.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		for _, r := range batch {
 			if err := tx.UpsertLink(ctx, r.link); err != nil {

@@ -461,7 +461,7 @@ func (tb *testBundle) useQueue(t *testing.T) *queue.Queue {
 func (tb *testBundle) dispatcher(t *testing.T, cfg *engine.DispatcherConfig) *engine.Dispatcher {
 	t.Helper()
 	d := tb.engine.NewDispatcher(cfg)
-	t.Cleanup(d.Close)
+	t.Cleanup(func() { d.Close(context.Background()) })
 	return d
 }
 
