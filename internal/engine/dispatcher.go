@@ -43,14 +43,14 @@ type Dispatcher struct {
 	base       context.Context
 	cancelBase context.CancelFunc
 	e          *Engine
-	cfg   DispatcherConfig
-	ch    chan store.Event
-	wg    sync.WaitGroup
-	done  *stateMarker
-	stop  chan struct{}
-	once  sync.Once
-	drops prometheus.Counter
-	fast  *prometheus.CounterVec
+	cfg        DispatcherConfig
+	ch         chan store.Event
+	wg         sync.WaitGroup
+	done       *stateMarker
+	stop       chan struct{}
+	once       sync.Once
+	drops      prometheus.Counter
+	fast       *prometheus.CounterVec
 }
 
 // NewDispatcher starts the fast path's workers. The engine must have a
