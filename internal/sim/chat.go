@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,6 +27,8 @@ const (
 // Chat simulates a chat tool.
 //
 //	POST /v1/channels/{channel}/messages  {"text":"…"} → 201 {"id":"msg_<n>"}
+//	                                      (Idempotency-Key honoured, as
+//	                                      Slack's client_msg_id dedups)
 //	GET  /v1/channels/{channel}/messages  → {"messages":[…]}
 type Chat struct {
 	*base
@@ -32,11 +36,12 @@ type Chat struct {
 	mu       sync.Mutex
 	seq      int
 	channels map[string][]Message
+	keys     idempotencyKeys
 }
 
 // NewChat returns a chat tool with no messages.
 func NewChat(cfg *Config) *Chat {
-	c := &Chat{base: newBase(cfg.withDefaults(), []string{ScopeChatRead, ScopeChatWrite}, false), channels: map[string][]Message{}}
+	c := &Chat{base: newBase(cfg.withDefaults(), []string{ScopeChatRead, ScopeChatWrite}, false), channels: map[string][]Message{}, keys: idempotencyKeys{}}
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/channels/{channel}/messages", c.authed(ScopeChatWrite, c.post))
 	mux.Handle("GET /v1/channels/{channel}/messages", c.authed(ScopeChatRead, c.list))
@@ -52,10 +57,16 @@ func (c *Chat) Messages(channel string) []Message {
 }
 
 func (c *Chat) post(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "request body too large")
+		return
+	}
 	var body struct {
 		Text string `json:"text"`
 	}
-	if !decodeJSON(w, r, &body) {
+	if err := json.Unmarshal(raw, &body); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid JSON body")
 		return
 	}
 	if strings.TrimSpace(body.Text) == "" {
@@ -63,12 +74,21 @@ func (c *Chat) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ch := r.PathValue("channel")
+	key := r.Header.Get("Idempotency-Key")
+	canon := ch + "\x00" + canonicalJSON(raw)
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keys.replay(w, key, canon) {
+		return
+	}
 	c.seq++
 	m := Message{ID: "msg_" + strconv.Itoa(c.seq), Channel: ch, Text: body.Text, CreatedAt: c.cfg.Now().UTC()}
 	c.channels[ch] = append(c.channels[ch], m)
-	c.mu.Unlock()
-	writeJSON(w, http.StatusCreated, map[string]string{"id": m.ID})
+	resp, _ := json.Marshal(map[string]string{"id": m.ID})
+	c.keys.remember(key, canon, http.StatusCreated, resp)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write(resp)
 }
 
 func (c *Chat) list(w http.ResponseWriter, r *http.Request) {

@@ -48,6 +48,13 @@ const (
 	// away: a partner that did the work but whose answer never arrived,
 	// the window a crash test kills the client in.
 	FaultHangAfter FaultKind = "hang_after"
+	// FaultApplyLate holds the request for Fault.Delay before applying it,
+	// whether or not the client is still waiting, then applies it and
+	// answers if anyone listens: a partner under load that answers after
+	// the client's timeout but still does the work (a late PATCH lands
+	// after newer ones; a late create leaves an object the client never
+	// heard of).
+	FaultApplyLate FaultKind = "apply_late"
 )
 
 // Defaults for the parameters a Fault leaves at zero.
@@ -62,7 +69,7 @@ const (
 var knownKinds = map[FaultKind]bool{
 	FaultRateLimit: true, FaultServerError: true, FaultSlow: true, FaultReset: true,
 	FaultUnauthorized: true, FaultForbidden: true, FaultOversized: true,
-	FaultDuplicate: true, FaultReorder: true, FaultUnprocessable: true, FaultHangAfter: true,
+	FaultDuplicate: true, FaultReorder: true, FaultUnprocessable: true, FaultHangAfter: true, FaultApplyLate: true,
 }
 
 // Fault is one injected failure, e.g. Fault{Kind: "429", RetryAfter:
@@ -112,7 +119,7 @@ func (f Fault) withDefaults() (Fault, error) {
 		if f.Status < 500 || f.Status > 599 {
 			return f, fmt.Errorf("sim: fault 5xx: status %d is not 5xx", f.Status)
 		}
-	case FaultSlow, FaultHangAfter:
+	case FaultSlow, FaultHangAfter, FaultApplyLate:
 		if f.Delay <= 0 {
 			f.Delay = DefaultFaultDelay
 		}
@@ -302,6 +309,18 @@ func (f *Faults) middleware(next http.Handler) http.Handler {
 				return
 			}
 			rec.replay(w)
+		case FaultApplyLate:
+			// The request outlives its client: the work happens after the
+			// delay even if nobody waits for the answer any more.
+			late := r.WithContext(context.WithoutCancel(r.Context()))
+			if err := f.sleep(late.Context(), ft.Delay); err != nil {
+				return
+			}
+			rec := &heldResponse{header: http.Header{}}
+			next.ServeHTTP(rec, late)
+			if r.Context().Err() == nil {
+				rec.replay(w)
+			}
 		case FaultReset:
 			resetConn(w)
 		case FaultOversized:

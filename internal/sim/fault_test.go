@@ -259,3 +259,61 @@ func TestStartListensOnLoopbackOnly(t *testing.T) {
 	}
 	require.Error(t, err, "stopped simulator no longer listens")
 }
+
+func TestApplyLateFaultAppliesAfterTheClientGaveUp(t *testing.T) {
+	t.Parallel()
+	// The request is applied only after the client stopped waiting: what a
+	// partner under load does when it answers past the client's timeout.
+	release, entered := make(chan struct{}), make(chan struct{}, 1)
+	c, url := setupChat(t, sim.Config{Sleep: func(ctx context.Context, _ time.Duration) error {
+		entered <- struct{}{}
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}})
+	require.NoError(t, c.Inject(sim.Fault{Kind: sim.FaultApplyLate, Delay: time.Minute}))
+	ctx, cancel := context.WithCancel(t.Context())
+	body := strings.NewReader(`{"text":"late"}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/channels/ops/messages", body)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-entered
+	cancel() // the client times out
+	require.Error(t, <-done)
+	require.Empty(t, c.Messages("ops"), "not applied while the partner holds it")
+	close(release)
+	require.Eventually(t, func() bool { return len(c.Messages("ops")) == 1 }, 10*time.Second, 5*time.Millisecond,
+		"applied after the client gave up")
+}
+
+func TestChatHonoursIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	c, url := setupChat(t, sim.Config{})
+	post := func(key, text string) int {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url+"/v1/channels/ops/messages", strings.NewReader(`{"text":"`+text+`"}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusCreated, post("k1", "hi"))
+	require.Equal(t, http.StatusCreated, post("k1", "hi"), "replayed")
+	require.Len(t, c.Messages("ops"), 1)
+	require.Equal(t, http.StatusUnprocessableEntity, post("k1", "other"), "same key, other body")
+	require.Equal(t, http.StatusCreated, post("k2", "hi"))
+	require.Len(t, c.Messages("ops"), 2)
+}

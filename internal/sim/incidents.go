@@ -49,13 +49,6 @@ type incidentEnvelope struct {
 	Incident *incidentFields `json:"incident"`
 }
 
-// idempotent is a stored response to replay for a repeated Idempotency-Key.
-type idempotent struct {
-	body     string // canonical request body
-	status   int
-	response []byte
-}
-
 // Incidents simulates an incident tool with idempotency keys, scopes and a
 // token-bucket rate limit (Config.RateLimit, Config.RateBurst).
 //
@@ -69,7 +62,7 @@ type Incidents struct {
 	mu        sync.Mutex
 	incidents []*Incident
 	byID      map[string]*Incident
-	keys      map[string]idempotent
+	keys      idempotencyKeys
 }
 
 // NewIncidents returns an empty incident tool.
@@ -77,7 +70,7 @@ func NewIncidents(cfg *Config) *Incidents {
 	c := cfg.withDefaults()
 	s := &Incidents{
 		base: newBase(c, []string{ScopeIncidentsRead, ScopeIncidentsWrite}, true),
-		byID: map[string]*Incident{}, keys: map[string]idempotent{},
+		byID: map[string]*Incident{}, keys: idempotencyKeys{},
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/incidents", s.authed(ScopeIncidentsWrite, s.create))
@@ -186,18 +179,8 @@ func (s *Incidents) create(w http.ResponseWriter, r *http.Request) {
 	// with one key create one incident.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if key != "" {
-		if prev, seen := s.keys[key]; seen {
-			if prev.body != canon {
-				writeError(w, http.StatusUnprocessableEntity, "idempotency key reused with a different request body")
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(prev.status)
-			_, _ = w.Write(prev.response)
-			return
-		}
+	if s.keys.replay(w, key, canon) {
+		return
 	}
 	now := s.cfg.Now().UTC()
 	in := Incident{Severity: 3, Status: "triggered", CreatedAt: now, UpdatedAt: now}
@@ -211,9 +194,7 @@ func (s *Incidents) create(w http.ResponseWriter, r *http.Request) {
 	s.byID[in.ID] = &in
 	var buf bytes.Buffer
 	_ = json.NewEncoder(&buf).Encode(map[string]Incident{"incident": in})
-	if key != "" {
-		s.keys[key] = idempotent{body: canon, status: http.StatusCreated, response: buf.Bytes()}
-	}
+	s.keys.remember(key, canon, http.StatusCreated, buf.Bytes())
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	_, _ = w.Write(buf.Bytes())
