@@ -182,7 +182,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		return nil, fmt.Errorf("building webhook ingress: %w", err)
 	}
 	admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
-		Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Token: cfg.AdminToken,
+		Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
+		CompareVersions: engine.CompareVersions, Token: cfg.AdminToken,
 		Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection})
 	routes := admin.Routes()
 	routes[webhook.Pattern] = a.Ingress

@@ -146,6 +146,9 @@ type setupOpts struct {
 	simSleep func(ctx context.Context, d time.Duration) error
 	// credentials replaces the static bearer token.
 	credentials func(tb *testBundle) engine.Credentials
+	// catalog adjusts the catalog before the engine is built (more
+	// contract versions…).
+	catalog func(t *testing.T, c *engine.Catalog)
 }
 
 // upsertIncidents makes create_incident an upsert, so later escalated
@@ -243,9 +246,16 @@ func setupWith(t *testing.T, opts setupOpts) *testBundle {
 	if opts.credentials != nil {
 		credentials = opts.credentials(tb)
 	}
+	cat := &engine.Catalog{Providers: b.Providers}
+	for _, c := range b.Contracts {
+		require.NoError(t, cat.Add(c))
+	}
+	if opts.catalog != nil {
+		opts.catalog(t, cat)
+	}
 	e, err := engine.New(engine.Deps{
 		Store:       st,
-		Catalog:     &engine.Catalog{Providers: b.Providers, Contracts: b.Contracts},
+		Catalog:     cat,
 		Credentials: credentials,
 		Alerter:     engine.NewAlerter(alertSrv.URL, slog.New(slog.DiscardHandler), tb.reg),
 		Registerer:  tb.reg,

@@ -261,6 +261,9 @@ type Queries interface {
 	// connection under any provider name.
 	ListInstallationsByConnection(ctx context.Context, tenantID, connectionID string) ([]Installation, error)
 	SetInstallationState(ctx context.Context, tenantID, id string, state InstallationState) error
+	// SetInstallationContractVersion pins the installation to another
+	// version of its contract (an upgrade or a rollback).
+	SetInstallationContractVersion(ctx context.Context, tenantID, id, version string) error
 
 	// InsertEvent stores the event unless one with the same (tenant,
 	// connection, dedup key) exists; inserted reports which happened.

@@ -80,3 +80,10 @@ func (q *queries) SetInstallationState(ctx context.Context, tenantID, id string,
 		string(state), encTime(q.now()), tenantID, id)
 	return oneRow("setting installation state", tag, err)
 }
+
+func (q *queries) SetInstallationContractVersion(ctx context.Context, tenantID, id, version string) error {
+	tag, err := q.write.Exec(ctx,
+		`UPDATE installations SET contract_version = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
+		version, encTime(q.now()), tenantID, id)
+	return oneRow("setting installation contract version", tag, err)
+}

@@ -84,3 +84,10 @@ func (q *queries) SetInstallationState(ctx context.Context, tenantID, id string,
 		string(state), encTime(q.now()), tenantID, id)
 	return oneRow("setting installation state", res, err)
 }
+
+func (q *queries) SetInstallationContractVersion(ctx context.Context, tenantID, id, version string) error {
+	res, err := q.write.ExecContext(ctx,
+		`UPDATE installations SET contract_version = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		version, encTime(q.now()), tenantID, id)
+	return oneRow("setting installation contract version", res, err)
+}

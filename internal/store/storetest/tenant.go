@@ -155,6 +155,14 @@ func testInstallations(t *testing.T, s store.Store) {
 	require.ErrorIs(t, s.SetInstallationState(ctx, "t1", "inst_missing", store.InstallationPaused), store.ErrNotFound)
 	_, err = s.GetInstallation(ctx, "t1", "inst_missing")
 	require.ErrorIs(t, err, store.ErrNotFound)
+
+	// An upgrade pins another contract version; nothing else changes.
+	require.NoError(t, s.SetInstallationContractVersion(ctx, "t1", "inst_a", "2.0.0"))
+	up, err := s.GetInstallation(ctx, "t1", "inst_a")
+	require.NoError(t, err)
+	require.Equal(t, "2.0.0", up.ContractVersion)
+	require.Equal(t, store.InstallationPaused, up.State)
+	require.ErrorIs(t, s.SetInstallationContractVersion(ctx, "t2", "inst_a", "2.0.0"), store.ErrNotFound, "another tenant's")
 }
 
 func installationIDs(list []store.Installation) []string {

@@ -34,9 +34,16 @@ type Deps struct {
 	Queue  Queue
 	Vault  *credential.Vault
 	Logger *slog.Logger
-	// Providers and Contracts are the loaded catalog.
+	// Providers and Contracts are the loaded catalog: Contracts holds the
+	// newest version of each, what a new installation gets.
 	Providers map[string]*spec.Provider
 	Contracts map[string]*spec.Contract
+	// Versions holds every loaded version of each contract (name, then
+	// version); installations stay on theirs until upgraded. Nil: only
+	// Contracts' versions are known.
+	Versions map[string]map[string]*spec.Contract
+	// CompareVersions orders contract versions; nil compares them as text.
+	CompareVersions func(a, b string) int
 	// Token is the operator token; empty refuses every authenticated call.
 	Token string
 	// Extra routes other packages add under /api/v1 (connect sessions…),
@@ -96,6 +103,7 @@ func (a *API) routes() {
 	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}", a.getInstallation)
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/pause", a.setInstallationState(store.InstallationPaused))
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/resume", a.setInstallationState(store.InstallationActive))
+	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/upgrade", a.upgradeInstallation)
 	a.handle("GET /api/v1/tenants/{tenant}/record-errors", a.listRecordErrors)
 	a.handle("GET /api/v1/tenants/{tenant}/record-errors/{id}", a.getRecordError)
 	a.handle("POST /api/v1/tenants/{tenant}/record-errors/{id}/retry", a.retryRecordError)

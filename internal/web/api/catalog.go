@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 func (a *API) listProviders(w http.ResponseWriter, r *http.Request) error {
@@ -34,12 +35,28 @@ func (a *API) listContracts(w http.ResponseWriter, r *http.Request) error {
 		Title     string   `json:"title"`
 		Story     string   `json:"story"`
 		Providers []string `json:"providers"`
+		// Versions lists every loaded version, oldest first; Version is
+		// the newest, what new installations and upgrades get.
+		Versions []string `json:"versions"`
 	}
 	out := []contractJSON{}
 	for _, name := range slices.Sorted(maps.Keys(a.deps.Contracts)) {
 		c := a.deps.Contracts[name]
-		out = append(out, contractJSON{Name: c.Name, Version: c.Version, Title: c.Title, Story: c.Story, Providers: c.Providers})
+		versions := []string{c.Version}
+		if vs := a.deps.Versions[name]; len(vs) > 0 {
+			versions = slices.SortedFunc(maps.Keys(vs), a.compareVersions)
+		}
+		out = append(out, contractJSON{Name: c.Name, Version: c.Version, Title: c.Title, Story: c.Story, Providers: c.Providers, Versions: versions})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"contracts": out})
 	return nil
+}
+
+// compareVersions orders contract versions (Deps.CompareVersions, else as
+// text).
+func (a *API) compareVersions(x, y string) int {
+	if a.deps.CompareVersions != nil {
+		return a.deps.CompareVersions(x, y)
+	}
+	return strings.Compare(x, y)
 }

@@ -94,6 +94,21 @@ func (c *Client) PauseInstallation(ctx context.Context, tenant, id string) (Inst
 	return out, err
 }
 
+// GetInstallation returns one installation.
+func (c *Client) GetInstallation(ctx context.Context, tenant, id string) (Installation, error) {
+	var out Installation
+	err := c.do(ctx, http.MethodGet, tenantPath(tenant, "installations", id), nil, http.StatusOK, &out)
+	return out, err
+}
+
+// UpgradeInstallation moves an installation to version of its contract;
+// an empty version is the newest loaded one.
+func (c *Client) UpgradeInstallation(ctx context.Context, tenant, id, version string) (Installation, error) {
+	var out Installation
+	err := c.do(ctx, http.MethodPost, tenantPath(tenant, "installations", id, "upgrade"), upgradeInput{Version: version}, http.StatusOK, &out)
+	return out, err
+}
+
 // ResumeInstallation resumes a paused installation.
 func (c *Client) ResumeInstallation(ctx context.Context, tenant, id string) (Installation, error) {
 	var out Installation

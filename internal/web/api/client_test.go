@@ -46,7 +46,10 @@ type clientBundle struct {
 // setupClient serves the admin API over SQLite with two API-key providers
 // and a contract using both, and a Client holding the operator token that
 // has created tenant "acme".
-func setupClient(t *testing.T) *clientBundle {
+func setupClient(t *testing.T) *clientBundle { return setupClientWith(t, nil) }
+
+// setupClientWith is setupClient with the API's Deps adjusted by edit.
+func setupClientWith(t *testing.T, edit func(d *api.Deps)) *clientBundle {
 	t.Helper()
 	b := &clientBundle{st: sqlite.OpenTest(t), queue: &recordingQueue{}}
 	mk, err := credential.GenerateMasterKey()
@@ -67,7 +70,11 @@ func setupClient(t *testing.T) *clientBundle {
 	contracts := map[string]*spec.Contract{
 		"escalation": {Name: "escalation", Version: "1.0.0", Providers: []string{"helpdesk", "incidents"}},
 	}
-	a := api.New(api.Deps{Store: b.st, Queue: b.queue, Vault: vault, Token: clToken, Providers: providers, Contracts: contracts})
+	deps := api.Deps{Store: b.st, Queue: b.queue, Vault: vault, Token: clToken, Providers: providers, Contracts: contracts}
+	if edit != nil {
+		edit(&deps)
+	}
+	a := api.New(deps)
 	root := http.NewServeMux()
 	for pattern, h := range a.Routes() {
 		root.Handle(pattern, h)

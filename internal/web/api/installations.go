@@ -1,26 +1,34 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
 
 // Installation is the API's view of a contract installed for a tenant.
 // Connections maps each provider the contract uses to a connection id.
 type Installation struct {
-	ID              string            `json:"id"`
-	Contract        string            `json:"contract"`
-	ContractVersion string            `json:"contract_version"`
-	State           string            `json:"state"`
-	Connections     map[string]string `json:"connections"`
-	Config          json.RawMessage   `json:"config,omitempty"`
-	CreatedAt       time.Time         `json:"created_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
+	ID       string `json:"id"`
+	Contract string `json:"contract"`
+	// ContractVersion is the version this installation runs: the one it
+	// was installed with, until POST …/upgrade.
+	ContractVersion string `json:"contract_version"`
+	// LatestContractVersion is the newest loaded version, what an upgrade
+	// moves to; empty when the contract is not loaded at all.
+	LatestContractVersion string            `json:"latest_contract_version,omitempty"`
+	UpgradeAvailable      bool              `json:"upgrade_available"`
+	State                 string            `json:"state"`
+	Connections           map[string]string `json:"connections"`
+	Config                json.RawMessage   `json:"config,omitempty"`
+	CreatedAt             time.Time         `json:"created_at"`
+	UpdatedAt             time.Time         `json:"updated_at"`
 }
 
 // installationInput is the body of POST /api/v1/tenants/{tenant}/installations.
@@ -30,9 +38,47 @@ type installationInput struct {
 	Config      json.RawMessage   `json:"config,omitempty"`
 }
 
-func toInstallation(in store.Installation) Installation {
-	return Installation{ID: in.ID, Contract: in.Contract, ContractVersion: in.ContractVersion, State: string(in.State),
+func (a *API) toInstallation(in store.Installation) Installation {
+	out := Installation{ID: in.ID, Contract: in.Contract, ContractVersion: in.ContractVersion, State: string(in.State),
 		Connections: in.Connections, Config: in.Config, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
+	if latest, ok := a.deps.Contracts[in.Contract]; ok {
+		out.LatestContractVersion = latest.Version
+		out.UpgradeAvailable = latest.Version != in.ContractVersion
+	}
+	return out
+}
+
+// contractVersion returns the loaded contract name at version ("" = the
+// newest).
+func (a *API) contractVersion(name, version string) (*spec.Contract, bool) {
+	latest, ok := a.deps.Contracts[name]
+	if !ok {
+		return nil, false
+	}
+	if version == "" || version == latest.Version {
+		return latest, true
+	}
+	c, ok := a.deps.Versions[name][version]
+	return c, ok
+}
+
+// checkConnections reports the first provider of c that connections does
+// not cover with one of the tenant's connections to that provider.
+func (a *API) checkConnections(r *http.Request, tenant string, c *spec.Contract, connections map[string]string) error {
+	for _, p := range c.Providers {
+		id, ok := connections[p]
+		if !ok {
+			return badRequest("contract %s %s uses provider %s: connections.%s must name one of this tenant's %s connections", c.Name, c.Version, p, p, p)
+		}
+		conn, err := a.deps.Store.GetConnection(r.Context(), tenant, id)
+		if err != nil {
+			return badRequest("connections.%s: connection %q does not exist for tenant %s", p, id, tenant)
+		}
+		if conn.Provider != p {
+			return badRequest("connections.%s: connection %q is a %s connection", p, id, conn.Provider)
+		}
+	}
+	return nil
 }
 
 func (a *API) createInstallation(w http.ResponseWriter, r *http.Request) error {
@@ -45,18 +91,8 @@ func (a *API) createInstallation(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return badRequest("contract %q is not loaded", in.Contract)
 	}
-	for _, p := range c.Providers {
-		id, ok := in.Connections[p]
-		if !ok {
-			return badRequest("contract %s uses provider %s: connections.%s must name one of this tenant's %s connections", c.Name, p, p, p)
-		}
-		conn, err := a.deps.Store.GetConnection(r.Context(), tenant, id)
-		if err != nil {
-			return badRequest("connections.%s: connection %q does not exist for tenant %s", p, id, tenant)
-		}
-		if conn.Provider != p {
-			return badRequest("connections.%s: connection %q is a %s connection", p, id, conn.Provider)
-		}
+	if err := a.checkConnections(r, tenant, c, in.Connections); err != nil {
+		return err
 	}
 	now := time.Now().UTC()
 	inst := store.Installation{TenantID: tenant, ID: "inst_" + uuid.NewString(), Contract: c.Name, ContractVersion: c.Version,
@@ -64,7 +100,7 @@ func (a *API) createInstallation(w http.ResponseWriter, r *http.Request) error {
 	if err := a.deps.Store.CreateInstallation(r.Context(), inst); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toInstallation(inst))
+	writeJSON(w, http.StatusCreated, a.toInstallation(inst))
 	return nil
 }
 
@@ -75,7 +111,7 @@ func (a *API) listInstallations(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]Installation, 0, len(list))
 	for _, in := range list {
-		out = append(out, toInstallation(in))
+		out = append(out, a.toInstallation(in))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"installations": out})
 	return nil
@@ -86,7 +122,7 @@ func (a *API) getInstallation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toInstallation(in))
+	writeJSON(w, http.StatusOK, a.toInstallation(in))
 	return nil
 }
 
@@ -100,7 +136,56 @@ func (a *API) setInstallationState(state store.InstallationState) func(http.Resp
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, toInstallation(in))
+		writeJSON(w, http.StatusOK, a.toInstallation(in))
 		return nil
 	}
+}
+
+// upgradeInput is the body of POST …/installations/{id}/upgrade; an empty
+// body upgrades to the newest loaded version.
+type upgradeInput struct {
+	Version string `json:"version,omitempty"`
+}
+
+// upgradeInstallation moves an installation to another loaded version of
+// its contract (the newest by default, or an older one to roll back).
+// Events already accepted run on the version in force when they are
+// delivered. The change is in the tenant's audit log.
+func (a *API) upgradeInstallation(w http.ResponseWriter, r *http.Request) error {
+	tenant, id := r.PathValue("tenant"), r.PathValue("id")
+	var in upgradeInput
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	inst, err := a.deps.Store.GetInstallation(r.Context(), tenant, id)
+	if err != nil {
+		return err
+	}
+	c, ok := a.contractVersion(inst.Contract, in.Version)
+	if !ok {
+		return badRequest("contract %s version %q is not loaded; GET /api/v1/contracts lists the loaded versions", inst.Contract, in.Version)
+	}
+	if err := a.checkConnections(r, tenant, c, inst.Connections); err != nil {
+		return err
+	}
+	from := inst.ContractVersion
+	err = a.deps.Store.InTx(r.Context(), func(ctx context.Context, tx store.Tx) error {
+		if err := tx.SetInstallationContractVersion(ctx, tenant, id, c.Version); err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]string{"contract": c.Name, "from_version": from, "to_version": c.Version})
+		_, err := tx.AppendAudit(ctx, store.AuditEntry{TenantID: tenant, Actor: "operator", Action: "installation.upgraded",
+			Subject: id, Detail: detail})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	a.deps.Logger.InfoContext(r.Context(), "installation contract version changed", "tenant_id", tenant, "installation_id", id,
+		"contract", c.Name, "from_version", from, "to_version", c.Version)
+	inst.ContractVersion = c.Version
+	writeJSON(w, http.StatusOK, a.toInstallation(inst))
+	return nil
 }
