@@ -72,7 +72,7 @@ func TestMigrateRecordsOnce(t *testing.T) {
 	require.NoError(t, s.Migrate(ctx))
 	var n int
 	require.NoError(t, s.Driver().(*pgxpool.Pool).QueryRow(ctx, "SELECT count(*) FROM accord_migrations").Scan(&n))
-	require.Equal(t, 3, n, "one row per migration")
+	require.Equal(t, 5, n, "one row per migration")
 }
 
 // TestEventStateMigration: events stored before migration 0003 each came
@@ -156,6 +156,6 @@ func TestStatementCache(t *testing.T) {
 	}
 	var n int
 	require.NoError(t, pool.QueryRow(ctx,
-		`SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT target_id, version, fields%'`).Scan(&n))
+		`SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT tenant_id, installation_id, source_object,%FROM links%'`).Scan(&n))
 	require.Equal(t, 1, n, "GetLink's statement prepared once on the connection")
 }
