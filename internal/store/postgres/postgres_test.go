@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,4 +159,38 @@ func TestStatementCache(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx,
 		`SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT tenant_id, installation_id, source_object,%FROM links%'`).Scan(&n))
 	require.Equal(t, 1, n, "GetLink's statement prepared once on the connection")
+}
+
+// TestSynchronousCommit: every pooled session commits durably, even when
+// the role's default says otherwise.
+func TestSynchronousCommit(t *testing.T) {
+	t.Parallel()
+	dsn := testDSN(t)
+	ctx := context.Background()
+	s := postgres.OpenTestSchema(t, dsn)
+	pool := s.Driver().(*pgxpool.Pool)
+	conns := make([]*pgxpool.Conn, 3)
+	for i := range conns {
+		var err error
+		conns[i], err = pool.Acquire(ctx)
+		require.NoError(t, err)
+		var got string
+		require.NoError(t, conns[i].QueryRow(ctx, "SHOW synchronous_commit").Scan(&got))
+		require.Equal(t, "on", got, "connection %d", i)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+
+	// A DSN asking for off is overridden, not obeyed.
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	s2, err := postgres.Open(ctx, dsn+sep+"synchronous_commit=off", nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s2.Close() })
+	var got string
+	require.NoError(t, s2.Driver().(*pgxpool.Pool).QueryRow(ctx, "SHOW synchronous_commit").Scan(&got))
+	require.Equal(t, "on", got)
 }
