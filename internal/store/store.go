@@ -362,11 +362,31 @@ type Queries interface {
 	// it back. ttl <= 0 is an error.
 	RenewLease(ctx context.Context, tenantID, key, holder string, ttl time.Duration) (bool, error)
 	// ReleaseLeasesHeldBy drops every lease holder holds, in every tenant
-	// (a process shutting down), and returns how many.
+	// and every process lease (a process shutting down), and returns how
+	// many.
 	ReleaseLeasesHeldBy(ctx context.Context, holder string) (int, error)
-	// DeleteExpiredLeases deletes every lease that expired before now
-	// (retention) and returns how many.
+	// DeleteExpiredLeases deletes every lease, tenant or process, that
+	// expired before now (retention) and returns how many.
 	DeleteExpiredLeases(ctx context.Context, now time.Time) (int, error)
+
+	// AcquireProcessLease is AcquireLease for a lease that belongs to no
+	// tenant: a process's own liveness (the queue's heartbeat), not tenant
+	// data. Same semantics, same clock.
+	AcquireProcessLease(ctx context.Context, key, holder string, ttl time.Duration) (bool, error)
+	// ReleaseProcessLease is ReleaseLease for a process lease.
+	ReleaseProcessLease(ctx context.Context, key, holder string) error
+	// ListProcessLeases returns the process leases whose key starts with
+	// keyPrefix and that have not expired by the store's clock, in key
+	// order.
+	ListProcessLeases(ctx context.Context, keyPrefix string) ([]ProcessLease, error)
+}
+
+// ProcessLease is a lease held by a process rather than for a tenant's
+// object: it says the process is alive while it keeps renewing it.
+type ProcessLease struct {
+	Key       string
+	Holder    string
+	ExpiresAt time.Time
 }
 
 // Tx is a write transaction. Its Queries see and make changes inside it.

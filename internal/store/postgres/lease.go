@@ -57,11 +57,18 @@ func (q *queries) RenewLease(ctx context.Context, tenantID, key, holder string, 
 }
 
 func (q *queries) ReleaseLeasesHeldBy(ctx context.Context, holder string) (int, error) {
-	tag, err := q.write.Exec(ctx, `DELETE FROM leases WHERE holder = $1`, holder)
-	return affected("releasing leases held", tag, err)
+	// One statement: both tables or neither.
+	var n int
+	err := q.write.QueryRow(ctx, `WITH a AS (DELETE FROM leases WHERE holder = $1 RETURNING 1),
+		b AS (DELETE FROM process_leases WHERE holder = $1 RETURNING 1)
+		SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)`, holder).Scan(&n)
+	return n, wrapErr("releasing leases held", err)
 }
 
 func (q *queries) DeleteExpiredLeases(ctx context.Context, now time.Time) (int, error) {
-	tag, err := q.write.Exec(ctx, `DELETE FROM leases WHERE expires_at < $1`, encTime(now))
-	return affected("deleting expired leases", tag, err)
+	var n int
+	err := q.write.QueryRow(ctx, `WITH a AS (DELETE FROM leases WHERE expires_at < $1 RETURNING 1),
+		b AS (DELETE FROM process_leases WHERE expires_at < $1 RETURNING 1)
+		SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)`, encTime(now)).Scan(&n)
+	return n, wrapErr("deleting expired leases", err)
 }

@@ -73,7 +73,7 @@ func TestMigrateRecordsOnce(t *testing.T) {
 	require.NoError(t, s.Migrate(ctx))
 	var n int
 	require.NoError(t, s.Driver().(*pgxpool.Pool).QueryRow(ctx, "SELECT count(*) FROM accord_migrations").Scan(&n))
-	require.Equal(t, 5, n, "one row per migration")
+	require.Equal(t, 6, n, "one row per migration")
 }
 
 // TestEventStateMigration: events stored before migration 0003 each came

@@ -64,9 +64,18 @@ func (q *queries) RenewLease(ctx context.Context, tenantID, key, holder string, 
 	return n == 1, err
 }
 
+// ReleaseLeasesHeldBy is two statements; on the Store, not a Tx, a crash
+// between them leaves process leases to expire on their own.
 func (q *queries) ReleaseLeasesHeldBy(ctx context.Context, holder string) (int, error) {
+	const op = "releasing leases held"
 	res, err := q.write.ExecContext(ctx, `DELETE FROM leases WHERE holder = ?`, holder)
-	return affected("releasing leases held", res, err)
+	n, err := affected(op, res, err)
+	if err != nil {
+		return 0, err
+	}
+	res, err = q.write.ExecContext(ctx, `DELETE FROM process_leases WHERE holder = ?`, holder)
+	m, err := affected(op, res, err)
+	return n + m, err
 }
 
 func (q *queries) DeleteExpiredLeases(ctx context.Context, now time.Time) (int, error) {
@@ -75,5 +84,11 @@ func (q *queries) DeleteExpiredLeases(ctx context.Context, now time.Time) (int, 
 		return 0, err
 	}
 	res, err := q.write.ExecContext(ctx, `DELETE FROM leases WHERE expires_at < ?`, encTime(now))
-	return affected(op, res, err)
+	n, err := affected(op, res, err)
+	if err != nil {
+		return 0, err
+	}
+	res, err = q.write.ExecContext(ctx, `DELETE FROM process_leases WHERE expires_at < ?`, encTime(now))
+	m, err := affected(op, res, err)
+	return n + m, err
 }

@@ -107,7 +107,7 @@ func TestDataSurvivesReopen(t *testing.T) {
 	require.Equal(t, int64(2), e.Seq, "the chain continues across restarts")
 	var n int
 	require.NoError(t, s.Driver().(*sql.DB).QueryRowContext(ctx, "SELECT count(*) FROM accord_migrations").Scan(&n))
-	require.Equal(t, 5, n, "one row per migration")
+	require.Equal(t, 6, n, "one row per migration")
 }
 
 // TestTxDriver: the queue inserts its jobs through Tx.Driver; what it writes

@@ -105,3 +105,53 @@ func testDeleteExpired(t *testing.T, s store.Store, clock *Clock) {
 	_, err = s.ConsumeOAuthState(ctx, "s_new")
 	require.NoError(t, err)
 }
+
+// testProcessLeases: a process's heartbeat lease, listed while it lives,
+// released at shutdown with the process's other leases.
+func testProcessLeases(t *testing.T, s store.Store, clock *Clock) {
+	ctx := context.Background()
+	seed(t, s, "t1")
+	acquire := func(key, holder string, ttl time.Duration) bool {
+		t.Helper()
+		ok, err := s.AcquireProcessLease(ctx, key, holder, ttl)
+		require.NoError(t, err)
+		return ok
+	}
+	keys := func(prefix string) []string {
+		t.Helper()
+		ls, err := s.ListProcessLeases(ctx, prefix)
+		require.NoError(t, err)
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.Key+"="+l.Holder)
+		}
+		return out
+	}
+	require.True(t, acquire("queue-process:a", "a", 15*time.Second))
+	require.True(t, acquire("queue-process:b", "b", 5*time.Second))
+	require.True(t, acquire("other:a_%", "a", time.Hour))
+	require.False(t, acquire("queue-process:a", "b", time.Second), "held by a")
+	require.Equal(t, []string{"queue-process:a=a", "queue-process:b=b"}, keys("queue-process:"))
+	require.Equal(t, []string{"other:a_%=a"}, keys("other:a_%"), "the prefix is literal")
+	require.Empty(t, keys("other:ab"))
+
+	clock.Advance(10 * time.Second)
+	require.Equal(t, []string{"queue-process:a=a"}, keys("queue-process:"), "b stopped heartbeating")
+	require.True(t, acquire("queue-process:b", "c", time.Second), "expired: taken over")
+
+	ok, err := s.AcquireLease(ctx, "t1", "k", "a", time.Hour)
+	require.NoError(t, err)
+	require.True(t, ok)
+	n, err := s.ReleaseLeasesHeldBy(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "tenant and process leases")
+	require.Equal(t, []string{"queue-process:b=c"}, keys(""))
+
+	require.NoError(t, s.ReleaseProcessLease(ctx, "queue-process:b", "x"), "not x's: a no-op")
+	require.Equal(t, []string{"queue-process:b=c"}, keys(""))
+	require.NoError(t, s.ReleaseProcessLease(ctx, "queue-process:b", "c"))
+	require.Empty(t, keys(""))
+
+	_, err = s.AcquireProcessLease(ctx, "k", "a", 0)
+	require.Error(t, err)
+}

@@ -75,6 +75,7 @@ func Run(t *testing.T, open Open) {
 		{"PendingEventsSweep", testPendingEventsSweep},
 		{"LeaseRenew", testLeaseRenew},
 		{"DeleteExpired", testDeleteExpired},
+		{"ProcessLeases", testProcessLeases},
 	}
 	for _, tc := range clocked {
 		t.Run(tc.name, func(t *testing.T) {
