@@ -275,12 +275,12 @@ type Queries interface {
 	InsertEvent(ctx context.Context, e Event) (inserted bool, err error)
 	GetEvent(ctx context.Context, tenantID, id string) (Event, error)
 	// SetEventsState moves every referenced event (any tenant's: each ref
-	// carries its tenant) to state, where the move is allowed: pending →
-	// queued, pending → done, queued → done (and to the state it is
-	// already in). Other moves (done → anything, queued → pending) and
-	// unknown refs are skipped without an error: a late sweeper cannot
-	// bring a done event back. Moving to EventDone stores each ref's
-	// Outcome.
+	// carries its tenant) to state where the move goes forward: pending →
+	// queued, pending → done, queued → done. Any other move (done →
+	// anything, queued → pending, a state to itself) and unknown refs are
+	// skipped without an error: a late sweeper cannot bring a done event
+	// back, and a second done keeps the first outcome. Moving to EventDone
+	// stores each ref's Outcome. An unknown state is an error.
 	SetEventsState(ctx context.Context, refs []EventRef, state EventState) error
 	// ListPendingEvents returns up to limit events still pending that were
 	// received before receivedBefore, oldest first, across tenants: for the
