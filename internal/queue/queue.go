@@ -152,7 +152,9 @@ func ids(res []*rivertype.JobInsertResult) []int64 {
 // Start starts fetching and working jobs in the background and returns.
 // On an insert-only Queue (Config.Workers false) it does nothing. ctx
 // carries values to the jobs but its cancellation does not stop the
-// Queue: call Stop, which drains gracefully.
+// Queue: call Stop, which drains gracefully. It first takes this process's
+// heartbeat lease (see StrandedJobs) and fails with ErrDuplicateClientID
+// if another live process heartbeats under the same Config.ID.
 func (q *Queue) Start(ctx context.Context) error {
 	if !q.cfg.Workers {
 		return nil
@@ -175,8 +177,10 @@ func (q *Queue) Start(ctx context.Context) error {
 // Stop drains the Queue: it stops fetching and waits for running jobs to
 // finish. If ctx ends first, it cancels the running jobs' contexts, waits
 // up to Config.StopCancelTimeout for them to return, and returns an error
-// wrapping ctx's; the cancelled jobs are retried later. It does nothing on
-// an insert-only Queue or one never started.
+// wrapping ctx's; the cancelled jobs are retried later. Once no job of this
+// process runs any more, it waits for pending OnDiscard calls and releases
+// the heartbeat lease. It does nothing on an insert-only Queue or one
+// never started.
 func (q *Queue) Stop(ctx context.Context) error {
 	if !q.cfg.Workers {
 		return nil
