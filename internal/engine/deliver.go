@@ -276,6 +276,15 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 	defer lease.release()
 
 	link, err := e.deps.Store.GetLink(ctx, key)
+	if errors.Is(err, store.ErrNotFound) && a.legacyLink {
+		// Written before links were keyed by action: adopted, and the next
+		// write stores it under the action.
+		legacy := key
+		legacy.Action = ""
+		if link, err = e.deps.Store.GetLink(ctx, legacy); err == nil {
+			link.LinkKey = key
+		}
+	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		e.metrics.retry(labels, retryTransient)
 		return applyResult{retry: fmt.Errorf("reading link: %w", err)}, false

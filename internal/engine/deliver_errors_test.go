@@ -229,7 +229,7 @@ func TestDeliverUpdateOfDeletedIncident(t *testing.T) {
 func deadLink(tb *testBundle, ticketID string) store.Link {
 	return store.Link{LinkKey: store.LinkKey{
 		TenantID: tb.tenantID, InstallationID: tb.installation.ID, SourceObject: "ticket",
-		SourceID: ticketID, TargetObject: "incidents.incident",
+		SourceID: ticketID, TargetObject: "incidents.incident", Action: "create_incident",
 	}, TargetID: "inc_deleted", Version: 1}
 }
 

@@ -193,7 +193,7 @@ func (d *Dispatcher) handOff(ev store.Event, args DeliverArgs, delay time.Durati
 // queues an event whose re-delivery does nothing.
 type stateMarker struct {
 	st     store.Store
-	state  string
+	state  store.EventState
 	logger interface {
 		Warn(msg string, args ...any)
 	}
@@ -203,7 +203,7 @@ type stateMarker struct {
 	quitOnce sync.Once
 }
 
-func newStateMarker(st store.Store, state string, logger interface{ Warn(string, ...any) }) *stateMarker {
+func newStateMarker(st store.Store, state store.EventState, logger interface{ Warn(string, ...any) }) *stateMarker {
 	m := &stateMarker{st: st, state: state, logger: logger, ch: make(chan store.EventRef, 8192), quit: make(chan struct{}), done: make(chan struct{})}
 	go m.run()
 	return m

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +132,65 @@ func TestPanicInAnActionIsARecordError(t *testing.T) {
 	require.EqualValues(t, 1, tb.counter(t, "accord_delivery_panics_total", nil))
 
 	require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-2", 1, "Search down", "high"))), "the next event is served")
+}
+
+// Two actions of one trigger creating the same kind of partner object (a
+// message to two channels) used to share one link: the second was counted
+// skipped and never ran.
+func TestTwoActionsOnTheSameTargetKindBothRun(t *testing.T) {
+	t.Parallel()
+	tb := setupWith(t, setupOpts{editContract: func(t *testing.T, yaml string) string {
+		return yaml + `  - name: notify_oncall
+    trigger: ticket_escalated
+    provider: chat
+    object: message
+    op: create
+    mapping:
+      - to: channel
+        default: oncall
+      - to: text
+        expr: '"Paging: " + ticket.title'
+`
+	}})
+	args := tb.event(t, escalated("T-1", 1, "Checkout down", "high"))
+	require.Equal(t, "applied", tb.deliverOutcome(t, args))
+	require.Len(t, tb.chat.Messages("escalations"), 1)
+	require.Len(t, tb.chat.Messages("oncall"), 1, "the second action on chat.message ran")
+	require.EqualValues(t, 2, tb.actions(t, "chat", "applied"), "each action's outcome, once")
+
+	require.Equal(t, "applied", tb.deliverOutcome(t, args), "re-run")
+	require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))), "redelivered under a new id")
+	require.Len(t, tb.chat.Messages("escalations"), 1, "still one per action")
+	require.Len(t, tb.chat.Messages("oncall"), 1, "still one per action")
+}
+
+// A link written before links were keyed by action (action "") is adopted
+// by the first action writing that kind of object: an upgrade creates no
+// duplicate incident.
+func TestLinkFromBeforeActionKeysIsAdopted(t *testing.T) {
+	t.Parallel()
+	tb := setupWith(t, setupOpts{editContract: upsertIncidents("")})
+	require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "Checkout slow", "low"))))
+	inc := tb.onlyIncident(t)
+	link, err := tb.incidentLink(t, "T-1")
+	require.NoError(t, err)
+	legacy := link
+	legacy.Action = ""
+	legacy.EventID, legacy.EventAt = "", 0
+	require.NoError(t, tb.store.UpsertLink(t.Context(), legacy))
+	require.NoError(t, tb.store.InTx(t.Context(), func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.Driver().(interface {
+			ExecContext(context.Context, string, ...any) (sql.Result, error)
+		}).ExecContext(ctx, `DELETE FROM links WHERE action = 'create_incident'`)
+		return err
+	}))
+	_, err = tb.incidentLink(t, "T-1")
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 2, "Checkout down", "high"))))
+	require.Equal(t, 1, tb.incidents.Count(), "the legacy link was found: no second incident")
+	require.Equal(t, "Checkout down", tb.onlyIncident(t).Title)
+	link, err = tb.incidentLink(t, "T-1")
+	require.NoError(t, err, "now stored under the action")
+	require.Equal(t, inc.ID, link.TargetID)
 }

@@ -120,6 +120,10 @@ type compiledAction struct {
 	provider *spec.Provider
 	target   *spec.Object
 	mapper   *mapping.Mapper
+	// legacyLink: the first action of its trigger writing this kind of
+	// partner object, which owned the link when links were not yet keyed
+	// by action (stored with action ""); it adopts such a link.
+	legacyLink bool
 }
 
 // runtime compiles contracts lazily and caches them by name and version.
@@ -184,6 +188,7 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 			return nil, fmt.Errorf("trigger %s: %w", name, err)
 		}
 		ct.cond = cond
+		targets := map[string]bool{}
 		for _, a := range c.Actions {
 			if a.Trigger != name {
 				continue
@@ -200,7 +205,9 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 			if err != nil {
 				return nil, fmt.Errorf("action %s: %w", a.Name, err)
 			}
-			ct.actions = append(ct.actions, &compiledAction{action: a, provider: tp, target: target, mapper: m})
+			kind := tp.Name + "." + target.Name
+			ct.actions = append(ct.actions, &compiledAction{action: a, provider: tp, target: target, mapper: m, legacyLink: !targets[kind]})
+			targets[kind] = true
 		}
 		cc.triggers = append(cc.triggers, ct)
 	}

@@ -486,7 +486,7 @@ func (tb *testBundle) pendingEvent(t *testing.T, tk ticket) store.Event {
 	return ev
 }
 
-func (tb *testBundle) eventState(t *testing.T, id string) string {
+func (tb *testBundle) eventState(t *testing.T, id string) store.EventState {
 	t.Helper()
 	ev, err := tb.store.GetEvent(t.Context(), tb.tenantID, id)
 	require.NoError(t, err)
@@ -495,7 +495,7 @@ func (tb *testBundle) eventState(t *testing.T, id string) string {
 
 // waitEventState waits (bounded) until the event's state is want: the fast
 // path works in the background and marks done in batches.
-func (tb *testBundle) waitEventState(t *testing.T, id, want string) {
+func (tb *testBundle) waitEventState(t *testing.T, id string, want store.EventState) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -26,6 +26,8 @@ type backend interface {
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
 	subscribe(kinds []river.EventKind) (<-chan *river.Event, func())
+	subscribeSized(size int, kinds []river.EventKind) (<-chan *river.Event, func())
+	clientID() string
 	jobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	jobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	jobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
@@ -106,6 +108,12 @@ func (b *riverBackend[TTx]) stopAndCancel(ctx context.Context) error {
 func (b *riverBackend[TTx]) subscribe(kinds []river.EventKind) (<-chan *river.Event, func()) {
 	return b.client.Subscribe(kinds...)
 }
+
+func (b *riverBackend[TTx]) subscribeSized(size int, kinds []river.EventKind) (<-chan *river.Event, func()) {
+	return b.client.SubscribeConfig(&river.SubscribeConfig{ChanSize: size, Kinds: kinds})
+}
+
+func (b *riverBackend[TTx]) clientID() string { return b.client.ID() }
 
 func (b *riverBackend[TTx]) jobGet(ctx context.Context, id int64) (*rivertype.JobRow, error) {
 	return b.client.JobGet(ctx, id)

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,15 @@ const (
 	DefaultMaxAttempts       = river.MaxAttemptsDefault
 	DefaultJobTimeout        = time.Minute
 	DefaultStopCancelTimeout = 10 * time.Second
+	// DefaultRescueMargin is added to JobTimeout for the default
+	// RescueStuckJobsAfter: a job still running that long after its
+	// context was cancelled is taken for one whose process died.
+	DefaultRescueMargin = 30 * time.Second
+	// DefaultHeartbeatInterval and DefaultHeartbeatTTL: a worker process
+	// renews its liveness lease every 5 s for 15 s, so two missed beats
+	// still count as alive and a dead process shows within 15 s.
+	DefaultHeartbeatInterval = 5 * time.Second
+	DefaultHeartbeatTTL      = 15 * time.Second
 )
 
 // QueueDefault is the queue jobs go to unless their InsertOpts name another.
@@ -86,8 +96,27 @@ type Config struct {
 
 	// RescueStuckJobsAfter is how long a job may stay running before
 	// River's rescuer presumes its process dead and schedules it again.
-	// Must not be shorter than JobTimeout. Default: River's, 1h.
+	// Must not be shorter than JobTimeout. Default: JobTimeout plus
+	// DefaultRescueMargin (1m30s with the default JobTimeout), so the job
+	// of a crashed process runs again within about two job timeouts
+	// rather than River's hour; River's 1h when JobTimeout is -1. A worker
+	// whose Timeout is longer than JobTimeout needs it set above that.
 	RescueStuckJobsAfter time.Duration
+
+	// OnDiscard, when set, is called once for each job this process ran
+	// for its last allowed attempt and River then discarded, after the
+	// discard is recorded, with the job and its last error. It runs on one
+	// goroutine per Queue: keep it short. A job discarded elsewhere (the
+	// rescuer, an operator) does not call it. Default none.
+	OnDiscard func(ctx context.Context, job Job, err string)
+
+	// HeartbeatInterval and HeartbeatTTL: a worker process holds the
+	// process lease "queue-process:<ID>" while it runs, renewed every
+	// HeartbeatInterval for HeartbeatTTL, and releases it on Stop.
+	// StrandedJobs counts the running jobs whose process has no live
+	// lease. Defaults 5s and 15s; the TTL must exceed the interval.
+	HeartbeatInterval time.Duration
+	HeartbeatTTL      time.Duration
 
 	// Logger receives River's logs. Default slog.Default().
 	Logger *slog.Logger
@@ -143,6 +172,15 @@ func (c *Config) withDefaults() *Config {
 	if out.StopCancelTimeout == 0 {
 		out.StopCancelTimeout = DefaultStopCancelTimeout
 	}
+	if out.RescueStuckJobsAfter == 0 && out.JobTimeout > 0 {
+		out.RescueStuckJobsAfter = out.JobTimeout + DefaultRescueMargin
+	}
+	if out.HeartbeatInterval == 0 {
+		out.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if out.HeartbeatTTL == 0 {
+		out.HeartbeatTTL = max(DefaultHeartbeatTTL, 3*out.HeartbeatInterval)
+	}
 	if out.Logger == nil {
 		out.Logger = slog.Default()
 	}
@@ -169,6 +207,17 @@ func (c *Config) validate() error {
 	}
 	if c.JobTimeout < -1 {
 		errs = append(errs, fmt.Errorf("JobTimeout must be positive or -1, got %s", c.JobTimeout))
+	}
+	if c.RescueStuckJobsAfter < 0 {
+		errs = append(errs, fmt.Errorf("RescueStuckJobsAfter must not be negative, got %s", c.RescueStuckJobsAfter))
+	}
+	if c.JobTimeout > 0 && c.RescueStuckJobsAfter > 0 && c.RescueStuckJobsAfter < c.JobTimeout {
+		errs = append(errs, fmt.Errorf("RescueStuckJobsAfter (%s) must not be shorter than JobTimeout (%s): running jobs would be rescued and run twice",
+			c.RescueStuckJobsAfter, c.JobTimeout))
+	}
+	if c.HeartbeatInterval <= 0 || c.HeartbeatTTL <= c.HeartbeatInterval {
+		errs = append(errs, fmt.Errorf("HeartbeatTTL (%s) must exceed HeartbeatInterval (%s), both positive",
+			c.HeartbeatTTL, c.HeartbeatInterval))
 	}
 	if c.StopCancelTimeout < 0 {
 		errs = append(errs, fmt.Errorf("StopCancelTimeout must not be negative, got %s", c.StopCancelTimeout))

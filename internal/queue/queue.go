@@ -21,6 +21,9 @@ type Queue struct {
 	b       backend
 	cfg     *Config
 	dialect store.Dialect
+	st      store.Store
+	beat    heartbeat
+	discard discardWatcher
 }
 
 // New builds a Queue over st's database with the kinds in reg; cfg may be
@@ -63,7 +66,11 @@ func New(st store.Store, reg *Registry, cfg *Config) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Queue{b: b, cfg: cfg, dialect: st.Dialect()}, nil
+	q := &Queue{b: b, cfg: cfg, dialect: st.Dialect(), st: st}
+	q.beat = heartbeat{st: st, id: b.clientID(), key: processKey(b.clientID()),
+		interval: cfg.HeartbeatInterval, ttl: cfg.HeartbeatTTL, logger: cfg.Logger}
+	q.discard.fn = cfg.OnDiscard
+	return q, nil
 }
 
 // Migrate applies River's migrations for the Queue's database. It is
@@ -145,13 +152,24 @@ func ids(res []*rivertype.JobInsertResult) []int64 {
 // Start starts fetching and working jobs in the background and returns.
 // On an insert-only Queue (Config.Workers false) it does nothing. ctx
 // carries values to the jobs but its cancellation does not stop the
-// Queue: call Stop, which drains gracefully.
+// Queue: call Stop, which drains gracefully. It first takes this process's
+// heartbeat lease (see StrandedJobs) and fails with ErrDuplicateClientID
+// if another live process heartbeats under the same Config.ID.
 func (q *Queue) Start(ctx context.Context) error {
 	if !q.cfg.Workers {
 		return nil
 	}
-	if err := q.b.start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("queue: starting: %w", err)
+	ctx = context.WithoutCancel(ctx)
+	// The heartbeat comes first: no job may run here before this
+	// process's liveness is on record.
+	if err := q.beat.start(ctx); err != nil {
+		return err
+	}
+	if q.discard.fn != nil {
+		q.discard.start(ctx, q.b)
+	}
+	if err := q.b.start(ctx); err != nil {
+		return errors.Join(fmt.Errorf("queue: starting: %w", err), q.beat.end(ctx))
 	}
 	return nil
 }
@@ -159,16 +177,21 @@ func (q *Queue) Start(ctx context.Context) error {
 // Stop drains the Queue: it stops fetching and waits for running jobs to
 // finish. If ctx ends first, it cancels the running jobs' contexts, waits
 // up to Config.StopCancelTimeout for them to return, and returns an error
-// wrapping ctx's; the cancelled jobs are retried later. It does nothing on
-// an insert-only Queue or one never started.
+// wrapping ctx's; the cancelled jobs are retried later. Once no job of this
+// process runs any more, it waits for pending OnDiscard calls and releases
+// the heartbeat lease. It does nothing on an insert-only Queue or one
+// never started.
 func (q *Queue) Stop(ctx context.Context) error {
 	if !q.cfg.Workers {
 		return nil
 	}
 	err := q.b.stop(ctx)
 	if err == nil {
-		return nil
+		q.discard.wait(ctx)
+		return q.beat.end(ctx)
 	}
+	// Jobs may still run: the heartbeat stays, so they are not counted
+	// stranded while this process lives.
 	if ctx.Err() == nil {
 		return fmt.Errorf("queue: stopping: %w", err)
 	}
@@ -177,7 +200,8 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if cerr := q.b.stopAndCancel(cancelCtx); cerr != nil {
 		return fmt.Errorf("queue: jobs still running after cancel: %w", errors.Join(ctx.Err(), cerr))
 	}
-	return fmt.Errorf("queue: drain cut short, running jobs cancelled: %w", ctx.Err())
+	q.discard.wait(cancelCtx)
+	return errors.Join(fmt.Errorf("queue: drain cut short, running jobs cancelled: %w", ctx.Err()), q.beat.end(cancelCtx))
 }
 
 // Subscribe returns a channel of River's events of the given kinds

@@ -92,6 +92,8 @@ func newTestQueue(t testing.TB, st store.Store, reg *Registry, cfg *Config) *Que
 		defer cancel()
 		if q.cfg.Workers {
 			_ = q.b.stopAndCancel(ctx)
+			q.discard.wait(ctx)
+			_ = q.beat.end(ctx)
 		}
 	})
 	return q

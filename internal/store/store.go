@@ -19,12 +19,13 @@ import (
 // belongs to another tenant, which callers must not be able to tell apart).
 var ErrNotFound = errors.New("store: not found")
 
-// ErrStaleLink is returned by UpsertLink when the stored link holds a newer
-// version than the one written: nothing was written.
-var ErrStaleLink = errors.New("store: link holds a newer version")
-
 // ErrConflict is returned when a create collides with an existing key.
 var ErrConflict = errors.New("store: already exists")
+
+// ErrStaleLink is returned by UpsertLink when the stored link carries a
+// newer version than the one being written: nothing was written, and the
+// caller's write lost to a newer one (the fence). Callers branch on it.
+var ErrStaleLink = errors.New("store: stale link version")
 
 // Dialect names the SQL dialect behind a Store.
 type Dialect string
@@ -106,28 +107,36 @@ type Event struct {
 	ObjectVersion int64 // monotonic per object; timestamps as Unix nanoseconds
 	Payload       json.RawMessage
 	ReceivedAt    time.Time
-	// State is one of the Event* states: who owns delivering the event.
-	// InsertEvent stores EventPending when it is empty; GetEvent returns it.
-	State string
+	// State is who owns delivering the event. InsertEvent stores
+	// EventPending when it is empty; GetEvent returns it.
+	State EventState
+	// Outcome is the final result of a done event (values chosen by the
+	// engine: applied, stale, filtered, no_installation, failed); empty
+	// until the event is done, and possibly empty after.
+	Outcome string
 }
 
-// Event delivery states: who owns delivering an event.
+// EventState is who owns delivering an event. It only moves forward:
+// pending → queued → done, or pending → done; a done event stays done.
+type EventState string
+
+// Event delivery states.
 const (
 	// EventPending: the process that received it delivers it in memory;
 	// a sweeper hands it to the queue if it lingers (a crash, overload).
-	EventPending = "pending"
+	EventPending EventState = "pending"
 	// EventQueued: a queued job owns it.
-	EventQueued = "queued"
+	EventQueued EventState = "queued"
 	// EventDone: delivered (or permanently failed with a record error).
-	EventDone = "done"
+	EventDone EventState = "done"
 )
 
-// EventRef names one stored event.
+// EventRef names one stored event. Outcome is stored only when the event
+// is moved to EventDone (and may be empty).
 type EventRef struct {
 	TenantID string
 	ID       string
-	// Outcome is the event's final outcome, stored when it becomes done.
-	Outcome string
+	Outcome  string
 }
 
 // LinkKey identifies a link: one source object, mapped by one installation,
@@ -138,9 +147,9 @@ type LinkKey struct {
 	SourceObject   string // e.g. "ticket"
 	SourceID       string
 	TargetObject   string // e.g. "incident"
-	// Action is the contract action writing the target: two actions that
-	// create the same kind of partner object (a message to two channels)
-	// have a link each.
+	// Action is the contract action that writes the target: one source
+	// record may be written by several actions, each its own partner
+	// object. Links stored before actions were keyed have "".
 	Action string
 }
 
@@ -151,16 +160,22 @@ type Link struct {
 	TargetID string
 	// Version is the newest source version applied; an older one is stale.
 	Version int64
-	// EventID is the event that last wrote the link: a re-run of that event
-	// finds its own write and does nothing. Empty for sync writes.
-	EventID string
-	// EventAt orders writes of equal Version by receipt (Unix nanoseconds
-	// of the event's ReceivedAt): the later-received event wins.
-	EventAt int64
 	// Fields holds the last written value per target field (JSON object):
 	// what makes two-way sync loop-free.
 	Fields    json.RawMessage
 	UpdatedAt time.Time
+	// EventID is the event that last wrote the link: a re-run of that event
+	// finds its own write and does nothing. Empty for sync writes.
+	EventID string
+	// EventAt orders writes of equal Version by receipt (Unix nanoseconds
+	// of the event's ReceivedAt, microsecond precision): the later-received
+	// event wins, and UpsertLink fences on (Version, EventAt).
+	EventAt int64
+	// Uncertain marks a write whose answer never came (a timeout, a crash
+	// mid-call): the partner may or may not hold it. UncertainSince is
+	// when it was marked. A successful UpsertLink clears both.
+	Uncertain      bool
+	UncertainSince time.Time
 }
 
 // RecordErrorStatus is the lifecycle of a RecordError.
@@ -269,17 +284,48 @@ type Queries interface {
 	// connection, dedup key) exists; inserted reports which happened.
 	InsertEvent(ctx context.Context, e Event) (inserted bool, err error)
 	GetEvent(ctx context.Context, tenantID, id string) (Event, error)
-	// SetEventsState sets the state of every referenced event (any tenant's:
-	// each ref carries its tenant). Unknown refs are ignored.
-	SetEventsState(ctx context.Context, refs []EventRef, state string) error
+	// SetEventsState moves every referenced event (any tenant's: each ref
+	// carries its tenant) to state where the move goes forward: pending →
+	// queued, pending → done, queued → done. Any other move (done →
+	// anything, queued → pending, a state to itself) and unknown refs are
+	// skipped without an error: a late sweeper cannot bring a done event
+	// back, and a second done keeps the first outcome. Moving to EventDone
+	// stores each ref's Outcome. An unknown state is an error.
+	SetEventsState(ctx context.Context, refs []EventRef, state EventState) error
 	// ListPendingEvents returns up to limit events still pending that were
 	// received before receivedBefore, oldest first, across tenants: for the
 	// sweeper (operator maintenance), never for tenant-facing reads.
 	ListPendingEvents(ctx context.Context, receivedBefore time.Time, limit int) ([]Event, error)
+	// ClaimPendingEvents moves up to limit pending events received before
+	// receivedBefore (oldest first, across tenants) to queued in one
+	// statement and returns them (State queued): of two claimers, in this
+	// process or another, each event goes to exactly one. limit <= 0 means
+	// 100; a zero receivedBefore claims nothing.
+	ClaimPendingEvents(ctx context.Context, receivedBefore time.Time, limit int) ([]Event, error)
+	// DeleteDoneEventsBefore deletes up to limit done events received
+	// before before (retention) and returns how many. limit <= 0 means 100:
+	// callers loop, so that no transaction grows long.
+	DeleteDoneEventsBefore(ctx context.Context, before time.Time, limit int) (int, error)
 
 	GetLink(ctx context.Context, key LinkKey) (Link, error)
-	// UpsertLink creates or replaces the link at l.LinkKey.
+	// UpsertLink creates the link at l.LinkKey, or replaces the stored one
+	// if its version is not newer than l.Version (equal versions: the last
+	// writer wins). When the stored version is newer nothing is written and
+	// ErrStaleLink is returned. A successful upsert clears Uncertain;
+	// l.Uncertain and l.UncertainSince are ignored.
 	UpsertLink(ctx context.Context, l Link) error
+	// MarkLinkUncertain records that a write for key was sent but its
+	// answer never came, at since. An existing link keeps its target,
+	// version and fields and is flagged; a missing one is created flagged,
+	// with no target and version 0 (so any real write replaces it). An
+	// already uncertain link keeps its first UncertainSince. The flag stays
+	// until an UpsertLink succeeds.
+	MarkLinkUncertain(ctx context.Context, key LinkKey, since time.Time) error
+	// ListUncertainLinks returns up to limit uncertain links marked before
+	// before, oldest first, across tenants: for the settlement job
+	// (operator maintenance), never for tenant-facing reads. limit <= 0
+	// means 100.
+	ListUncertainLinks(ctx context.Context, before time.Time, limit int) ([]Link, error)
 
 	InsertRecordError(ctx context.Context, e RecordError) error
 	GetRecordError(ctx context.Context, tenantID, id string) (RecordError, error)
@@ -297,6 +343,9 @@ type Queries interface {
 	// ConsumeOAuthState deletes the state and returns it; a second call
 	// returns ErrNotFound. Expiry is the caller's to check.
 	ConsumeOAuthState(ctx context.Context, state string) (OAuthState, error)
+	// DeleteExpiredOAuthStates deletes every state that expired before now
+	// (retention) and returns how many.
+	DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error)
 
 	// AppendAudit assigns Seq, PrevHash and Hash and returns the stored entry.
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
@@ -316,6 +365,38 @@ type Queries interface {
 	// (expired and taken by another, or never held) it does nothing and
 	// returns no error.
 	ReleaseLease(ctx context.Context, tenantID, key, holder string) error
+	// RenewLease moves the lease's expiry to now+ttl (the store's clock) if
+	// holder still holds it and it has not expired, and reports whether it
+	// did. Unlike AcquireLease it never takes a free or expired lease: a
+	// holder that lost its lease learns so here instead of silently taking
+	// it back. ttl <= 0 is an error.
+	RenewLease(ctx context.Context, tenantID, key, holder string, ttl time.Duration) (bool, error)
+	// ReleaseLeasesHeldBy drops every lease holder holds, in every tenant
+	// and every process lease (a process shutting down), and returns how
+	// many.
+	ReleaseLeasesHeldBy(ctx context.Context, holder string) (int, error)
+	// DeleteExpiredLeases deletes every lease, tenant or process, that
+	// expired before now (retention) and returns how many.
+	DeleteExpiredLeases(ctx context.Context, now time.Time) (int, error)
+
+	// AcquireProcessLease is AcquireLease for a lease that belongs to no
+	// tenant: a process's own liveness (the queue's heartbeat), not tenant
+	// data. Same semantics, same clock.
+	AcquireProcessLease(ctx context.Context, key, holder string, ttl time.Duration) (bool, error)
+	// ReleaseProcessLease is ReleaseLease for a process lease.
+	ReleaseProcessLease(ctx context.Context, key, holder string) error
+	// ListProcessLeases returns the process leases whose key starts with
+	// keyPrefix and that have not expired by the store's clock, in key
+	// order.
+	ListProcessLeases(ctx context.Context, keyPrefix string) ([]ProcessLease, error)
+}
+
+// ProcessLease is a lease held by a process rather than for a tenant's
+// object: it says the process is alive while it keeps renewing it.
+type ProcessLease struct {
+	Key       string
+	Holder    string
+	ExpiresAt time.Time
 }
 
 // Tx is a write transaction. Its Queries see and make changes inside it.

@@ -81,3 +81,11 @@ func oneRow(op string, tag pgconn.CommandTag, err error) error {
 	}
 	return nil
 }
+
+// affected returns how many rows a statement changed.
+func affected(op string, tag pgconn.CommandTag, err error) (int, error) {
+	if err != nil {
+		return 0, wrapErr(op, err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -40,3 +40,35 @@ func (q *queries) ReleaseLease(ctx context.Context, tenantID, key, holder string
 		tenantID, key, holder)
 	return wrapErr("releasing lease", err)
 }
+
+// RenewLease extends only a live lease of holder's: an expired one may have
+// been acted on by another already, even if nobody took it.
+func (q *queries) RenewLease(ctx context.Context, tenantID, key, holder string, ttl time.Duration) (bool, error) {
+	const op = "renewing lease"
+	if err := row.CheckTTL("postgres", op, ttl); err != nil {
+		return false, err
+	}
+	now := encTime(q.now())
+	tag, err := q.write.Exec(ctx, `UPDATE leases SET expires_at = $1
+		WHERE tenant_id = $2 AND key = $3 AND holder = $4 AND expires_at >= $5`,
+		now.Add(ttl), tenantID, key, holder, now)
+	n, err := affected(op, tag, err)
+	return n == 1, err
+}
+
+func (q *queries) ReleaseLeasesHeldBy(ctx context.Context, holder string) (int, error) {
+	// One statement: both tables or neither.
+	var n int
+	err := q.write.QueryRow(ctx, `WITH a AS (DELETE FROM leases WHERE holder = $1 RETURNING 1),
+		b AS (DELETE FROM process_leases WHERE holder = $1 RETURNING 1)
+		SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)`, holder).Scan(&n)
+	return n, wrapErr("releasing leases held", err)
+}
+
+func (q *queries) DeleteExpiredLeases(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := q.write.QueryRow(ctx, `WITH a AS (DELETE FROM leases WHERE expires_at < $1 RETURNING 1),
+		b AS (DELETE FROM process_leases WHERE expires_at < $1 RETURNING 1)
+		SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)`, encTime(now)).Scan(&n)
+	return n, wrapErr("deleting expired leases", err)
+}

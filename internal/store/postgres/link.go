@@ -8,32 +8,93 @@ import (
 	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
-func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, error) {
-	l := store.Link{LinkKey: key}
+const linkColumns = `tenant_id, installation_id, source_object, source_id, target_object, action,
+	target_id, version, event_id, event_at, fields, updated_at, uncertain, uncertain_since`
+
+const (
+	// upsertLinkSQL is the fence: the DO UPDATE's WHERE leaves a newer
+	// stored (version, receipt) alone (the row lock ON CONFLICT takes decides racing
+	// writers), and the caller learns so from the row count. A write that
+	// lands clears the uncertain flag: its answer came.
+	upsertLinkSQL = `INSERT INTO links
+		(tenant_id, installation_id, source_object, source_id, target_object, action, target_id, version, event_id, event_at, fields, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (tenant_id, installation_id, source_object, source_id, target_object, action) DO UPDATE SET
+			target_id = excluded.target_id, version = excluded.version,
+			event_id = excluded.event_id, event_at = excluded.event_at,
+			fields = excluded.fields, updated_at = excluded.updated_at,
+			uncertain = false, uncertain_since = NULL
+		WHERE links.version < excluded.version
+			OR (links.version = excluded.version AND links.event_at <= excluded.event_at)`
+	// markLinkUncertainSQL creates a placeholder (no target, version 0) or
+	// flags the existing link, keeping the first mark's time.
+	markLinkUncertainSQL = `INSERT INTO links
+		(tenant_id, installation_id, source_object, source_id, target_object, action, target_id, version, updated_at,
+		 uncertain, uncertain_since)
+		VALUES ($1, $2, $3, $4, $5, $6, '', 0, $7, true, $7)
+		ON CONFLICT (tenant_id, installation_id, source_object, source_id, target_object, action) DO UPDATE SET
+			uncertain = true, uncertain_since = coalesce(links.uncertain_since, excluded.uncertain_since)`
+	listUncertainLinksSQL = `SELECT ` + linkColumns + ` FROM links
+		WHERE uncertain AND uncertain_since < $1
+		ORDER BY uncertain_since, tenant_id, installation_id, source_object, source_id, target_object, action LIMIT $2`
+)
+
+func scanLink(s scanner) (store.Link, error) {
+	var l store.Link
 	var fields []byte
 	var updated time.Time
-	err := q.read.QueryRow(ctx, `SELECT target_id, version, event_id, event_at, fields, updated_at FROM links
-		WHERE tenant_id = $1 AND installation_id = $2 AND source_object = $3 AND source_id = $4 AND target_object = $5`,
-		key.TenantID, key.InstallationID, key.SourceObject, key.SourceID, key.TargetObject,
-	).Scan(&l.TargetID, &l.Version, &l.EventID, &l.EventAt, &fields, &updated)
-	if err != nil {
-		return store.Link{}, wrapErr("getting link", err)
+	var since *time.Time
+	if err := s.Scan(&l.TenantID, &l.InstallationID, &l.SourceObject, &l.SourceID, &l.TargetObject, &l.Action,
+		&l.TargetID, &l.Version, &l.EventID, &l.EventAt, &fields, &updated, &l.Uncertain, &since); err != nil {
+		return store.Link{}, err
 	}
 	l.Fields = row.DecodeJSON(fields)
 	l.UpdatedAt = decTime(updated)
+	l.UncertainSince = decOptTime(since)
+	return l, nil
+}
+
+func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, error) {
+	l, err := scanLink(q.read.QueryRow(ctx, `SELECT `+linkColumns+` FROM links
+		WHERE tenant_id = $1 AND installation_id = $2 AND source_object = $3 AND source_id = $4 AND target_object = $5
+		AND action = $6`,
+		key.TenantID, key.InstallationID, key.SourceObject, key.SourceID, key.TargetObject, key.Action))
+	if err != nil {
+		return store.Link{}, wrapErr("getting link", err)
+	}
 	return l, nil
 }
 
 func (q *queries) UpsertLink(ctx context.Context, l store.Link) error {
 	const op = "upserting link"
-	_, err := q.write.Exec(ctx, `INSERT INTO links
-		(tenant_id, installation_id, source_object, source_id, target_object, target_id, version, event_id, event_at, fields, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (tenant_id, installation_id, source_object, source_id, target_object) DO UPDATE SET
-			target_id = excluded.target_id, version = excluded.version,
-			event_id = excluded.event_id, event_at = excluded.event_at,
-			fields = excluded.fields, updated_at = excluded.updated_at`,
-		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.TargetID, l.Version, l.EventID, l.EventAt,
-		row.JSON(l.Fields), encTime(row.OrNow(l.UpdatedAt, q.now)))
-	return wrapErr(op, err)
+	tag, err := q.write.Exec(ctx, upsertLinkSQL,
+		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.Action, l.TargetID, l.Version,
+		l.EventID, l.EventAt, row.JSON(l.Fields), encTime(row.OrNow(l.UpdatedAt, q.now)))
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return row.StaleLink("postgres", op, l)
+	}
+	return nil
+}
+
+func (q *queries) MarkLinkUncertain(ctx context.Context, key store.LinkKey, since time.Time) error {
+	_, err := q.write.Exec(ctx, markLinkUncertainSQL,
+		key.TenantID, key.InstallationID, key.SourceObject, key.SourceID, key.TargetObject, key.Action,
+		encTime(row.OrNow(since, q.now)))
+	return wrapErr("marking link uncertain", err)
+}
+
+func (q *queries) ListUncertainLinks(ctx context.Context, before time.Time, limit int) ([]store.Link, error) {
+	const op = "listing uncertain links"
+	if before.IsZero() {
+		return nil, nil
+	}
+	rows, err := q.read.Query(ctx, listUncertainLinksSQL, encTime(before), row.Limit(limit))
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	out, err := collect(rows, scanLink)
+	return out, wrapErr(op, err)
 }

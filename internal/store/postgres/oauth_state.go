@@ -49,3 +49,8 @@ func (q *queries) ConsumeOAuthState(ctx context.Context, state string) (store.OA
 	// The caller's transaction rolls back on an error, deleting nothing.
 	return row.Single("postgres", op, "state", out)
 }
+
+func (q *queries) DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error) {
+	tag, err := q.write.Exec(ctx, `DELETE FROM oauth_states WHERE expires_at < $1`, encTime(now))
+	return affected("deleting expired oauth states", tag, err)
+}

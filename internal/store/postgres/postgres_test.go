@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,6 +159,82 @@ func TestStatementCache(t *testing.T) {
 	}
 	var n int
 	require.NoError(t, pool.QueryRow(ctx,
-		`SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT target_id, version, event_id%'`).Scan(&n))
+		`SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT tenant_id, installation_id, source_object,%FROM links%'`).Scan(&n))
 	require.Equal(t, 1, n, "GetLink's statement prepared once on the connection")
+}
+
+// TestSynchronousCommit: every pooled session commits durably, even when
+// the role's default says otherwise.
+func TestSynchronousCommit(t *testing.T) {
+	t.Parallel()
+	dsn := testDSN(t)
+	ctx := context.Background()
+	s := postgres.OpenTestSchema(t, dsn)
+	pool := s.Driver().(*pgxpool.Pool)
+	conns := make([]*pgxpool.Conn, 3)
+	for i := range conns {
+		var err error
+		conns[i], err = pool.Acquire(ctx)
+		require.NoError(t, err)
+		var got string
+		require.NoError(t, conns[i].QueryRow(ctx, "SHOW synchronous_commit").Scan(&got))
+		require.Equal(t, "on", got, "connection %d", i)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+
+	// A DSN asking for off is overridden, not obeyed.
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	s2, err := postgres.Open(ctx, dsn+sep+"synchronous_commit=off", nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s2.Close() })
+	var got string
+	require.NoError(t, s2.Driver().(*pgxpool.Pool).QueryRow(ctx, "SHOW synchronous_commit").Scan(&got))
+	require.Equal(t, "on", got)
+}
+
+// TestLinkActionMigration: migration 0004 puts the action in the links key;
+// a link stored before keeps its values under action ” and stays clean.
+// The schema is taken back to before 0004 to replay it.
+func TestLinkActionMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := postgres.OpenTestSchema(t, testDSN(t))
+	pool := s.Driver().(*pgxpool.Pool)
+	for _, q := range []string{
+		`DROP TABLE process_leases`,
+		`DROP INDEX events_done, oauth_states_expires, leases_expires, leases_holder`,
+		`ALTER TABLE events DROP COLUMN outcome`,
+		`DROP INDEX links_uncertain`,
+		`ALTER TABLE links DROP CONSTRAINT links_pkey`,
+		`ALTER TABLE links DROP COLUMN action, DROP COLUMN uncertain, DROP COLUMN uncertain_since,
+			DROP COLUMN event_id, DROP COLUMN event_at`,
+		`ALTER TABLE links ADD PRIMARY KEY (tenant_id, installation_id, source_object, source_id, target_object)`,
+		`DELETE FROM accord_migrations WHERE version >= 4`,
+		`INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'n', now())`,
+		`INSERT INTO installations (tenant_id, id, contract, contract_version, state, created_at, updated_at)
+			VALUES ('t1', 'i1', 'c', '1', 'active', now(), now())`,
+		`INSERT INTO links (tenant_id, installation_id, source_object, source_id, target_object, target_id, version,
+			fields, updated_at) VALUES ('t1', 'i1', 'ticket', 'T-1', 'incident', 'INC-1', 7, '{"a":1}', now())`,
+	} {
+		_, err := pool.Exec(ctx, q)
+		require.NoError(t, err, q)
+	}
+
+	require.NoError(t, s.Migrate(ctx))
+	key := store.LinkKey{TenantID: "t1", InstallationID: "i1", SourceObject: "ticket", SourceID: "T-1",
+		TargetObject: "incident"}
+	got, err := s.GetLink(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, "INC-1", got.TargetID)
+	require.Equal(t, int64(7), got.Version)
+	require.False(t, got.Uncertain)
+	other := key
+	other.Action = "annotate"
+	require.NoError(t, s.UpsertLink(ctx, store.Link{LinkKey: other, TargetID: "INC-2", Version: 1}),
+		"another action is another link")
 }

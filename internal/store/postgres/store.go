@@ -69,6 +69,10 @@ func Open(ctx context.Context, dsn string, cfg *Config) (*Store, error) {
 	if c.MaxConns > 0 {
 		pcfg.MaxConns = c.MaxConns
 	}
+	// A webhook answered 2xx must survive a crash: every session waits for
+	// the WAL flush at commit, whatever the server's or role's default.
+	// A startup parameter, so River's sessions on this pool get it too.
+	pcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	// The query exec mode is left at pgx's default, QueryExecModeCacheStatement:
 	// each connection prepares a statement the first time it runs it and
 	// reuses it after, so the hot path needs no explicit Prepare. A DSN's
@@ -81,7 +85,29 @@ func Open(ctx context.Context, dsn string, cfg *Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connecting: %w", err)
 	}
+	if err := checkDurable(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return &Store{queries: queries{read: pool, write: pool, now: c.Now}, pool: pool, cfg: c}, nil
+}
+
+// ErrNotDurable is returned by Open when the server does not run sessions
+// with synchronous_commit=on (a pooler stripping startup parameters, say).
+var ErrNotDurable = errors.New("postgres: commits are not durable")
+
+// checkDurable reads synchronous_commit back: a proxy or pooler may drop
+// the startup parameter without an error.
+func checkDurable(ctx context.Context, pool *pgxpool.Pool) error {
+	var got string
+	if err := pool.QueryRow(ctx, "SHOW synchronous_commit").Scan(&got); err != nil {
+		return fmt.Errorf("postgres: reading synchronous_commit: %w", err)
+	}
+	if got != "on" {
+		return fmt.Errorf("%w: synchronous_commit is %q, want \"on\" (an acknowledged webhook must survive a crash; "+
+			"check the server, role and any connection pooler)", ErrNotDurable, got)
+	}
+	return nil
 }
 
 // InTx runs fn in one READ COMMITTED transaction. fn's error is returned as

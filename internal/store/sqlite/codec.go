@@ -105,3 +105,15 @@ func oneRow(op string, res sql.Result, err error) error {
 	}
 	return nil
 }
+
+// affected returns how many rows a statement changed.
+func affected(op string, res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, wrapErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrapErr(op, err)
+	}
+	return int(n), nil
+}

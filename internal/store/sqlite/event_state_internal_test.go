@@ -67,7 +67,10 @@ func TestEventStatePlans(t *testing.T) {
 		want  string
 	}{
 		{listPendingEventsSQL, []any{0, 10}, "USING INDEX events_pending"},
-		{setEventsStateSQL, []any{store.EventDone, "[]"}, "INDEX sqlite_autoindex_events_1 (tenant_id=? AND id=?)"},
+		{setEventsStateSQL, []any{store.EventDone, 2, "[]"}, "INDEX sqlite_autoindex_events_1 (tenant_id=? AND id=?)"},
+		{claimPendingEventsSQL, []any{0, 10}, "USING INDEX events_pending"},
+		{deleteDoneEventsSQL, []any{0, 10}, "USING INDEX events_done"},
+		{listUncertainLinksSQL, []any{0, 10}, "USING INDEX links_uncertain"},
 	}
 	for _, tc := range tests {
 		rows, err := s.writer.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
@@ -84,5 +87,6 @@ func TestEventStatePlans(t *testing.T) {
 		joined := strings.Join(plan, "\n")
 		require.Contains(t, joined, tc.want)
 		require.NotContains(t, joined, "SCAN events", "no full scan")
+		require.NotContains(t, joined, "SCAN links", "no full scan")
 	}
 }

@@ -2,35 +2,69 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"time"
 
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
+const linkColumns = `tenant_id, installation_id, source_object, source_id, target_object, action,
+	target_id, version, event_id, event_at, fields, updated_at, uncertain, uncertain_since`
+
 const (
-	getLinkSQL = `SELECT target_id, version, event_id, event_at, fields, updated_at FROM links
-		WHERE tenant_id = ? AND installation_id = ? AND source_object = ? AND source_id = ? AND target_object = ?`
+	getLinkSQL = `SELECT ` + linkColumns + ` FROM links
+		WHERE tenant_id = ? AND installation_id = ? AND source_object = ? AND source_id = ? AND target_object = ?
+		AND action = ?`
+	// upsertLinkSQL is the fence: the DO UPDATE's WHERE leaves a newer
+	// stored (version, receipt) alone, and the caller learns so from the row count.
+	// A write that lands clears the uncertain flag: its answer came.
 	upsertLinkSQL = `INSERT INTO links
-		(tenant_id, installation_id, source_object, source_id, target_object, target_id, version, event_id, event_at, fields, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tenant_id, installation_id, source_object, source_id, target_object) DO UPDATE SET
+		(tenant_id, installation_id, source_object, source_id, target_object, action, target_id, version, event_id, event_at, fields, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, installation_id, source_object, source_id, target_object, action) DO UPDATE SET
 			target_id = excluded.target_id, version = excluded.version,
 			event_id = excluded.event_id, event_at = excluded.event_at,
-			fields = excluded.fields, updated_at = excluded.updated_at`
+			fields = excluded.fields, updated_at = excluded.updated_at,
+			uncertain = 0, uncertain_since = NULL
+		WHERE links.version < excluded.version
+			OR (links.version = excluded.version AND links.event_at <= excluded.event_at)`
+	// markLinkUncertainSQL creates a placeholder (no target, version 0) or
+	// flags the existing link, keeping the first mark's time.
+	markLinkUncertainSQL = `INSERT INTO links
+		(tenant_id, installation_id, source_object, source_id, target_object, action, target_id, version, updated_at,
+		 uncertain, uncertain_since)
+		VALUES (?, ?, ?, ?, ?, ?, '', 0, ?, 1, ?)
+		ON CONFLICT (tenant_id, installation_id, source_object, source_id, target_object, action) DO UPDATE SET
+			uncertain = 1, uncertain_since = coalesce(links.uncertain_since, excluded.uncertain_since)`
+	// listUncertainLinksSQL names uncertain = 1 literally, for the partial
+	// index links_uncertain.
+	listUncertainLinksSQL = `SELECT ` + linkColumns + ` FROM links
+		WHERE uncertain = 1 AND uncertain_since < ?
+		ORDER BY uncertain_since, tenant_id, installation_id, source_object, source_id, target_object, action LIMIT ?`
 )
 
-func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, error) {
-	l := store.Link{LinkKey: key}
+func scanLink(s scanner) (store.Link, error) {
+	var l store.Link
 	var fields []byte
 	var updated int64
-	err := queryRowPrepared(ctx, q.read, getLinkSQL,
-		key.TenantID, key.InstallationID, key.SourceObject, key.SourceID, key.TargetObject,
-	).Scan(&l.TargetID, &l.Version, &l.EventID, &l.EventAt, &fields, &updated)
-	if err != nil {
-		return store.Link{}, wrapErr("getting link", err)
+	var since sql.NullInt64
+	if err := s.Scan(&l.TenantID, &l.InstallationID, &l.SourceObject, &l.SourceID, &l.TargetObject, &l.Action,
+		&l.TargetID, &l.Version, &l.EventID, &l.EventAt, &fields, &updated, &l.Uncertain, &since); err != nil {
+		return store.Link{}, err
 	}
 	l.Fields = row.DecodeJSON(fields)
 	l.UpdatedAt = decTime(updated)
+	l.UncertainSince = decOptTime(since)
+	return l, nil
+}
+
+func (q *queries) GetLink(ctx context.Context, key store.LinkKey) (store.Link, error) {
+	l, err := scanLink(queryRowPrepared(ctx, q.read, getLinkSQL,
+		key.TenantID, key.InstallationID, key.SourceObject, key.SourceID, key.TargetObject, key.Action))
+	if err != nil {
+		return store.Link{}, wrapErr("getting link", err)
+	}
 	return l, nil
 }
 
@@ -39,8 +73,45 @@ func (q *queries) UpsertLink(ctx context.Context, l store.Link) error {
 	if err := checkTimes(op, l.UpdatedAt); err != nil {
 		return err
 	}
-	_, err := execPrepared(ctx, q.write, upsertLinkSQL,
-		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.TargetID, l.Version, l.EventID, l.EventAt,
-		row.JSON(l.Fields), encTime(row.OrNow(l.UpdatedAt, q.now)))
+	res, err := execPrepared(ctx, q.write, upsertLinkSQL,
+		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.Action, l.TargetID, l.Version,
+		l.EventID, l.EventAt, row.JSON(l.Fields), encTime(row.OrNow(l.UpdatedAt, q.now)))
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	if n == 0 {
+		return row.StaleLink("sqlite", op, l)
+	}
+	return nil
+}
+
+func (q *queries) MarkLinkUncertain(ctx context.Context, key store.LinkKey, since time.Time) error {
+	const op = "marking link uncertain"
+	if err := checkTimes(op, since); err != nil {
+		return err
+	}
+	ts := encTime(row.OrNow(since, q.now))
+	_, err := execPrepared(ctx, q.write, markLinkUncertainSQL,
+		key.TenantID, key.InstallationID, key.SourceObject, key.SourceID, key.TargetObject, key.Action, ts, ts)
 	return wrapErr(op, err)
+}
+
+func (q *queries) ListUncertainLinks(ctx context.Context, before time.Time, limit int) ([]store.Link, error) {
+	const op = "listing uncertain links"
+	if before.IsZero() {
+		return nil, nil
+	}
+	if err := checkTimes(op, before); err != nil {
+		return nil, err
+	}
+	rows, err := queryPrepared(ctx, q.read, listUncertainLinksSQL, encTime(before), row.Limit(limit))
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	out, err := collect(rows, scanLink)
+	return out, wrapErr(op, err)
 }

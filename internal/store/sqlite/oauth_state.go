@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/store/internal/row"
@@ -50,4 +51,13 @@ func (q *queries) ConsumeOAuthState(ctx context.Context, state string) (store.OA
 	}
 	// The caller's transaction rolls back on an error, deleting nothing.
 	return row.Single("sqlite", op, "state", out)
+}
+
+func (q *queries) DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error) {
+	const op = "deleting expired oauth states"
+	if err := checkTimes(op, now); err != nil {
+		return 0, err
+	}
+	res, err := q.write.ExecContext(ctx, `DELETE FROM oauth_states WHERE expires_at < ?`, encTime(now))
+	return affected(op, res, err)
 }

@@ -85,7 +85,7 @@ func (c *stmtCache) close() error {
 // webhook ingress, and per batch by the event sweeper.
 var hotQueries = []string{
 	insertEventSQL, getEventSQL, setEventsStateSQL, listPendingEventsSQL, getConnectionSQL, lookupConnectionSQL, listInstallationsByConnectionSQL,
-	getLinkSQL, upsertLinkSQL, acquireLeaseSQL, releaseLeaseSQL,
+	getLinkSQL, upsertLinkSQL, markLinkUncertainSQL, acquireLeaseSQL, renewLeaseSQL, releaseLeaseSQL, claimPendingEventsSQL,
 }
 
 // dbConn is a pool (the writer or the readers) with its statement cache.

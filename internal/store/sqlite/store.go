@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -86,6 +88,7 @@ type Store struct {
 	reader      *sql.DB
 	writerStmts *stmtCache
 	readerStmts *stmtCache
+	lock        *fileLock
 	cfg         Config
 }
 
@@ -93,7 +96,12 @@ var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database at path and checks that the
 // pragmas took. It does not migrate: call Migrate.
-func Open(ctx context.Context, path string, cfg *Config) (*Store, error) {
+//
+// The database is this Store's alone until Close: Open takes an advisory
+// lock on <path>.lock and fails with ErrInUse while another process, or
+// another Store in this one, holds it. New files (database, WAL, SHM,
+// lock) get mode 0600 whatever the umask.
+func Open(ctx context.Context, path string, cfg *Config) (s *Store, err error) {
 	c := cfg.withDefaults()
 	if err := c.validate(); err != nil {
 		return nil, err
@@ -106,6 +114,18 @@ func Open(ctx context.Context, path string, cfg *Config) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: resolving path: %w", err)
+	}
+	lock, err := lockFile(abs+".lock", abs)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = lock.release()
+		}
+	}()
+	if err := createPrivate(abs); err != nil {
+		return nil, err
 	}
 	busyMS := c.BusyTimeout.Milliseconds()
 
@@ -138,6 +158,14 @@ func Open(ctx context.Context, path string, cfg *Config) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: writer: %w", err)
 	}
+	// SQLite creates the WAL and SHM files with the database's mode; set
+	// it anyway, in case they were left by an older, laxer process.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(abs+suffix, fileMode); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			writer.Close()
+			return nil, fmt.Errorf("sqlite: %s file mode: %w", suffix, err)
+		}
+	}
 
 	rq := cloneValues(common)
 	rq.Set("mode", "ro")
@@ -162,7 +190,8 @@ func Open(ctx context.Context, path string, cfg *Config) (*Store, error) {
 	// Statements are prepared on first use, not here: before Migrate the
 	// tables they name may not exist.
 	ws, rs := newStmtCache(writer), newStmtCache(reader)
-	s := &Store{
+	s = &Store{
+		lock:        lock,
 		queries:     queries{read: dbConn{reader, rs}, write: dbConn{writer, ws}, now: c.Now},
 		writer:      writer,
 		reader:      reader,
@@ -271,7 +300,24 @@ func (s *Store) Dialect() store.Dialect { return store.DialectSQLite }
 func (s *Store) Driver() any { return s.writer }
 
 // Close closes the reader pool, then the writer (the last connection to
-// close checkpoints the WAL into the main file).
+// close checkpoints the WAL into the main file), then releases the file
+// lock: only then may another process open the database.
 func (s *Store) Close() error {
-	return errors.Join(s.readerStmts.close(), s.writerStmts.close(), s.reader.Close(), s.writer.Close())
+	return errors.Join(s.readerStmts.close(), s.writerStmts.close(), s.reader.Close(), s.writer.Close(),
+		s.lock.release())
+}
+
+// createPrivate creates the database file with mode 0600 if it does not
+// exist yet, before SQLite would create it with the umask's mode. An
+// existing file keeps the mode its operator gave it.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: creating database file: %w", err)
+	}
+	// OpenFile's mode is masked by the umask; Chmod's is not.
+	return errors.Join(f.Chmod(fileMode), f.Close())
 }

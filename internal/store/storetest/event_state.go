@@ -12,7 +12,7 @@ import (
 )
 
 // putEvent stores an event of f's connection received at when.
-func putEvent(t *testing.T, q store.Queries, f fixture, id, state string, when time.Time) {
+func putEvent(t *testing.T, q store.Queries, f fixture, id string, state store.EventState, when time.Time) {
 	t.Helper()
 	ins, err := q.InsertEvent(context.Background(), store.Event{TenantID: f.tenant.ID, ID: id,
 		ConnectionID: f.conn.ID, DedupKey: "d_" + id, Type: "ticket.updated", ObjectID: "T-1",
@@ -21,7 +21,7 @@ func putEvent(t *testing.T, q store.Queries, f fixture, id, state string, when t
 	require.True(t, ins, id)
 }
 
-func requireEventState(t *testing.T, q store.Queries, tenantID, id, want string) {
+func requireEventState(t *testing.T, q store.Queries, tenantID, id string, want store.EventState) {
 	t.Helper()
 	got, err := q.GetEvent(context.Background(), tenantID, id)
 	require.NoError(t, err, "%s/%s", tenantID, id)
@@ -32,7 +32,8 @@ func testEventStateOnInsert(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	f := seed(t, s, "t1")
 	tests := []struct {
-		name, id, state, want string
+		name, id    string
+		state, want store.EventState
 	}{
 		{"empty means pending", "evt_default", "", store.EventPending},
 		{"pending kept", "evt_pending", store.EventPending, store.EventPending},
@@ -88,21 +89,21 @@ func testSetEventsState(t *testing.T, s store.Store) {
 	requireEventState(t, s, "tb", "evt_same", store.EventDone)
 	requireEventState(t, s, "ta", "evt_same", store.EventPending)
 
-	// Any state can be set again, a ref may repeat, and an empty batch is a
-	// no-op.
+	// A ref may repeat, a move back is skipped without an error, and an
+	// empty batch is a no-op.
 	require.NoError(t, s.SetEventsState(ctx, []store.EventRef{
 		{TenantID: "ta", ID: "evt_ta"}, {TenantID: "ta", ID: "evt_ta"},
 	}, store.EventPending))
-	requireEventState(t, s, "ta", "evt_ta", store.EventPending)
+	requireEventState(t, s, "ta", "evt_ta", store.EventQueued)
 	require.NoError(t, s.SetEventsState(ctx, nil, store.EventDone))
 
 	// An unknown state is rejected and changes nothing, even with no refs.
-	for _, bad := range []string{"", "delivered", "PENDING"} {
+	for _, bad := range []store.EventState{"", "delivered", "PENDING"} {
 		err := s.SetEventsState(ctx, []store.EventRef{{TenantID: "ta", ID: "evt_ta"}}, bad)
 		require.Error(t, err, "state %q", bad)
 		require.Error(t, s.SetEventsState(ctx, nil, bad), "state %q with no refs", bad)
 	}
-	requireEventState(t, s, "ta", "evt_ta", store.EventPending)
+	requireEventState(t, s, "ta", "evt_ta", store.EventQueued)
 }
 
 // testSetEventsStateBatch is the sweeper's and the engine's batch size:

@@ -50,6 +50,15 @@ func Run(t *testing.T, open Open) {
 		{"LeaseRelease", testLeaseRelease},
 		{"LeaseTenantIsolation", testLeaseTenantIsolation},
 		{"LeaseInTx", testLeaseInTx},
+		{"LinkAction", testLinkAction},
+		{"LinkFence", testLinkFence},
+		{"LinkUncertain", testLinkUncertain},
+		{"EventTransitions", testEventTransitions},
+		{"EventOutcome", testEventOutcome},
+		{"ClaimPendingEvents", testClaimPendingEvents},
+		{"ClaimPendingEventsRace", testClaimPendingEventsRace},
+		{"DeleteDoneEvents", testDeleteDoneEvents},
+		{"ReleaseLeasesHeldBy", testReleaseLeasesHeldBy},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,6 +73,9 @@ func Run(t *testing.T, open Open) {
 	}{
 		{"LeaseRenewalAndExpiry", testLeaseRenewalAndExpiry},
 		{"PendingEventsSweep", testPendingEventsSweep},
+		{"LeaseRenew", testLeaseRenew},
+		{"DeleteExpired", testDeleteExpired},
+		{"ProcessLeases", testProcessLeases},
 	}
 	for _, tc := range clocked {
 		t.Run(tc.name, func(t *testing.T) {

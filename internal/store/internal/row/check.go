@@ -9,7 +9,7 @@ import (
 
 // EventState returns the state InsertEvent stores: store.EventPending for
 // an empty one; any other must pass CheckEventState.
-func EventState(prefix, op, state string) (string, error) {
+func EventState(prefix, op string, state store.EventState) (store.EventState, error) {
 	if state == "" {
 		return store.EventPending, nil
 	}
@@ -18,7 +18,7 @@ func EventState(prefix, op, state string) (string, error) {
 
 // CheckEventState rejects a state other than the store.Event* ones, before
 // the CHECK constraint would with a less helpful error.
-func CheckEventState(prefix, op, state string) error {
+func CheckEventState(prefix, op string, state store.EventState) error {
 	switch state {
 	case store.EventPending, store.EventQueued, store.EventDone:
 		return nil
@@ -40,4 +40,17 @@ func CheckOAuthState(prefix, op string, s store.OAuthState) error {
 		return fmt.Errorf("%s: %s: ExpiresAt is required", prefix, op)
 	}
 	return nil
+}
+
+// EventRank orders the event states: an event only moves to a state of a
+// higher rank (pending 0, queued 1, done 2). SetEventsState passes the
+// target's rank to SQL that computes the stored state's the same way.
+func EventRank(state store.EventState) int {
+	switch state {
+	case store.EventQueued:
+		return 1
+	case store.EventDone:
+		return 2
+	}
+	return 0
 }

@@ -55,3 +55,10 @@ func Single[T any](prefix, op, what string, out []T) (T, error) {
 }
 
 var errNoRows = errors.New("no rows")
+
+// StaleLink is UpsertLink's answer when the stored link is newer than l:
+// it names the key and version, never field values.
+func StaleLink(prefix, op string, l store.Link) error {
+	return fmt.Errorf("%s: %s %s/%s/%s/%s/%s action %q at version %d: %w", prefix, op,
+		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.Action, l.Version, store.ErrStaleLink)
+}
