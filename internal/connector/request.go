@@ -178,8 +178,9 @@ func (c *Connector) transportError(ctx context.Context, op string, err error, se
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	if errors.Is(err, ErrAddressBlocked) {
-		return fmt.Errorf("connector: %s: %w", op, err)
+	var blocked *AddressBlockedError
+	if errors.As(err, &blocked) {
+		return &PartnerError{Op: op, Class: spec.ClassValidation, Policy: true, Message: blocked.remedy(), Err: blocked}
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Errorf("connector: %s: %w", op, ctx.Err())
