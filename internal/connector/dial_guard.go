@@ -18,9 +18,9 @@ type AddressBlockedError struct {
 	Reason string // loopback, private network, link-local, ...
 }
 
-func (e *AddressBlockedError) Error() string {
-	return fmt.Sprintf("connector: address %s refused by policy (%s)", e.Addr, e.Reason)
-}
+// Error names the setting to change, if any: the operator reading it should
+// not have to look up which one.
+func (e *AddressBlockedError) Error() string { return "connector: " + e.remedy() }
 
 // Is makes AddressBlockedError match ErrAddressBlocked and
 // ErrOutboundRefused.

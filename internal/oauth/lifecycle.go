@@ -132,7 +132,7 @@ func (m *Manager) revoke(ctx context.Context, p *ProviderConfig, sec credential.
 	if p.ClientAuth != ClientSecretPost {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
-	resp, err := m.cfg.HTTPClient.Do(req)
+	resp, err := m.client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -142,6 +142,11 @@ func (m *Manager) revoke(ctx context.Context, p *ProviderConfig, sec credential.
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// Not followed: the request carries the token and our client
+		// secret, and belongs to the revocation endpoint only.
+		return fmt.Errorf("revoking token at %s: status %d, redirect to %q not followed", p.Name, resp.StatusCode, sanitizeDescription(resp.Header.Get("Location"), nil))
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("revoking token at %s: status %d", p.Name, resp.StatusCode)
 	}
@@ -149,7 +154,12 @@ func (m *Manager) revoke(ctx context.Context, p *ProviderConfig, sec credential.
 }
 
 // TestConnection makes the provider's cheap authenticated call (TestURL)
-// as the connection. nil means the credentials work.
+// as the connection, through the connector like every write: the same
+// address policy, no redirect followed, credentials attached once, one
+// refresh after a 401. nil means the credentials work. A connection that
+// cannot be used yields its *NeedsReconnectError; a call the partner or
+// the address policy refused, a *connector.PartnerError (Policy set and
+// errors.Is connector.ErrOutboundRefused for the latter).
 func (m *Manager) TestConnection(ctx context.Context, tenantID, connectionID string) error {
 	c, err := m.st.GetConnection(ctx, tenantID, connectionID)
 	if err != nil {
@@ -159,25 +169,20 @@ func (m *Manager) TestConnection(ctx context.Context, tenantID, connectionID str
 	if err != nil {
 		return err
 	}
-	if p.TestURL == "" {
+	tc := m.testers[p.Name]
+	if tc == nil {
 		return fmt.Errorf("testing connection: provider %s names no test call", p.Name)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.TestURL, nil)
+	auth, err := m.Authorizer(ctx, c)
 	if err != nil {
-		return fmt.Errorf("testing connection: %w", err)
+		return err
 	}
-	resp, err := m.Client(tenantID, connectionID).Do(req)
-	if err != nil {
+	if err := tc.TestConnection(ctx, auth); err != nil {
 		var nr *NeedsReconnectError
 		if errors.As(err, &nr) {
 			return nr
 		}
 		return fmt.Errorf("testing connection: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("testing connection: %s answered %d", p.displayName(), resp.StatusCode)
 	}
 	return nil
 }

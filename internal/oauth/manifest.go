@@ -44,6 +44,7 @@ func ConfigFromManifest(p *spec.Provider, lookupEnv func(string) (string, bool))
 		AuthParams:  maps.Clone(a.AuthParams),
 		DisablePKCE: !a.UsesPKCE(),
 		Audience:    a.Audience,
+		Manifest:    p,
 	}
 	for _, s := range p.Scopes {
 		cfg.Scopes = append(cfg.Scopes, Scope{Name: s.Name, Description: s.Description})

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/accordhq/accord/internal/spec"
 )
 
 // AuthKind is how a provider authenticates Accord's calls.
@@ -103,6 +105,11 @@ type ProviderConfig struct {
 	// TestURL is a cheap authenticated GET that proves a connection works
 	// (e.g. the provider's "who am I" endpoint).
 	TestURL string
+
+	// Manifest is the provider manifest this configuration was mapped
+	// from (ConfigFromManifest sets it), or nil. The test call reads its
+	// error rules, API version header and test method from it.
+	Manifest *spec.Provider
 }
 
 func (p *ProviderConfig) displayName() string {
