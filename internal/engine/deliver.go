@@ -282,7 +282,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 			"object", in.trigger.source.Name, "fields", res.UnknownFields)
 	}
 
-	if wait := e.connectors[a.provider.Name].Limiter().Reserve(key.TenantID); wait > 0 {
+	if wait := e.connectors[a.provider.Name].Limiter().Reserve(key.TenantID, lockKey(key)); wait > 0 {
 		e.metrics.action(labels, outcomeRetried)
 		return applyResult{actionResult: actionResult{snooze: wait}}, false
 	}
