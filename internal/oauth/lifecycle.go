@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -113,23 +115,42 @@ func (m *Manager) Disconnect(ctx context.Context, tenantID, connectionID, actor 
 }
 
 // revoke is one RFC 7009 request, with the same client authentication as
-// the token endpoint. x/oauth2 has no revocation call.
+// the token endpoint (for ClientSecretAuto, basic then the form body when
+// refused). x/oauth2 has no revocation call.
 func (m *Manager) revoke(ctx context.Context, p *ProviderConfig, sec credential.Secret, token, hint string) error {
+	styles := []oauth2.AuthStyle{oauth2.AuthStyleInHeader}
+	if p.ClientAuth == ClientSecretPost {
+		styles = []oauth2.AuthStyle{oauth2.AuthStyleInParams}
+	} else if p.ClientAuth == ClientSecretAuto {
+		styles = m.revokeStyles(p)
+	}
+	var err error
+	for _, style := range styles {
+		var status int
+		status, err = m.revokeOnce(ctx, p, sec, token, hint, style)
+		if err == nil || !clientAuthRefused(status) {
+			break
+		}
+	}
+	return err
+}
+
+func (m *Manager) revokeOnce(ctx context.Context, p *ProviderConfig, sec credential.Secret, token, hint string, style oauth2.AuthStyle) (int, error) {
 	form := url.Values{"token": {token}, "token_type_hint": {hint}}
 	id, secret := p.ClientID, p.ClientSecret
 	if v := sec.Extra[ExtraClientID]; v != "" {
 		id, secret = v, sec.Extra[ExtraClientSecret]
 	}
-	if p.ClientAuth == ClientSecretPost {
+	if style == oauth2.AuthStyleInParams {
 		form.Set("client_id", id)
 		form.Set("client_secret", secret)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.RevokeURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return fmt.Errorf("revoking token: %w", err)
+		return 0, fmt.Errorf("revoking token: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if p.ClientAuth != ClientSecretPost {
+	if style != oauth2.AuthStyleInParams {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
 	resp, err := m.client.Do(req)
@@ -138,19 +159,19 @@ func (m *Manager) revoke(ctx context.Context, p *ProviderConfig, sec credential.
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("revoking token at %s: %w", p.Name, err)
+		return 0, fmt.Errorf("revoking token at %s: %w", p.Name, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		// Not followed: the request carries the token and our client
 		// secret, and belongs to the revocation endpoint only.
-		return fmt.Errorf("revoking token at %s: status %d, redirect to %q not followed", p.Name, resp.StatusCode, sanitizeDescription(resp.Header.Get("Location"), nil))
+		return resp.StatusCode, fmt.Errorf("revoking token at %s: status %d, redirect to %q not followed", p.Name, resp.StatusCode, sanitizeDescription(resp.Header.Get("Location"), nil))
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("revoking token at %s: status %d", p.Name, resp.StatusCode)
+		return resp.StatusCode, fmt.Errorf("revoking token at %s: status %d", p.Name, resp.StatusCode)
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 // TestConnection makes the provider's cheap authenticated call (TestURL)

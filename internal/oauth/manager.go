@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -103,6 +104,9 @@ type Manager struct {
 	// provider call follows a redirect or escapes the address policy.
 	client  *http.Client
 	testers map[string]*connector.Connector
+	// clientAuth remembers, per provider name, the oauth2.AuthStyle a
+	// ClientSecretAuto provider accepted.
+	clientAuth sync.Map
 }
 
 // NewManager validates the providers and builds a Manager.

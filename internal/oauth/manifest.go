@@ -78,6 +78,11 @@ func ConfigFromManifest(p *spec.Provider, lookupEnv func(string) (string, bool))
 		if err := cfg.clientFromEnv(a, lookupEnv); err != nil {
 			return nil, err
 		}
+		if cfg.ClientAuth == "" && cfg.ClientSecret != "" {
+			// The manifest cannot say client_secret_basic or _post yet
+			// (no auth key for it in spec): find out from the provider.
+			cfg.ClientAuth = ClientSecretAuto
+		}
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)

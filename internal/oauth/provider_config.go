@@ -39,6 +39,11 @@ const (
 	ClientSecretBasic ClientAuth = "client_secret_basic"
 	// ClientSecretPost sends them in the form body.
 	ClientSecretPost ClientAuth = "client_secret_post"
+	// ClientSecretAuto tries client_secret_basic, and on the token
+	// endpoint's refusal (400 or 401) client_secret_post, then keeps to
+	// what worked for the provider. ConfigFromManifest uses it for OAuth
+	// clients with a secret: the manifest has no key naming the method yet.
+	ClientSecretAuto ClientAuth = "auto"
 	// PrivateKeyJWT signs a client assertion (RFC 7523 §2.2) with
 	// ProviderConfig.PrivateKey instead of sending a secret. Supported for
 	// ClientCredentials.
@@ -70,7 +75,8 @@ type ProviderConfig struct {
 
 	ClientID     string
 	ClientSecret string // never logged
-	// ClientAuth defaults to ClientSecretBasic.
+	// ClientAuth is how the client authenticates at the token and
+	// revocation endpoints. Default ClientSecretBasic.
 	ClientAuth ClientAuth
 
 	// Scopes Accord requests; the non-optional ones are required.
@@ -233,11 +239,11 @@ func (p *ProviderConfig) authStyle() oauth2.AuthStyle {
 	return oauth2.AuthStyleInHeader
 }
 
-func (p *ProviderConfig) oauth2Config(redirectURL string) *oauth2.Config {
+func (p *ProviderConfig) oauth2Config(redirectURL string, style oauth2.AuthStyle) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:     p.ClientID,
 		ClientSecret: p.ClientSecret,
-		Endpoint:     oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL, AuthStyle: p.authStyle()},
+		Endpoint:     oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL, AuthStyle: style},
 		RedirectURL:  redirectURL,
 		Scopes:       p.scopeNames(),
 	}

@@ -256,12 +256,21 @@ func (m *Manager) fetchToken(ctx context.Context, p *ProviderConfig, sec credent
 		}
 		// The x/oauth2 refresher keeps the old refresh token when the
 		// response carries none, and returns the rotated one when it does.
-		tok, err = p.oauth2Config(m.redirectURL()).TokenSource(ctx, &oauth2.Token{RefreshToken: sec.RefreshToken}).Token()
+		err = m.withClientAuth(p, func(style oauth2.AuthStyle) error {
+			var err error
+			tok, err = p.oauth2Config(m.redirectURL(), style).TokenSource(ctx, &oauth2.Token{RefreshToken: sec.RefreshToken}).Token()
+			return err
+		})
 	case ClientCredentials:
 		var cc *clientcredentials.Config
 		cc, err = p.clientCredentials(sec, m.cfg.Now())
 		if err == nil {
-			tok, err = cc.Token(ctx)
+			err = m.withClientAuth(p, func(style oauth2.AuthStyle) error {
+				var err error
+				cc.AuthStyle = style
+				tok, err = cc.Token(ctx)
+				return err
+			})
 		}
 	case JWTBearer:
 		tok, err = p.jwtBearer(sec).TokenSource(ctx).Token()
