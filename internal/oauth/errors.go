@@ -49,7 +49,8 @@ func needsReconnect(c store.Connection) *NeedsReconnectError {
 }
 
 // TokenError is a failed call to a provider's token endpoint. It carries the
-// OAuth error code but never the response body (which may echo
+// OAuth error code and the provider's error_description (secrets sent on
+// the request redacted), never the raw response body (which may echo
 // credentials).
 type TokenError struct {
 	Provider   string
