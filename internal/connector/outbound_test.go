@@ -2,8 +2,10 @@ package connector
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 
@@ -150,5 +152,26 @@ func TestDotDotIDSendsNothing(t *testing.T) {
 	b := setup(t, reply(http.StatusOK, `{}`))
 	_, err := b.conn.Update(context.Background(), Call{Object: "incident", ID: "..", Doc: map[string]any{"title": "x"}})
 	require.ErrorIs(t, err, ErrBadPathSegment)
+	require.Empty(t, b.requests())
+}
+
+type refusedAuthorizer struct{}
+
+func (refusedAuthorizer) Authorize(context.Context, *http.Request) error {
+	return fmt.Errorf("refreshing token: %w", &AddressBlockedError{Addr: netip.MustParseAddr("127.0.0.1"), Reason: reasonLoopback})
+}
+
+// TestCredentialRefusedByPolicy: an OAuth refresh whose token endpoint the
+// policy refused is as permanent as a refused write.
+func TestCredentialRefusedByPolicy(t *testing.T) {
+	t.Parallel()
+	b := setup(t, reply(http.StatusOK, `{}`))
+	_, err := b.conn.Create(context.Background(), Call{Object: "incident", Doc: map[string]any{}, Auth: refusedAuthorizer{}})
+	require.ErrorIs(t, err, ErrOutboundRefused)
+	var pe *PartnerError
+	require.ErrorAs(t, err, &pe)
+	require.True(t, pe.Policy)
+	require.Equal(t, spec.ClassValidation, pe.Class)
+	require.Contains(t, pe.Message, "allow_loopback_partners")
 	require.Empty(t, b.requests())
 }
