@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/accordhq/accord/internal/config"
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/store"
@@ -35,6 +36,7 @@ func newOAuthManager(cfg *config.Config, logger *slog.Logger, a *App, mk credent
 	}
 	m, err := oauth.NewManager(a.Store, a.Vault, providers, &oauth.Config{
 		BaseURL: baseURL, SessionKey: sessionKey, Logger: logger, Registerer: a.Registry, Now: now,
+		Outbound:      &connector.Config{AllowLoopback: cfg.AllowLoopbackPartners},
 		OnStateChange: a.resumeConnection})
 	if err != nil {
 		return nil, fmt.Errorf("building oauth manager: %w", err)

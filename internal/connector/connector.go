@@ -67,14 +67,31 @@ func New(p *spec.Provider, cfg *Config) (*Connector, error) {
 		provider: p,
 		base:     base,
 		cfg:      c,
-		client:   newHTTPClient(c),
+		client:   newHTTPClient(&c),
 		limiter:  lim,
 		metrics:  m,
 		log:      c.Logger.With("provider", p.Name),
 	}, nil
 }
 
-func newHTTPClient(c Config) *http.Client {
+// NewHTTPClient returns the outbound HTTP client every partner call goes
+// through, for callers that speak a protocol the Connector does not (the
+// OAuth token, refresh and revocation requests, handed to
+// golang.org/x/oauth2 through its oauth2.HTTPClient context key). Only
+// cfg's Timeout, DialTimeout, AllowLoopback and AllowPrivate matter.
+//
+// It dials through the address guard (loopback only with AllowLoopback;
+// link-local never; private networks only with AllowPrivate), uses no proxy,
+// and follows no redirect: a 3xx is returned as the response, so a partner
+// cannot bounce a credential or a re-posted token request to another host.
+// It attaches no credentials: the caller sets them on the one request it
+// builds, never in a RoundTripper that would apply them to every hop.
+func NewHTTPClient(cfg *Config) *http.Client {
+	c := cfg.withDefaults()
+	return newHTTPClient(&c)
+}
+
+func newHTTPClient(c *Config) *http.Client {
 	guard := dialGuard{allowLoopback: c.AllowLoopback, allowPrivate: c.AllowPrivate}
 	dialer := &net.Dialer{
 		Timeout:   c.DialTimeout,
@@ -98,7 +115,9 @@ func newHTTPClient(c Config) *http.Client {
 		Transport: tr,
 		Timeout:   c.Timeout,
 		// Redirects are not followed: a 302 would turn a create into a GET,
-		// and an API that moved is a manifest to fix, not to guess.
+		// a 307 would re-post a token request elsewhere, and any hop to
+		// another host would carry what the first request carried. An API
+		// that moved is a manifest to fix, not to guess.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }

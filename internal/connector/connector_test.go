@@ -330,8 +330,8 @@ func TestConnectorLimiterUsesConfigClock(t *testing.T) {
 	b := setup(t, reply(http.StatusOK, `{}`))
 	lim := b.conn.Limiter()
 	for range 4 {
-		require.Zero(t, lim.Reserve("acme"), "the manifest's burst of 4")
+		require.Zero(t, lim.Reserve("acme", ""), "the manifest's burst of 4")
 	}
-	require.Equal(t, 100*time.Millisecond, lim.Reserve("acme"), "10/s, on the frozen test clock")
+	require.Equal(t, 100*time.Millisecond, lim.Reserve("acme", "job"), "10/s, on the frozen test clock")
 	require.Equal(t, "incidents", b.conn.Provider().Name)
 }

@@ -18,12 +18,30 @@ type AddressBlockedError struct {
 	Reason string // loopback, private network, link-local, ...
 }
 
-func (e *AddressBlockedError) Error() string {
-	return fmt.Sprintf("connector: address %s refused by policy (%s)", e.Addr, e.Reason)
+// Error names the setting to change, if any: the operator reading it should
+// not have to look up which one.
+func (e *AddressBlockedError) Error() string { return "connector: " + e.remedy() }
+
+// Is makes AddressBlockedError match ErrAddressBlocked and
+// ErrOutboundRefused.
+func (e *AddressBlockedError) Is(target error) bool {
+	return target == ErrAddressBlocked || target == ErrOutboundRefused
 }
 
-// Is makes AddressBlockedError match ErrAddressBlocked.
-func (e *AddressBlockedError) Is(target error) bool { return target == ErrAddressBlocked }
+// remedy says what an operator can do about the refusal, naming the
+// process setting: loopback is a deployment choice (simulators, local
+// development); every other refused range stays refused.
+func (e *AddressBlockedError) remedy() string {
+	if e.Reason == reasonLoopback || e.Reason == reasonUnspecified {
+		return fmt.Sprintf("partner address %s refused by policy (%s): set allow_loopback_partners: true (ACCORD_ALLOW_LOOPBACK_PARTNERS) to allow it, for simulators and local development only", e.Addr, e.Reason)
+	}
+	return fmt.Sprintf("partner address %s refused by policy (%s): Accord never calls such addresses and no setting allows it; point the provider's base_url at a public address", e.Addr, e.Reason)
+}
+
+const (
+	reasonLoopback    = "loopback"
+	reasonUnspecified = "unspecified address"
+)
 
 // sharedAddressSpace is carrier-grade NAT (RFC 6598): private in practice,
 // though netip does not call it so.
@@ -57,12 +75,12 @@ func (g dialGuard) check(ip netip.Addr) error {
 	switch {
 	case ip.IsLoopback():
 		if !g.allowLoopback {
-			reason = "loopback"
+			reason = reasonLoopback
 		}
 	case ip.IsUnspecified():
 		// Dialling 0.0.0.0 or :: reaches the local host.
 		if !g.allowLoopback {
-			reason = "unspecified address"
+			reason = reasonUnspecified
 		}
 	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
 		// Cloud metadata services live here; no partner API does.

@@ -35,3 +35,12 @@ func registeredCounter(reg *prometheus.Registry, name, tenant string) (float64, 
 	}
 	return 0, fmt.Errorf("no %s for tenant %s", name, tenant)
 }
+
+func (l *Limiter) reservations(tenant string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[tenant]; ok {
+		return len(b.reserved)
+	}
+	return 0
+}

@@ -1,7 +1,9 @@
 package connector
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -37,5 +39,39 @@ func FuzzNextLink(f *testing.F) {
 		_ = nextLink([]string{v})
 		_ = parseRetryAfter(v, testNow)
 		_ = classify(nil, http.StatusTeapot, []byte(v))
+	})
+}
+
+// FuzzExpandPath feeds hostile ids and path fields: the expanded path has
+// exactly the template's segments, never a dot segment, and the value
+// round-trips through one escaped segment.
+func FuzzExpandPath(f *testing.F) {
+	for _, s := range []string{"inc_1", "..", ".", "", "../admin", "a/b", "a?b=c#d", "%2e%2e", "%2F", "é/…", " ", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, tmpl := range []string{"/recs/{id}/notes", "/recs/{id}"} {
+			out, err := expandPath(tmpl, v, "", nil)
+			if v == "" || v == "." || v == ".." {
+				if !errors.Is(err, ErrBadPathSegment) {
+					t.Fatalf("%q: want ErrBadPathSegment, got %v", v, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%q: %v", v, err)
+			}
+			if strings.Contains(out+"/", "/../") || strings.Contains(out+"/", "/./") || strings.ContainsAny(out, "?#") {
+				t.Fatalf("%q expanded to %q", v, out)
+			}
+			seg := strings.TrimSuffix(strings.TrimPrefix(out, "/recs/"), "/notes")
+			if strings.Contains(seg, "/") {
+				t.Fatalf("%q added a segment: %q", v, out)
+			}
+			back, err := url.PathUnescape(seg)
+			if err != nil || back != v {
+				t.Fatalf("%q does not round-trip: %q (%v)", v, seg, err)
+			}
+		}
 	})
 }

@@ -1,12 +1,13 @@
 package connector
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/internal/spec"
 )
@@ -15,22 +16,34 @@ import (
 type LimiterConfig struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Registerer receives accord_rate_limited_total. Default nil: no
-	// metrics.
+	// Registerer receives accord_throttled_total{provider,reason} and
+	// accord_rate_limited_total{tenant,provider}. Default nil: no metrics.
 	Registerer prometheus.Registerer
 	// IdleAfter is how long a tenant's bucket is kept unused before it is
 	// dropped (it starts full again when the tenant returns). Default 15m.
 	IdleAfter time.Duration
-	// RecoverEvery is the interval of additive increase after a Backoff:
-	// each interval without a 429 gives back RecoverStep of the manifest's
-	// rate. Default 10s.
+	// RecoverEvery is the interval of additive increase after a reduction:
+	// each interval without a new hold gives back RecoverStep of the
+	// manifest's rate. Default 10s.
 	RecoverEvery time.Duration
 	// RecoverStep is the fraction of the manifest's rate given back each
-	// RecoverEvery. Default 0.1 (from half to the full rate in 50s).
+	// RecoverEvery. Default 0.1.
 	RecoverStep float64
 	// MinFactor is the floor of the rate, as a fraction of the manifest's,
-	// however many 429s arrive. Default 1/64.
+	// however many 429s arrive. Default 1/4: a partner that keeps
+	// answering 429 is obeyed through its Retry-After holds, not by
+	// starving the tenant.
 	MinFactor float64
+	// ReduceEvery is the shortest interval between two reductions of a
+	// tenant's rate: 429s within it are one signal. Default 30s.
+	ReduceEvery time.Duration
+	// ReservationTTL is how long past its slot a keyed reservation waits
+	// for its caller to come back before it is forgotten. Default 5m.
+	ReservationTTL time.Duration
+	// HoldSpacing spaces the callers released at the end of a Retry-After
+	// hold on a provider without a rate_limit (which gives no interval of
+	// its own), so they do not return as one herd. Default 10ms.
+	HoldSpacing time.Duration
 }
 
 func (c *LimiterConfig) withDefaults() LimiterConfig {
@@ -51,24 +64,49 @@ func (c *LimiterConfig) withDefaults() LimiterConfig {
 		out.RecoverStep = 0.1
 	}
 	if out.MinFactor <= 0 || out.MinFactor > 1 {
-		out.MinFactor = 1.0 / 64
+		out.MinFactor = 0.25
+	}
+	if out.ReduceEvery <= 0 {
+		out.ReduceEvery = 30 * time.Second
+	}
+	if out.ReservationTTL <= 0 {
+		out.ReservationTTL = 5 * time.Minute
+	}
+	if out.HoldSpacing <= 0 {
+		out.HoldSpacing = 10 * time.Millisecond
 	}
 	return out
 }
 
-// Limiter enforces one provider's request budget per tenant: a token bucket
-// per tenant at the manifest's rate_limit, halved on each 429 and recovering
-// additively. It never blocks: Reserve says how long to wait, and the engine
-// snoozes the job rather than holding a worker that other tenants need.
+// Throttle reasons, the reason label of accord_throttled_total.
+const (
+	reasonRateLimit  = "rate_limit"  // the tenant's own bucket is spent
+	reasonRetryAfter = "retry_after" // the partner's Retry-After holds the tenant
+)
+
+// Limiter enforces one provider's request budget per tenant. It is a
+// scheduler, not a gate: each caller that cannot go now is given a slot of
+// its own in the future (GCRA over the manifest's rate_limit), so waiters
+// wake one interval apart instead of all at once. It never blocks: Reserve
+// says how long to wait, and the engine snoozes the job rather than holding
+// a worker that other tenants need.
 //
-// A provider without a rate_limit is unlimited, except that Backoff still
-// holds a tenant back until the partner's Retry-After.
+// A 429 (Backoff) holds the tenant until the partner's Retry-After, moves
+// the reserved slots past the hold, and may halve the rate, at most once
+// per ReduceEvery and never below MinFactor of the manifest's; the rate
+// then recovers additively. A provider without a rate_limit is unlimited
+// except during such holds.
+//
+// State is per process: with several processes each enforces the budget
+// for the jobs it runs, and a job snoozed in one and picked up by another
+// reserves afresh there.
 type Limiter struct {
 	provider  string
 	baseRate  float64 // requests per second; 0: unlimited
 	baseBurst int
 	cfg       LimiterConfig
-	throttled *prometheus.CounterVec
+	throttled *prometheus.CounterVec // {provider, reason}
+	legacy    *prometheus.CounterVec // {tenant, provider}
 
 	mu        sync.Mutex
 	buckets   map[string]*bucket
@@ -76,11 +114,15 @@ type Limiter struct {
 }
 
 type bucket struct {
-	lim          *rate.Limiter // nil when unlimited
-	factor       float64       // current fraction of the base rate
-	lastAdjust   time.Time     // last backoff or recovery step
-	blockedUntil time.Time     // the partner's Retry-After
-	lastUsed     time.Time
+	factor     float64   // current fraction of the base rate
+	lastAdjust time.Time // last reduction or recovery step
+	lastReduce time.Time
+	holdUntil  time.Time // the partner's Retry-After
+	// tat is GCRA's theoretical arrival time: the bucket is full when tat
+	// is not after now, and empty when it is burst intervals ahead.
+	tat      time.Time
+	reserved map[string]time.Time // key → its slot
+	lastUsed time.Time
 }
 
 // NewLimiter returns the limiter for p's rate_limit. The burst defaults to
@@ -97,76 +139,113 @@ func NewLimiter(p *spec.Provider, cfg *LimiterConfig) (*Limiter, error) {
 	}
 	if c.Registerer != nil {
 		vec, err := registerCounterVec(c.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_throttled_total",
+			Help: "Partner calls held back instead of sent, by provider and reason: rate_limit (the tenant's bucket is spent) or retry_after (the partner's Retry-After holds the tenant). Each reservation counts once, however often its job asks.",
+		}, []string{"provider", "reason"}))
+		if err != nil {
+			return nil, err
+		}
+		l.throttled = vec
+		legacy, err := registerCounterVec(c.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "accord_rate_limited_total",
 			Help: "Partner calls held back by rate limiting (the tenant's bucket was empty, or the partner answered 429), by tenant and provider.",
 		}, []string{"tenant", "provider"}))
 		if err != nil {
 			return nil, err
 		}
-		l.throttled = vec
+		l.legacy = legacy
 	}
 	return l, nil
 }
 
-// Reserve takes one request from tenantID's budget and returns 0, or, when
-// the budget is spent, takes nothing and returns how long to wait before
-// asking again. It never blocks.
-func (l *Limiter) Reserve(tenantID string) time.Duration {
+// Reserve books the next request slot of tenantID's budget and returns how
+// long the caller must wait before sending: 0 means send now. It never
+// blocks, and each caller that must wait gets a slot of its own, one rate
+// interval after the previous one, so waiters do not wake together.
+//
+// key names the caller across its snoozes (the engine passes the job's
+// object lock key: one write per key is in flight at a time). The contract:
+//
+//   - The first Reserve for a key books a slot. If the slot is now, it is
+//     consumed and 0 is returned; nothing is remembered.
+//   - Otherwise the slot is remembered under key and the wait returned.
+//     The caller snoozes for it and calls Reserve again with the same key:
+//     before the slot it is told the remaining wait (no second slot is
+//     booked, so asking early or often costs nothing); at or after it, the
+//     slot is consumed and 0 returned — the caller sends at once, without
+//     queueing behind reservations made while it slept.
+//   - If a Retry-After hold (Backoff) arrives meanwhile, remembered slots
+//     move past the hold, in order; the returning caller is told the new
+//     wait.
+//   - A slot not claimed within ReservationTTL after its time is dropped.
+//
+// An empty key books a slot that is not remembered: for a caller that
+// waits in place (sleeps for the returned duration) and then sends without
+// asking again.
+func (l *Limiter) Reserve(tenantID, key string) time.Duration {
 	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
 	b := l.bucket(tenantID, now)
 	b.lastUsed = now
-	if now.Before(b.blockedUntil) {
-		l.count(tenantID)
-		return b.blockedUntil.Sub(now)
-	}
-	if b.lim == nil {
-		return 0
-	}
 	l.recover(b, now)
-	tokens := b.lim.TokensAt(now)
-	if tokens >= 1 {
-		b.lim.AllowN(now, 1)
+	if key != "" {
+		if slot, ok := b.reserved[key]; ok {
+			if !now.Before(slot) {
+				delete(b.reserved, key)
+				return 0
+			}
+			return slot.Sub(now)
+		}
+	}
+	slot := l.book(b, now)
+	if !slot.After(now) {
 		return 0
 	}
-	l.count(tenantID)
-	wait := time.Duration(math.Ceil((1 - tokens) / float64(b.lim.Limit()) * float64(time.Second)))
-	return max(wait, time.Millisecond)
+	if key != "" {
+		if b.reserved == nil {
+			b.reserved = map[string]time.Time{}
+		}
+		b.reserved[key] = slot
+	}
+	reason := reasonRateLimit
+	if now.Before(b.holdUntil) {
+		reason = reasonRetryAfter
+	}
+	l.count(tenantID, reason)
+	return slot.Sub(now)
 }
 
-// Backoff records a 429 for tenantID: its rate is halved (down to
-// MinFactor of the manifest's; once per Retry-After window), its bucket
-// emptied, and Reserve returns a wait until retryAfter has passed.
+// Backoff records a 429 for tenantID: nothing is sent for it until
+// retryAfter has passed (a hold, not a lasting penalty), slots reserved
+// before the hold move past it, and the bucket restarts empty at its end
+// (one call, then one per interval). The rate is halved when the previous
+// reduction is at least ReduceEvery old and the 429 is not one of the
+// answers to calls already in flight during the current hold; it never
+// goes below MinFactor of the manifest's rate, and recovers RecoverStep
+// every RecoverEvery after the hold.
 func (l *Limiter) Backoff(tenantID string, retryAfter time.Duration) {
 	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.bucket(tenantID, now)
 	b.lastUsed = now
-	// 429s for calls already in flight when the first one came back are
-	// the same signal, not new ones: only a 429 after the previous
-	// Retry-After window has passed halves the rate again. Otherwise a
-	// burst of answers collapses the rate to its floor at once.
-	sameWindow := now.Before(b.blockedUntil)
-	if until := now.Add(retryAfter); until.After(b.blockedUntil) {
-		b.blockedUntil = until
-	}
-	l.count(tenantID)
-	if b.lim == nil {
-		return
-	}
 	l.recover(b, now)
-	if !sameWindow {
+	if l.legacy != nil {
+		l.legacy.WithLabelValues(tenantID, l.provider).Inc()
+	}
+	sameWindow := now.Before(b.holdUntil)
+	if l.baseRate > 0 && !sameWindow && (b.lastReduce.IsZero() || now.Sub(b.lastReduce) >= l.cfg.ReduceEvery) {
 		b.factor = max(b.factor/2, l.cfg.MinFactor)
-		b.lastAdjust = now
-		l.apply(b, now)
+		b.lastReduce, b.lastAdjust = now, now
 	}
-	// The partner says the window is spent, whatever our bucket believed.
-	if t := b.lim.TokensAt(now); t >= 1 {
-		b.lim.AllowN(now, int(t))
+	until := now.Add(max(retryAfter, 0))
+	if sameWindow && !until.After(b.holdUntil) {
+		return // the same hold, already in force
 	}
+	b.holdUntil = until
+	l.reschedule(b)
 }
 
 // Rate returns tenantID's current rate in requests per second (0 when the
@@ -176,39 +255,93 @@ func (l *Limiter) Rate(tenantID string) float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[tenantID]
-	if !ok {
+	if !ok || l.baseRate == 0 {
 		return l.baseRate
 	}
-	if b.lim == nil {
-		return 0
-	}
 	l.recover(b, now)
-	return float64(b.lim.Limit())
+	return l.baseRate * b.factor
 }
 
 func (l *Limiter) bucket(tenantID string, now time.Time) *bucket {
 	b, ok := l.buckets[tenantID]
 	if !ok {
 		b = &bucket{factor: 1, lastAdjust: now}
-		if l.baseRate > 0 {
-			b.lim = rate.NewLimiter(rate.Limit(l.baseRate), l.baseBurst)
-		}
 		l.buckets[tenantID] = b
 	}
 	return b
 }
 
+// interval is the time between two slots at the bucket's current rate; 0
+// when the provider is unlimited.
+func (l *Limiter) interval(b *bucket) time.Duration {
+	if l.baseRate == 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / (l.baseRate * b.factor))
+}
+
+// book takes the next free slot at or after now and after any hold (GCRA:
+// the slot is the earliest time the request conforms to rate and burst).
+func (l *Limiter) book(b *bucket, now time.Time) time.Time {
+	arrival := now
+	if b.holdUntil.After(arrival) {
+		arrival = b.holdUntil
+	}
+	t := l.interval(b)
+	if t == 0 {
+		// Unlimited: only a hold and the herd released after it queue.
+		if arrival.Equal(now) && !b.tat.After(now) {
+			return now
+		}
+		slot := arrival
+		if b.tat.After(slot) {
+			slot = b.tat
+		}
+		b.tat = slot.Add(l.cfg.HoldSpacing)
+		return slot
+	}
+	tat := b.tat
+	if arrival.After(tat) {
+		tat = arrival
+	}
+	tat = tat.Add(t)
+	slot := tat.Add(-time.Duration(l.baseBurst) * t)
+	if slot.Before(arrival) {
+		slot = arrival
+	}
+	b.tat = tat
+	return slot
+}
+
+// reschedule restarts the bucket empty at the end of the hold and gives
+// the remembered reservations new slots after it, in their old order.
+func (l *Limiter) reschedule(b *bucket) {
+	t := l.interval(b)
+	b.tat = b.holdUntil.Add(time.Duration(max(l.baseBurst-1, 0)) * t)
+	if len(b.reserved) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(b.reserved))
+	for k := range b.reserved {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y string) int { return cmp.Or(b.reserved[x].Compare(b.reserved[y]), cmp.Compare(x, y)) })
+	for _, k := range keys {
+		b.reserved[k] = l.book(b, b.holdUntil)
+	}
+}
+
 // recover gives back RecoverStep of the base rate for each whole
-// RecoverEvery since the last adjustment or the end of a block.
+// RecoverEvery since the last adjustment or the end of a hold.
 func (l *Limiter) recover(b *bucket, now time.Time) {
 	if b.factor >= 1 {
 		return
 	}
-	// Time spent blocked by Retry-After proves nothing about the partner's
-	// capacity: recovery counts from the end of the block.
+	// Time spent held by Retry-After proves nothing about the partner's
+	// capacity: recovery counts from the end of the hold.
 	from := b.lastAdjust
-	if b.blockedUntil.After(from) {
-		from = b.blockedUntil
+	if b.holdUntil.After(from) {
+		from = b.holdUntil
 	}
 	steps := int64(now.Sub(from) / l.cfg.RecoverEvery)
 	if steps <= 0 {
@@ -216,34 +349,36 @@ func (l *Limiter) recover(b *bucket, now time.Time) {
 	}
 	b.factor = min(1, b.factor+float64(steps)*l.cfg.RecoverStep)
 	b.lastAdjust = from.Add(time.Duration(steps) * l.cfg.RecoverEvery)
-	l.apply(b, now)
 }
 
-// apply sets the bucket's rate from its factor. The burst stays the
-// manifest's: Backoff empties the bucket, and what refills afterwards does so
-// at the reduced rate.
-func (l *Limiter) apply(b *bucket, now time.Time) {
-	b.lim.SetLimitAt(now, rate.Limit(l.baseRate*b.factor))
-}
-
-// sweep drops buckets idle for IdleAfter, at most every IdleAfter/4.
+// sweep drops, at most every IdleAfter/4, reservations unclaimed for
+// ReservationTTL past their slot, and buckets idle for IdleAfter with no
+// hold and no reservation left.
 func (l *Limiter) sweep(now time.Time) {
 	if now.Sub(l.lastSweep) < l.cfg.IdleAfter/4 {
 		return
 	}
 	l.lastSweep = now
 	for id, b := range l.buckets {
-		if now.Sub(b.lastUsed) >= l.cfg.IdleAfter && !now.Before(b.blockedUntil) {
+		for k, slot := range b.reserved {
+			if now.Sub(slot) >= l.cfg.ReservationTTL {
+				delete(b.reserved, k)
+			}
+		}
+		if now.Sub(b.lastUsed) >= l.cfg.IdleAfter && !now.Before(b.holdUntil) && len(b.reserved) == 0 {
 			delete(l.buckets, id)
-			if l.throttled != nil {
-				l.throttled.DeleteLabelValues(id, l.provider)
+			if l.legacy != nil {
+				l.legacy.DeleteLabelValues(id, l.provider)
 			}
 		}
 	}
 }
 
-func (l *Limiter) count(tenantID string) {
+func (l *Limiter) count(tenantID, reason string) {
 	if l.throttled != nil {
-		l.throttled.WithLabelValues(tenantID, l.provider).Inc()
+		l.throttled.WithLabelValues(l.provider, reason).Inc()
+	}
+	if l.legacy != nil {
+		l.legacy.WithLabelValues(tenantID, l.provider).Inc()
 	}
 }

@@ -35,6 +35,18 @@ var (
 	// at another origin than the base URL: following it would hand our
 	// credentials to a third party.
 	ErrForeignLink = errors.New("connector: next page link leaves the partner's origin")
+	// ErrOutboundRefused is matched (errors.Is) by a call the outbound
+	// address policy refused before anything was sent: the partner's
+	// address is loopback (allowed only with allow_loopback_partners),
+	// private or link-local (never allowed). The error is a *PartnerError
+	// with Policy set and class validation: waiting will not change the
+	// policy, so the engine files it instead of retrying.
+	ErrOutboundRefused = errors.New("connector: outbound call refused by the address policy")
+	// ErrBadPathSegment is returned when a value filling a path placeholder
+	// is empty, "." or "..": escaped or not, it would address another
+	// resource than the object (PATCH /recs/.. is PATCH /). It is the
+	// record's data that is wrong, not the partner.
+	ErrBadPathSegment = errors.New("connector: path parameter is not a usable path segment")
 )
 
 // PartnerError is a failed call the engine can act on: the partner refused
@@ -54,8 +66,14 @@ type PartnerError struct {
 	Message string
 	// RetryAfter is the partner's Retry-After, 0 when it sent none.
 	RetryAfter time.Duration
-	// Err is the underlying network error, or the Refresher's error when a
-	// 401 could not be cured by refreshing the credential.
+	// Policy is set when Accord's outbound address policy refused the call
+	// (nothing was sent; errors.Is ErrOutboundRefused). Class is then
+	// spec.ClassValidation, so a caller that only reads Class treats it as
+	// permanent; Message names the setting to change, if any.
+	Policy bool
+	// Err is the underlying network error, the policy's
+	// *AddressBlockedError, or the Refresher's error when a 401 could not
+	// be cured by refreshing the credential.
 	Err error
 }
 

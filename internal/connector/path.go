@@ -15,12 +15,16 @@ var placeholder = regexp.MustCompile(`\{([^{}]*)\}`)
 // expandPath fills an endpoint's path template. {id} and {external_id} come
 // from the call; any other {name} is taken from doc's top-level field and
 // deleted from doc, since it addresses the request rather than describing the
-// object. Values are escaped for where they land: a path segment before the
-// '?', a query value after it, so an id cannot add segments or parameters.
+// object. Values are escaped for where they land: a query value after the
+// '?', and before it exactly one path segment, so an id cannot add segments
+// or parameters ('/', '?', '#' and '%' are escaped). A path value that is
+// empty, "." or ".." is refused with ErrBadPathSegment: escaping leaves
+// dots alone, and a server (or proxy) resolves /recs/.. to / — the write
+// would land on another resource.
 func expandPath(tmpl, id, externalID string, doc map[string]any) (string, error) {
 	path, query, hasQuery := strings.Cut(tmpl, "?")
-	var missing error
-	fill := func(part string, escape func(string) string) string {
+	var firstErr error
+	fill := func(part string, inPath bool) string {
 		return placeholder.ReplaceAllStringFunc(part, func(m string) string {
 			name := m[1 : len(m)-1]
 			var v string
@@ -36,20 +40,38 @@ func expandPath(tmpl, id, externalID string, doc map[string]any) (string, error)
 					delete(doc, name)
 				}
 			}
-			if !ok || v == "" {
-				if missing == nil {
-					missing = fmt.Errorf("{%s}: %w", name, ErrMissingParam)
+			var err error
+			switch {
+			case inPath && (v == "" || v == "." || v == ".."):
+				// An absent value is also missing; both sentinels match so
+				// callers asking either question get the right answer.
+				err = fmt.Errorf("{%s} = %q: %w", name, v, ErrBadPathSegment)
+				if !ok || v == "" {
+					err = fmt.Errorf("{%s}: %w: %w", name, ErrMissingParam, ErrBadPathSegment)
+				}
+			case !ok || v == "":
+				err = fmt.Errorf("{%s}: %w", name, ErrMissingParam)
+			}
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
 				}
 				return m
 			}
-			return escape(v)
+			if inPath {
+				return url.PathEscape(v)
+			}
+			return url.QueryEscape(v)
 		})
 	}
-	out := fill(path, url.PathEscape)
+	out := fill(path, true)
 	if hasQuery {
-		out += "?" + fill(query, url.QueryEscape)
+		out += "?" + fill(query, false)
 	}
-	return out, missing
+	if firstErr != nil {
+		return "", firstErr
+	}
+	return out, nil
 }
 
 // scalarString formats an id or path value the way it reads in JSON.

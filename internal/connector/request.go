@@ -87,6 +87,12 @@ func (c *Connector) attempt(ctx context.Context, r request) (*response, error) {
 	if r.auth != nil {
 		before := snapshot(req)
 		if err := r.auth.Authorize(ctx, req); err != nil {
+			var blocked *AddressBlockedError
+			if errors.As(err, &blocked) {
+				// The credential's own call (an OAuth refresh) was refused
+				// by the same policy: as permanent as refusing this one.
+				return nil, &PartnerError{Op: r.op, Class: spec.ClassValidation, Policy: true, Message: blocked.remedy(), Err: err}
+			}
 			return nil, fmt.Errorf("connector: %s: authorizing: %w", r.op, err)
 		}
 		secrets = before.added(req)
@@ -178,8 +184,9 @@ func (c *Connector) transportError(ctx context.Context, op string, err error, se
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	if errors.Is(err, ErrAddressBlocked) {
-		return fmt.Errorf("connector: %s: %w", op, err)
+	var blocked *AddressBlockedError
+	if errors.As(err, &blocked) {
+		return &PartnerError{Op: op, Class: spec.ClassValidation, Policy: true, Message: blocked.remedy(), Err: blocked}
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Errorf("connector: %s: %w", op, ctx.Err())

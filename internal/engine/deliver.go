@@ -333,7 +333,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 			"object", in.trigger.source.Name, "fields", res.UnknownFields)
 	}
 
-	if wait := e.connectors[a.provider.Name].Limiter().Reserve(key.TenantID); wait > 0 {
+	if wait := e.connectors[a.provider.Name].Limiter().Reserve(key.TenantID, lockKey(key)); wait > 0 {
 		e.metrics.retry(labels, retryThrottled)
 		return applyResult{snooze: wait}, false
 	}

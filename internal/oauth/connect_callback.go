@@ -66,15 +66,20 @@ func (m *Manager) connectCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	xctx := context.WithValue(ctx, oauth2.HTTPClient, m.cfg.HTTPClient)
+	xctx := context.WithValue(ctx, oauth2.HTTPClient, m.client)
 	var opts []oauth2.AuthCodeOption
 	if pending.Verifier != "" {
 		opts = append(opts, oauth2.VerifierOption(pending.Verifier))
 	}
-	cfg := p.oauth2Config(m.redirectURL())
-	tok, err := cfg.Exchange(xctx, q.Get("code"), opts...)
+	cfg := p.oauth2Config(m.redirectURL(), p.authStyle())
+	var tok *oauth2.Token
+	err = m.withClientAuth(p, func(style oauth2.AuthStyle) error {
+		var err error
+		tok, err = p.oauth2Config(m.redirectURL(), style).Exchange(xctx, q.Get("code"), opts...)
+		return err
+	})
 	if err != nil {
-		terr := tokenError(p.Name, err)
+		terr := tokenError(p.Name, err, p.ClientSecret)
 		m.cfg.Logger.WarnContext(ctx, "connect token exchange failed", "tenant_id", st.TenantID, "provider", p.Name, "error", terr)
 		msg := fmt.Sprintf("%s did not accept the sign-in. Nothing was changed; try again from the application.", p.displayName())
 		var te *TokenError

@@ -74,7 +74,7 @@ func (m *Manager) connectStart(w http.ResponseWriter, r *http.Request) {
 	}
 	m.cfg.Logger.InfoContext(ctx, "connect started", "tenant_id", sess.TenantID, "provider", p.Name,
 		"connection_id", sess.ConnectionID)
-	http.Redirect(w, r, p.oauth2Config(m.redirectURL()).AuthCodeURL(state, opts...), http.StatusFound)
+	http.Redirect(w, r, p.oauth2Config(m.redirectURL(), p.authStyle()).AuthCodeURL(state, opts...), http.StatusFound)
 }
 
 func (m *Manager) startFailed(w http.ResponseWriter, r *http.Request, err error, what string) {

@@ -3,6 +3,8 @@ package oauth
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/accordhq/accord/internal/store"
 )
@@ -47,24 +49,62 @@ func needsReconnect(c store.Connection) *NeedsReconnectError {
 }
 
 // TokenError is a failed call to a provider's token endpoint. It carries the
-// OAuth error code but never the response body (which may echo
+// OAuth error code and the provider's error_description (secrets sent on
+// the request redacted), never the raw response body (which may echo
 // credentials).
 type TokenError struct {
 	Provider   string
 	StatusCode int    // 0 when no response arrived
 	Code       string // OAuth error code, e.g. "invalid_client"
-	Err        error  // transport error, if any
+	// Description is the provider's error_description: one line, bounded,
+	// any secret sent on the request redacted.
+	Description string
+	// Location is where a 3xx answer pointed. The redirect is not followed:
+	// re-posting the token request elsewhere would hand over the client
+	// secret and the grant.
+	Location string
+	Err      error // transport error, if any
 }
 
 func (e *TokenError) Error() string {
+	var msg string
 	switch {
+	case e.Location != "" || (e.StatusCode >= 300 && e.StatusCode < 400):
+		msg = fmt.Sprintf("token endpoint of %s answered %d, a redirect to %q that is not followed: set the provider's token_url to the final address", e.Provider, e.StatusCode, e.Location)
 	case e.Code != "":
-		return fmt.Sprintf("token endpoint of %s answered %d %s", e.Provider, e.StatusCode, e.Code)
+		msg = fmt.Sprintf("token endpoint of %s answered %d %s", e.Provider, e.StatusCode, e.Code)
 	case e.StatusCode != 0:
-		return fmt.Sprintf("token endpoint of %s answered %d", e.Provider, e.StatusCode)
+		msg = fmt.Sprintf("token endpoint of %s answered %d", e.Provider, e.StatusCode)
 	default:
 		return fmt.Sprintf("token endpoint of %s: %v", e.Provider, e.Err)
 	}
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	return msg
+}
+
+// maxDescriptionLen bounds TokenError.Description, in characters.
+const maxDescriptionLen = 300
+
+// sanitizeDescription makes a provider's text safe to store, log and show:
+// the secrets replaced, one line, no control characters, bounded.
+func sanitizeDescription(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 3 {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s))
+	if r := []rune(s); len(r) > maxDescriptionLen {
+		s = string(r[:maxDescriptionLen-1]) + "…"
+	}
+	return s
 }
 
 func (e *TokenError) Unwrap() error { return e.Err }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -113,43 +115,72 @@ func (m *Manager) Disconnect(ctx context.Context, tenantID, connectionID, actor 
 }
 
 // revoke is one RFC 7009 request, with the same client authentication as
-// the token endpoint. x/oauth2 has no revocation call.
+// the token endpoint (for ClientSecretAuto, basic then the form body when
+// refused). x/oauth2 has no revocation call.
 func (m *Manager) revoke(ctx context.Context, p *ProviderConfig, sec credential.Secret, token, hint string) error {
+	styles := []oauth2.AuthStyle{oauth2.AuthStyleInHeader}
+	if p.ClientAuth == ClientSecretPost {
+		styles = []oauth2.AuthStyle{oauth2.AuthStyleInParams}
+	} else if p.ClientAuth == ClientSecretAuto {
+		styles = m.revokeStyles(p)
+	}
+	var err error
+	for _, style := range styles {
+		var status int
+		status, err = m.revokeOnce(ctx, p, sec, token, hint, style)
+		if err == nil || !clientAuthRefused(status) {
+			break
+		}
+	}
+	return err
+}
+
+func (m *Manager) revokeOnce(ctx context.Context, p *ProviderConfig, sec credential.Secret, token, hint string, style oauth2.AuthStyle) (int, error) {
 	form := url.Values{"token": {token}, "token_type_hint": {hint}}
 	id, secret := p.ClientID, p.ClientSecret
 	if v := sec.Extra[ExtraClientID]; v != "" {
 		id, secret = v, sec.Extra[ExtraClientSecret]
 	}
-	if p.ClientAuth == ClientSecretPost {
+	if style == oauth2.AuthStyleInParams {
 		form.Set("client_id", id)
 		form.Set("client_secret", secret)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.RevokeURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return fmt.Errorf("revoking token: %w", err)
+		return 0, fmt.Errorf("revoking token: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if p.ClientAuth != ClientSecretPost {
+	if style != oauth2.AuthStyleInParams {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
-	resp, err := m.cfg.HTTPClient.Do(req)
+	resp, err := m.client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("revoking token at %s: %w", p.Name, err)
+		return 0, fmt.Errorf("revoking token at %s: %w", p.Name, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("revoking token at %s: status %d", p.Name, resp.StatusCode)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// Not followed: the request carries the token and our client
+		// secret, and belongs to the revocation endpoint only.
+		return resp.StatusCode, fmt.Errorf("revoking token at %s: status %d, redirect to %q not followed", p.Name, resp.StatusCode, sanitizeDescription(resp.Header.Get("Location"), nil))
 	}
-	return nil
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, fmt.Errorf("revoking token at %s: status %d", p.Name, resp.StatusCode)
+	}
+	return resp.StatusCode, nil
 }
 
 // TestConnection makes the provider's cheap authenticated call (TestURL)
-// as the connection. nil means the credentials work.
+// as the connection, through the connector like every write: the same
+// address policy, no redirect followed, credentials attached once, one
+// refresh after a 401. nil means the credentials work. A connection that
+// cannot be used yields its *NeedsReconnectError; a call the partner or
+// the address policy refused, a *connector.PartnerError (Policy set and
+// errors.Is connector.ErrOutboundRefused for the latter).
 func (m *Manager) TestConnection(ctx context.Context, tenantID, connectionID string) error {
 	c, err := m.st.GetConnection(ctx, tenantID, connectionID)
 	if err != nil {
@@ -159,25 +190,20 @@ func (m *Manager) TestConnection(ctx context.Context, tenantID, connectionID str
 	if err != nil {
 		return err
 	}
-	if p.TestURL == "" {
+	tc := m.testers[p.Name]
+	if tc == nil {
 		return fmt.Errorf("testing connection: provider %s names no test call", p.Name)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.TestURL, nil)
+	auth, err := m.Authorizer(ctx, c)
 	if err != nil {
-		return fmt.Errorf("testing connection: %w", err)
+		return err
 	}
-	resp, err := m.Client(tenantID, connectionID).Do(req)
-	if err != nil {
+	if err := tc.TestConnection(ctx, auth); err != nil {
 		var nr *NeedsReconnectError
 		if errors.As(err, &nr) {
 			return nr
 		}
 		return fmt.Errorf("testing connection: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("testing connection: %s answered %d", p.displayName(), resp.StatusCode)
 	}
 	return nil
 }

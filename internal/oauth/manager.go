@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -32,9 +34,14 @@ type Config struct {
 	// RefreshSkew is how long before expiry a token is refreshed. Default
 	// 1 minute.
 	RefreshSkew time.Duration
-	// HTTPClient calls providers' token and revocation endpoints and is
-	// the base of Client. Default: a client with a 30 s timeout.
-	HTTPClient *http.Client
+	// Outbound is the address policy and timeouts of every call to a
+	// provider made here: token exchange, refresh, client credentials and
+	// JWT bearer grants, revocation and "test connection". They all go
+	// through connector.NewHTTPClient, like the engine's writes: guarded
+	// dials, no redirects, credentials set once on the request. Set
+	// AllowLoopback from the process's allow_loopback_partners. Default:
+	// connector's defaults (loopback, private and link-local refused).
+	Outbound *connector.Config
 	// Logger receives lifecycle events (never secrets). Default: discard.
 	Logger *slog.Logger
 	// Registerer receives accord_token_refresh_total and
@@ -67,8 +74,8 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.RefreshSkew <= 0 {
 		out.RefreshSkew = time.Minute
 	}
-	if out.HTTPClient == nil {
-		out.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	if out.Outbound == nil {
+		out.Outbound = &connector.Config{}
 	}
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
@@ -92,6 +99,14 @@ type Manager struct {
 	refreshMu keyedMutex
 	metrics   *metrics
 	handler   http.Handler
+	// client carries every token, refresh and revocation request; testers
+	// make each provider's test call. Both come from connector, so no
+	// provider call follows a redirect or escapes the address policy.
+	client  *http.Client
+	testers map[string]*connector.Connector
+	// clientAuth remembers, per provider name, the oauth2.AuthStyle a
+	// ClientSecretAuto provider accepted.
+	clientAuth sync.Map
 }
 
 // NewManager validates the providers and builds a Manager.
@@ -112,6 +127,10 @@ func NewManager(st store.Store, vault *credential.Vault, providers []*ProviderCo
 	}
 	m.metrics, err = newMetrics(c.Registerer, st)
 	if err != nil {
+		return nil, err
+	}
+	m.client = connector.NewHTTPClient(c.Outbound)
+	if m.testers, err = newTesters(m.providers, c); err != nil {
 		return nil, err
 	}
 	m.handler = m.newHandler()

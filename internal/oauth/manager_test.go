@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/store"
@@ -140,6 +141,7 @@ func setupWith(t *testing.T, st store.Store) *bundle {
 
 	b.newManager = func(t *testing.T, vault *credential.Vault, reg prometheus.Registerer) *oauth.Manager {
 		m, err := oauth.NewManager(b.st, vault, providers, &oauth.Config{
+			Outbound:      &connector.Config{AllowLoopback: true},
 			BaseURL:       b.accord.URL,
 			SessionKey:    []byte("0123456789abcdef0123456789abcdef-test-session-key"),
 			Logger:        slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -44,6 +44,7 @@ func ConfigFromManifest(p *spec.Provider, lookupEnv func(string) (string, bool))
 		AuthParams:  maps.Clone(a.AuthParams),
 		DisablePKCE: !a.UsesPKCE(),
 		Audience:    a.Audience,
+		Manifest:    p,
 	}
 	for _, s := range p.Scopes {
 		cfg.Scopes = append(cfg.Scopes, Scope{Name: s.Name, Description: s.Description})
@@ -76,6 +77,11 @@ func ConfigFromManifest(p *spec.Provider, lookupEnv func(string) (string, bool))
 	if cfg.usesOAuth() {
 		if err := cfg.clientFromEnv(a, lookupEnv); err != nil {
 			return nil, err
+		}
+		if cfg.ClientAuth == "" && cfg.ClientSecret != "" {
+			// The manifest cannot say client_secret_basic or _post yet
+			// (no auth key for it in spec): find out from the provider.
+			cfg.ClientAuth = ClientSecretAuto
 		}
 	}
 	if err := cfg.validate(); err != nil {

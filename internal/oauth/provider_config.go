@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/accordhq/accord/internal/spec"
 )
 
 // AuthKind is how a provider authenticates Accord's calls.
@@ -37,6 +39,11 @@ const (
 	ClientSecretBasic ClientAuth = "client_secret_basic"
 	// ClientSecretPost sends them in the form body.
 	ClientSecretPost ClientAuth = "client_secret_post"
+	// ClientSecretAuto tries client_secret_basic, and on the token
+	// endpoint's refusal (400 or 401) client_secret_post, then keeps to
+	// what worked for the provider. ConfigFromManifest uses it for OAuth
+	// clients with a secret: the manifest has no key naming the method yet.
+	ClientSecretAuto ClientAuth = "auto"
 	// PrivateKeyJWT signs a client assertion (RFC 7523 §2.2) with
 	// ProviderConfig.PrivateKey instead of sending a secret. Supported for
 	// ClientCredentials.
@@ -68,7 +75,8 @@ type ProviderConfig struct {
 
 	ClientID     string
 	ClientSecret string // never logged
-	// ClientAuth defaults to ClientSecretBasic.
+	// ClientAuth is how the client authenticates at the token and
+	// revocation endpoints. Default ClientSecretBasic.
 	ClientAuth ClientAuth
 
 	// Scopes Accord requests; the non-optional ones are required.
@@ -103,6 +111,11 @@ type ProviderConfig struct {
 	// TestURL is a cheap authenticated GET that proves a connection works
 	// (e.g. the provider's "who am I" endpoint).
 	TestURL string
+
+	// Manifest is the provider manifest this configuration was mapped
+	// from (ConfigFromManifest sets it), or nil. The test call reads its
+	// error rules, API version header and test method from it.
+	Manifest *spec.Provider
 }
 
 func (p *ProviderConfig) displayName() string {
@@ -226,11 +239,11 @@ func (p *ProviderConfig) authStyle() oauth2.AuthStyle {
 	return oauth2.AuthStyleInHeader
 }
 
-func (p *ProviderConfig) oauth2Config(redirectURL string) *oauth2.Config {
+func (p *ProviderConfig) oauth2Config(redirectURL string, style oauth2.AuthStyle) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:     p.ClientID,
 		ClientSecret: p.ClientSecret,
-		Endpoint:     oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL, AuthStyle: p.authStyle()},
+		Endpoint:     oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL, AuthStyle: style},
 		RedirectURL:  redirectURL,
 		Scopes:       p.scopeNames(),
 	}

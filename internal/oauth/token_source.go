@@ -244,7 +244,7 @@ func (m *Manager) openConnection(ctx context.Context, c store.Connection) (store
 // fetchToken gets a new access token with x/oauth2. granted is nil when the
 // provider did not say which scopes it granted.
 func (m *Manager) fetchToken(ctx context.Context, p *ProviderConfig, sec credential.Secret) (credential.Secret, []string, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, m.cfg.HTTPClient)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, m.client)
 	var (
 		tok *oauth2.Token
 		err error
@@ -256,12 +256,21 @@ func (m *Manager) fetchToken(ctx context.Context, p *ProviderConfig, sec credent
 		}
 		// The x/oauth2 refresher keeps the old refresh token when the
 		// response carries none, and returns the rotated one when it does.
-		tok, err = p.oauth2Config(m.redirectURL()).TokenSource(ctx, &oauth2.Token{RefreshToken: sec.RefreshToken}).Token()
+		err = m.withClientAuth(p, func(style oauth2.AuthStyle) error {
+			var err error
+			tok, err = p.oauth2Config(m.redirectURL(), style).TokenSource(ctx, &oauth2.Token{RefreshToken: sec.RefreshToken}).Token()
+			return err
+		})
 	case ClientCredentials:
 		var cc *clientcredentials.Config
 		cc, err = p.clientCredentials(sec, m.cfg.Now())
 		if err == nil {
-			tok, err = cc.Token(ctx)
+			err = m.withClientAuth(p, func(style oauth2.AuthStyle) error {
+				var err error
+				cc.AuthStyle = style
+				tok, err = cc.Token(ctx)
+				return err
+			})
 		}
 	case JWTBearer:
 		tok, err = p.jwtBearer(sec).TokenSource(ctx).Token()
@@ -269,7 +278,7 @@ func (m *Manager) fetchToken(ctx context.Context, p *ProviderConfig, sec credent
 		return sec, nil, nil
 	}
 	if err != nil {
-		return credential.Secret{}, nil, tokenError(p.Name, err)
+		return credential.Secret{}, nil, tokenError(p.Name, err, p.ClientSecret, sec.RefreshToken, sec.Extra[ExtraClientSecret])
 	}
 	out := credential.Secret{
 		AccessToken:  tok.AccessToken,
@@ -286,13 +295,20 @@ func (m *Manager) fetchToken(ctx context.Context, p *ProviderConfig, sec credent
 }
 
 // tokenError converts an x/oauth2 error without keeping its text, which
-// quotes the response body.
-func tokenError(provider string, err error) error {
+// quotes the whole response body. What is kept is what an admin needs: the
+// status, the OAuth error code, the provider's error_description (with any
+// secret sent on the request redacted), the Location of a redirect that
+// was not followed, and a transport error (the address policy's refusal
+// names the setting to change).
+func tokenError(provider string, err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		te := &TokenError{Provider: provider, Code: re.ErrorCode}
+		te := &TokenError{Provider: provider, Code: re.ErrorCode, Description: sanitizeDescription(re.ErrorDescription, secrets)}
 		if re.Response != nil {
 			te.StatusCode = re.Response.StatusCode
+			if te.StatusCode >= 300 && te.StatusCode < 400 {
+				te.Location = sanitizeDescription(re.Response.Header.Get("Location"), secrets)
+			}
 		}
 		return te
 	}

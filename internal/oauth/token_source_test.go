@@ -155,7 +155,7 @@ func TestRevokedGrantPausesUntilReconnect(t *testing.T) {
 	_, _, c := b.connect(t, "web")
 	<-b.changes
 	sec := b.secret(t, c)
-	client := b.m.Client(tenantID, c.ID)
+	pt := newPartner(t, b)
 
 	// Work queued for the partner; a write that meets NeedsReconnectError
 	// waits (paused), it is neither dropped nor failed.
@@ -163,14 +163,15 @@ func TestRevokedGrantPausesUntilReconnect(t *testing.T) {
 	var done []string
 	drain := func() {
 		for len(pending) > 0 {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.resource.URL+"/tickets", strings.NewReader(pending[0]))
-			resp, err := client.Do(req)
+			conn, err := b.st.GetConnection(ctx, tenantID, c.ID)
+			require.NoError(t, err)
+			auth, err := b.m.Authorizer(ctx, conn)
+			require.NoError(t, err)
+			err = pt.create(ctx, auth)
 			if errors.Is(err, oauth.ErrNeedsReconnect) {
 				return
 			}
 			require.NoError(t, err)
-			resp.Body.Close()
-			require.Equal(t, http.StatusOK, resp.StatusCode)
 			done = append(done, pending[0])
 			pending = pending[1:]
 		}
@@ -224,23 +225,23 @@ func TestRevokedGrantPausesUntilReconnect(t *testing.T) {
 	require.Equal(t, []string{"write-1", "write-2", "write-3"}, done)
 }
 
-func TestClientRetriesOnceAfter401(t *testing.T) {
+func TestConnectorRetriesOnceAfter401(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
 	_, _, c := b.connect(t, "web")
 	sec := b.secret(t, c)
+	pt := newPartner(t, b)
 
 	// The provider drops the access token early (it still honours the
 	// refresh token): the partner API answers 401.
 	revokeAccessToken(t, b, sec.AccessToken)
 
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.resource.URL+"/tickets", strings.NewReader("payload"))
-	resp, err := b.m.Client(tenantID, c.ID).Do(req)
+	auth, err := b.m.Authorizer(ctx, c)
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, "retried with a refreshed token and the same body")
+	require.NoError(t, pt.create(ctx, auth), "retried with a refreshed token")
 	require.EqualValues(t, 1, b.op.refreshGrants.Load())
+	require.EqualValues(t, 1, pt.accepted.Load())
 	b.secret(t, c)
 }
 

@@ -117,7 +117,7 @@ func (a *API) routes() {
 
 func (a *API) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got, ok := bearerToken(r.Header.Get("Authorization"))
 		if a.deps.Token == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.deps.Token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="accord"`)
 			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized", Detail: "send the operator token as Authorization: Bearer <admin_token>", RequestID: telemetry.RequestID(r.Context())})
@@ -125,6 +125,18 @@ func (a *API) authenticated(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bearerToken reads "Authorization: Bearer <token>". The scheme is
+// case-insensitive (RFC 7235 §2.1: clients and proxies send "bearer"); one
+// or more spaces separate it from the token, which is returned as sent.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	return token, token != ""
 }
 
 // Error is an API error with its HTTP status; handlers return it.

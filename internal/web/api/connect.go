@@ -2,12 +2,13 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"time"
 
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/spec"
@@ -213,24 +214,39 @@ func (c *connectAPI) test(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := c.m.TestConnection(ctx, tenant, id); err != nil {
 		var nr *oauth.NeedsReconnectError
-		msg := testFailure(err)
+		msg := testFailure(p.DisplayName, err)
 		if errors.As(err, &nr) {
 			msg = nr.Reason
 		}
-		writeJSON(w, http.StatusBadGateway, map[string]any{"ok": false, "error": msg, "state": string(conn.State)})
+		var pe *connector.PartnerError
+		policy := errors.As(err, &pe) && pe.Policy
+		writeJSON(w, http.StatusBadGateway, map[string]any{"ok": false, "error": msg, "policy": policy, "state": string(conn.State)})
 		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
 	return nil
 }
 
-// testFailure is the message of a failed test call. The oauth package's
-// errors carry no secrets; a transport error loses its URL, which may carry
-// an API key in its query.
-func testFailure(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return "the partner could not be reached: " + ue.Err.Error()
+// testFailure is the message of a failed test call, for the admin who
+// pressed "test". The connector's messages are the partner's own (scrubbed
+// of the credential sent) or the policy's remedy; a token endpoint's
+// failure is a *oauth.TokenError, which is neither: it says what the
+// token endpoint answered, never that the partner could not be reached.
+func testFailure(partner string, err error) string {
+	if partner == "" {
+		partner = "the partner"
+	}
+	var pe *connector.PartnerError
+	var te *oauth.TokenError
+	switch {
+	case errors.As(err, &te):
+		return te.Error()
+	case errors.As(err, &pe) && pe.Policy:
+		return "not sent: " + pe.Message
+	case errors.As(err, &pe) && pe.Status == 0:
+		return partner + " could not be reached: " + pe.Message
+	case errors.As(err, &pe):
+		return fmt.Sprintf("%s answered %d (%s): %s", partner, pe.Status, pe.Class, pe.Message)
 	}
 	return err.Error()
 }

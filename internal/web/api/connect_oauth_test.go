@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/spec"
@@ -91,7 +92,8 @@ func setupOAuthConnect(t *testing.T) *oauthConnectBundle {
 	vault, err := credential.NewVault(b.st, kms, nil)
 	require.NoError(t, err)
 	b.m, err = oauth.NewManager(b.st, vault, providers, &oauth.Config{
-		BaseURL: ctPublicURL, SessionKey: []byte("0123456789abcdef0123456789abcdef-api-test")})
+		Outbound: &connector.Config{AllowLoopback: true},
+		BaseURL:  ctPublicURL, SessionKey: []byte("0123456789abcdef0123456789abcdef-api-test")})
 	require.NoError(t, err)
 
 	a := api.New(api.Deps{Store: b.st, Vault: vault, Token: ctOpToken, Extra: api.ConnectRoutes(b.m)})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/store"
@@ -43,7 +44,7 @@ type connectBundle struct {
 // setupConnect serves the admin API with the connect routes over SQLite,
 // and a partner with a token endpoint (client credentials), a revocation
 // endpoint and a "who am I" test endpoint.
-func setupConnect(t *testing.T) *connectBundle {
+func setupConnect(t *testing.T, opts ...func(*oauth.Config)) *connectBundle {
 	t.Helper()
 	ctx := context.Background()
 	b := &connectBundle{st: sqlite.OpenTest(t)}
@@ -98,10 +99,15 @@ func setupConnect(t *testing.T) *connectBundle {
 		{Name: "keyed", AuthKind: oauth.APIKey, APIKeyHeader: "X-Api-Key", TestURL: p + "/me"},
 		{Name: "untestable", AuthKind: oauth.APIKey},
 	}
-	b.m, err = oauth.NewManager(b.st, vault, providers, &oauth.Config{
+	cfg := &oauth.Config{
+		Outbound:   &connector.Config{AllowLoopback: true},
 		BaseURL:    ctPublicURL,
 		SessionKey: []byte("0123456789abcdef0123456789abcdef-api-test"),
-	})
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	b.m, err = oauth.NewManager(b.st, vault, providers, cfg)
 	require.NoError(t, err)
 
 	a := api.New(api.Deps{Store: b.st, Vault: vault, Token: ctOpToken, Extra: api.ConnectRoutes(b.m)})
@@ -246,6 +252,8 @@ func TestTestAndDisconnect(t *testing.T) {
 	require.Equal(t, http.StatusBadGateway, status, raw)
 	require.Equal(t, false, out["ok"])
 	require.Contains(t, out["error"], "answered 401")
+	require.Contains(t, out["error"], "bad credentials", "the partner's own message")
+	require.Equal(t, false, out["policy"])
 	require.NotContains(t, raw, "wrong-api-key-value")
 
 	status, _, raw = b.post(t, "/api/v1/tenants/"+ctTenant+"/connections/"+untestable.ID+"/test", "")
@@ -299,4 +307,21 @@ func TestConnectRoutesDocumented(t *testing.T) {
 		require.Contains(t, doc.Paths, path)
 		require.Contains(t, doc.Paths[path], strings.ToLower(method), pattern)
 	}
+}
+
+// TestTestAppliesTheWritePolicy: a partner the engine may not write to is
+// not "ok" to test either, and the answer says which setting to change.
+func TestTestAppliesTheWritePolicy(t *testing.T) {
+	t.Parallel()
+	b := setupConnect(t, func(c *oauth.Config) { c.Outbound = nil })
+	keyed, err := b.m.Connect(context.Background(), ctTenant, "keyed", credential.Secret{APIKey: ctGoodKey})
+	require.NoError(t, err)
+
+	status, out, raw := b.post(t, "/api/v1/tenants/"+ctTenant+"/connections/"+keyed.ID+"/test", "")
+	require.Equal(t, http.StatusBadGateway, status, raw)
+	require.Equal(t, false, out["ok"])
+	require.Equal(t, true, out["policy"])
+	require.Contains(t, out["error"], "allow_loopback_partners")
+	require.NotContains(t, out["error"], "could not be reached")
+	require.NotContains(t, raw, ctGoodKey)
 }

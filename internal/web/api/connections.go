@@ -129,7 +129,13 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listConnections(w http.ResponseWriter, r *http.Request) error {
-	cs, err := a.deps.Store.ListConnections(r.Context(), r.PathValue("tenant"))
+	tenant := r.PathValue("tenant")
+	// An unknown tenant is a 404, not an empty list: a typo in the tenant
+	// id must not read as "this tenant has no connections".
+	if _, err := a.deps.Store.GetTenant(r.Context(), tenant); err != nil {
+		return err
+	}
+	cs, err := a.deps.Store.ListConnections(r.Context(), tenant)
 	if err != nil {
 		return err
 	}
