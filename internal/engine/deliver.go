@@ -292,6 +292,16 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 	hasLink := err == nil
 	linked := hasLink && link.TargetID != ""
 	ord := eventOrder(in.event)
+	if hasLink && link.Uncertain && !linked {
+		// A create whose answer never came may still land: sending it again
+		// before the partner's answer window has passed could make a
+		// second object. After it, the lookup or the idempotency key below
+		// settles it.
+		if wait := link.UncertainSince.Add(e.answerWindow()).Sub(e.deps.Now()); wait > 0 {
+			e.metrics.retry(labels, retryUncertain)
+			return applyResult{snooze: wait}, false
+		}
+	}
 	if hasLink && link.EventID == in.event.ID && linkOrder(link) == ord {
 		// An earlier run of this event wrote it (the job went on to wait
 		// for another action): done, not written twice.
@@ -355,15 +365,42 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		return applyResult{snooze: time.Second}, false
 	}
 	if err != nil {
+		if ambiguous(err) {
+			e.deps.Logger.WarnContext(ctx, "a partner write got no answer; it may still be applied, so its object is settled after the answer window",
+				"tenant_id", key.TenantID, "installation_id", key.InstallationID, "action", a.action.Name, "source_id", key.SourceID,
+				"answer_window", e.answerWindow().String(), "err", err)
+			e.markUncertain(ctx, key, start)
+			if !linked && ctx.Err() == nil {
+				e.metrics.retry(labels, retryUncertain)
+				return applyResult{snooze: e.answerWindow()}, false
+			}
+		}
 		return e.handleWriteError(ctx, in, conn, err), false
 	}
 	fields, _ := json.Marshal(doc)
 	written := store.Link{LinkKey: key, TargetID: targetID, Version: ord.version, EventID: in.event.ID, EventAt: ord.at, Fields: fields}
-	if err := e.links.write(ctx, written); err != nil {
+	err = e.links.write(ctx, written)
+	if errors.Is(err, store.ErrStaleLink) {
+		// A newer version was written meanwhile (by a process that took
+		// the object after this one's lease lapsed): the partner may now
+		// hold this older state. The settlement job re-sends the newest.
+		e.deps.Logger.WarnContext(ctx, "an older version reached the partner after a newer one; the newest is re-sent",
+			"tenant_id", key.TenantID, "installation_id", key.InstallationID, "action", a.action.Name, "source_id", key.SourceID)
+		e.markUncertain(ctx, key, e.deps.Now().Add(-e.answerWindow()))
+		return applyResult{outcome: outcomeStale}, false
+	}
+	if err != nil {
 		// The partner has the write; the retry finds it by external id or
 		// the idempotency key and only the link write is repeated.
 		e.metrics.retry(labels, retryTransient)
 		return applyResult{retry: fmt.Errorf("recording link: %w", err)}, false
+	}
+	if linked && link.Uncertain && e.deps.Now().Before(link.UncertainSince.Add(e.answerWindow())) {
+		// An earlier write of this object got no answer and may still land
+		// after this one: the mark (and its time) stays, so the settlement
+		// job re-sends this newest state once that write can no longer
+		// arrive.
+		e.markUncertain(ctx, key, link.UncertainSince)
 	}
 	e.metrics.eventToAction(a.provider.Name, e.deps.Now().Sub(in.event.ReceivedAt))
 	return applyResult{outcome: outcomeApplied}, false

@@ -59,6 +59,11 @@ type Config struct {
 	// SweepAfter is how long an event may stay pending (accepted, not yet
 	// delivered or queued) before the sweeper queues it. Default 30s.
 	SweepAfter time.Duration
+	// MaxAnswerWindow is how long after a write whose answer never came a
+	// partner may still apply it: a create is not sent again before it has
+	// passed, and the settlement job then re-sends the newest state.
+	// Default 2m.
+	MaxAnswerWindow time.Duration
 	// LinkCommitters is how many goroutines group-commit link writes.
 	// Default 1 on SQLite (one writer), 4 on PostgreSQL.
 	LinkCommitters int
@@ -100,6 +105,9 @@ func New(deps Deps, cfg *Config) (*Engine, error) {
 	}
 	if c.SweepAfter <= 0 {
 		c.SweepAfter = 30 * time.Second
+	}
+	if c.MaxAnswerWindow <= 0 {
+		c.MaxAnswerWindow = 2 * time.Minute
 	}
 	if c.LinkCommitters <= 0 {
 		c.LinkCommitters = 1
@@ -157,6 +165,14 @@ func (e *Engine) Register(reg *queue.Registry) error {
 		return err
 	}
 	if err := queue.AddWorker(reg, &sweepWorker{e: e}); err != nil {
+		return err
+	}
+	if err := queue.AddWorker(reg, &settleWorker{e: e}); err != nil {
+		return err
+	}
+	if err := reg.AddPeriodic(river.PeriodicInterval(settleInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return SettleArgs{}, nil },
+		&river.PeriodicJobOpts{ID: KindSettle, RunOnStart: true}); err != nil {
 		return err
 	}
 	return reg.AddPeriodic(river.PeriodicInterval(sweepInterval),

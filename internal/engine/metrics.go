@@ -13,6 +13,9 @@ type metrics struct {
 	retriesVec       *prometheus.CounterVec
 	eventsVec        *prometheus.CounterVec
 	panics           prometheus.Counter
+	uncertain        prometheus.Gauge
+	uncertainMarked  prometheus.Counter
+	uncertainSettled *prometheus.CounterVec
 	durationVec      *prometheus.HistogramVec
 	eventToActionVec *prometheus.HistogramVec
 	unknownVec       *prometheus.CounterVec
@@ -34,6 +37,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "accord_event_outcomes_total",
 			Help: "Final outcome of each accepted event, counted once, by tenant and outcome (applied, stale, filtered, no_installation, failed).",
 		}, []string{"tenant", "outcome"}),
+		uncertain: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "accord_uncertain_writes",
+			Help: "Partner writes whose answer never came, pending settlement (sampled by the settlement job).",
+		}),
+		uncertainMarked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "accord_uncertain_writes_marked_total",
+			Help: "Partner writes whose answer never came (timeout, reset, cancelled): each marks its link for settlement.",
+		}),
+		uncertainSettled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_uncertain_writes_settled_total",
+			Help: "Uncertain writes settled after the answer window, by how: resent (the newest state written again), adopted (a create that landed was found), absent (nothing found; the event's retry finishes it).",
+		}, []string{"how"}),
 		panics: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "accord_delivery_panics_total",
 			Help: "Deliveries that panicked: each failed its event or action with a record error and the stack in the log.",
@@ -54,7 +69,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Source fields the provider manifest does not declare, ignored by mappings, by source provider and object.",
 	}, []string{"provider", "object"})
 	if reg != nil {
-		reg.MustRegister(m.actionsVec, m.retriesVec, m.eventsVec, m.panics, m.durationVec, m.eventToActionVec, m.unknownVec)
+		reg.MustRegister(m.actionsVec, m.retriesVec, m.eventsVec, m.panics, m.uncertain, m.uncertainMarked, m.uncertainSettled, m.durationVec, m.eventToActionVec, m.unknownVec)
 	}
 	return m
 }

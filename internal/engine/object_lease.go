@@ -65,12 +65,17 @@ func (e *Engine) leaseObject(ctx context.Context, key store.LinkKey) (*objectLea
 			}
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), leaseTTL/3)
 			at := now()
-			ok, err := st.AcquireLease(rctx, key.TenantID, name, holderID, leaseTTL)
+			// Renew, never re-acquire: a lease that expired may have been
+			// taken and released by another process in between, and this
+			// holder must not write after that.
+			ok, err := st.RenewLease(rctx, key.TenantID, name, holderID, leaseTTL)
 			cancel()
 			if err == nil && ok {
 				mu.Lock()
 				confirmed = at
 				mu.Unlock()
+			} else if err == nil {
+				return // expired: the fence stays shut
 			}
 		}
 	}()

@@ -29,6 +29,7 @@ import (
 	"github.com/accordhq/accord/internal/sim"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/postgres"
 	"github.com/accordhq/accord/internal/store/sqlite"
 )
 
@@ -118,7 +119,7 @@ func (f *incidentsFront) writes() []partnerRequest {
 
 type testBundle struct {
 	engine    *engine.Engine
-	store     *sqlite.Store
+	store     store.Store
 	clock     *clock
 	reg       *prometheus.Registry
 	incidents *sim.Incidents
@@ -149,6 +150,9 @@ type setupOpts struct {
 	// catalog adjusts the catalog before the engine is built (more
 	// contract versions…).
 	catalog func(t *testing.T, c *engine.Catalog)
+	// postgres runs the bundle on PostgreSQL (ACCORD_TEST_POSTGRES; the
+	// test skips without it) instead of SQLite.
+	postgres bool
 }
 
 // upsertIncidents makes create_incident an upsert, so later escalated
@@ -209,7 +213,16 @@ func setupWith(t *testing.T, opts setupOpts) *testBundle {
 	}))
 	t.Cleanup(alertSrv.Close)
 
-	st := sqlite.OpenTest(t)
+	var st store.Store
+	if opts.postgres {
+		dsn := os.Getenv("ACCORD_TEST_POSTGRES")
+		if dsn == "" {
+			t.Skip("set ACCORD_TEST_POSTGRES=postgres://… to run the PostgreSQL tests")
+		}
+		st = postgres.OpenTestSchema(t, dsn)
+	} else {
+		st = sqlite.OpenTest(t)
+	}
 	tb := &testBundle{
 		store: st, clock: clk, reg: prometheus.NewRegistry(), incidents: incidents, front: front, chat: chat,
 		alerts: alerts, incidentsURL: incSrv.URL, tenantID: "ten_acme",

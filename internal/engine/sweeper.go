@@ -20,6 +20,12 @@ const KindSweep = "accord_sweep_pending_events"
 // Kind implements river.JobArgs.
 func (SweepArgs) Kind() string { return KindSweep }
 
+// InsertOpts makes the sweep unique per interval: a leader change or a
+// slow sweep never stacks several of them.
+func (SweepArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: sweepInterval}}
+}
+
 type sweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
 	e *Engine
@@ -31,39 +37,43 @@ func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 }
 
 // SweepPending queues a job for every event pending longer than the
-// configured grace, and marks them queued in the same transaction. It
-// returns how many it queued.
+// configured grace. Claiming the events (pending → queued) and inserting
+// their jobs is one transaction, so of two sweepers (a leader change, a
+// second process) exactly one queues each event, and an event the fast
+// path finished meanwhile (done) is never claimed. It returns how many it
+// queued.
 func (e *Engine) SweepPending(ctx context.Context) (int, error) {
 	if e.jobs == nil {
 		return 0, nil
 	}
+	const batch = 500
 	total := 0
 	for {
-		events, err := e.deps.Store.ListPendingEvents(ctx, e.deps.Now().Add(-e.cfg.SweepAfter), 500)
-		if err != nil {
-			return total, fmt.Errorf("listing pending events: %w", err)
-		}
-		if len(events) == 0 {
-			return total, nil
-		}
-		jobs := make([]river.InsertManyParams, len(events))
-		refs := make([]store.EventRef, len(events))
-		for i, ev := range events {
-			jobs[i] = NewEventJob(ev)
-			refs[i] = store.EventRef{TenantID: ev.TenantID, ID: ev.ID}
-		}
-		err = e.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-			if _, err := e.jobs.InsertManyTx(ctx, tx, jobs); err != nil {
-				return err
+		var claimed int
+		err := e.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			events, err := tx.ClaimPendingEvents(ctx, e.deps.Now().Add(-e.cfg.SweepAfter), batch)
+			if err != nil {
+				return fmt.Errorf("claiming pending events: %w", err)
 			}
-			return tx.SetEventsState(ctx, refs, store.EventQueued)
+			claimed = len(events)
+			if claimed == 0 {
+				return nil
+			}
+			jobs := make([]river.InsertManyParams, len(events))
+			for i, ev := range events {
+				jobs[i] = NewEventJob(ev)
+			}
+			_, err = e.jobs.InsertManyTx(ctx, tx, jobs)
+			return err
 		})
 		if err != nil {
 			return total, fmt.Errorf("queueing pending events: %w", err)
 		}
-		total += len(events)
-		e.deps.Logger.InfoContext(ctx, "queued events the fast path left pending", "events", len(events))
-		if len(events) < 500 {
+		total += claimed
+		if claimed > 0 {
+			e.deps.Logger.InfoContext(ctx, "queued events the fast path left pending", "events", claimed)
+		}
+		if claimed < batch {
 			return total, nil
 		}
 	}
