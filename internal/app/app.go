@@ -18,6 +18,7 @@ import (
 	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/queue"
+	"github.com/accordhq/accord/internal/retention"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/telemetry"
@@ -141,14 +142,20 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if err := a.OAuth.Register(reg); err != nil {
 		return nil, err
 	}
+	if err := retention.Register(reg, a.Store, &retention.Config{EventRetention: cfg.EventRetention, Logger: logger, Now: now}); err != nil {
+		return nil, err
+	}
 	qcfg := queue.Config{}
 	if opts.Queue != nil {
 		qcfg = *opts.Queue
 	}
+	// River's own rescue is the backstop; a killed process's jobs are
+	// rescued within seconds through the heartbeat (RescueStranded).
 	qcfg.RescueStuckJobsAfter = cfg.JobRescueAfter
 	if qcfg.JobTimeout == 0 {
 		qcfg.JobTimeout = min(queue.DefaultJobTimeout, cfg.JobRescueAfter)
 	}
+	qcfg.OnDiscard = a.Engine.JobDiscarded
 	qcfg.Workers = cfg.RunsWorkers()
 	qcfg.MaxWorkers = cfg.Workers
 	qcfg.Logger = logger
@@ -258,17 +265,29 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// startDepthGauge samples the queue depth for accord_queue_depth: a gauge
+// startDepthGauge samples the queue depth for accord_queue_depth and the
+// jobs a dead process left running for accord_queue_stranded_jobs — gauges
 // refreshed every few seconds rather than a query per scrape, so a scrape
-// storm cannot load the database.
+// storm cannot load the database — and rescues those stranded jobs, so a
+// killed process's work resumes within seconds of its heartbeat lapsing.
 func (a *App) startDepthGauge() {
 	depth := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "accord_queue_depth",
 		Help: "Jobs waiting to run (available, scheduled or retryable), sampled every 5s.",
 	})
+	stranded := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "accord_queue_stranded_jobs",
+		Help: "Jobs left running by a process that stopped heartbeating (crashed or killed), sampled every 5s before they are rescued.",
+	})
+	rescued := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "accord_queue_rescued_jobs_total",
+		Help: "Jobs a dead process left running that were made available again.",
+	})
 	if err := a.Registry.Register(depth); err != nil {
 		return
 	}
+	_ = a.Registry.Register(stranded)
+	_ = a.Registry.Register(rescued)
 	a.stopDepth, a.depthDone = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(a.depthDone)
@@ -278,6 +297,17 @@ func (a *App) startDepthGauge() {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			if n, err := a.Queue.Depth(ctx); err == nil {
 				depth.Set(float64(n))
+			}
+			if n, err := a.Queue.StrandedJobs(ctx); err == nil {
+				stranded.Set(float64(n))
+				if n > 0 && a.cfg.RunsWorkers() {
+					if r, err := a.Queue.RescueStranded(ctx); err != nil {
+						a.logger.WarnContext(ctx, "rescuing jobs a dead process left running", "err", err)
+					} else if r > 0 {
+						rescued.Add(float64(r))
+						a.logger.WarnContext(ctx, "rescued jobs a dead process left running", "jobs", r)
+					}
+				}
 			}
 			cancel()
 			select {
@@ -349,6 +379,13 @@ func (a *App) Stop(ctx context.Context) error {
 	}
 	if a.Engine != nil {
 		a.Engine.Close()
+	}
+	if a.Store != nil {
+		// Object leases this process still holds (jobs cut short) free
+		// their objects now instead of after their TTL.
+		if _, err := a.Store.ReleaseLeasesHeldBy(ctx, engine.HolderID()); err != nil {
+			a.logger.WarnContext(ctx, "releasing object leases", "err", err)
+		}
 	}
 	if a.alerter != nil {
 		a.alerter.Close()

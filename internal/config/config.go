@@ -45,7 +45,8 @@ type Config struct {
 
 	Workers int `yaml:"workers" env:"ACCORD_WORKERS" flag:"workers" def:"1000" usage:"maximum concurrent jobs in this process"`
 
-	JobRescueAfter time.Duration `yaml:"job_rescue_after" env:"ACCORD_JOB_RESCUE_AFTER" flag:"job-rescue-after" def:"1h" usage:"how long a job may run before it is presumed lost with a crashed process and run again; also the longest any one job may run"`
+	JobRescueAfter time.Duration `yaml:"job_rescue_after" env:"ACCORD_JOB_RESCUE_AFTER" flag:"job-rescue-after" def:"6m" usage:"the backstop for a job whose process died: after this long it is run again (a dead process's jobs are normally rescued within seconds, when its heartbeat lapses); also the longest any one job may run"`
+	EventRetention time.Duration `yaml:"event_retention" env:"ACCORD_EVENT_RETENTION" flag:"event-retention" def:"168h" usage:"how long a delivered event (and its payload) is kept; pending and queued events are never deleted"`
 
 	EventSweepAfter time.Duration `yaml:"event_sweep_after" env:"ACCORD_EVENT_SWEEP_AFTER" flag:"event-sweep-after" def:"30s" usage:"how long an accepted event may wait for in-process delivery (after a crash, or under overload) before a queued job takes it over"`
 }

@@ -21,6 +21,10 @@ const leaseTTL = 30 * time.Second
 // holderID names this process to the lease table.
 var holderID = "accord-" + uuid.NewString()
 
+// HolderID is the name under which this process holds object leases, for
+// releasing them all at shutdown.
+func HolderID() string { return holderID }
+
 // errLeaseLost fences a write whose lease could not be renewed in time:
 // another process may own the object now, so this one must not write.
 var errLeaseLost = errors.New("engine: object lease lost")

@@ -2,10 +2,12 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
@@ -32,6 +34,7 @@ type backend interface {
 	jobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	jobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	jobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+	rescue(ctx context.Context, jobs []*rivertype.JobRow, reason string) error
 	countByState(ctx context.Context, state rivertype.JobState) (int, error)
 	ping(ctx context.Context) error
 	migrate(ctx context.Context, logger *slog.Logger) error
@@ -153,5 +156,34 @@ func notFound(err error) error {
 	if errors.Is(err, rivertype.ErrNotFound) {
 		return ErrJobNotFound
 	}
+	return err
+}
+
+// rescue makes running jobs available now (retryable with no delay once
+// their attempts are spent would be River's choice; these were cut short,
+// not failed, so they keep their attempt budget), recording why.
+func (b *riverBackend[TTx]) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason string) error {
+	now := time.Now().UTC()
+	p := &riverdriver.JobRescueManyParams{Schema: b.schema, StuckHorizon: now}
+	for _, j := range jobs {
+		msg, err := json.Marshal(rivertype.AttemptError{At: now, Attempt: j.Attempt, Error: reason})
+		if err != nil {
+			return err
+		}
+		state := rivertype.JobStateAvailable
+		if j.Attempt >= j.MaxAttempts {
+			state = rivertype.JobStateDiscarded
+		}
+		var finalized *time.Time
+		if state == rivertype.JobStateDiscarded {
+			finalized = &now
+		}
+		p.ID = append(p.ID, j.ID)
+		p.Error = append(p.Error, msg)
+		p.FinalizedAt = append(p.FinalizedAt, finalized)
+		p.ScheduledAt = append(p.ScheduledAt, now)
+		p.State = append(p.State, string(state))
+	}
+	_, err := b.driver.GetExecutor().JobRescueMany(ctx, p)
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/accordhq/accord/internal/store"
 )
@@ -150,34 +151,56 @@ func (d *discardWatcher) wait(ctx context.Context) {
 
 // StrandedJobs counts the running jobs whose process is gone: the client
 // that made their last attempt holds no live heartbeat lease (it crashed,
-// or was killed before Stop). River's rescuer retries them after
-// Config.RescueStuckJobsAfter; until then they show here (/readyz,
-// metrics). Works on any Queue, insert-only ones included.
+// or was killed before Stop). RescueStranded makes them available again;
+// River's own rescuer would wait Config.RescueStuckJobsAfter. Works on any
+// Queue, insert-only ones included.
 func (q *Queue) StrandedJobs(ctx context.Context) (int, error) {
+	jobs, err := q.strandedJobs(ctx)
+	return len(jobs), err
+}
+
+// RescueStranded makes every stranded job available to run again now and
+// returns how many it rescued. A process's heartbeat lapses within
+// Config.HeartbeatTTL of its death, so work a killed process held resumes
+// within seconds, not after RescueStuckJobsAfter. Safe to run from several
+// processes at once: a job is rescued only while it is still running.
+// Each rescue is recorded in the job's errors, like River's own.
+func (q *Queue) RescueStranded(ctx context.Context) (int, error) {
+	jobs, err := q.strandedJobs(ctx)
+	if err != nil || len(jobs) == 0 {
+		return 0, err
+	}
+	if err := q.b.rescue(ctx, jobs, "rescued: the process running this job stopped heartbeating (crashed or killed)"); err != nil {
+		return 0, fmt.Errorf("queue: rescuing stranded jobs: %w", err)
+	}
+	return len(jobs), nil
+}
+
+func (q *Queue) strandedJobs(ctx context.Context) ([]*rivertype.JobRow, error) {
 	leases, err := q.st.ListProcessLeases(ctx, ProcessLeasePrefix)
 	if err != nil {
-		return 0, fmt.Errorf("queue: stranded jobs: %w", err)
+		return nil, fmt.Errorf("queue: stranded jobs: %w", err)
 	}
 	live := make(map[string]bool, len(leases))
 	for _, l := range leases {
 		live[l.Key] = true
 	}
-	n := 0
+	var out []*rivertype.JobRow
 	params := river.NewJobListParams().States(JobStateRunning).First(1000)
 	for {
 		res, err := q.b.jobList(ctx, params)
 		if err != nil {
-			return 0, fmt.Errorf("queue: stranded jobs: listing running jobs: %w", err)
+			return nil, fmt.Errorf("queue: stranded jobs: listing running jobs: %w", err)
 		}
 		for _, j := range res.Jobs {
 			// A running job with no attempt recorded has no process to
 			// vouch for it either.
 			if len(j.AttemptedBy) == 0 || !live[processKey(j.AttemptedBy[len(j.AttemptedBy)-1])] {
-				n++
+				out = append(out, j)
 			}
 		}
 		if len(res.Jobs) < 1000 || res.LastCursor == nil {
-			return n, nil
+			return out, nil
 		}
 		params = params.After(res.LastCursor)
 	}

@@ -171,3 +171,42 @@ func TestStrandedJobs(t *testing.T) {
 		require.Empty(t, leases)
 	})
 }
+
+// TestRescueStranded: a job left running by a dead process is available
+// again at once (River's rescuer would wait RescueStuckJobsAfter, an hour
+// by default, while nothing showed it); a live process's job is untouched.
+func TestRescueStranded(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, st store.Store) {
+		ctx := testCtx(t)
+		reg := NewRegistry()
+		require.NoError(t, AddWorker(reg, river.WorkFunc(func(ctx context.Context, job *river.Job[noopArgs]) error {
+			return nil
+		})))
+		cfg := testConfig()
+		cfg.ID = "live-client"
+		cfg.Queues = map[string]QueueConfig{"elsewhere": {}}
+		q := newTestQueue(t, st, reg, cfg)
+		require.NoError(t, q.Start(ctx))
+		t.Cleanup(func() { _ = q.Stop(context.Background()) })
+
+		live := insertRunning(t, q, "live-client")
+		dead := insertRunning(t, q, "dead-client")
+		n, err := q.RescueStranded(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+
+		j, err := q.JobByID(ctx, dead)
+		require.NoError(t, err)
+		require.Equal(t, JobStateAvailable, j.State, "ready to run again now")
+		require.NotEmpty(t, j.Errors)
+		require.Contains(t, j.Errors[len(j.Errors)-1].Error, "stopped heartbeating")
+		j, err = q.JobByID(ctx, live)
+		require.NoError(t, err)
+		require.Equal(t, JobStateRunning, j.State, "a live process keeps its job")
+
+		n, err = q.RescueStranded(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "nothing left to rescue")
+	})
+}
