@@ -171,7 +171,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		NewJob:    engine.NewEventJob,
 		Dispatch:  dispatch,
 		Logger:    logger, Registerer: a.Registry, Now: now,
-	}, &webhook.Config{})
+	}, &webhook.Config{MaxBytesInFlight: int64(cfg.WebhookMaxBytesInFlight), MaxConcurrentPerConnection: cfg.WebhookMaxConcurrentPerConnection, CommitTimeout: cfg.WebhookCommitTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("building webhook ingress: %w", err)
 	}
