@@ -155,6 +155,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 			return nil, err
 		}
 	}
+	// After migrating (the data key table must exist), before serving.
+	if err := CheckMasterKeys(ctx, cfg, a.Vault); err != nil {
+		return nil, err
+	}
+
 	if !cfg.RunsAPI() {
 		return a, nil
 	}

@@ -20,6 +20,7 @@ func MasterKey(cfg *config.Config, logger *slog.Logger) (credential.MasterKey, e
 		return credential.ParseMasterKey(cfg.MasterKey)
 	}
 	if cfg.MasterKeyFile != "" {
+		warnIfExposed(cfg.MasterKeyFile, logger)
 		return credential.MasterKeyFromFile(cfg.MasterKeyFile)
 	}
 	dialect, path, err := config.ParseDB(cfg.DB)
@@ -29,9 +30,10 @@ func MasterKey(cfg *config.Config, logger *slog.Logger) (credential.MasterKey, e
 	if dialect != "sqlite" {
 		return credential.MasterKey{}, errors.New("no master key: set master_key_file (or ACCORD_MASTER_KEY_FILE) to a file holding a base64 32-byte key; `accord keys generate` makes one")
 	}
-	keyFile := path + ".key"
+	keyFile := autoKeyFile(path)
 	k, err := credential.MasterKeyFromFile(keyFile)
 	if err == nil {
+		warnIfExposed(keyFile, logger)
 		return k, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -52,6 +54,24 @@ func MasterKey(cfg *config.Config, logger *slog.Logger) (credential.MasterKey, e
 	if err := f.Close(); err != nil {
 		return credential.MasterKey{}, fmt.Errorf("writing master key file: %w", err)
 	}
+	// A missing file is also what a lost key looks like: if the database
+	// already holds data keys, CheckMasterKeys refuses to start with this
+	// new key instead of letting every secret fail later.
 	logger.Warn("created a master key file beside the database; back it up, and set master_key_file in production", "path", keyFile)
 	return credential.ParseMasterKey(encoded)
+}
+
+// autoKeyFile is where MasterKey keeps the key of a SQLite database that
+// names none.
+func autoKeyFile(dbPath string) string { return dbPath + ".key" }
+
+// warnIfExposed warns when a key file can be read by other users: the key
+// opens every stored secret. It does not refuse (a mounted secret may show
+// wider bits than it enforces), but says how to fix it.
+func warnIfExposed(path string, logger *slog.Logger) {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	logger.Warn("master key file is readable by other users; chmod 600 it", "path", path, "mode", fi.Mode().Perm().String())
 }
