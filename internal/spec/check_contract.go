@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -352,7 +353,74 @@ func compileAt(d *decoder, obj *Object, meta Meta, key, expr string) *cel.Ast {
 		}
 		return nil
 	}
+	checkFieldRefs(d, obj, meta, key, ast)
 	return ast
+}
+
+// checkFieldRefs reports fields an expression reads that obj does not
+// have. The object is also declared as a map of dyn (so that optional and
+// undeclared nested data stay reachable), which makes the type checker
+// accept `ticket.stauts` silently: it would read nothing at run time, and a
+// condition over it would quietly never (or always) match. The checker
+// rewrites every declared field path into one identifier
+// ("ticket.status"); what is left as a selection on the object, or on one
+// of its declared paths, names a field that does not exist.
+func checkFieldRefs(d *decoder, obj *Object, meta Meta, key string, ast *cel.Ast) {
+	native := ast.NativeRep()
+	info := native.SourceInfo()
+	var visit func(e celast.Expr)
+	visit = func(e celast.Expr) {
+		switch e.Kind() {
+		case celast.SelectKind:
+			var fields []string
+			cur := e
+			for cur.Kind() == celast.SelectKind {
+				fields = append([]string{cur.AsSelect().FieldName()}, fields...)
+				cur = cur.AsSelect().Operand()
+			}
+			if cur.Kind() != celast.IdentKind {
+				visit(cur)
+				return
+			}
+			root, rest, _ := strings.Cut(cur.AsIdent(), ".")
+			if root != obj.Name {
+				return
+			}
+			path := append(strings.Split(rest, "."), fields...)
+			if rest == "" {
+				path = fields
+			}
+			loc := info.GetStartLocation(e.ID())
+			pos := exprPos(meta, key, loc.Line(), loc.Column())
+			lookupReport(d, pos, obj, strings.Join(path, "."))
+		case celast.CallKind:
+			c := e.AsCall()
+			if c.IsMemberFunction() {
+				visit(c.Target())
+			}
+			for _, a := range c.Args() {
+				visit(a)
+			}
+		case celast.ListKind:
+			for _, el := range e.AsList().Elements() {
+				visit(el)
+			}
+		case celast.MapKind:
+			for _, en := range e.AsMap().Entries() {
+				me := en.AsMapEntry()
+				visit(me.Key())
+				visit(me.Value())
+			}
+		case celast.ComprehensionKind:
+			c := e.AsComprehension()
+			visit(c.IterRange())
+			visit(c.AccuInit())
+			visit(c.LoopCondition())
+			visit(c.LoopStep())
+			visit(c.Result())
+		}
+	}
+	visit(native.Expr())
 }
 
 // exprPos maps a CEL location (1-based line, 0-based column) inside a YAML

@@ -61,6 +61,37 @@ func TestLintGolden(t *testing.T) {
 	golden(t, "lint/escalation_bad.golden", diags.Error()+"\n")
 }
 
+// TestLintGoldenFiles lints every testdata/lint/*.yaml contract against the
+// shipped pack's providers and compares the diagnostics with its .golden
+// file. Each file is one kind of hostile or mistaken input; every
+// diagnostic must point into the file (no line 0), and whatever lint
+// passes must also explain and resolve without a panic.
+func TestLintGoldenFiles(t *testing.T) {
+	t.Parallel()
+	b := loadPack(t)
+	files, err := filepath.Glob("testdata/lint/*.yaml")
+	require.NoError(t, err)
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, diags := LoadContract(file)
+			if c != nil {
+				diags = append(diags, Resolve(c, b.Providers)...)
+				if len(diags) == 0 {
+					Explain(c, b)
+				}
+			}
+			require.NotEmpty(t, diags, "%s must not lint clean", file)
+			for _, d := range diags {
+				require.Positive(t, d.Line, "%s: no position", d)
+				require.Positive(t, d.Col, "%s: no position", d)
+			}
+			golden(t, "lint/"+name+".golden", diags.Error()+"\n")
+		})
+	}
+}
+
 func TestExplainGolden(t *testing.T) {
 	t.Parallel()
 	b := loadPack(t)
