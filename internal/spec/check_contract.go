@@ -184,6 +184,7 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 		}
 	}
 
+	checkDuplicatesReason(d, c.Duplicates)
 	for _, a := range c.Actions {
 		if a == nil {
 			continue
@@ -207,6 +208,7 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 				need("update", ep.Update)
 			}
 		}
+		checkDuplicates(d, c, a, dst)
 		src := sources[a.Trigger]
 		mapped := map[string]bool{}
 		for _, r := range a.Mapping {
@@ -224,6 +226,40 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 				}
 			}
 		}
+	}
+}
+
+// checkDuplicates holds a create or upsert to the guarantee "at most one
+// target per source record, however often an event is delivered": the
+// engine keeps it by finding an earlier target (find_by_external_id) or by
+// an idempotency key the partner honours. Without either, a retry after a
+// lost answer creates a second target, and the contract must say it
+// accepts that (duplicates: {policy: tolerated, reason: …}).
+func checkDuplicates(d *decoder, c *Contract, a *Action, dst *Object) {
+	checkDuplicatesReason(d, a.Duplicates)
+	if a.Duplicates != nil && a.Op == OpUpdate {
+		d.errorAt(a.Duplicates.Meta.Pos, "`duplicates` applies to create and upsert; an update never creates a target: remove it")
+	}
+	if dst == nil || (a.Op != OpCreate && a.Op != OpUpsert) || c.DuplicatesOf(a).Tolerated() {
+		return
+	}
+	if dst.Endpoints.FindByExternalID != nil || (dst.Endpoints.Create != nil && dst.Endpoints.Create.IdempotencyHeader != "") {
+		return
+	}
+	if dst.Endpoints.Create == nil {
+		return // reported as a missing endpoint already
+	}
+	d.errorAt(a.Meta.At("op"), "%s on %s.%s cannot promise one %s per source record: a retry after a lost answer creates a second one, "+
+		"because %s.%s has neither a find_by_external_id endpoint nor an idempotency_header on its create endpoint; "+
+		"add one of them to the %s provider manifest, or declare on this action `duplicates: {policy: tolerated, reason: \"…\"}`",
+		a.Op, a.Provider, a.Object, a.Object, a.Provider, a.Object, a.Provider)
+}
+
+// checkDuplicatesReason: tolerating duplicates is a decision someone must
+// be able to read back, so it needs its reason.
+func checkDuplicatesReason(d *decoder, dp *Duplicates) {
+	if dp.Tolerated() && strings.TrimSpace(dp.Reason) == "" {
+		d.errorAt(dp.Meta.At("policy"), "duplicates tolerated needs a `reason:` saying why a second target is acceptable (it is shown by contract explain)")
 	}
 }
 

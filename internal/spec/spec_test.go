@@ -68,7 +68,7 @@ func TestLintGolden(t *testing.T) {
 // passes must also explain and resolve without a panic.
 func TestLintGoldenFiles(t *testing.T) {
 	t.Parallel()
-	b := loadPack(t)
+	b := loadTestProviders(t)
 	files, err := filepath.Glob("testdata/lint/*.yaml")
 	require.NoError(t, err)
 	for _, file := range files {
@@ -90,6 +90,32 @@ func TestLintGoldenFiles(t *testing.T) {
 			golden(t, "lint/"+name+".golden", diags.Error()+"\n")
 		})
 	}
+}
+
+// loadTestProviders is the shipped pack plus testdata/providers: partners
+// with traits the shipped ones lack (no idempotency on create).
+func loadTestProviders(t *testing.T) *Bundle {
+	t.Helper()
+	b := loadPack(t)
+	files, err := filepath.Glob("testdata/providers/*.yaml")
+	require.NoError(t, err)
+	for _, f := range files {
+		p, diags := LoadProvider(f)
+		require.Empty(t, diags, diags.Error())
+		b.Providers[p.Name] = p
+	}
+	return b
+}
+
+func TestExplainDuplicatesTolerated(t *testing.T) {
+	t.Parallel()
+	b := loadTestProviders(t)
+	c, diags := LoadContract("testdata/explain/duplicates_tolerated.yaml")
+	diags = append(diags, Resolve(c, b.Providers)...)
+	require.Empty(t, diags, diags.Error())
+	got := Explain(c, b)
+	require.Contains(t, got, "Duplicates are possible: if Notes does not confirm a write and Accord retries it, the same note can be created twice (accepted because: a second note on the same ticket is noise, not harm).")
+	golden(t, "explain/duplicates_tolerated.golden", got)
 }
 
 func TestExplainGolden(t *testing.T) {
