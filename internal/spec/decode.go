@@ -156,6 +156,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, depth int) {
 			return
 		}
 	}
+	switch k := v.Kind(); {
+	case isNull(n) && (k == reflect.String || k == reflect.Bool || k == reflect.Int || k == reflect.Int64 || k == reflect.Float64):
+		// A key or `-` with nothing after it: say so, and how to fix it,
+		// rather than "expected a string, got nothing".
+		d.errorf(n, "no value here: expected %s; fill it in or remove it", expected(v.Type()))
+		return
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if isNull(n) {
@@ -368,6 +375,8 @@ func expected(t reflect.Type) string {
 		return "a list"
 	case reflect.Map:
 		return "a mapping of names to values"
+	case reflect.String:
+		return "a string"
 	case reflect.Bool:
 		return "true or false"
 	case reflect.Int, reflect.Int64, reflect.Float64:

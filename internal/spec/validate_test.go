@@ -195,6 +195,8 @@ func TestNullsAreRejectedWithPositions(t *testing.T) {
 			[]string{"p.yaml:14:5: `thing.updated` has no value: expected a mapping with keys object, description; fill it in or remove `thing.updated`"}},
 		{"null error rule", minimalProvider + "errors:\n  rules:\n    -\n",
 			[]string{"p.yaml:10:6: empty list item: expected a mapping with keys status, body_contains, class; fill it in or delete the `-` line"}},
+		{"null scalar", minimalProvider + "title:\n",
+			[]string{"p.yaml:8:7: no value here: expected a string; fill it in or remove it"}},
 		{"null endpoint", minimalProvider + "    endpoints: {get: }\n",
 			[]string{"p.yaml:8:17: `get` has no value: expected a mapping with keys method, path, body, item, items, id_path, idempotency_header; fill it in or remove `get`"}},
 	} {
