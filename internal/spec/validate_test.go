@@ -259,3 +259,11 @@ func TestDiagnosticsAlwaysHavePositions(t *testing.T) {
 		}
 	}
 }
+
+func TestUnreadableFileHasNoFakePosition(t *testing.T) {
+	t.Parallel()
+	diags := Lint(filepath.Join(t.TempDir(), "missing.yaml"))
+	require.Len(t, diags, 1)
+	require.NotContains(t, diags.Error(), ":0:0")
+	require.Contains(t, diags.Error(), "missing.yaml: cannot read:")
+}
