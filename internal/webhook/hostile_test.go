@@ -95,6 +95,9 @@ func TestPoisonPayloadsAreStoredCleanOrRefused(t *testing.T) {
 			}
 			require.Equal(t, 0.0, received(b, webhook.OutcomeError))
 			require.Equal(t, 5, b.countEvents(t))
+			// Rewritten payloads were reserved from the body budget and
+			// given back.
+			require.Equal(t, int64(0), webhook.BytesInFlight(b.ingress))
 		})
 	}
 }

@@ -273,6 +273,16 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var ev parsedEvent
 	payload, err := storablePayload(r.Header, body)
+	if err == nil && !sameBuffer(payload, body) {
+		// A rewritten body (form to JSON, cleaned characters) is a second
+		// buffer held until the commit: it counts against the budget too.
+		if !in.budget.reserve(int64(cap(payload))) {
+			in.metrics.count(conn.TenantID, conn.Provider, OutcomeOverloaded)
+			writeRetryLater(w, "too many webhook bodies in flight")
+			return
+		}
+		defer in.budget.release(int64(cap(payload)))
+	}
 	if err == nil {
 		ev, err = ps.parser.parse(r.Header, payload)
 	}
@@ -442,4 +452,9 @@ func (ps *providerState) dedupKey(eventID string, body []byte) string {
 	}
 	sum := sha256.Sum256(body)
 	return "body-sha256:" + hex.EncodeToString(sum[:])
+}
+
+// sameBuffer reports whether a and b share their backing array.
+func sameBuffer(a, b []byte) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }
