@@ -26,6 +26,9 @@ func TestMasterKeyFileIsCreated0600(t *testing.T) {
 	fi, err := os.Stat(db + ".key")
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	leftovers, err := filepath.Glob(db + ".key.*")
+	require.NoError(t, err)
+	require.Empty(t, leftovers, "the temporary file is removed")
 
 	// A key file others can read still works, with a warning saying how
 	// to fix it.
