@@ -185,3 +185,25 @@ func TestSchemaAcceptsShippedPack(t *testing.T) {
 	// The schema is not a rubber stamp: the bad contract's unknown key fails it.
 	require.Error(t, validate(schemas["contracts"], "testdata/lint/escalation_bad.yaml"))
 }
+
+// A contract-level duplicates declaration covers every create and upsert
+// that does not declare its own; an action's own "prevented" overrides it.
+func TestContractLevelDuplicates(t *testing.T) {
+	t.Parallel()
+	b := loadTestProviders(t)
+	base, err := os.ReadFile("testdata/explain/duplicates_tolerated.yaml")
+	require.NoError(t, err)
+	// Move the action's declaration up to the contract.
+	src := strings.Replace(string(base), "    duplicates:\n      policy: tolerated\n      reason: a second note on the same ticket is noise, not harm\n", "", 1)
+	src += "duplicates: {policy: tolerated, reason: notes are informational}\n"
+	c, diags := ParseContract("c.yaml", []byte(src))
+	diags = append(diags, Resolve(c, b.Providers)...)
+	require.Empty(t, diags, diags.Error())
+	require.Contains(t, Explain(c, b), "(accepted because: notes are informational)")
+
+	src = strings.Replace(src, "    op: create\n", "    op: create\n    duplicates: {policy: prevented}\n", 1)
+	c, diags = ParseContract("c.yaml", []byte(src))
+	diags = append(diags, Resolve(c, b.Providers)...)
+	require.Len(t, diags, 1, diags.Error())
+	require.Contains(t, diags.Error(), "c.yaml:17:9: create on notes.note cannot promise one note per source record")
+}
