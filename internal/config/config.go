@@ -49,7 +49,7 @@ type Config struct {
 
 	WebhookMaxBytesInFlight int `yaml:"webhook_max_bytes_in_flight" env:"ACCORD_WEBHOOK_MAX_BYTES_IN_FLIGHT" flag:"webhook-max-bytes-in-flight" def:"67108864" usage:"bytes all webhook bodies being read or committed may hold together; past it new webhooks get 503 with Retry-After (default 64 MiB)"`
 
-	WebhookMaxConcurrentPerConnection int `yaml:"webhook_max_concurrent_per_connection" env:"ACCORD_WEBHOOK_MAX_CONCURRENT_PER_CONNECTION" flag:"webhook-max-concurrent-per-connection" def:"64" usage:"webhook requests in flight per connection; past it a request waits up to 1s, then gets 503 with Retry-After"`
+	WebhookMaxConcurrentPerConnection int `yaml:"webhook_max_concurrent_per_connection" env:"ACCORD_WEBHOOK_MAX_CONCURRENT_PER_CONNECTION" flag:"webhook-max-concurrent-per-connection" def:"64" usage:"webhook requests in flight per connection; past it a request waits up to 5s for a slot, then gets 503 with Retry-After"`
 
 	WebhookCommitTimeout time.Duration `yaml:"webhook_commit_timeout" env:"ACCORD_WEBHOOK_COMMIT_TIMEOUT" flag:"webhook-commit-timeout" def:"10s" usage:"how long one webhook commit may take before it is abandoned and its requests get 500 (the partner retries)"`
 

@@ -18,10 +18,7 @@ const (
 	DefaultMaxBytesInFlight           = 64 << 20
 	DefaultMaxConcurrentPerConnection = 64
 	DefaultCommitTimeout              = 10 * time.Second
-
-	// connSlotWait is how long a request past MaxConcurrentPerConnection
-	// waits for a slot before it is refused.
-	connSlotWait = time.Second
+	DefaultConnectionSlotWait         = 5 * time.Second
 )
 
 // Config tunes an Ingress. A nil *Config means all defaults.
@@ -75,11 +72,18 @@ type Config struct {
 
 	// MaxConcurrentPerConnection caps the requests in flight for one
 	// connection id (the {connection_id} of the URL); past it a request
-	// waits up to a second for a slot, then is answered 503 with
+	// waits up to ConnectionSlotWait for a slot, then is answered 503 with
 	// Retry-After, before its body is read. A hostile
 	// sender who learned one connection's URL then holds at most this many
 	// slots. Default 64.
 	MaxConcurrentPerConnection int
+
+	// ConnectionSlotWait is how long a request past
+	// MaxConcurrentPerConnection waits for a slot. Waiting costs a
+	// goroutine, not a body (none is read yet), and a partner's burst on
+	// one connection drains as fast as commits do, so the wait is generous.
+	// Default 5 s.
+	ConnectionSlotWait time.Duration
 
 	// CommitTimeout bounds each commit transaction. A commit that has not
 	// finished by then is abandoned (rolled back) and its requests are
@@ -122,6 +126,9 @@ func (c *Config) withDefaults(sqlite bool) Config {
 	}
 	if out.MaxConcurrentPerConnection == 0 {
 		out.MaxConcurrentPerConnection = DefaultMaxConcurrentPerConnection
+	}
+	if out.ConnectionSlotWait == 0 {
+		out.ConnectionSlotWait = DefaultConnectionSlotWait
 	}
 	if out.CommitTimeout == 0 {
 		out.CommitTimeout = DefaultCommitTimeout

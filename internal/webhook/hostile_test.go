@@ -314,7 +314,9 @@ func (s *slowBody) Read(p []byte) (int, error) {
 func TestSlowSendersCannotStarveSignedWebhooks(t *testing.T) {
 	t.Parallel()
 	const budget = 512 << 10
-	b := setup(t, options{cfg: &webhook.Config{MaxBytesInFlight: budget, MaxConcurrentPerConnection: 32}})
+	b := setup(t, options{cfg: &webhook.Config{
+		MaxBytesInFlight: budget, MaxConcurrentPerConnection: 32, ConnectionSlotWait: 200 * time.Millisecond,
+	}})
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

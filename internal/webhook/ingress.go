@@ -147,7 +147,7 @@ func NewIngress(deps Deps, cfg *Config) (*Ingress, error) {
 		group:     !c.DisableGroupCommit,
 		providers: map[string]*providerState{},
 		budget:    byteBudget{limit: c.MaxBytesInFlight},
-		busy:      newConnLimiter(c.MaxConcurrentPerConnection, connSlotWait),
+		busy:      newConnLimiter(c.MaxConcurrentPerConnection, c.ConnectionSlotWait),
 		forgedLog: newLogLimiter(forgedLogInterval),
 	}
 	if err := m.registerBudget(deps.Registerer, &in.budget); err != nil {
