@@ -168,6 +168,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 			return nil, err
 		}
 	}
+	// After migrating (the data key table must exist), before serving.
+	if err := CheckMasterKeys(ctx, cfg, a.Vault); err != nil {
+		return nil, err
+	}
+
 	if !cfg.RunsAPI() {
 		return a, nil
 	}
@@ -184,7 +189,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		NewJob:    engine.NewEventJob,
 		Dispatch:  dispatch,
 		Logger:    logger, Registerer: a.Registry, Now: now,
-	}, &webhook.Config{})
+	}, &webhook.Config{MaxBytesInFlight: int64(cfg.WebhookMaxBytesInFlight), MaxConcurrentPerConnection: cfg.WebhookMaxConcurrentPerConnection, CommitTimeout: cfg.WebhookCommitTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("building webhook ingress: %w", err)
 	}

@@ -2,6 +2,8 @@ package app
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -33,4 +35,32 @@ func MasterKeys(cfg *config.Config, logger *slog.Logger) (current credential.Mas
 		return current, nil, nil
 	}
 	return current, []credential.MasterKey{prev}, nil
+}
+
+// CheckMasterKeys refuses to start when stored data keys are wrapped by a
+// master key this process does not hold: the error names the key id and
+// where this process took its key from, so the operator can put the right
+// one back. Without it a lost SQLite key file was silently regenerated and
+// every secret then failed with 500.
+func CheckMasterKeys(ctx context.Context, cfg *config.Config, v *credential.Vault) error {
+	err := v.CheckMasterKeys(ctx)
+	var missing *credential.MissingMasterKeyError
+	if !errors.As(err, &missing) {
+		return err
+	}
+	return fmt.Errorf("refusing to start: %w; this process's key comes from %s", err, keySource(cfg))
+}
+
+// keySource says where MasterKey took the current key from, for messages.
+func keySource(cfg *config.Config) string {
+	switch {
+	case cfg.MasterKey != "":
+		return "master_key (ACCORD_MASTER_KEY)"
+	case cfg.MasterKeyFile != "":
+		return fmt.Sprintf("master_key_file %s", cfg.MasterKeyFile)
+	}
+	if dialect, path, err := config.ParseDB(cfg.DB); err == nil && dialect == "sqlite" {
+		return fmt.Sprintf("%s, which is created anew when missing: restore the original file from a backup, or set master_key_file to it", autoKeyFile(path))
+	}
+	return "nowhere"
 }

@@ -48,6 +48,12 @@ type Config struct {
 	JobRescueAfter time.Duration `yaml:"job_rescue_after" env:"ACCORD_JOB_RESCUE_AFTER" flag:"job-rescue-after" def:"6m" usage:"the backstop for a job whose process died: after this long it is run again (a dead process's jobs are normally rescued within seconds, when its heartbeat lapses); also the longest any one job may run"`
 	EventRetention time.Duration `yaml:"event_retention" env:"ACCORD_EVENT_RETENTION" flag:"event-retention" def:"168h" usage:"how long a delivered event (and its payload) is kept; pending and queued events are never deleted"`
 
+	WebhookMaxBytesInFlight int `yaml:"webhook_max_bytes_in_flight" env:"ACCORD_WEBHOOK_MAX_BYTES_IN_FLIGHT" flag:"webhook-max-bytes-in-flight" def:"67108864" usage:"bytes all webhook bodies being read or committed may hold together; past it new webhooks get 503 with Retry-After (default 64 MiB)"`
+
+	WebhookMaxConcurrentPerConnection int `yaml:"webhook_max_concurrent_per_connection" env:"ACCORD_WEBHOOK_MAX_CONCURRENT_PER_CONNECTION" flag:"webhook-max-concurrent-per-connection" def:"64" usage:"webhook requests in flight per connection; past it a request waits up to 5s for a slot, then gets 503 with Retry-After"`
+
+	WebhookCommitTimeout time.Duration `yaml:"webhook_commit_timeout" env:"ACCORD_WEBHOOK_COMMIT_TIMEOUT" flag:"webhook-commit-timeout" def:"10s" usage:"how long one webhook commit may take before it is abandoned and its requests get 500 (the partner retries)"`
+
 	EventSweepAfter time.Duration `yaml:"event_sweep_after" env:"ACCORD_EVENT_SWEEP_AFTER" flag:"event-sweep-after" def:"30s" usage:"how long an accepted event may wait for in-process delivery (after a crash, or under overload) before a queued job takes it over"`
 }
 
@@ -98,6 +104,15 @@ func (c *Config) Validate() error {
 	}
 	if c.JobRescueAfter < time.Second {
 		errs = append(errs, fmt.Errorf("%w: job_rescue_after must be at least 1s, got %s", ErrInvalid, c.JobRescueAfter))
+	}
+	if c.WebhookMaxBytesInFlight < 4096 {
+		errs = append(errs, fmt.Errorf("%w: webhook_max_bytes_in_flight must be at least 4096, got %d", ErrInvalid, c.WebhookMaxBytesInFlight))
+	}
+	if c.WebhookMaxConcurrentPerConnection < 1 {
+		errs = append(errs, fmt.Errorf("%w: webhook_max_concurrent_per_connection must be at least 1, got %d", ErrInvalid, c.WebhookMaxConcurrentPerConnection))
+	}
+	if c.WebhookCommitTimeout < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("%w: webhook_commit_timeout must be at least 10ms, got %s", ErrInvalid, c.WebhookCommitTimeout))
 	}
 	if c.Workers < 1 {
 		errs = append(errs, fmt.Errorf("%w: workers must be at least 1, got %d", ErrInvalid, c.Workers))

@@ -143,8 +143,16 @@ func loadFile(cfg *Config, path string, required bool) error {
 	}
 	v := reflect.ValueOf(cfg).Elem()
 	var errs []error
+	// yaml.Node keeps every occurrence of a key; a silently "last one wins"
+	// duplicate is how a setting someone changed turns out not to apply.
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(doc.Content); i += 2 {
 		k, val := doc.Content[i], doc.Content[i+1]
+		if first, dup := seen[k.Value]; dup {
+			errs = append(errs, fmt.Errorf("%w: %s:%d:%d: setting %q is given twice (first at line %d); keep one", ErrInvalid, path, k.Line, k.Column, k.Value, first.Line))
+			continue
+		}
+		seen[k.Value] = k
 		f, ok := byKey[k.Value]
 		if !ok {
 			errs = append(errs, fmt.Errorf("%w: %s:%d:%d: unknown setting %q%s", ErrInvalid, path, k.Line, k.Column, k.Value, suggest(k.Value, keys)))

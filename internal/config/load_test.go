@@ -110,3 +110,27 @@ func TestBoolFlagsNeedNoValue(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, cfg.NoMigrate)
 }
+
+func TestLoadFileRejectsDuplicateKeys(t *testing.T) {
+	t.Parallel()
+	_, err := load(t, "addr: 127.0.0.1:9000\nrole: api\naddr: 127.0.0.1:9001\n", nil)
+	require.ErrorIs(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), `accord.yaml:3:1: setting "addr" is given twice (first at line 1); keep one`)
+}
+
+func TestWebhookSettings(t *testing.T) {
+	t.Parallel()
+	cfg := Defaults()
+	require.Equal(t, 64<<20, cfg.WebhookMaxBytesInFlight)
+	require.Equal(t, 64, cfg.WebhookMaxConcurrentPerConnection)
+	require.Equal(t, 10*time.Second, cfg.WebhookCommitTimeout)
+
+	cfg, err := load(t, "webhook_max_bytes_in_flight: 1048576\nwebhook_commit_timeout: 2s\n", nil)
+	require.NoError(t, err)
+	require.Equal(t, 1<<20, cfg.WebhookMaxBytesInFlight)
+	require.Equal(t, 2*time.Second, cfg.WebhookCommitTimeout)
+
+	_, err = load(t, "webhook_max_concurrent_per_connection: 0\n", nil)
+	require.ErrorIs(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), "webhook_max_concurrent_per_connection must be at least 1")
+}

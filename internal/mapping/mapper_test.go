@@ -154,7 +154,7 @@ objects:
       owner: {type: object, fields: {email: {type: string}, since: {type: timestamp}}}
       meta: {type: object}
     endpoints:
-      create: {method: POST, path: /accounts}
+      create: {method: POST, path: /accounts, idempotency_header: Idempotency-Key}
 `))
 	require.Empty(t, diags, diags.Error())
 	c, diags := spec.ParseContract("c.yaml", []byte(`accord: contract/v1

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -183,6 +184,7 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 		}
 	}
 
+	checkDuplicatesReason(d, c.Duplicates)
 	for _, a := range c.Actions {
 		if a == nil {
 			continue
@@ -206,6 +208,7 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 				need("update", ep.Update)
 			}
 		}
+		checkDuplicates(d, c, a, dst)
 		src := sources[a.Trigger]
 		mapped := map[string]bool{}
 		for _, r := range a.Mapping {
@@ -223,6 +226,40 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 				}
 			}
 		}
+	}
+}
+
+// checkDuplicates holds a create or upsert to the guarantee "at most one
+// target per source record, however often an event is delivered": the
+// engine keeps it by finding an earlier target (find_by_external_id) or by
+// an idempotency key the partner honours. Without either, a retry after a
+// lost answer creates a second target, and the contract must say it
+// accepts that (duplicates: {policy: tolerated, reason: …}).
+func checkDuplicates(d *decoder, c *Contract, a *Action, dst *Object) {
+	checkDuplicatesReason(d, a.Duplicates)
+	if a.Duplicates != nil && a.Op == OpUpdate {
+		d.errorAt(a.Duplicates.Meta.Pos, "`duplicates` applies to create and upsert; an update never creates a target: remove it")
+	}
+	if dst == nil || (a.Op != OpCreate && a.Op != OpUpsert) || c.DuplicatesOf(a).Tolerated() {
+		return
+	}
+	if dst.Endpoints.FindByExternalID != nil || (dst.Endpoints.Create != nil && dst.Endpoints.Create.IdempotencyHeader != "") {
+		return
+	}
+	if dst.Endpoints.Create == nil {
+		return // reported as a missing endpoint already
+	}
+	d.errorAt(a.Meta.At("op"), "%s on %s.%s cannot promise one %s per source record: a retry after a lost answer creates a second one, "+
+		"because %s.%s has neither a find_by_external_id endpoint nor an idempotency_header on its create endpoint; "+
+		"add one of them to the %s provider manifest, or declare on this action `duplicates: {policy: tolerated, reason: \"…\"}`",
+		a.Op, a.Provider, a.Object, a.Object, a.Provider, a.Object, a.Provider)
+}
+
+// checkDuplicatesReason: tolerating duplicates is a decision someone must
+// be able to read back, so it needs its reason.
+func checkDuplicatesReason(d *decoder, dp *Duplicates) {
+	if dp.Tolerated() && strings.TrimSpace(dp.Reason) == "" {
+		d.errorAt(dp.Meta.At("policy"), "duplicates tolerated needs a `reason:` saying why a second target is acceptable (it is shown by contract explain)")
 	}
 }
 
@@ -352,7 +389,74 @@ func compileAt(d *decoder, obj *Object, meta Meta, key, expr string) *cel.Ast {
 		}
 		return nil
 	}
+	checkFieldRefs(d, obj, meta, key, ast)
 	return ast
+}
+
+// checkFieldRefs reports fields an expression reads that obj does not
+// have. The object is also declared as a map of dyn (so that optional and
+// undeclared nested data stay reachable), which makes the type checker
+// accept `ticket.stauts` silently: it would read nothing at run time, and a
+// condition over it would quietly never (or always) match. The checker
+// rewrites every declared field path into one identifier
+// ("ticket.status"); what is left as a selection on the object, or on one
+// of its declared paths, names a field that does not exist.
+func checkFieldRefs(d *decoder, obj *Object, meta Meta, key string, ast *cel.Ast) {
+	native := ast.NativeRep()
+	info := native.SourceInfo()
+	var visit func(e celast.Expr)
+	visit = func(e celast.Expr) {
+		switch e.Kind() {
+		case celast.SelectKind:
+			var fields []string
+			cur := e
+			for cur.Kind() == celast.SelectKind {
+				fields = append([]string{cur.AsSelect().FieldName()}, fields...)
+				cur = cur.AsSelect().Operand()
+			}
+			if cur.Kind() != celast.IdentKind {
+				visit(cur)
+				return
+			}
+			root, rest, _ := strings.Cut(cur.AsIdent(), ".")
+			if root != obj.Name {
+				return
+			}
+			path := append(strings.Split(rest, "."), fields...)
+			if rest == "" {
+				path = fields
+			}
+			loc := info.GetStartLocation(e.ID())
+			pos := exprPos(meta, key, loc.Line(), loc.Column())
+			lookupReport(d, pos, obj, strings.Join(path, "."))
+		case celast.CallKind:
+			c := e.AsCall()
+			if c.IsMemberFunction() {
+				visit(c.Target())
+			}
+			for _, a := range c.Args() {
+				visit(a)
+			}
+		case celast.ListKind:
+			for _, el := range e.AsList().Elements() {
+				visit(el)
+			}
+		case celast.MapKind:
+			for _, en := range e.AsMap().Entries() {
+				me := en.AsMapEntry()
+				visit(me.Key())
+				visit(me.Value())
+			}
+		case celast.ComprehensionKind:
+			c := e.AsComprehension()
+			visit(c.IterRange())
+			visit(c.AccuInit())
+			visit(c.LoopCondition())
+			visit(c.LoopStep())
+			visit(c.Result())
+		}
+	}
+	visit(native.Expr())
 }
 
 // exprPos maps a CEL location (1-based line, 0-based column) inside a YAML

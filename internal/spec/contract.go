@@ -22,6 +22,43 @@ type Contract struct {
 	Boundaries    Boundaries          `yaml:"boundaries"`
 	Triggers      map[string]*Trigger `yaml:"triggers" jsonschema:"required"`
 	Actions       []*Action           `yaml:"actions" jsonschema:"required"`
+	// Duplicates applies to every create and upsert action that does not
+	// declare its own.
+	Duplicates *Duplicates `yaml:"duplicates" jsonschema_description:"default duplicates policy of the create and upsert actions: see the action's duplicates"`
+}
+
+// Duplicates policies.
+const (
+	// DuplicatesPrevented (the default) means the action must be able to
+	// promise at most one target per source record: its target object has
+	// a find_by_external_id endpoint or an idempotency_header on create.
+	DuplicatesPrevented = "prevented"
+	// DuplicatesTolerated waives that promise, with a reason: a retried
+	// delivery whose answer was lost may create a second target.
+	DuplicatesTolerated = "tolerated"
+)
+
+// Duplicates says whether an action may create the same target twice.
+//
+//	duplicates:
+//	  policy: tolerated
+//	  reason: a repeated chat notification is noise, not harm
+type Duplicates struct {
+	Meta   Meta   `yaml:"-" json:"-"`
+	Policy string `yaml:"policy" jsonschema:"required,enum=prevented,enum=tolerated" jsonschema_description:"prevented (default): lint requires a lookup (find_by_external_id) or an idempotency_header on the target's create endpoint; tolerated: a retry after a lost answer may create a second target"`
+	Reason string `yaml:"reason" jsonschema_description:"why duplicates are acceptable; required with policy tolerated, and shown by contract explain"`
+}
+
+// Tolerated reports whether duplicates are explicitly accepted.
+func (d *Duplicates) Tolerated() bool { return d != nil && d.Policy == DuplicatesTolerated }
+
+// DuplicatesOf returns the policy that applies to a: its own, else the
+// contract's, else nil (prevented).
+func (c *Contract) DuplicatesOf(a *Action) *Duplicates {
+	if a.Duplicates != nil {
+		return a.Duplicates
+	}
+	return c.Duplicates
 }
 
 // Direction values.
@@ -111,6 +148,9 @@ type Action struct {
 	// deleted at the partner (default recreate).
 	OnMissing string `yaml:"on_missing" jsonschema:"enum=recreate,enum=fail" jsonschema_description:"when the linked target was deleted: recreate (default) or fail"`
 	Mapping   []*Row `yaml:"mapping" jsonschema:"required"`
+	// Duplicates, on a create or upsert, declares whether a second target
+	// per source record is acceptable (see Duplicates).
+	Duplicates *Duplicates `yaml:"duplicates" jsonschema_description:"create/upsert only: whether this action may create the same target twice (policy prevented or tolerated, with a reason)"`
 }
 
 // Row is one line of a mapping table: a target field and where its value

@@ -156,6 +156,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, depth int) {
 			return
 		}
 	}
+	switch k := v.Kind(); {
+	case isNull(n) && (k == reflect.String || k == reflect.Bool || k == reflect.Int || k == reflect.Int64 || k == reflect.Float64):
+		// A key or `-` with nothing after it: say so, and how to fix it,
+		// rather than "expected a string, got nothing".
+		d.errorf(n, "no value here: expected %s; fill it in or remove it", expected(v.Type()))
+		return
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if isNull(n) {
@@ -190,6 +197,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, depth int) {
 				continue
 			}
 			seen[k.Value] = true
+			if isNull(val) && needsValue(v.Type().Elem()) {
+				// A key with nothing after it would leave a nil entry that
+				// every later check, explain and the engine trip over.
+				d.errorf(nullPos(k, val), "`%s` has no value: expected %s; fill it in or remove `%s`", k.Value, expected(v.Type().Elem()), k.Value)
+				continue
+			}
 			elem := reflect.New(v.Type().Elem()).Elem()
 			d.decode(val, elem, depth+1)
 			v.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
@@ -202,9 +215,14 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, depth int) {
 			d.errorf(n, "expected a list, got %s", describe(n))
 			return
 		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, item := range n.Content {
-			d.decode(item, s.Index(i), depth+1)
+		s := reflect.MakeSlice(v.Type(), 0, len(n.Content))
+		for _, item := range n.Content {
+			if isNull(item) && needsValue(v.Type().Elem()) {
+				d.errorf(item, "empty list item: expected %s; fill it in or delete the `-` line", expected(v.Type().Elem()))
+				continue
+			}
+			s = reflect.Append(s, reflect.New(v.Type().Elem()).Elem())
+			d.decode(item, s.Index(s.Len()-1), depth+1)
 		}
 		v.Set(s)
 	case reflect.String:
@@ -253,11 +271,16 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, depth int) {
 	if isNull(n) {
 		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 	}
+	meta := Meta{File: d.file, Pos: Pos{n.Line, n.Column}, keys: map[string]Pos{}, nodes: map[string]*yaml.Node{}}
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, "expected a mapping with keys %s, got %s", strings.Join(info.names, ", "), describe(n))
+		// The value still has a place: checks that run later point there
+		// (and, being at a rejected position, stay quiet) instead of at 0:0.
+		if info.meta >= 0 {
+			v.Field(info.meta).Set(reflect.ValueOf(meta))
+		}
 		return
 	}
-	meta := Meta{File: d.file, Pos: Pos{n.Line, n.Column}, keys: map[string]Pos{}, nodes: map[string]*yaml.Node{}}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
@@ -279,6 +302,14 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, depth int) {
 		}
 		meta.keys[k.Value] = Pos{val.Line, val.Column}
 		meta.nodes[k.Value] = val
+		if isNull(val) && (f.required || needsValue(v.Field(f.index).Type())) {
+			// `webhook:` or `mapping:` with nothing after it: the key is
+			// there, so "missing required key" would not fire, and the
+			// nil it leaves crashes whoever reads it first.
+			d.errorf(nullPos(k, val), "`%s` has no value: expected %s; fill it in or remove `%s`", k.Value, expected(v.Field(f.index).Type()), k.Value)
+			d.rejected[Pos{val.Line, val.Column}] = true // checks of what it lacks would repeat this
+			continue
+		}
 		before := len(d.diags)
 		d.decode(val, v.Field(f.index), depth+1)
 		if len(f.enum) > 0 && len(d.diags) == before && v.Field(f.index).Kind() == reflect.String {
@@ -298,6 +329,71 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, depth int) {
 	if info.meta >= 0 {
 		v.Field(info.meta).Set(reflect.ValueOf(meta))
 	}
+	// A nested block left out (no `failure:`, no `signature:`) still gets
+	// checked with its defaults; its problems belong to the enclosing
+	// mapping, the nearest thing in the file, not to 0:0.
+	for _, name := range info.names {
+		f := info.fields[name]
+		fv := v.Field(f.index)
+		if _, ok := meta.keys[name]; ok || fv.Kind() != reflect.Struct {
+			continue
+		}
+		if sub := infoFor(fv.Type()); sub.meta >= 0 {
+			fv.Field(sub.meta).Set(reflect.ValueOf(Meta{File: d.file, Pos: meta.Pos, keys: map[string]Pos{}, nodes: map[string]*yaml.Node{}}))
+		}
+	}
+}
+
+// needsValue reports whether a null cannot stand for a value of type t:
+// structs and pointers to structs (a nil one is a crash waiting to
+// happen). Scalars report their own type errors, and a nil list, map or
+// *bool simply means "not given".
+func needsValue(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return false
+	}
+	// Types that read themselves (durations, sizes) decide on their own.
+	_, self := reflect.PointerTo(t).MethodByName("decodeNode")
+	return !self
+}
+
+// expected describes what a value of type t looks like, for messages.
+func expected(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if info := infoFor(t); len(info.names) > 0 {
+			return "a mapping with keys " + strings.Join(info.names, ", ")
+		}
+		return "a mapping"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map:
+		return "a mapping of names to values"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "a number"
+	}
+	return "a value"
+}
+
+// nullPos is where to report a key whose value is null. An implicit null
+// (nothing after the colon) has no place of its own in the file: yaml.v3
+// gives it the next token's position, or 0:0. The key is what the reader
+// must look at.
+func nullPos(k, val *yaml.Node) *yaml.Node {
+	if val.Value == "" || val.Line == 0 {
+		return k
+	}
+	return val
 }
 
 func isNull(n *yaml.Node) bool {

@@ -18,6 +18,11 @@ type Diagnostic struct {
 
 // String formats the diagnostic the way compilers do, so editors can jump to it.
 func (d Diagnostic) String() string {
+	if d.Line == 0 {
+		// About the file as a whole (it cannot be read): there is no
+		// position to give, and "file:0:0" would send editors nowhere.
+		return fmt.Sprintf("%s: %s", d.File, d.Message)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Col, d.Message)
 }
 

@@ -14,5 +14,20 @@
 // mapping package uses again at run time, so an expression that lints clean
 // evaluates against the same declarations.
 //
+// A null where a value is needed (an empty `-` list item, a key with
+// nothing after it) is a diagnostic, never a nil the engine meets later.
+// Expressions are also checked for fields the object does not declare.
+//
+// Lint holds each create or upsert to the guarantee of at most one target
+// per source record: the target object needs a find_by_external_id
+// endpoint or an idempotency_header on its create endpoint, unless the
+// action (or the whole contract) says
+//
+//	duplicates:
+//	  policy: tolerated
+//	  reason: a repeated chat notification is noise, not harm
+//
+// in which case explain states the risk in plain language.
+//
 // The package is pure: no I/O besides reading the files it is asked to load.
 package spec

@@ -35,6 +35,10 @@ func Explain(c *Contract, b *Bundle) string {
 		if a.Op != OpCreate && a.OnMissing == "fail" {
 			s.WriteString(" If the linked record was deleted, the write fails instead of recreating it.")
 		}
+		if dp := c.DuplicatesOf(a); dp.Tolerated() && a.Op != OpUpdate {
+			fmt.Fprintf(&s, " Duplicates are possible: if %s does not confirm a write and Accord retries it, the same %s can be created twice (accepted because: %s).",
+				providerTitle(b, a.Provider), a.Object, strings.TrimSpace(dp.Reason))
+		}
 		s.WriteString("\n")
 	}
 	for _, o := range c.SourceOfTruth {

@@ -30,20 +30,33 @@ func FuzzParseContract(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, _ := ParseContract("fuzz.yaml", data)
+		c, diags := ParseContract("fuzz.yaml", data)
 		if c != nil {
-			Resolve(c, providers)
+			diags = append(diags, Resolve(c, providers)...)
 			Explain(c, &Bundle{Providers: providers})
 		}
+		requirePositions(t, diags)
 	})
 }
 
 func FuzzParseProvider(f *testing.F) {
 	seed(f, filepath.Join(packDir, "providers", "*.yaml"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, _ := ParseProvider("fuzz.yaml", data)
+		p, diags := ParseProvider("fuzz.yaml", data)
 		if p != nil {
 			p.Classify(500, data)
 		}
+		requirePositions(t, diags)
 	})
+}
+
+// requirePositions fails on a diagnostic that points nowhere (file:0:0):
+// every problem has a nearest node to point at.
+func requirePositions(t *testing.T, diags Diagnostics) {
+	t.Helper()
+	for _, d := range diags {
+		if d.Line < 1 || d.Col < 1 {
+			t.Fatalf("diagnostic without a position: %s", d)
+		}
+	}
 }

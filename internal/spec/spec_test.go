@@ -61,6 +61,63 @@ func TestLintGolden(t *testing.T) {
 	golden(t, "lint/escalation_bad.golden", diags.Error()+"\n")
 }
 
+// TestLintGoldenFiles lints every testdata/lint/*.yaml contract against the
+// shipped pack's providers and compares the diagnostics with its .golden
+// file. Each file is one kind of hostile or mistaken input; every
+// diagnostic must point into the file (no line 0), and whatever lint
+// passes must also explain and resolve without a panic.
+func TestLintGoldenFiles(t *testing.T) {
+	t.Parallel()
+	b := loadTestProviders(t)
+	files, err := filepath.Glob("testdata/lint/*.yaml")
+	require.NoError(t, err)
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, diags := LoadContract(file)
+			if c != nil {
+				diags = append(diags, Resolve(c, b.Providers)...)
+				if len(diags) == 0 {
+					Explain(c, b)
+				}
+			}
+			require.NotEmpty(t, diags, "%s must not lint clean", file)
+			for _, d := range diags {
+				require.Positive(t, d.Line, "%s: no position", d)
+				require.Positive(t, d.Col, "%s: no position", d)
+			}
+			golden(t, "lint/"+name+".golden", diags.Error()+"\n")
+		})
+	}
+}
+
+// loadTestProviders is the shipped pack plus testdata/providers: partners
+// with traits the shipped ones lack (no idempotency on create).
+func loadTestProviders(t *testing.T) *Bundle {
+	t.Helper()
+	b := loadPack(t)
+	files, err := filepath.Glob("testdata/providers/*.yaml")
+	require.NoError(t, err)
+	for _, f := range files {
+		p, diags := LoadProvider(f)
+		require.Empty(t, diags, diags.Error())
+		b.Providers[p.Name] = p
+	}
+	return b
+}
+
+func TestExplainDuplicatesTolerated(t *testing.T) {
+	t.Parallel()
+	b := loadTestProviders(t)
+	c, diags := LoadContract("testdata/explain/duplicates_tolerated.yaml")
+	diags = append(diags, Resolve(c, b.Providers)...)
+	require.Empty(t, diags, diags.Error())
+	got := Explain(c, b)
+	require.Contains(t, got, "Duplicates are possible: if Notes does not confirm a write and Accord retries it, the same note can be created twice (accepted because: a second note on the same ticket is noise, not harm).")
+	golden(t, "explain/duplicates_tolerated.golden", got)
+}
+
 func TestExplainGolden(t *testing.T) {
 	t.Parallel()
 	b := loadPack(t)
@@ -127,4 +184,26 @@ func TestSchemaAcceptsShippedPack(t *testing.T) {
 	}
 	// The schema is not a rubber stamp: the bad contract's unknown key fails it.
 	require.Error(t, validate(schemas["contracts"], "testdata/lint/escalation_bad.yaml"))
+}
+
+// A contract-level duplicates declaration covers every create and upsert
+// that does not declare its own; an action's own "prevented" overrides it.
+func TestContractLevelDuplicates(t *testing.T) {
+	t.Parallel()
+	b := loadTestProviders(t)
+	base, err := os.ReadFile("testdata/explain/duplicates_tolerated.yaml")
+	require.NoError(t, err)
+	// Move the action's declaration up to the contract.
+	src := strings.Replace(string(base), "    duplicates:\n      policy: tolerated\n      reason: a second note on the same ticket is noise, not harm\n", "", 1)
+	src += "duplicates: {policy: tolerated, reason: notes are informational}\n"
+	c, diags := ParseContract("c.yaml", []byte(src))
+	diags = append(diags, Resolve(c, b.Providers)...)
+	require.Empty(t, diags, diags.Error())
+	require.Contains(t, Explain(c, b), "(accepted because: notes are informational)")
+
+	src = strings.Replace(src, "    op: create\n", "    op: create\n    duplicates: {policy: prevented}\n", 1)
+	c, diags = ParseContract("c.yaml", []byte(src))
+	diags = append(diags, Resolve(c, b.Providers)...)
+	require.Len(t, diags, 1, diags.Error())
+	require.Contains(t, diags.Error(), "c.yaml:17:9: create on notes.note cannot promise one note per source record")
 }

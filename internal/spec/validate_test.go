@@ -174,3 +174,96 @@ func TestEditDistanceSuggestions(t *testing.T) {
 	require.Equal(t, "", suggest("zzz", []string{"title", "description"}))
 	require.Equal(t, 1, editDistance("titel", "title"))
 }
+
+// A null where a value is required (an empty `-`, a key with nothing after
+// it) is rejected where it is written, in provider manifests and packs as
+// in contracts; before, they decoded to nil entries that crashed lint,
+// explain or start-up.
+func TestNullsAreRejectedWithPositions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"null object", minimalProvider + "  other:\n",
+			[]string{"p.yaml:8:3: `other` has no value: expected a mapping with keys description, id, version, updated_at, fields, endpoints; fill it in or remove `other`"}},
+		{"null field", strings.Replace(minimalProvider, "{id: {type: string}}", "{id: {type: string}, name: }", 1),
+			[]string{"p.yaml:7:34: `name` has no value: expected a mapping with keys type, enum, required, read_only, description, fields; fill it in or remove `name`"}},
+		{"null scope", minimalProvider + "scopes: [~]\n",
+			[]string{"p.yaml:8:10: empty list item: expected a mapping with keys name, description; fill it in or delete the `-` line"}},
+		{"null event", minimalProvider + "webhooks:\n  signature: {scheme: github}\n  event_id: id\n  event_type: header:X-Event\n  object_id: data.id\n  events:\n    thing.updated:\n",
+			[]string{"p.yaml:14:5: `thing.updated` has no value: expected a mapping with keys object, description; fill it in or remove `thing.updated`"}},
+		{"null error rule", minimalProvider + "errors:\n  rules:\n    -\n",
+			[]string{"p.yaml:10:6: empty list item: expected a mapping with keys status, body_contains, class; fill it in or delete the `-` line"}},
+		{"null scalar", minimalProvider + "title:\n",
+			[]string{"p.yaml:8:7: no value here: expected a string; fill it in or remove it"}},
+		{"null endpoint", minimalProvider + "    endpoints: {get: }\n",
+			[]string{"p.yaml:8:17: `get` has no value: expected a mapping with keys method, path, body, item, items, id_path, idempotency_header; fill it in or remove `get`"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p, diags := ParseProvider("p.yaml", []byte(tc.yaml))
+			require.NotNil(t, p)
+			p.Classify(500, []byte(`{}`))
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.String())
+			}
+			require.ElementsMatch(t, tc.want, got)
+		})
+	}
+}
+
+func TestNullPackRecommendation(t *testing.T) {
+	t.Parallel()
+	_, diags := ParsePack("pack.yaml", []byte("accord: pack/v1\nname: p\ntitle: P\ncontracts: [c]\nrecommended:\n  - contract: c\n  -\n"))
+	require.Equal(t, "pack.yaml:7:4: empty list item: expected a mapping with keys contract, enabled, defaults, rollout; fill it in or delete the `-` line", diags.Error())
+}
+
+// Every diagnostic points into the file: a problem found in a block that
+// was left out or written as the wrong kind of value is reported at the
+// nearest node, never at file:0:0.
+func TestDiagnosticsAlwaysHavePositions(t *testing.T) {
+	t.Parallel()
+	providers := []string{
+		minimalProvider + "webhooks:\n  event_id: id\n  event_type: type\n  object_id: data.id\n  events: {}\n",
+		minimalProvider + "webhooks: 5\n",
+		minimalProvider + "  other: {endpoints: {get: 3}}\n",
+		strings.Replace(minimalProvider, "auth: {kind: bearer}", "auth: 7", 1),
+		minimalProvider + "errors: {rules: [{status: 7xx}]}\n",
+	}
+	for i, y := range providers {
+		_, diags := ParseProvider("p.yaml", []byte(y))
+		require.NotEmpty(t, diags, "provider %d", i)
+		for _, d := range diags {
+			require.Positive(t, d.Line, "provider %d: %s", i, d)
+			require.Positive(t, d.Col, "provider %d: %s", i, d)
+		}
+	}
+	contracts := []string{
+		"accord: contract/v1\nactions:\n  - mapping:\n    - 0\n",
+		"accord: contract/v1\nname: c\nversion: 1\nproviders: [p]\ndirection: one_way\ntriggers: {t: {webhook: 5}}\nactions: [{name: a, trigger: t, provider: p, object: thing, op: create, mapping: [{to: id, default: x}]}]\n",
+		"accord: contract/v1\nname: c\nversion: 1\nproviders: [p]\ndirection: one_way\nfailure: 3\ntriggers: {t: {schedule: {provider: p, object: thing}}}\nactions: [{name: a, trigger: t, provider: p, object: thing, op: create, mapping: [5]}]\n",
+	}
+	p, pd := ParseProvider("p.yaml", []byte(minimalProvider))
+	require.Empty(t, pd)
+	for i, y := range contracts {
+		c, diags := ParseContract("c.yaml", []byte(y))
+		if c != nil {
+			diags = append(diags, Resolve(c, map[string]*Provider{"p": p})...)
+		}
+		require.NotEmpty(t, diags, "contract %d", i)
+		for _, d := range diags {
+			require.Positive(t, d.Line, "contract %d: %s", i, d)
+			require.Positive(t, d.Col, "contract %d: %s", i, d)
+		}
+	}
+}
+
+func TestUnreadableFileHasNoFakePosition(t *testing.T) {
+	t.Parallel()
+	diags := Lint(filepath.Join(t.TempDir(), "missing.yaml"))
+	require.Len(t, diags, 1)
+	require.NotContains(t, diags.Error(), ":0:0")
+	require.Contains(t, diags.Error(), "missing.yaml: cannot read:")
+}

@@ -45,6 +45,7 @@ type committer struct {
 	metrics  *metrics
 	maxBatch int
 	linger   time.Duration
+	timeout  time.Duration
 
 	// mu guards closed against submit: Close takes it exclusively, so no
 	// submit is half-way through sending when the channel is closed.
@@ -68,6 +69,7 @@ func newCommitter(st store.Store, q Queue, logger *slog.Logger, m *metrics, cfg 
 		metrics:  m,
 		maxBatch: cfg.MaxBatch,
 		linger:   cfg.Linger,
+		timeout:  cfg.CommitTimeout,
 		queue:    make(chan *pending, cfg.QueueSize),
 	}
 }
@@ -203,8 +205,16 @@ func (c *committer) commit(batch []*pending) {
 // result or the transaction rolled back.
 func (c *committer) commitTx(batch []*pending) ([]commitResult, error) {
 	// Requests may have gone away; the work they started must not be
-	// half-done, so the transaction does not inherit their contexts.
+	// half-done, so the transaction does not inherit their contexts. It
+	// has its own deadline instead: a commit hung on the database fails
+	// (rolled back, nothing acknowledged) and its requests get a 5xx the
+	// partner retries, rather than every waiting request hanging with it.
 	ctx := context.Background()
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
 	order := batch
 	if len(batch) > 1 {
 		// A fixed insertion order keeps two concurrent PostgreSQL batches

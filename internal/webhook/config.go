@@ -14,6 +14,11 @@ const (
 	DefaultConnectionCache = 10_000
 	DefaultMaxBody         = 1 << 20
 	DefaultLinger          = time.Millisecond
+
+	DefaultMaxBytesInFlight           = 64 << 20
+	DefaultMaxConcurrentPerConnection = 64
+	DefaultCommitTimeout              = 10 * time.Second
+	DefaultConnectionSlotWait         = 5 * time.Second
 )
 
 // Config tunes an Ingress. A nil *Config means all defaults.
@@ -54,6 +59,37 @@ type Config struct {
 	// ConnectionCacheSize bounds the cached connections; when full, an
 	// arbitrary entry is evicted. Default 10,000.
 	ConnectionCacheSize int
+
+	// MaxBytesInFlight bounds the memory held by request bodies across all
+	// requests, from the first byte read until the response. Buffers grow
+	// with what arrives, never with the declared Content-Length; a request
+	// whose body would take the total past this limit is answered 503 with
+	// Retry-After (the partner retries), so a crowd of slow or lying
+	// senders costs at most this much. Default 64 MiB. It should be at
+	// least twice the largest provider max_body, or a body that large can
+	// never be accepted.
+	MaxBytesInFlight int64
+
+	// MaxConcurrentPerConnection caps the requests in flight for one
+	// connection id (the {connection_id} of the URL); past it a request
+	// waits up to ConnectionSlotWait for a slot, then is answered 503 with
+	// Retry-After, before its body is read. A hostile
+	// sender who learned one connection's URL then holds at most this many
+	// slots. Default 64.
+	MaxConcurrentPerConnection int
+
+	// ConnectionSlotWait is how long a request past
+	// MaxConcurrentPerConnection waits for a slot. Waiting costs a
+	// goroutine, not a body (none is read yet), and a partner's burst on
+	// one connection drains as fast as commits do, so the wait is generous.
+	// Default 5 s.
+	ConnectionSlotWait time.Duration
+
+	// CommitTimeout bounds each commit transaction. A commit that has not
+	// finished by then is abandoned (rolled back) and its requests are
+	// answered 500, so a hung database makes partners retry instead of
+	// holding their connections forever. Default 10 s.
+	CommitTimeout time.Duration
 }
 
 func (c *Config) withDefaults(sqlite bool) Config {
@@ -85,6 +121,18 @@ func (c *Config) withDefaults(sqlite bool) Config {
 	if out.ConnectionCacheSize == 0 {
 		out.ConnectionCacheSize = DefaultConnectionCache
 	}
+	if out.MaxBytesInFlight == 0 {
+		out.MaxBytesInFlight = DefaultMaxBytesInFlight
+	}
+	if out.MaxConcurrentPerConnection == 0 {
+		out.MaxConcurrentPerConnection = DefaultMaxConcurrentPerConnection
+	}
+	if out.ConnectionSlotWait == 0 {
+		out.ConnectionSlotWait = DefaultConnectionSlotWait
+	}
+	if out.CommitTimeout == 0 {
+		out.CommitTimeout = DefaultCommitTimeout
+	}
 	return out
 }
 
@@ -101,6 +149,15 @@ func (c *Config) validate() error {
 	}
 	if c.ConnectionCacheSize < 0 {
 		errs = append(errs, fmt.Errorf("ConnectionCacheSize must not be negative, got %d", c.ConnectionCacheSize))
+	}
+	if c.MaxBytesInFlight < firstChunk {
+		errs = append(errs, fmt.Errorf("MaxBytesInFlight must be at least %d, got %d", firstChunk, c.MaxBytesInFlight))
+	}
+	if c.MaxConcurrentPerConnection < 1 {
+		errs = append(errs, fmt.Errorf("MaxConcurrentPerConnection must be at least 1, got %d", c.MaxConcurrentPerConnection))
+	}
+	if c.CommitTimeout < 0 {
+		errs = append(errs, fmt.Errorf("CommitTimeout must not be negative, got %s", c.CommitTimeout))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("webhook: config: %w", err)

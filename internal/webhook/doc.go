@@ -16,6 +16,23 @@
 // River's job insert; a Queue that also implements FastQueue (River's
 // InsertManyFastTx) cuts a commit's CPU per event by about a quarter.
 //
+// Hostile input is bounded. A body is read into a buffer that grows with
+// what arrives (never with the declared length) and every growth is
+// reserved from one budget of bytes in flight (Config.MaxBytesInFlight);
+// requests per connection id are capped (Config.MaxConcurrentPerConnection).
+// Past either, a request gets 503 with Retry-After. A verified body is
+// stored as JSON both databases accept: each run of invalid UTF-8 and every
+// \u0000 or unpaired surrogate escape becomes U+FFFD, ids get the same
+// treatment, and nesting past MaxJSONDepth or ids past MaxIDBytes are
+// refused with 400 (a 500 would have the partner retry a body that can
+// never be stored). A Slack-style form body (application/x-www-form-urlencoded)
+// is verified as sent, then read as its payload field's JSON, or as a flat
+// object of its fields. For schemes that sign neither a timestamp nor a
+// delivery id (github, shopify, plain hmac) events are deduplicated on a
+// hash of the signed body, so a captured request replayed under a new
+// delivery id is a duplicate. Rejected signatures are logged at most once
+// per connection every 10 s, with the count held back.
+//
 // Responses:
 //
 //	202 {"status":"accepted","event_id":"evt_…"}  stored, job enqueued
@@ -23,5 +40,6 @@
 //	202 {"status":"ignored"}                       event type the provider manifest does not list
 //	400 malformed body or a missing id/type        401 bad or replayed signature
 //	404 unknown connection                         410 disconnected connection
-//	413 body over the provider's max_body          500 storage failure (the partner retries)
+//	413 body over the provider's max_body          500 storage failure or commit timeout (the partner retries)
+//	503 + Retry-After: over the body budget or the per-connection cap, or shutting down
 package webhook

@@ -141,17 +141,26 @@ func (p *eventParser) text(what string, l location, h http.Header, doc any) (str
 	if !ok {
 		return "", malformed("%s missing (expected at %s)", what, l.spec)
 	}
+	var s string
 	switch v := v.(type) {
 	case string:
 		if v == "" {
 			return "", malformed("%s at %s is empty", what, l.spec)
 		}
-		return v, nil
+		s = v
 	case json.Number:
-		return v.String(), nil
+		s = v.String()
 	default:
 		return "", malformed("%s at %s must be a string or a number, got %s", what, l.spec, jsonKind(v))
 	}
+	// Ids land in indexed text columns: a NUL or invalid UTF-8 (possible in
+	// a header) would fail the insert on every retry, and so would an id
+	// longer than an index row.
+	s = cleanText(s)
+	if len(s) > MaxIDBytes {
+		return "", malformed("%s at %s is longer than %d bytes", what, l.spec, MaxIDBytes)
+	}
+	return s, nil
 }
 
 // versionOf reads the object version: an integer, or with version_kind

@@ -38,3 +38,9 @@ func (tc *TestCommitter) Submit(ctx context.Context, e store.Event, job river.In
 func (tc *TestCommitter) Start(n int) { tc.c.start(n) }
 func (tc *TestCommitter) Close()      { tc.c.close() }
 func (tc *TestCommitter) Txs() int64  { return tc.c.txs.Load() }
+
+// BytesInFlight is what the ingress has reserved for bodies right now.
+func BytesInFlight(in *Ingress) int64 { return in.budget.used.Load() }
+
+// BytesInFlightPeak is the most it ever held at once.
+func BytesInFlightPeak(in *Ingress) int64 { return in.budget.peak.Load() }

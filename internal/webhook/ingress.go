@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -91,6 +93,9 @@ type Ingress struct {
 	conns     *connectionCache
 	committer *committer
 	group     bool
+	budget    byteBudget
+	busy      *connLimiter
+	forgedLog *logLimiter
 
 	mu        sync.RWMutex
 	providers map[string]*providerState
@@ -105,6 +110,10 @@ type providerState struct {
 	scheme   signature.Scheme
 	parser   *eventParser
 	maxBody  int64
+	// bodyDedup: the signature covers neither a timestamp nor a delivery
+	// id, so events are deduplicated on a hash of the signed body (see
+	// dedupKey).
+	bodyDedup bool
 }
 
 // NewIngress builds an Ingress and, unless group commit is disabled,
@@ -137,6 +146,12 @@ func NewIngress(deps Deps, cfg *Config) (*Ingress, error) {
 		committer: newCommitter(deps.Store, deps.Queue, deps.Logger, m, &c),
 		group:     !c.DisableGroupCommit,
 		providers: map[string]*providerState{},
+		budget:    byteBudget{limit: c.MaxBytesInFlight},
+		busy:      newConnLimiter(c.MaxConcurrentPerConnection, c.ConnectionSlotWait),
+		forgedLog: newLogLimiter(forgedLogInterval),
+	}
+	if err := m.registerBudget(deps.Registerer, &in.budget); err != nil {
+		return nil, err
 	}
 	in.committer.dispatch = deps.Dispatch
 	if in.group {
@@ -198,16 +213,35 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	body, err := readBody(w, r, ps.maxBody)
+	if r.ContentLength > ps.maxBody {
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeTooLarge)
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", ps.maxBody))
+		return
+	}
+	held := in.busy.acquire(ctx, conn.ID)
+	defer in.busy.release(conn.ID, held)
+	if !held {
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeOverloaded)
+		writeRetryLater(w, "too many concurrent requests for this connection")
+		return
+	}
+	body, reserved, err := readBody(r.Body, ps.maxBody, &in.budget)
+	// The body is held until the response is written (the committer keeps
+	// it until the commit is done), so that is when its bytes are free.
+	defer in.budget.release(reserved)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		switch {
+		case errors.As(err, &tooLarge):
 			in.metrics.count(conn.TenantID, conn.Provider, OutcomeTooLarge)
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", ps.maxBody))
-			return
+		case errors.Is(err, errOverBudget):
+			in.metrics.count(conn.TenantID, conn.Provider, OutcomeOverloaded)
+			writeRetryLater(w, "too many webhook bodies in flight")
+		default:
+			in.metrics.count(conn.TenantID, conn.Provider, OutcomeMalformed)
+			writeError(w, http.StatusBadRequest, "could not read the body")
 		}
-		in.metrics.count(conn.TenantID, conn.Provider, OutcomeMalformed)
-		writeError(w, http.StatusBadRequest, "could not read the body")
 		return
 	}
 
@@ -224,15 +258,34 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		in.metrics.count(conn.TenantID, conn.Provider, OutcomeBadSignature)
-		// Only the category: the scheme's detail may quote header values.
-		in.logger.LogAttrs(ctx, slog.LevelWarn, "webhook signature rejected",
-			slog.String("connection_id", conn.ID), slog.String("tenant_id", conn.TenantID),
-			slog.String("provider", conn.Provider), slog.String("reason", rejectReason(err)))
+		// At most one line per connection per interval: a forger must not
+		// be able to flood the log. The metric counts every request.
+		if ok, suppressed := in.forgedLog.allow(conn.ID, in.now()); ok {
+			// Only the category: the scheme's detail may quote header values.
+			in.logger.LogAttrs(ctx, slog.LevelWarn, "webhook signature rejected",
+				slog.String("connection_id", conn.ID), slog.String("tenant_id", conn.TenantID),
+				slog.String("provider", conn.Provider), slog.String("reason", rejectReason(err)),
+				slog.Int("suppressed", suppressed))
+		}
 		writeError(w, http.StatusUnauthorized, "invalid signature")
 		return
 	}
 
-	ev, err := ps.parser.parse(r.Header, body)
+	var ev parsedEvent
+	payload, err := storablePayload(r.Header, body)
+	if err == nil && !sameBuffer(payload, body) {
+		// A rewritten body (form to JSON, cleaned characters) is a second
+		// buffer held until the commit: it counts against the budget too.
+		if !in.budget.reserve(int64(cap(payload))) {
+			in.metrics.count(conn.TenantID, conn.Provider, OutcomeOverloaded)
+			writeRetryLater(w, "too many webhook bodies in flight")
+			return
+		}
+		defer in.budget.release(int64(cap(payload)))
+	}
+	if err == nil {
+		ev, err = ps.parser.parse(r.Header, payload)
+	}
 	if err != nil {
 		var me *MalformedError
 		if errors.As(err, &me) {
@@ -253,11 +306,11 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		TenantID:      conn.TenantID,
 		ID:            "evt_" + rand.Text(),
 		ConnectionID:  conn.ID,
-		DedupKey:      ev.id,
+		DedupKey:      ps.dedupKey(ev.id, body),
 		Type:          ev.typ,
 		ObjectID:      ev.objectID,
 		ObjectVersion: ev.version,
-		Payload:       body,
+		Payload:       payload,
 		ReceivedAt:    in.now(),
 	}
 	res, err := in.commit(ctx, event)
@@ -325,6 +378,8 @@ func (in *Ingress) provider(name string) (*providerState, error) {
 		scheme:   scheme,
 		parser:   newEventParser(p.Webhooks),
 		maxBody:  p.Webhooks.EffectiveMaxBody(),
+
+		bodyDedup: !signature.SignsDelivery(scheme),
 	}
 	in.mu.Lock()
 	in.providers[name] = ps
@@ -367,4 +422,39 @@ func rejectReason(err error) string {
 	default:
 		return "signature_mismatch"
 	}
+}
+
+// storablePayload turns a verified body into what is stored and parsed: a
+// form body becomes JSON (see formJSON), and the JSON is cleaned of what
+// the databases refuse (see cleanJSON).
+func storablePayload(h http.Header, body []byte) ([]byte, error) {
+	doc := body
+	if isForm(h) {
+		var err error
+		if doc, err = formJSON(body); err != nil {
+			return nil, err
+		}
+	}
+	return cleanJSON(doc)
+}
+
+// dedupKey is the key an event is stored once under. For a scheme that
+// signs a timestamp or the delivery id it is the event id. For one that
+// signs only the body (github, shopify, hmac without {timestamp} or {id})
+// the delivery-id header is not covered: a captured request replayed under
+// a fresh id would verify and count as new. Such events are deduplicated
+// on a hash of the signed body instead, which a replay cannot change; a
+// partner that resends the same event resends the same body, so real
+// redeliveries still collapse.
+func (ps *providerState) dedupKey(eventID string, body []byte) string {
+	if !ps.bodyDedup {
+		return eventID
+	}
+	sum := sha256.Sum256(body)
+	return "body-sha256:" + hex.EncodeToString(sum[:])
+}
+
+// sameBuffer reports whether a and b share their backing array.
+func sameBuffer(a, b []byte) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }

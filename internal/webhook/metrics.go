@@ -19,8 +19,9 @@ const (
 	OutcomeTooLarge     Outcome = "too_large"
 	OutcomeMalformed    Outcome = "malformed"
 	OutcomeIgnored      Outcome = "ignored"
-	OutcomeNotFound     Outcome = "not_found" // unknown or disconnected connection
-	OutcomeError        Outcome = "error"     // our side failed: the partner should retry
+	OutcomeNotFound     Outcome = "not_found"  // unknown or disconnected connection
+	OutcomeError        Outcome = "error"      // our side failed: the partner should retry
+	OutcomeOverloaded   Outcome = "overloaded" // refused with 503 and Retry-After: body budget or per-connection cap
 )
 
 // metrics are the ingress's Prometheus series. Labels are tenant and
@@ -79,4 +80,21 @@ func (m *metrics) observeCommit(n int, d time.Duration, err error) {
 	if err != nil {
 		m.commitFails.Inc()
 	}
+}
+
+// registerBudget exports the bytes held by bodies in flight, read from the
+// budget's own accounting (so the gauge cannot drift from what is
+// enforced).
+func (m *metrics) registerBudget(reg prometheus.Registerer, b *byteBudget) error {
+	if reg == nil {
+		return nil
+	}
+	g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "accord_webhook_body_bytes_in_flight",
+		Help: "Bytes reserved for webhook request bodies being read or committed (bounded by max_bytes_in_flight).",
+	}, func() float64 { return float64(b.used.Load()) })
+	if err := reg.Register(g); err != nil {
+		return fmt.Errorf("webhook: registering metrics: %w", err)
+	}
+	return nil
 }

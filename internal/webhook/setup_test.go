@@ -56,6 +56,8 @@ var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 const (
 	tenantID = "ten_acme"
 	connID   = "conn_helpdesk_0123456789"
+	// otherConnID is a second active connection, with secretA.
+	otherConnID = "conn_helpdesk_other"
 	// secretA/B are distinctive so a leak into logs is easy to spot.
 	secretA = "whsec_c2VjcmV0LWFhYWEtZG8tbm90LWxvZw=="
 	secretB = "whsec_c2VjcmV0LWJiYmItZG8tbm90LWxvZw=="
@@ -121,6 +123,11 @@ type options struct {
 	// dispatch, when set, puts the ingress in fast-path mode: events are
 	// stored pending and handed to it, with no job.
 	dispatch func([]store.Event)
+	// wrap, when set, replaces the store the ingress sees (the bundle keeps
+	// the real one), to inject faults.
+	wrap func(store.Store) store.Store
+	// now replaces the fixed test clock.
+	now func() time.Time
 }
 
 type bundle struct {
@@ -213,6 +220,11 @@ func prepare(ctx context.Context, st store.Store) error {
 	}); err != nil {
 		return err
 	}
+	if err := st.CreateConnection(ctx, store.Connection{
+		TenantID: tenantID, ID: otherConnID, Provider: "helpdesk", State: store.ConnectionActive,
+	}); err != nil {
+		return err
+	}
 	return st.CreateConnection(ctx, store.Connection{
 		TenantID: tenantID, ID: "conn_gone", Provider: "helpdesk", State: store.ConnectionDisconnected,
 	})
@@ -238,15 +250,23 @@ func setup(t testing.TB, o options) *bundle {
 	if provider == nil {
 		provider = helpdeskProvider(o.maxBody)
 	}
+	var ingressStore store.Store = st
+	if o.wrap != nil {
+		ingressStore = o.wrap(st)
+	}
+	now := o.now
+	if now == nil {
+		now = func() time.Time { return testNow }
+	}
 	logs := &syncBuffer{}
 	promReg := prometheus.NewRegistry()
 	in, err := webhook.NewIngress(webhook.Deps{
-		Store: st,
+		Store: ingressStore,
 		Queue: ingressQueue,
 		Providers: func(name string) (*spec.Provider, bool) {
 			return provider, name == "helpdesk"
 		},
-		Secrets: staticSecrets{connID: o.secrets},
+		Secrets: staticSecrets{connID: o.secrets, otherConnID: {[]byte(secretA)}},
 		NewJob: func(e store.Event) river.InsertManyParams {
 			if o.poison != "" && e.DedupKey == o.poison {
 				return river.InsertManyParams{Args: unregisteredArgs{}}
@@ -256,7 +276,7 @@ func setup(t testing.TB, o options) *bundle {
 		Dispatch:   o.dispatch,
 		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registerer: promReg,
-		Now:        func() time.Time { return testNow },
+		Now:        now,
 	}, o.cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = in.Close() })

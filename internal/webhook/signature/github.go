@@ -21,6 +21,9 @@ func init() {
 	})
 }
 
+// SignsDelivery: only the body is signed; X-GitHub-Delivery is not.
+func (s *github) SignsDelivery() bool { return false }
+
 func (s *github) Verify(r *Request, secrets [][]byte, _ time.Time) error {
 	header := strings.TrimSpace(r.Header.Get(s.header))
 	if header == "" {

@@ -17,7 +17,7 @@ type genericHMAC struct {
 	newHash                            func() hash.Hash
 	payload                            []templatePart
 	tolerance                          time.Duration
-	usesTimestamp, usesRequest         bool
+	usesTimestamp, usesID, usesRequest bool
 }
 
 const hmacName = "hmac"
@@ -96,6 +96,7 @@ func newGenericHMAC(o Options) (Scheme, error) {
 				return nil, errors.New("payload template uses {timestamp} but timestamp_header is not set")
 			}
 		case "id":
+			s.usesID = true
 			if s.idHeader == "" {
 				return nil, errors.New("payload template uses {id} but id_header is not set")
 			}
@@ -145,6 +146,9 @@ func (s *genericHMAC) parseHeader(values []string) [][]byte {
 	}
 	return out
 }
+
+// SignsDelivery: true when the payload template has {timestamp} or {id}.
+func (s *genericHMAC) SignsDelivery() bool { return s.usesTimestamp || s.usesID }
 
 func (s *genericHMAC) Verify(r *Request, secrets [][]byte, now time.Time) error {
 	values := r.Header.Values(s.header)

@@ -109,3 +109,20 @@ func orDefault(v, def string) string {
 func verifyError(sentinel error, scheme, format string, args ...any) error {
 	return fmt.Errorf("%s: %w: %s", scheme, sentinel, fmt.Sprintf(format, args...))
 }
+
+// DeliveryBinder is implemented by schemes that can say whether their
+// signature covers a timestamp or a delivery id.
+type DeliveryBinder interface {
+	// SignsDelivery reports whether the signed content includes a timestamp
+	// or a delivery id. When it does not, a captured request can be sent
+	// again under a fresh delivery-id header and still verify, so the
+	// receiver must not trust that header alone to spot a replay.
+	SignsDelivery() bool
+}
+
+// SignsDelivery reports whether s signs a timestamp or a delivery id; a
+// scheme that does not say is assumed not to.
+func SignsDelivery(s Scheme) bool {
+	b, ok := s.(DeliveryBinder)
+	return ok && b.SignsDelivery()
+}

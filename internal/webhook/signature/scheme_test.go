@@ -164,8 +164,9 @@ func TestStandardWebhooksWhsecSecret(t *testing.T) {
 	whsec := []byte("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	r := sign(t, s, body, whsec, signedAt)
 	require.NoError(t, s.Verify(r, [][]byte{whsec}, signedAt))
-	// The whsec_ form is decoded, so the literal string is a different key.
-	require.ErrorIs(t, s.Verify(r, [][]byte{[]byte("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")}, signedAt), signature.ErrBadSignature)
+	// Pasted without its prefix the secret is still base64-decoded, as the
+	// reference library's NewWebhook does: the same key.
+	require.NoError(t, s.Verify(r, [][]byte{[]byte("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")}, signedAt))
 
 	err = s.Verify(r, [][]byte{[]byte("whsec_%%%not-base64")}, signedAt)
 	require.ErrorIs(t, err, signature.ErrBadSecret)
@@ -227,4 +228,26 @@ func TestHMACSHA1Hex(t *testing.T) {
 	require.True(t, strings.HasPrefix(r.Header.Get("X-Hub-Signature"), "sha1="))
 	require.Len(t, strings.TrimPrefix(r.Header.Get("X-Hub-Signature"), "sha1="), 40)
 	require.NoError(t, s.Verify(r, [][]byte{[]byte("It's a Secret to Everybody")}, signedAt))
+}
+
+func TestSignsDelivery(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		scheme string
+		opts   signature.Options
+		want   bool
+	}{
+		{"standard-webhooks", signature.Options{}, true},
+		{"stripe", signature.Options{}, true},
+		{"slack", signature.Options{}, true},
+		{"github", signature.Options{}, false},
+		{"shopify", signature.Options{}, false},
+		{"hmac", signature.Options{}, false},
+		{"hmac", signature.Options{Payload: "{timestamp}.{body}", TimestampHeader: "X-Ts"}, true},
+		{"hmac", signature.Options{Payload: "{id}.{body}", IDHeader: "X-Id"}, true},
+	} {
+		s, err := signature.New(tc.scheme, tc.opts)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, signature.SignsDelivery(s), "%s %+v", tc.scheme, tc.opts)
+	}
 }

@@ -21,6 +21,9 @@ func init() {
 	})
 }
 
+// SignsDelivery: only the body is signed; X-Shopify-Webhook-Id is not.
+func (s *shopify) SignsDelivery() bool { return false }
+
 func (s *shopify) Verify(r *Request, secrets [][]byte, _ time.Time) error {
 	header := strings.TrimSpace(r.Header.Get(s.header))
 	if header == "" {

@@ -27,6 +27,9 @@ func init() {
 	})
 }
 
+// SignsDelivery: the request timestamp is signed.
+func (s *slack) SignsDelivery() bool { return true }
+
 func (s *slack) Verify(r *Request, secrets [][]byte, now time.Time) error {
 	header := strings.TrimSpace(r.Header.Get(s.header))
 	if header == "" {

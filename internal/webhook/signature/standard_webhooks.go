@@ -33,19 +33,30 @@ func init() {
 	})
 }
 
-// standardWebhooksKey turns a configured secret into key bytes: "whsec_"
-// followed by base64 is decoded, anything else is used as is.
+// standardWebhooksKey turns a configured secret into key bytes the way the
+// reference library (standard-webhooks/libraries/go, NewWebhook) does: an
+// optional "whsec_" prefix is dropped and the rest is base64-decoded, so a
+// secret pasted without its prefix is the same key as with it. A secret
+// with the prefix that is not base64 is unusable (ErrBadSecret); one
+// without the prefix that is not base64 cannot have come from a spec
+// sender, and is used as raw bytes so that senders signing with a raw key
+// (our simulators, hand-rolled partners) still verify.
 func standardWebhooksKey(secret []byte) ([]byte, error) {
 	s := string(secret)
-	if !strings.HasPrefix(s, whsecPrefix) {
+	encoded, prefixed := strings.CutPrefix(s, whsecPrefix)
+	key, err := base64.StdEncoding.DecodeString(encoded)
+	switch {
+	case err == nil && len(key) > 0:
+		return key, nil
+	case prefixed:
+		return nil, verifyError(ErrBadSecret, standardWebhooksName, "secret after %s is not base64", whsecPrefix)
+	default:
 		return secret, nil
 	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, whsecPrefix))
-	if err != nil {
-		return nil, verifyError(ErrBadSecret, standardWebhooksName, "secret after %s is not base64", whsecPrefix)
-	}
-	return key, nil
 }
+
+// SignsDelivery: the id and the timestamp are both signed.
+func (s *standardWebhooks) SignsDelivery() bool { return true }
 
 func (s *standardWebhooks) Verify(r *Request, secrets [][]byte, now time.Time) error {
 	header := strings.TrimSpace(r.Header.Get(s.sigHeader))

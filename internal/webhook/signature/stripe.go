@@ -44,6 +44,9 @@ func parseStripeHeader(h string) (ts string, macs [][]byte) {
 	return ts, macs
 }
 
+// SignsDelivery: the t= timestamp is signed.
+func (s *stripe) SignsDelivery() bool { return true }
+
 func (s *stripe) Verify(r *Request, secrets [][]byte, now time.Time) error {
 	header := strings.TrimSpace(r.Header.Get(s.header))
 	if header == "" {

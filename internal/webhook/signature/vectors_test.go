@@ -32,6 +32,18 @@ func TestProviderVectors(t *testing.T) {
 			now: time.Unix(1614265330, 0),
 		},
 		{
+			// The same vector with the secret pasted without "whsec_": the
+			// reference library base64-decodes it all the same.
+			name: "standard webhooks secret without prefix", scheme: "standard-webhooks",
+			secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", body: `{"test": 2432232314}`,
+			header: http.Header{
+				"Webhook-Id":        {"msg_p5jXN8AQM9LWM0D4loKWxJek"},
+				"Webhook-Timestamp": {"1614265330"},
+				"Webhook-Signature": {"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="},
+			},
+			now: time.Unix(1614265330, 0),
+		},
+		{
 			// GitHub docs, "Validating webhook deliveries".
 			name: "github docs", scheme: "github",
 			secret: "It's a Secret to Everybody", body: "Hello, World!",
