@@ -101,7 +101,7 @@ func TestCrashBetweenPartnerCreateAndLinkWrite(t *testing.T) {
 	require.NoError(t, err)
 	defer st.Close()
 	link, err := st.GetLink(context.Background(), store.LinkKey{TenantID: tenantID, InstallationID: inst,
-		SourceObject: "ticket", SourceID: tk.ID, TargetObject: "incidents.incident"})
+		SourceObject: "ticket", SourceID: tk.ID, TargetObject: "incidents.incident", Action: "create_incident"})
 	require.NoError(t, err, "the link is recorded")
 	require.Equal(t, inc.Incidents()[0].ID, link.TargetID)
 	require.Equal(t, int64(2), link.Version)

@@ -292,11 +292,12 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 	hasLink := err == nil
 	linked := hasLink && link.TargetID != ""
 	ord := eventOrder(in.event)
-	if hasLink && link.Uncertain && !linked {
+	if hasLink && link.Uncertain && !linked && !idempotentCreate(a) {
 		// A create whose answer never came may still land: sending it again
 		// before the partner's answer window has passed could make a
-		// second object. After it, the lookup or the idempotency key below
-		// settles it.
+		// second object (a lookup may not see it yet). After it, the
+		// lookup below settles it. A partner that dedups by idempotency
+		// key needs no wait: the retry carries the same key.
 		if wait := link.UncertainSince.Add(e.answerWindow()).Sub(e.deps.Now()); wait > 0 {
 			e.metrics.retry(labels, retryUncertain)
 			return applyResult{snooze: wait}, false
@@ -370,7 +371,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 				"tenant_id", key.TenantID, "installation_id", key.InstallationID, "action", a.action.Name, "source_id", key.SourceID,
 				"answer_window", e.answerWindow().String(), "err", err)
 			e.markUncertain(ctx, key, start)
-			if !linked && ctx.Err() == nil {
+			if !linked && ctx.Err() == nil && !idempotentCreate(a) {
 				e.metrics.retry(labels, retryUncertain)
 				return applyResult{snooze: e.answerWindow()}, false
 			}
@@ -404,6 +405,14 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 	}
 	e.metrics.eventToAction(a.provider.Name, e.deps.Now().Sub(in.event.ReceivedAt))
 	return applyResult{outcome: outcomeApplied}, false
+}
+
+// idempotentCreate reports whether the partner deduplicates the action's
+// create by idempotency key: a retry of an unanswered create is then safe
+// at once, whenever the first one lands.
+func idempotentCreate(a *compiledAction) bool {
+	c := a.target.Endpoints.Create
+	return c != nil && c.IdempotencyHeader != ""
 }
 
 // linkKey is the link of one (source record, action) in an installation.

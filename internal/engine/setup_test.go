@@ -140,6 +140,8 @@ type testBundle struct {
 type setupOpts struct {
 	// editContract rewrites a copy of the pack's escalation.yaml.
 	editContract func(t *testing.T, yaml string) string
+	// editIncidents rewrites a copy of the pack's incidents manifest.
+	editIncidents func(t *testing.T, yaml string) string
 	// config adjusts the engine's Config before New.
 	config func(c *engine.Config)
 	// simSleep replaces the simulators' wait (slow and hang_after faults),
@@ -177,13 +179,19 @@ func setupWith(t *testing.T, opts setupOpts) *testBundle {
 	clk := &clock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 
 	packDir := filepath.Join("..", "..", "packs", "support-escalation")
-	if opts.editContract != nil {
+	if opts.editContract != nil || opts.editIncidents != nil {
 		dir := t.TempDir()
 		require.NoError(t, os.CopyFS(dir, os.DirFS(packDir)))
-		file := filepath.Join(dir, "contracts", "escalation.yaml")
-		raw, err := os.ReadFile(file)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(file, []byte(opts.editContract(t, string(raw))), 0o600))
+		edit := func(file string, fn func(*testing.T, string) string) {
+			if fn == nil {
+				return
+			}
+			raw, err := os.ReadFile(file)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(file, []byte(fn(t, string(raw))), 0o600))
+		}
+		edit(filepath.Join(dir, "contracts", "escalation.yaml"), opts.editContract)
+		edit(filepath.Join(dir, "providers", "incidents.yaml"), opts.editIncidents)
 		packDir = dir
 	}
 	b, diags := spec.LoadDir(packDir)

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,12 +75,19 @@ func TestLateAppliedUpdateIsRepairedAfterTheAnswerWindow(t *testing.T) {
 }
 
 // A create that timed out and landed later left a second object when its
-// retry created again. It is not re-sent before the answer window has
-// passed, and then the lookup adopts the object that landed.
+// retry created again. Against a partner with a lookup but no idempotency
+// key (a search index that may lag) it is not re-sent before the answer
+// window has passed, and then the lookup adopts the object that landed.
 func TestLateAppliedCreateIsAdoptedNotDuplicated(t *testing.T) {
 	t.Parallel()
 	gate := newSlowGate(t)
-	tb := setupWith(t, lateOpts(gate, nil))
+	opts := lateOpts(gate, nil)
+	opts.editIncidents = func(t *testing.T, yaml string) string {
+		const key = "        idempotency_header: Idempotency-Key\n"
+		require.Contains(t, yaml, key)
+		return strings.Replace(yaml, key, "", 1)
+	}
+	tb := setupWith(t, opts)
 
 	require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultApplyLate, Method: http.MethodPost}))
 	args := tb.event(t, escalated("T-1", 1, "Checkout down", "high"))
@@ -98,4 +106,24 @@ func TestLateAppliedCreateIsAdoptedNotDuplicated(t *testing.T) {
 	require.Equal(t, tb.onlyIncident(t).ID, link.TargetID)
 	require.False(t, link.Uncertain)
 	require.Len(t, tb.chat.Messages("escalations"), 1)
+}
+
+// With an idempotency key the partner dedups the retry of an unanswered
+// create whenever the first one lands: no wait, and still one object.
+func TestUnansweredCreateWithIdempotencyKeyRetriesAtOnce(t *testing.T) {
+	t.Parallel()
+	gate := newSlowGate(t)
+	tb := setupWith(t, lateOpts(gate, nil))
+
+	require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultApplyLate, Method: http.MethodPost}))
+	args := tb.event(t, escalated("T-1", 1, "Checkout down", "high"))
+	requireRetry(t, tb.deliver(t, args))
+	gate.waitEntered(t)
+	gate.open()
+	require.Eventually(t, func() bool { return tb.incidents.Count() == 1 }, 30*time.Second, 5*time.Millisecond, "the late create landed")
+	require.NoError(t, tb.deliver(t, args), "retried at once")
+	require.Equal(t, 1, tb.incidents.Count(), "the partner replayed the first create for the same key")
+	link, err := tb.incidentLink(t, "T-1")
+	require.NoError(t, err)
+	require.Equal(t, tb.onlyIncident(t).ID, link.TargetID)
 }
