@@ -508,6 +508,16 @@ func (e *Engine) handleWriteError(ctx context.Context, in applyInput, conn store
 	if errors.As(err, &pe) {
 		class, msg = pe.Class, pe.Message
 	}
+	switch {
+	case pe != nil && pe.Policy:
+		// Retrying cannot help until an operator changes the setting the
+		// message names; it used to retry silently for a day.
+		return e.fail(ctx, in, conn, ClassPolicy, msg)
+	case errors.Is(err, connector.ErrBadPathSegment):
+		// An id of "", "." or "..": sent as a path segment it would steer
+		// the request elsewhere with the tenant's credentials.
+		return e.fail(ctx, in, conn, ClassBadData, err.Error())
+	}
 	switch class {
 	case spec.ClassRateLimited:
 		wait := time.Second

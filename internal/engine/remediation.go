@@ -17,6 +17,10 @@ const (
 	ClassPartnerDown = "partner_down"
 	ClassBadData     = "bad_data"
 	ClassNotFound    = "not_found"
+	// ClassPolicy: Accord's outbound address policy refused the call (a
+	// partner URL on loopback or a private network); the message names
+	// the setting.
+	ClassPolicy = "outbound_policy"
 )
 
 // recordClass maps a connector error class to the record error class.
@@ -73,6 +77,8 @@ func remediation(class, provider, partnerMessage string, retryAt time.Time) stri
 		return fmt.Sprintf("The linked object no longer exists in %s and the contract says not to recreate it: recreate it there or remove the link, then retry.", provider)
 	case ClassBadData:
 		return "The source record could not be mapped: fix the source data or the mapping, then retry."
+	case ClassPolicy:
+		return fmt.Sprintf("Accord refused to call %s: %s Nothing was sent; fix the setting or the provider's URL, then retry.", provider, partnerMessage)
 	default:
 		return fmt.Sprintf("%s is failing or unreachable; Accord retried until the contract's retry window ran out. Check the partner's status, then retry.", provider)
 	}
