@@ -219,7 +219,8 @@ Every %.1fs a ticket is opened and escalated in the helpdesk; Accord turns each
 escalation into one incident and one chat message. %.0f%% of partner calls and
 webhooks get a fault (429, 5xx, duplicate or out-of-order delivery): watch
 accord_action_retries_total{reason="retried"} and accord_webhooks_received_total{outcome="duplicate"}
-in the metrics, and see that the incident count still matches the escalations.
+in the metrics. "in flight" is what Accord still holds (retries, Retry-After waits);
+once it drains, incidents and messages equal the escalations, never more.
 
 Try:
   curl -H 'Authorization: Bearer %s' %s/api/v1/tenants/%s/record-errors
@@ -273,6 +274,12 @@ func (d *demo) progress(ctx context.Context) string {
 	if list, err := d.app.Store.ListRecordErrors(ctx, d.tenant, store.RecordErrorFilter{Status: store.RecordErrorOpen, Limit: 1000}); err == nil {
 		open = fmt.Sprint(len(list))
 	}
-	return fmt.Sprintf("tickets escalated: %d, incidents created: %d, chat messages: %d, record errors open: %s",
-		d.escalated.Load(), d.incidents.Count(), len(d.chat.Messages("escalations")), open)
+	inFlight := "?"
+	if depth, err := d.app.Queue.Depth(ctx); err == nil {
+		if pending, err := d.app.Store.ListPendingEvents(ctx, time.Now().Add(time.Hour), 10000); err == nil {
+			inFlight = fmt.Sprint(depth + len(pending))
+		}
+	}
+	return fmt.Sprintf("tickets escalated: %d, incidents created: %d, chat messages: %d, in flight: %s, record errors open: %s",
+		d.escalated.Load(), d.incidents.Count(), len(d.chat.Messages("escalations")), inFlight, open)
 }
