@@ -36,30 +36,34 @@ func addVersion(version, prefix string) func(t *testing.T, c *engine.Catalog) {
 // catalog held: upgrading a pack silently changed every installation.
 func TestInstallationRunsItsPinnedContractVersion(t *testing.T) {
 	t.Parallel()
-	tb := setupWith(t, setupOpts{catalog: addVersion("1.10.0", "v1.10 ")})
+	eachStore(t, func(t *testing.T, pg bool) {
+		tb := setupOn(t, pg, setupOpts{catalog: addVersion("1.10.0", "v1.10 ")})
 
-	require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))))
-	msgs := tb.chat.Messages("escalations")
-	require.Len(t, msgs, 1)
-	require.True(t, strings.HasPrefix(msgs[0].Text, "Escalated: "), "still on 1.0.0 although 1.10.0 is loaded: %q", msgs[0].Text)
+		require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))))
+		msgs := tb.chat.Messages("escalations")
+		require.Len(t, msgs, 1)
+		require.True(t, strings.HasPrefix(msgs[0].Text, "Escalated: "), "still on 1.0.0 although 1.10.0 is loaded: %q", msgs[0].Text)
 
-	require.NoError(t, tb.store.SetInstallationContractVersion(t.Context(), tb.tenantID, tb.installation.ID, "1.10.0"))
-	tb.clock.Advance(3 * time.Second) // past the installation cache
-	require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-2", 1, "Search down", "high"))))
-	msgs = tb.chat.Messages("escalations")
-	require.Len(t, msgs, 2)
-	require.True(t, strings.HasPrefix(msgs[1].Text, "v1.10 "), "upgraded: %q", msgs[1].Text)
+		require.NoError(t, tb.store.SetInstallationContractVersion(t.Context(), tb.tenantID, tb.installation.ID, "1.10.0"))
+		tb.clock.Advance(3 * time.Second) // past the installation cache
+		require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-2", 1, "Search down", "high"))))
+		msgs = tb.chat.Messages("escalations")
+		require.Len(t, msgs, 2)
+		require.True(t, strings.HasPrefix(msgs[1].Text, "v1.10 "), "upgraded: %q", msgs[1].Text)
+	})
 }
 
 // A version that is not loaded (a deploy dropped it) holds the events
 // instead of dropping them or running another version.
 func TestUnloadedContractVersionHoldsEvents(t *testing.T) {
 	t.Parallel()
-	tb := setup(t)
-	require.NoError(t, tb.store.SetInstallationContractVersion(t.Context(), tb.tenantID, tb.installation.ID, "0.9.0"))
-	requireSnooze(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))))
-	require.Zero(t, tb.incidents.Count())
-	require.Empty(t, tb.chat.Messages("escalations"))
+	eachStore(t, func(t *testing.T, pg bool) {
+		tb := setupOn(t, pg, setupOpts{})
+		require.NoError(t, tb.store.SetInstallationContractVersion(t.Context(), tb.tenantID, tb.installation.ID, "0.9.0"))
+		requireSnooze(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))))
+		require.Zero(t, tb.incidents.Count())
+		require.Empty(t, tb.chat.Messages("escalations"))
+	})
 }
 
 func TestCatalogNewestVersionByNumber(t *testing.T) {

@@ -26,85 +26,91 @@ func (tb *testBundle) deliverOutcome(t *testing.T, args engine.DeliverArgs) stri
 // then silently never applied. Equal versions apply in receipt order.
 func TestEqualVersionAppliesInReceiptOrder(t *testing.T) {
 	t.Parallel()
-	tb := setupWith(t, setupOpts{editContract: upsertIncidents("")})
+	eachStore(t, func(t *testing.T, pg bool) {
+		tb := setupOn(t, pg, setupOpts{editContract: upsertIncidents("")})
 
-	require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 4, "Checkout slow", "low"))))
-	tb.clock.Advance(time.Millisecond)
-	second := tb.event(t, escalated("T-1", 4, "Checkout down", "high"))
-	require.Equal(t, "applied", tb.deliverOutcome(t, second), "same version, received later: last writer wins")
+		require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 4, "Checkout slow", "low"))))
+		tb.clock.Advance(time.Millisecond)
+		second := tb.event(t, escalated("T-1", 4, "Checkout down", "high"))
+		require.Equal(t, "applied", tb.deliverOutcome(t, second), "same version, received later: last writer wins")
 
-	inc := tb.onlyIncident(t)
-	require.Equal(t, "Checkout down", inc.Title)
-	link, err := tb.incidentLink(t, "T-1")
-	require.NoError(t, err)
-	require.Equal(t, second.EventID, link.EventID)
-	require.EqualValues(t, 2, tb.events(t, "applied"))
+		inc := tb.onlyIncident(t)
+		require.Equal(t, "Checkout down", inc.Title)
+		link, err := tb.incidentLink(t, "T-1")
+		require.NoError(t, err)
+		require.Equal(t, second.EventID, link.EventID)
+		require.EqualValues(t, 2, tb.events(t, "applied"))
+	})
 }
 
 // With no object_version configured every update after the create was
 // dropped. Without versions, events apply in receipt order per object.
 func TestEventsWithoutVersionApplyInReceiptOrder(t *testing.T) {
 	t.Parallel()
-	tb := setupWith(t, setupOpts{editContract: upsertIncidents("")})
+	eachStore(t, func(t *testing.T, pg bool) {
+		tb := setupOn(t, pg, setupOpts{editContract: upsertIncidents("")})
 
-	var last engine.DeliverArgs
-	for _, title := range []string{"one", "two", "three"} {
-		last = tb.event(t, escalated("T-1", 0, title, "high"))
-		require.Equal(t, "applied", tb.deliverOutcome(t, last), title)
+		var last engine.DeliverArgs
+		for _, title := range []string{"one", "two", "three"} {
+			last = tb.event(t, escalated("T-1", 0, title, "high"))
+			require.Equal(t, "applied", tb.deliverOutcome(t, last), title)
+			tb.clock.Advance(time.Second)
+		}
+		require.Equal(t, "three", tb.onlyIncident(t).Title, "every change applied, the last received wins")
+
+		// Received earlier, delivered later: stale, not an overwrite.
+		early := tb.event(t, escalated("T-2", 0, "early", "high"))
 		tb.clock.Advance(time.Second)
-	}
-	require.Equal(t, "three", tb.onlyIncident(t).Title, "every change applied, the last received wins")
-
-	// Received earlier, delivered later: stale, not an overwrite.
-	early := tb.event(t, escalated("T-2", 0, "early", "high"))
-	tb.clock.Advance(time.Second)
-	late := tb.event(t, escalated("T-2", 0, "late", "high"))
-	require.Equal(t, "applied", tb.deliverOutcome(t, late))
-	require.Equal(t, "stale", tb.deliverOutcome(t, early))
-	link, err := tb.incidentLink(t, "T-2")
-	require.NoError(t, err)
-	require.Equal(t, late.EventID, link.EventID)
+		late := tb.event(t, escalated("T-2", 0, "late", "high"))
+		require.Equal(t, "applied", tb.deliverOutcome(t, late))
+		require.Equal(t, "stale", tb.deliverOutcome(t, early))
+		link, err := tb.incidentLink(t, "T-2")
+		require.NoError(t, err)
+		require.Equal(t, late.EventID, link.EventID)
+	})
 }
 
 // Every accepted event ends in exactly one final outcome, counted once and
 // returned for the event row, whatever happened to it.
 func TestEveryEventHasOneFinalOutcome(t *testing.T) {
 	t.Parallel()
-	tb := setupWith(t, setupOpts{editContract: upsertIncidents("")})
+	eachStore(t, func(t *testing.T, pg bool) {
+		tb := setupOn(t, pg, setupOpts{editContract: upsertIncidents("")})
 
-	// filtered: the trigger's condition is false.
-	open := escalated("T-1", 1, "Checkout slow", "low")
-	open.Status = "open"
-	require.Equal(t, "filtered", tb.deliverOutcome(t, tb.event(t, open)))
+		// filtered: the trigger's condition is false.
+		open := escalated("T-1", 1, "Checkout slow", "low")
+		open.Status = "open"
+		require.Equal(t, "filtered", tb.deliverOutcome(t, tb.event(t, open)))
 
-	// applied, then the job re-run: applied again, nothing written twice,
-	// counted once more for the re-run's event only.
-	args := tb.event(t, escalated("T-1", 2, "Checkout down", "high"))
-	require.Equal(t, "applied", tb.deliverOutcome(t, args))
-	require.Equal(t, "applied", tb.deliverOutcome(t, args), "a re-run finds its own write")
-	require.Len(t, tb.front.writes(), 1)
+		// applied, then the job re-run: applied again, nothing written twice,
+		// counted once more for the re-run's event only.
+		args := tb.event(t, escalated("T-1", 2, "Checkout down", "high"))
+		require.Equal(t, "applied", tb.deliverOutcome(t, args))
+		require.Equal(t, "applied", tb.deliverOutcome(t, args), "a re-run finds its own write")
+		require.Len(t, tb.front.writes(), 1)
 
-	// stale: an older version after a newer one.
-	require.Equal(t, "stale", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 1, "Checkout slow", "low"))))
+		// stale: an older version after a newer one.
+		require.Equal(t, "stale", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 1, "Checkout slow", "low"))))
 
-	// failed: a record error for the bad row (blank title), with the
-	// other action applied the event still counts as applied.
-	require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-9", 1, "   ", "high"))))
-	require.Len(t, tb.recordErrors(t), 1)
+		// failed: a record error for the bad row (blank title), with the
+		// other action applied the event still counts as applied.
+		require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-9", 1, "   ", "high"))))
+		require.Len(t, tb.recordErrors(t), 1)
 
-	// no_installation: nothing listens on this connection.
-	require.NoError(t, tb.store.CreateConnection(t.Context(), store.Connection{
-		TenantID: tb.tenantID, ID: "conn_helpdesk_2", Provider: "helpdesk", State: store.ConnectionActive, Secret: []byte("sealed"),
-	}))
-	require.Equal(t, "no_installation", tb.deliverOutcome(t, tb.eventOn(t, "conn_helpdesk_2", escalated("T-3", 1, "x", "high"))))
+		// no_installation: nothing listens on this connection.
+		require.NoError(t, tb.store.CreateConnection(t.Context(), store.Connection{
+			TenantID: tb.tenantID, ID: "conn_helpdesk_2", Provider: "helpdesk", State: store.ConnectionActive, Secret: []byte("sealed"),
+		}))
+		require.Equal(t, "no_installation", tb.deliverOutcome(t, tb.eventOn(t, "conn_helpdesk_2", escalated("T-3", 1, "x", "high"))))
 
-	require.EqualValues(t, 1, tb.events(t, "filtered"))
-	require.EqualValues(t, 3, tb.events(t, "applied"))
-	require.EqualValues(t, 1, tb.events(t, "stale"))
-	require.EqualValues(t, 1, tb.events(t, "no_installation"))
-	require.EqualValues(t, 1, tb.actions(t, "incidents", "failed"))
-	require.EqualValues(t, 1, tb.actions(t, "incidents", "stale"))
-	require.EqualValues(t, 1, tb.actions(t, "chat", "stale"))
+		require.EqualValues(t, 1, tb.events(t, "filtered"))
+		require.EqualValues(t, 3, tb.events(t, "applied"))
+		require.EqualValues(t, 1, tb.events(t, "stale"))
+		require.EqualValues(t, 1, tb.events(t, "no_installation"))
+		require.EqualValues(t, 1, tb.actions(t, "incidents", "failed"))
+		require.EqualValues(t, 1, tb.actions(t, "incidents", "stale"))
+		require.EqualValues(t, 1, tb.actions(t, "chat", "stale"))
+	})
 }
 
 // panickyCredentials panics for one provider, as a bug in an action's path
@@ -122,16 +128,18 @@ func (p panickyCredentials) Authorizer(_ context.Context, _ store.Connection, pr
 // record error for that action; the other action and later events go on.
 func TestPanicInAnActionIsARecordError(t *testing.T) {
 	t.Parallel()
-	tb := setupWith(t, setupOpts{credentials: func(*testBundle) engine.Credentials { return panickyCredentials{provider: "incidents"} }})
+	eachStore(t, func(t *testing.T, pg bool) {
+		tb := setupOn(t, pg, setupOpts{credentials: func(*testBundle) engine.Credentials { return panickyCredentials{provider: "incidents"} }})
 
-	require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))))
-	require.Len(t, tb.chat.Messages("escalations"), 1)
-	errs := tb.recordErrors(t)
-	require.Len(t, errs, 1)
-	require.Contains(t, errs[0].Message, "internal error while running action create_incident")
-	require.EqualValues(t, 1, tb.counter(t, "accord_delivery_panics_total", nil))
+		require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))))
+		require.Len(t, tb.chat.Messages("escalations"), 1)
+		errs := tb.recordErrors(t)
+		require.Len(t, errs, 1)
+		require.Contains(t, errs[0].Message, "internal error while running action create_incident")
+		require.EqualValues(t, 1, tb.counter(t, "accord_delivery_panics_total", nil))
 
-	require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-2", 1, "Search down", "high"))), "the next event is served")
+		require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-2", 1, "Search down", "high"))), "the next event is served")
+	})
 }
 
 // Two actions of one trigger creating the same kind of partner object (a
@@ -139,8 +147,9 @@ func TestPanicInAnActionIsARecordError(t *testing.T) {
 // skipped and never ran.
 func TestTwoActionsOnTheSameTargetKindBothRun(t *testing.T) {
 	t.Parallel()
-	tb := setupWith(t, setupOpts{editContract: func(t *testing.T, yaml string) string {
-		return yaml + `  - name: notify_oncall
+	eachStore(t, func(t *testing.T, pg bool) {
+		tb := setupOn(t, pg, setupOpts{editContract: func(t *testing.T, yaml string) string {
+			return yaml + `  - name: notify_oncall
     trigger: ticket_escalated
     provider: chat
     object: message
@@ -151,17 +160,18 @@ func TestTwoActionsOnTheSameTargetKindBothRun(t *testing.T) {
       - to: text
         expr: '"Paging: " + ticket.title'
 `
-	}})
-	args := tb.event(t, escalated("T-1", 1, "Checkout down", "high"))
-	require.Equal(t, "applied", tb.deliverOutcome(t, args))
-	require.Len(t, tb.chat.Messages("escalations"), 1)
-	require.Len(t, tb.chat.Messages("oncall"), 1, "the second action on chat.message ran")
-	require.EqualValues(t, 2, tb.actions(t, "chat", "applied"), "each action's outcome, once")
+		}})
+		args := tb.event(t, escalated("T-1", 1, "Checkout down", "high"))
+		require.Equal(t, "applied", tb.deliverOutcome(t, args))
+		require.Len(t, tb.chat.Messages("escalations"), 1)
+		require.Len(t, tb.chat.Messages("oncall"), 1, "the second action on chat.message ran")
+		require.EqualValues(t, 2, tb.actions(t, "chat", "applied"), "each action's outcome, once")
 
-	require.Equal(t, "applied", tb.deliverOutcome(t, args), "re-run")
-	require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))), "redelivered under a new id")
-	require.Len(t, tb.chat.Messages("escalations"), 1, "still one per action")
-	require.Len(t, tb.chat.Messages("oncall"), 1, "still one per action")
+		require.Equal(t, "applied", tb.deliverOutcome(t, args), "re-run")
+		require.Equal(t, "applied", tb.deliverOutcome(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))), "redelivered under a new id")
+		require.Len(t, tb.chat.Messages("escalations"), 1, "still one per action")
+		require.Len(t, tb.chat.Messages("oncall"), 1, "still one per action")
+	})
 }
 
 // A link written before links were keyed by action (action "") is adopted

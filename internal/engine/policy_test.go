@@ -13,18 +13,20 @@ import (
 // It is a record error naming the setting, at once.
 func TestOutboundPolicyRefusalIsARecordError(t *testing.T) {
 	t.Parallel()
-	tb := setupWith(t, setupOpts{config: func(c *engine.Config) { c.Connector.AllowLoopback = false }})
-	require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))), "final: retrying cannot help")
+	eachStore(t, func(t *testing.T, pg bool) {
+		tb := setupOn(t, pg, setupOpts{config: func(c *engine.Config) { c.Connector.AllowLoopback = false }})
+		require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))), "final: retrying cannot help")
 
-	errs := tb.recordErrors(t)
-	require.Len(t, errs, 2, "one per action")
-	for _, re := range errs {
-		require.Equal(t, engine.ClassPolicy, re.Class)
-		require.Contains(t, re.Message, "allow_loopback_partners")
-		require.Contains(t, re.Remediation, "Nothing was sent")
-	}
-	require.Zero(t, tb.incidents.Count())
-	require.EqualValues(t, 1, tb.events(t, "failed"))
+		errs := tb.recordErrors(t)
+		require.Len(t, errs, 2, "one per action")
+		for _, re := range errs {
+			require.Equal(t, engine.ClassPolicy, re.Class)
+			require.Contains(t, re.Message, "allow_loopback_partners")
+			require.Contains(t, re.Remediation, "Nothing was sent")
+		}
+		require.Zero(t, tb.incidents.Count())
+		require.EqualValues(t, 1, tb.events(t, "failed"))
+	})
 }
 
 // A partner id of ".." used to be sent as a path segment (PATCH
@@ -32,14 +34,16 @@ func TestOutboundPolicyRefusalIsARecordError(t *testing.T) {
 // tenant's credentials. It is bad data, never sent.
 func TestDotDotPartnerIDIsBadData(t *testing.T) {
 	t.Parallel()
-	tb := setupWith(t, setupOpts{editContract: upsertIncidents("")})
-	l := deadLink(tb, "T-1")
-	l.TargetID = ".."
-	require.NoError(t, tb.store.UpsertLink(t.Context(), l))
+	eachStore(t, func(t *testing.T, pg bool) {
+		tb := setupOn(t, pg, setupOpts{editContract: upsertIncidents("")})
+		l := deadLink(tb, "T-1")
+		l.TargetID = ".."
+		require.NoError(t, tb.store.UpsertLink(t.Context(), l))
 
-	require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 2, "Checkout down", "high"))))
-	errs := tb.recordErrors(t)
-	require.Len(t, errs, 1)
-	require.Equal(t, engine.ClassBadData, errs[0].Class)
-	require.Empty(t, tb.front.writes(), "nothing reached the partner")
+		require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 2, "Checkout down", "high"))))
+		errs := tb.recordErrors(t)
+		require.Len(t, errs, 1)
+		require.Equal(t, engine.ClassBadData, errs[0].Class)
+		require.Empty(t, tb.front.writes(), "nothing reached the partner")
+	})
 }

@@ -609,3 +609,26 @@ func (g *slowGate) waitEntered(t *testing.T) {
 		t.Fatal("no request reached the slow partner")
 	}
 }
+
+// eachStore runs fn on SQLite and, with ACCORD_TEST_POSTGRES set, on
+// PostgreSQL (where object leases are cross-process).
+func eachStore(t *testing.T, fn func(t *testing.T, pg bool)) {
+	t.Helper()
+	for _, pg := range []bool{false, true} {
+		name := "sqlite"
+		if pg {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, pg)
+		})
+	}
+}
+
+// setupOn is setupWith on SQLite or PostgreSQL.
+func setupOn(t *testing.T, pg bool, opts setupOpts) *testBundle {
+	t.Helper()
+	opts.postgres = pg
+	return setupWith(t, opts)
+}

@@ -40,38 +40,40 @@ func (tb *testBundle) waitIncidentTitle(t *testing.T, title string) {
 // after the answer window the newest state is written again.
 func TestLateAppliedUpdateIsRepairedAfterTheAnswerWindow(t *testing.T) {
 	t.Parallel()
-	gate := newSlowGate(t)
-	tb := setupWith(t, lateOpts(gate, upsertIncidents("")))
+	eachStore(t, func(t *testing.T, pg bool) {
+		gate := newSlowGate(t)
+		tb := setupOn(t, pg, lateOpts(gate, upsertIncidents("")))
 
-	require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "one", "low"))))
-	require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultApplyLate, Method: http.MethodPatch}))
-	v2 := tb.event(t, escalated("T-1", 2, "two", "low"))
-	requireRetry(t, tb.deliver(t, v2)) // the PATCH timed out: no answer
-	gate.waitEntered(t)
-	require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 3, "three", "high"))))
-	require.Equal(t, "three", tb.onlyIncident(t).Title)
+		require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "one", "low"))))
+		require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultApplyLate, Method: http.MethodPatch}))
+		v2 := tb.event(t, escalated("T-1", 2, "two", "low"))
+		requireRetry(t, tb.deliver(t, v2)) // the PATCH timed out: no answer
+		gate.waitEntered(t)
+		require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 3, "three", "high"))))
+		require.Equal(t, "three", tb.onlyIncident(t).Title)
 
-	gate.open() // the partner applies the old PATCH now
-	tb.waitIncidentTitle(t, "two")
-	n, err := tb.engine.SettleUncertain(t.Context())
-	require.NoError(t, err)
-	require.Zero(t, n, "not settled while the old write may still land")
+		gate.open() // the partner applies the old PATCH now
+		tb.waitIncidentTitle(t, "two")
+		n, err := tb.engine.SettleUncertain(t.Context())
+		require.NoError(t, err)
+		require.Zero(t, n, "not settled while the old write may still land")
 
-	tb.clock.Advance(3 * time.Minute)
-	n, err = tb.engine.SettleUncertain(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, 1, n)
-	require.Equal(t, "three", tb.onlyIncident(t).Title, "the newest state was written again")
-	link, err := tb.incidentLink(t, "T-1")
-	require.NoError(t, err)
-	require.False(t, link.Uncertain)
-	require.EqualValues(t, 3, link.Version)
+		tb.clock.Advance(3 * time.Minute)
+		n, err = tb.engine.SettleUncertain(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		require.Equal(t, "three", tb.onlyIncident(t).Title, "the newest state was written again")
+		link, err := tb.incidentLink(t, "T-1")
+		require.NoError(t, err)
+		require.False(t, link.Uncertain)
+		require.EqualValues(t, 3, link.Version)
 
-	require.NoError(t, tb.deliver(t, v2), "the retry of the old event")
-	require.Equal(t, "three", tb.onlyIncident(t).Title, "stale: it does not overwrite")
-	n, err = tb.engine.SettleUncertain(t.Context())
-	require.NoError(t, err)
-	require.Zero(t, n)
+		require.NoError(t, tb.deliver(t, v2), "the retry of the old event")
+		require.Equal(t, "three", tb.onlyIncident(t).Title, "stale: it does not overwrite")
+		n, err = tb.engine.SettleUncertain(t.Context())
+		require.NoError(t, err)
+		require.Zero(t, n)
+	})
 }
 
 // A create that timed out and landed later left a second object when its
@@ -80,50 +82,54 @@ func TestLateAppliedUpdateIsRepairedAfterTheAnswerWindow(t *testing.T) {
 // window has passed, and then the lookup adopts the object that landed.
 func TestLateAppliedCreateIsAdoptedNotDuplicated(t *testing.T) {
 	t.Parallel()
-	gate := newSlowGate(t)
-	opts := lateOpts(gate, nil)
-	opts.editIncidents = func(t *testing.T, yaml string) string {
-		const key = "        idempotency_header: Idempotency-Key\n"
-		require.Contains(t, yaml, key)
-		return strings.Replace(yaml, key, "", 1)
-	}
-	tb := setupWith(t, opts)
+	eachStore(t, func(t *testing.T, pg bool) {
+		gate := newSlowGate(t)
+		opts := lateOpts(gate, nil)
+		opts.editIncidents = func(t *testing.T, yaml string) string {
+			const key = "        idempotency_header: Idempotency-Key\n"
+			require.Contains(t, yaml, key)
+			return strings.Replace(yaml, key, "", 1)
+		}
+		tb := setupOn(t, pg, opts)
 
-	require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultApplyLate, Method: http.MethodPost}))
-	args := tb.event(t, escalated("T-1", 1, "Checkout down", "high"))
-	wait := requireSnooze(t, tb.deliver(t, args))
-	require.Equal(t, 2*time.Minute, wait, "the create waits out the partner's answer window")
-	gate.waitEntered(t)
-	gate.open()
-	require.Eventually(t, func() bool { return tb.incidents.Count() == 1 }, 30*time.Second, 5*time.Millisecond, "the late create landed")
+		require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultApplyLate, Method: http.MethodPost}))
+		args := tb.event(t, escalated("T-1", 1, "Checkout down", "high"))
+		wait := requireSnooze(t, tb.deliver(t, args))
+		require.Equal(t, 2*time.Minute, wait, "the create waits out the partner's answer window")
+		gate.waitEntered(t)
+		gate.open()
+		require.Eventually(t, func() bool { return tb.incidents.Count() == 1 }, 30*time.Second, 5*time.Millisecond, "the late create landed")
 
-	requireSnooze(t, tb.deliver(t, args)) // still inside the window: nothing sent
-	tb.clock.Advance(3 * time.Minute)
-	require.NoError(t, tb.deliver(t, args))
-	require.Equal(t, 1, tb.incidents.Count(), "adopted, not created again")
-	link, err := tb.incidentLink(t, "T-1")
-	require.NoError(t, err)
-	require.Equal(t, tb.onlyIncident(t).ID, link.TargetID)
-	require.False(t, link.Uncertain)
-	require.Len(t, tb.chat.Messages("escalations"), 1)
+		requireSnooze(t, tb.deliver(t, args)) // still inside the window: nothing sent
+		tb.clock.Advance(3 * time.Minute)
+		require.NoError(t, tb.deliver(t, args))
+		require.Equal(t, 1, tb.incidents.Count(), "adopted, not created again")
+		link, err := tb.incidentLink(t, "T-1")
+		require.NoError(t, err)
+		require.Equal(t, tb.onlyIncident(t).ID, link.TargetID)
+		require.False(t, link.Uncertain)
+		require.Len(t, tb.chat.Messages("escalations"), 1)
+	})
 }
 
 // With an idempotency key the partner dedups the retry of an unanswered
 // create whenever the first one lands: no wait, and still one object.
 func TestUnansweredCreateWithIdempotencyKeyRetriesAtOnce(t *testing.T) {
 	t.Parallel()
-	gate := newSlowGate(t)
-	tb := setupWith(t, lateOpts(gate, nil))
+	eachStore(t, func(t *testing.T, pg bool) {
+		gate := newSlowGate(t)
+		tb := setupOn(t, pg, lateOpts(gate, nil))
 
-	require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultApplyLate, Method: http.MethodPost}))
-	args := tb.event(t, escalated("T-1", 1, "Checkout down", "high"))
-	requireRetry(t, tb.deliver(t, args))
-	gate.waitEntered(t)
-	gate.open()
-	require.Eventually(t, func() bool { return tb.incidents.Count() == 1 }, 30*time.Second, 5*time.Millisecond, "the late create landed")
-	require.NoError(t, tb.deliver(t, args), "retried at once")
-	require.Equal(t, 1, tb.incidents.Count(), "the partner replayed the first create for the same key")
-	link, err := tb.incidentLink(t, "T-1")
-	require.NoError(t, err)
-	require.Equal(t, tb.onlyIncident(t).ID, link.TargetID)
+		require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultApplyLate, Method: http.MethodPost}))
+		args := tb.event(t, escalated("T-1", 1, "Checkout down", "high"))
+		requireRetry(t, tb.deliver(t, args))
+		gate.waitEntered(t)
+		gate.open()
+		require.Eventually(t, func() bool { return tb.incidents.Count() == 1 }, 30*time.Second, 5*time.Millisecond, "the late create landed")
+		require.NoError(t, tb.deliver(t, args), "retried at once")
+		require.Equal(t, 1, tb.incidents.Count(), "the partner replayed the first create for the same key")
+		link, err := tb.incidentLink(t, "T-1")
+		require.NoError(t, err)
+		require.Equal(t, tb.onlyIncident(t).ID, link.TargetID)
+	})
 }
