@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -33,6 +34,7 @@ func TestEscalation(t *testing.T) {
 		{"5xx then success creates one incident", testServerErrorThenSuccess},
 		{"large payloads", testLargePayloads},
 		{"bad and replayed signatures are refused", testSignatures},
+		{"webhook secret rotation keeps the previous secret until retired", testSecretRotation},
 	}
 	for _, b := range backends() {
 		t.Run(string(b), func(t *testing.T) {
@@ -307,4 +309,47 @@ func (e *env) waitDeliveries(n int) []sim.Delivery {
 	ds, err := e.helpdesk.WaitDeliveries(ctx, n)
 	require.NoError(e.t, err, "deliveries so far: %+v", ds)
 	return ds
+}
+
+func testSecretRotation(t *testing.T, e *env) {
+	scheme, err := signature.New("standard-webhooks", signature.Options{})
+	require.NoError(t, err)
+	n := 0
+	send := func(secret string) int {
+		n++
+		id := fmt.Sprintf("evt_rot_%d", n)
+		body, err := json.Marshal(map[string]any{"id": id, "type": "ticket.updated", "timestamp": time.Now().UTC(),
+			"data": map[string]any{"id": "T-rot", "title": "Rotation", "status": "open", "url": "http://example.invalid/T-rot", "version": n}})
+		require.NoError(t, err)
+		h, err := scheme.Sign(body, []byte(secret), time.Now(), id)
+		require.NoError(t, err)
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.url+"/hooks/"+e.helpdeskConn, bytes.NewReader(body))
+		require.NoError(t, err)
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	call := func(method, path, body string) int {
+		req, err := http.NewRequestWithContext(t.Context(), method, e.url+"/api/v1/tenants/"+tenantID+"/connections/"+e.helpdeskConn+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	const next = "the-next-webhook-secret-0123456789"
+	require.Equal(t, http.StatusOK, call(http.MethodPut, "/webhook-secret", `{"secret":"`+next+`"}`))
+	// Ingress caches connections for a few seconds: wait for the change.
+	require.Eventually(t, func() bool { return send(next) == http.StatusAccepted }, waitFor, 100*time.Millisecond, "the new secret is accepted")
+	require.Equal(t, http.StatusAccepted, send(webhookSecret), "the previous secret still is, while the partner switches")
+
+	require.Equal(t, http.StatusOK, call(http.MethodDelete, "/webhook-secret/previous", ""))
+	require.Eventually(t, func() bool { return send(webhookSecret) == http.StatusUnauthorized }, waitFor, 100*time.Millisecond, "retired")
+	require.Equal(t, http.StatusAccepted, send(next))
+	require.Equal(t, http.StatusBadRequest, call(http.MethodPut, "/webhook-secret", `{"secret":""}`))
 }

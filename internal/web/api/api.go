@@ -98,6 +98,8 @@ func (a *API) routes() {
 	a.handle("POST /api/v1/tenants/{tenant}/connections", a.createConnection)
 	a.handle("GET /api/v1/tenants/{tenant}/connections", a.listConnections)
 	a.handle("GET /api/v1/tenants/{tenant}/connections/{id}", a.getConnection)
+	a.handle("PUT /api/v1/tenants/{tenant}/connections/{id}/webhook-secret", a.setWebhookSecret)
+	a.handle("DELETE /api/v1/tenants/{tenant}/connections/{id}/webhook-secret/previous", a.retirePreviousWebhookSecret)
 	a.handle("POST /api/v1/tenants/{tenant}/installations", a.createInstallation)
 	a.handle("GET /api/v1/tenants/{tenant}/installations", a.listInstallations)
 	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}", a.getInstallation)
