@@ -38,6 +38,8 @@ type Options struct {
 	Queue *queue.Config
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// OnEventFinal is engine.Deps.OnEventFinal (load tests).
+	OnEventFinal func(ev store.Event, outcome string)
 }
 
 // App is one running Accord process.
@@ -130,7 +132,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	a.Engine, err = engine.New(engine.Deps{
 		Store: a.Store, Catalog: a.Catalog, Credentials: creds,
 		Alerter: a.alerter,
-		Logger:  logger, Registerer: a.Registry, Now: now,
+		Logger:  logger, Registerer: a.Registry, Now: now, OnEventFinal: opts.OnEventFinal,
 	}, &engCfg)
 	if err != nil {
 		return nil, err

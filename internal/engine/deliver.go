@@ -160,6 +160,9 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 	}
 	outcome = tally.outcome()
 	e.metrics.eventOutcome(ev.TenantID, outcome)
+	if e.deps.OnEventFinal != nil {
+		e.deps.OnEventFinal(ev, outcome)
+	}
 	e.deps.Logger.DebugContext(ctx, "event delivered", "tenant_id", ev.TenantID, "event_id", ev.ID, "outcome", outcome)
 	if args.RecordErrorID != "" && !tally.failed() {
 		if err := st.SetRecordErrorStatus(ctx, args.TenantID, args.RecordErrorID, store.RecordErrorResolved); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -34,6 +34,11 @@ type Deps struct {
 	Registerer  prometheus.Registerer
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// OnEventFinal, when set, is called once an event's delivery is final:
+	// every matching action's partner write has been answered and its link
+	// committed (or its record error filed). Load tests time the whole
+	// effect with it. It runs on the delivering goroutine: keep it cheap.
+	OnEventFinal func(ev store.Event, outcome string)
 }
 
 // Config tunes the engine. Zero values take the documented defaults.

@@ -56,12 +56,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		durationVec: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "accord_action_duration_seconds",
 			Help:    "Time spent writing to the partner for one action, by provider and operation.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"provider", "op"}),
 		eventToActionVec: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "accord_event_to_action_seconds",
 			Help:    "Time from receiving an event to its partner write, by target provider.",
-			Buckets: []float64{.005, .01, .025, .05, .075, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+			Buckets: []float64{.0005, .001, .002, .003, .005, .0075, .01, .015, .025, .05, .075, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
 		}, []string{"provider"}),
 	}
 	m.unknownVec = prometheus.NewCounterVec(prometheus.CounterOpts{

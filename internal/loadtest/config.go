@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -51,7 +52,8 @@ type Config struct {
 	// with its own connections and installation. The incidents manifest
 	// allows 50 requests/s per tenant, so one tenant cannot take 500
 	// events/s without being throttled (by design); the default 20 keeps
-	// each at 25/s. Default 20.
+	// each at 25/s. Default 20, or Rate/25 when that is more, so the
+	// manifest's limit never caps the bench.
 	Tenants int
 
 	// Workers is the process's maximum concurrent jobs (accord.yaml
@@ -102,7 +104,9 @@ func (c *Config) withDefaults() (Config, error) {
 		out.Clients = DefaultClients
 	}
 	if out.Tenants == 0 {
-		out.Tenants = DefaultTenants
+		// The incidents manifest allows 50 requests/s per tenant: at most
+		// half of it per tenant, so the bench is never its own ceiling.
+		out.Tenants = max(DefaultTenants, int(math.Ceil(out.Rate/25)))
 	}
 	if out.Workers == 0 {
 		out.Workers = DefaultWorkers

@@ -29,22 +29,32 @@ type Result struct {
 	// Events is how many events were due; Accepted were answered 2xx and
 	// Errors anything else (including transport errors).
 	Events, Accepted, Errors int
-	// Missing counts accepted events whose incident did not appear before
+	// Missing counts accepted events whose delivery was not final before
 	// Config.Drain ran out.
 	Missing int
 	// Late counts sends that started more than 5 ms after they were due.
+	// Their lateness is inside every latency below, which is timed from
+	// the scheduled send (open loop: no coordinated omission).
 	Late int
 	// Rate is the achieved send rate, events per second.
 	Rate float64
-	// Ack is send → response (the webhook's 2xx, durable).
+	// Ack is scheduled send → response (the webhook's 2xx, durable).
 	Ack Latency
-	// EndToEnd is send → the incidents simulator created the incident,
+	// EndToEnd is scheduled send → the event's delivery is final: every
+	// action's partner write answered and its link committed (both the
+	// incident and the chat message, for the escalation contract),
 	// measured per event.
 	EndToEnd Latency
-	// CPUPerEvent is this process's CPU time (Accord, simulators and
-	// driver together; not PostgreSQL's) per event during the run: what a
-	// rate costs in cores, whatever else the machine was doing.
+	// FirstWrite is scheduled send → the incidents simulator created the
+	// incident: the figure earlier versions called e2e, kept to compare.
+	FirstWrite Latency
+	// CPUPerEvent is CPU time per event during the run: this process
+	// (Accord, simulators and driver together) plus, on PostgreSQL, the
+	// database server's processes (DBCPU says so).
 	CPUPerEvent time.Duration
+	// DBCPU reports whether CPUPerEvent includes the database server's
+	// CPU (PostgreSQL's backends, read from /proc).
+	DBCPU bool
 	// Engine is accord_event_to_action_seconds{provider="incidents"}
 	// (receipt → partner write) over the measured events, estimated from
 	// its buckets; Max is a bucket bound.
@@ -84,31 +94,39 @@ func Run(ctx context.Context, c *Config) (*Result, error) {
 		return nil, err
 	}
 
-	cpu := processCPU()
+	pg := dialect(cfg.DB) == "postgres"
+	cpu, dbCPU := processCPU(), postgresCPU(pg)
 	sends, elapsed := drive(ctx, cfg.Events, cfg.Rate, cfg.Clients, func(i int, now time.Time) (string, []byte, http.Header) {
 		return signed(scheme, sys.hooks[i%len(sys.hooks)], runID, "T"+strconv.Itoa(i), i, now)
 	})
 	res := tally("", sends, elapsed)
 	res.Name = dialect(cfg.DB)
-	waitIncidents(ctx, sys, warm+res.Accepted, cfg.Drain)
-	// Chat messages trail their incident by a moment; wait for them too so
-	// the CPU figure covers the whole of each event's work.
-	waitMessages(ctx, sys, warm+res.Accepted, cfg.Drain)
-	res.CPUPerEvent = (processCPU() - cpu) / time.Duration(max(1, res.Accepted))
+	waitFinal(ctx, sys, warm+res.Accepted, cfg.Drain)
+	res.CPUPerEvent = (processCPU() - cpu + postgresCPU(pg) - dbCPU) / time.Duration(max(1, res.Accepted))
+	res.DBCPU = pg
 
-	var e2e []time.Duration
+	var e2e, first []time.Duration
+	for i, s := range sends {
+		if s.status < 200 || s.status >= 300 {
+			continue
+		}
+		if at, _, ok := sys.done.get("evt_" + runID + "_T" + strconv.Itoa(i)); ok {
+			e2e = append(e2e, at.Sub(s.due))
+		}
+	}
 	for _, in := range sys.incidents.Incidents() {
 		id, ok := strings.CutPrefix(in.ExternalID, "T")
 		if !ok {
 			continue
 		}
 		i, err := strconv.Atoi(id)
-		if err != nil || i < 0 || i >= len(sends) || sends[i].at.IsZero() {
+		if err != nil || i < 0 || i >= len(sends) || sends[i].due.IsZero() {
 			continue
 		}
-		e2e = append(e2e, in.CreatedAt.Sub(sends[i].at))
+		first = append(first, in.CreatedAt.Sub(sends[i].due))
 	}
 	res.EndToEnd = summarize(e2e)
+	res.FirstWrite = summarize(first)
 	res.Missing = res.Accepted - len(e2e)
 	after, err := engineBuckets(sys.app.Registry)
 	if err != nil {
@@ -153,7 +171,9 @@ func tally(name string, sends []sent, elapsed time.Duration) *Result {
 	for _, s := range sends {
 		if s.status >= 200 && s.status < 300 {
 			res.Accepted++
-			acks = append(acks, s.ack)
+			// From when it was due, not when the client got to it: a
+			// driver that fell behind shows here, not nowhere.
+			acks = append(acks, s.at.Sub(s.due)+s.ack)
 		} else {
 			res.Errors++
 		}
@@ -192,13 +212,12 @@ func waitIncidents(ctx context.Context, sys *system, n int, d time.Duration) boo
 	return true
 }
 
-// waitMessages waits until the escalation channel holds n messages or d
-// has passed.
-func waitMessages(ctx context.Context, sys *system, n int, d time.Duration) {
+// waitFinal waits until n events' deliveries are final or d has passed.
+func waitFinal(ctx context.Context, sys *system, n int, d time.Duration) {
 	deadline := time.Now().Add(d)
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
-	for len(sys.chat.Messages(chatChannel)) < n && time.Now().Before(deadline) {
+	for sys.done.count() < n && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return

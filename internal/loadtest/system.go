@@ -38,6 +38,10 @@ const (
 // done: one helpdesk connection per tenant to send webhooks to.
 type system struct {
 	app       *app.App
+	// done records when each event's delivery became final (every
+	// action's partner write answered and its link committed), by the
+	// partner's event id.
+	done      *completions
 	url       string
 	incidents *sim.Incidents
 	chat      *sim.Chat
@@ -118,7 +122,8 @@ func startSystem(ctx context.Context, c *Config) (_ *system, err error) {
 		Timeout:       10 * time.Second,
 		LookupEnv:     func(k string) (string, bool) { v, ok := partners[k]; return v, ok },
 	}
-	a, err := app.New(ctx, cfg, c.Logger, &app.Options{Engine: &eng, Queue: c.Queue})
+	s.done = newCompletions()
+	a, err := app.New(ctx, cfg, c.Logger, &app.Options{Engine: &eng, Queue: c.Queue, OnEventFinal: s.done.record})
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: building accord: %w", err)
 	}
