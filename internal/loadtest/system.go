@@ -37,7 +37,7 @@ const (
 // system is one running Accord with its partners and the operator's setup
 // done: one helpdesk connection per tenant to send webhooks to.
 type system struct {
-	app       *app.App
+	app *app.App
 	// done records when each event's delivery became final (every
 	// action's partner write answered and its link committed), by the
 	// partner's event id.
