@@ -117,29 +117,8 @@ func (l *Lifecycle) Change(ctx context.Context, tenantID, id string,
 	fn func(ctx context.Context, tx store.Tx, c *store.Connection) (*Entry, error),
 ) (c store.Connection, changed bool, err error) {
 	err = l.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		changed = false
-		cur, err := tx.LockConnection(ctx, tenantID, id)
-		if err != nil {
-			return err
-		}
-		prev := cur.State
-		e, err := fn(ctx, tx, &cur)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			c = cur
-			return nil
-		}
-		cur.TenantID, cur.ID = tenantID, id
-		if err := tx.UpdateConnection(ctx, cur); err != nil {
-			return err
-		}
-		if c, err = tx.GetConnection(ctx, tenantID, id); err != nil {
-			return err
-		}
-		changed = true
-		return appendAudit(ctx, tx, c, prev, *e)
+		c, changed, err = l.ChangeInTx(ctx, tx, tenantID, id, fn)
+		return err
 	})
 	if err != nil {
 		return store.Connection{}, false, err
@@ -149,6 +128,39 @@ func (l *Lifecycle) Change(ctx context.Context, tenantID, id string,
 	}
 	return c, changed, nil
 }
+
+// ChangeInTx is Change inside the caller's transaction, for a transition
+// that must commit with other writes (an admin's retry queues its job in
+// the same transaction). It does not call OnChange: the caller calls
+// Notify after its commit when changed.
+func (l *Lifecycle) ChangeInTx(ctx context.Context, tx store.Tx, tenantID, id string,
+	fn func(ctx context.Context, tx store.Tx, c *store.Connection) (*Entry, error),
+) (store.Connection, bool, error) {
+	cur, err := tx.LockConnection(ctx, tenantID, id)
+	if err != nil {
+		return store.Connection{}, false, err
+	}
+	prev := cur.State
+	e, err := fn(ctx, tx, &cur)
+	if err != nil {
+		return store.Connection{}, false, err
+	}
+	if e == nil {
+		return cur, false, nil
+	}
+	cur.TenantID, cur.ID = tenantID, id
+	if err := tx.UpdateConnection(ctx, cur); err != nil {
+		return store.Connection{}, false, err
+	}
+	c, err := tx.GetConnection(ctx, tenantID, id)
+	if err != nil {
+		return store.Connection{}, false, err
+	}
+	return c, true, appendAudit(ctx, tx, c, prev, *e)
+}
+
+// Notify calls OnChange for a transition committed through ChangeInTx.
+func (l *Lifecycle) Notify(ctx context.Context, c store.Connection) { l.onChange(ctx, c) }
 
 // Swap stores c only if the row is still at c.Version (a credential
 // refreshed from what was read): swapped is false when another writer got
@@ -221,7 +233,16 @@ func (l *Lifecycle) Pause(ctx context.Context, tenantID, id string, state store.
 // needs reconnecting is refused with ErrNotPaused: only reconnecting
 // fixes it. An active connection is left as it is (changed false).
 func (l *Lifecycle) Resume(ctx context.Context, tenantID, id, actor string) (store.Connection, bool, error) {
-	return l.Change(ctx, tenantID, id, func(ctx context.Context, tx store.Tx, c *store.Connection) (*Entry, error) {
+	return l.Change(ctx, tenantID, id, resume(actor))
+}
+
+// ResumeInTx is Resume inside the caller's transaction (see ChangeInTx).
+func (l *Lifecycle) ResumeInTx(ctx context.Context, tx store.Tx, tenantID, id, actor string) (store.Connection, bool, error) {
+	return l.ChangeInTx(ctx, tx, tenantID, id, resume(actor))
+}
+
+func resume(actor string) func(ctx context.Context, tx store.Tx, c *store.Connection) (*Entry, error) {
+	return func(ctx context.Context, tx store.Tx, c *store.Connection) (*Entry, error) {
 		switch c.State {
 		case store.ConnectionActive:
 			return nil, nil
@@ -231,7 +252,7 @@ func (l *Lifecycle) Resume(ctx context.Context, tenantID, id, actor string) (sto
 		default:
 			return nil, fmt.Errorf("%w: connection %s is %s", ErrNotPaused, c.ID, c.State)
 		}
-	})
+	}
 }
 
 // Grant is a new credential for an existing connection.
