@@ -143,12 +143,12 @@ func setupWith(t *testing.T, st store.Store) *bundle {
 
 	b.newManager = func(t *testing.T, vault *credential.Vault, reg prometheus.Registerer) *oauth.Manager {
 		m, err := oauth.NewManager(b.st, vault, providers, &oauth.Config{
-			Outbound:      &connector.Config{AllowLoopback: true},
-			BaseURL:       b.accord.URL,
-			SessionKey:    []byte("0123456789abcdef0123456789abcdef-test-session-key"),
-			Logger:        slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			Registerer:    reg,
-			Now:           func() time.Time { return time.Now().Add(time.Duration(b.offset.Load())) },
+			Outbound:   &connector.Config{AllowLoopback: true},
+			BaseURL:    b.accord.URL,
+			SessionKey: []byte("0123456789abcdef0123456789abcdef-test-session-key"),
+			Logger:     slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Registerer: reg,
+			Now:        func() time.Time { return time.Now().Add(time.Duration(b.offset.Load())) },
 			OnStateChange: func(_ context.Context, c store.Connection) {
 				select {
 				case b.changes <- c:

@@ -192,7 +192,6 @@ func (o *testOP) failTokenEndpoint(status int, body string) {
 	o.failToken.Store(&tokenFailure{status: status, body: body})
 }
 
-
 // revokeGrant revokes a refresh token at the provider, as an admin
 // removing Accord's access in the partner's settings would.
 func (o *testOP) revokeGrant(t *testing.T, refreshToken string) {
