@@ -34,15 +34,53 @@ func (e *Engine) ResumeConnection(ctx context.Context, conn store.Connection) er
 	if conn.State != store.ConnectionActive {
 		return nil
 	}
-	r, ok := e.jobs.(JobRunner)
-	if !ok {
-		return nil // no queue yet (or one that cannot): jobs wake on their own tick
+	n := -1 // unknown: no queue to ask
+	if r, ok := e.jobs.(JobRunner); ok {
+		var err error
+		if n, err = r.RunWaitingNow(ctx, KindDeliver, map[string]string{"tenant_id": conn.TenantID}); err != nil {
+			return fmt.Errorf("engine: resuming connection %s: %w", conn.ID, err)
+		}
 	}
-	n, err := r.RunWaitingNow(ctx, KindDeliver, map[string]string{"tenant_id": conn.TenantID})
+	resolved, err := e.resolveOutage(ctx, conn, n)
 	if err != nil {
 		return fmt.Errorf("engine: resuming connection %s: %w", conn.ID, err)
 	}
 	e.deps.Logger.InfoContext(ctx, "connection resumed: waiting deliveries run now",
-		"tenant_id", conn.TenantID, "connection_id", conn.ID, "jobs", n)
+		"tenant_id", conn.TenantID, "connection_id", conn.ID, "jobs", n, "record_errors_resolved", resolved)
 	return nil
+}
+
+// resolveOutage resolves the record errors the pause filed (one per
+// installation and outage, classes auth and permission) for the
+// installations writing through conn: the writes they held are released
+// and go out in order, and one that fails again files its own record
+// error. The resolution names how many waiting writes were released.
+func (e *Engine) resolveOutage(ctx context.Context, conn store.Connection, released int) (int, error) {
+	insts, err := e.deps.Store.ListInstallationsByConnection(ctx, conn.TenantID, conn.ID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, inst := range insts {
+		for _, status := range []store.RecordErrorStatus{store.RecordErrorOpen, store.RecordErrorRetrying} {
+			list, err := e.deps.Store.ListRecordErrors(ctx, conn.TenantID, store.RecordErrorFilter{InstallationID: inst.ID, Status: status, Limit: 1000})
+			if err != nil {
+				return n, err
+			}
+			for _, re := range list {
+				if re.Class != ClassAuth && re.Class != ClassPermission {
+					continue
+				}
+				if err := e.deps.Store.SetRecordErrorStatus(ctx, conn.TenantID, re.ID, store.RecordErrorResolved); err != nil {
+					return n, err
+				}
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		e.deps.Logger.InfoContext(ctx, "outage record errors resolved: held writes released", "tenant_id", conn.TenantID,
+			"connection_id", conn.ID, "record_errors", n, "writes_released", released)
+	}
+	return n, nil
 }
