@@ -73,5 +73,5 @@ func (a *App) operatorAlert(ctx context.Context, al oauth.OperatorAlert) {
 	}
 	a.alerter.Raise(ctx, engine.Alert{Class: "operator", Message: al.Message,
 		Remediation: "Fix the OAuth client of provider " + al.Provider + " (client_id_env, client_secret_env, the client authentication method) or wait for the provider to recover; tenants' connections stay active and their writes are retried.",
-		At: al.At})
+		At:          al.At})
 }
