@@ -36,6 +36,12 @@ func (f *failingCredentials) Authorizer(_ context.Context, _ store.Connection, p
 	return connector.Bearer{Token: simToken}, nil
 }
 
+// ReconnectURL is the optional capability the pause uses for a link an
+// admin can open.
+func (f *failingCredentials) ReconnectURL(_ context.Context, conn store.Connection) (string, error) {
+	return "https://accord.example.com/connect/start?session=for-" + conn.ID, nil
+}
+
 // TestOneRecordErrorPerOutage: many writes meeting one revoked grant at
 // once file one record error and one alert for the installation; it is
 // resolved when reconnecting releases the held writes, and the next outage
@@ -60,6 +66,8 @@ func TestOneRecordErrorPerOutage(t *testing.T) {
 	require.Len(t, errs, 1, "one record error for the installation and the outage")
 	require.Equal(t, engine.ClassAuth, errs[0].Class)
 	require.Contains(t, errs[0].Remediation, "held, not dropped")
+	require.Contains(t, errs[0].Remediation, "https://accord.example.com/connect/start?session=for-"+tb.incidentsConn,
+		"a link an admin can open, not only an API call")
 	require.Equal(t, engine.ClassAuth, tb.waitAlert(t).Class)
 	require.Equal(t, store.ConnectionNeedsReconnect, tb.connection(t, tb.incidentsConn).State)
 	entries, err := tb.store.ListAudit(t.Context(), errs[0].TenantID, 0, 100)

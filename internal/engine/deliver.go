@@ -525,6 +525,18 @@ func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection
 	remedy := remediation(class, providerTitle(a.provider), msg, time.Time{}) +
 		fmt.Sprintf(" Writes to %s are held, not dropped, until the connection is recovered: POST /api/v1/tenants/%s/connections/%s/reconnect "+
 			"(for a browser sign-in it answers a single-use link to the provider's consent page).", providerTitle(a.provider), conn.TenantID, conn.ID)
+	// A link an admin can open (signed, single use, to the provider's
+	// consent page), when the credentials can mint one: minted only when
+	// this pause will likely file the outage's record error.
+	if open, err := e.hasOpenRecordError(ctx, e.deps.Store, in.inst, class); err == nil && !open {
+		if r, ok := e.deps.Credentials.(interface {
+			ReconnectURL(ctx context.Context, conn store.Connection) (string, error)
+		}); ok {
+			if u, err := r.ReconnectURL(ctx, conn); err == nil && u != "" {
+				remedy += " Or open this single-use link to sign in again: " + u
+			}
+		}
+	}
 	var filed store.RecordError
 	life := connection.New(e.deps.Store, nil)
 	_, _, err := life.Pause(ctx, conn.TenantID, conn.ID, state, remedy,

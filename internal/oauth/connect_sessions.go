@@ -120,3 +120,15 @@ func SessionKeyFromMaster(masterKey []byte) ([]byte, error) {
 	}
 	return k, nil
 }
+
+// ReconnectURL is a link an admin can open to reconnect an authorization
+// code connection: signed, single use (consumed when the sign-in starts,
+// cancelled by a disconnect), valid for ttl, landing on the provider's
+// consent page. Other kinds have no browser flow: ErrNotBrowserFlow.
+func (m *Manager) ReconnectURL(ctx context.Context, tenantID, connectionID string, ttl time.Duration) (string, error) {
+	s, err := m.CreateReconnectSession(ctx, tenantID, connectionID, "", ttl, false)
+	if err != nil {
+		return "", err
+	}
+	return s.URL, nil
+}

@@ -307,3 +307,34 @@ func TestClientCredentialsRecoverInPlace(t *testing.T) {
 	_, err = b.m.Reconnect(ctx, tenantID, w.ID, "admin api", nil)
 	require.ErrorIs(t, err, oauth.ErrBrowserReconnect)
 }
+
+// TestReconnectURLSingleUse: the link a record error carries lands on the
+// provider's consent page once, and not at all after a disconnect.
+func TestReconnectURLSingleUse(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	_, _, c := b.connect(t, "web")
+	b.secret(t, c)
+	u, err := b.m.ReconnectURL(ctx, tenantID, c.ID, 72*time.Hour)
+	require.NoError(t, err)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(u)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Location"), b.op.URL+"/authorize?")
+	status, _, _ := get(t, noFollow, u)
+	require.Equal(t, http.StatusGone, status)
+
+	_, err = b.m.ReconnectURL(ctx, tenantID, mustConnect(t, b, "service").ID, time.Hour)
+	require.ErrorIs(t, err, oauth.ErrNotBrowserFlow)
+}
+
+func mustConnect(t *testing.T, b *bundle, provider string) store.Connection {
+	t.Helper()
+	c, err := b.m.Connect(context.Background(), tenantID, provider, credential.Secret{})
+	require.NoError(t, err)
+	b.secret(t, c)
+	return c
+}
