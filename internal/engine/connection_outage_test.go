@@ -110,3 +110,30 @@ func TestAuthUnavailableNeverPauses(t *testing.T) {
 	require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "Waits for the operator", "high"))))
 	require.Equal(t, 1, tb.incidents.Count())
 }
+
+// TestOutageFiledWhenPausedElsewhere: a connection the background refresh
+// paused (no write met the failure) still gets its one record error per
+// installation, and a write that then meets the failure files no second.
+func TestOutageFiledWhenPausedElsewhere(t *testing.T) {
+	t.Parallel()
+	creds := &failingCredentials{}
+	tb := setupWith(t, setupOpts{credentials: func(*testBundle) engine.Credentials { return creds }})
+	conn := tb.connection(t, tb.incidentsConn)
+	conn.State, conn.StateReason = store.ConnectionNeedsReconnect, "Access to Incidents was revoked."
+	require.NoError(t, tb.store.UpdateConnection(t.Context(), conn))
+	conn = tb.connection(t, tb.incidentsConn)
+	require.NoError(t, tb.engine.ResumeConnection(t.Context(), conn))
+	require.NoError(t, tb.engine.ResumeConnection(t.Context(), conn), "a second notice files nothing more")
+	errs := tb.recordErrors(t)
+	require.Len(t, errs, 1)
+	require.Equal(t, engine.ClassAuth, errs[0].Class)
+	require.Contains(t, errs[0].Remediation, "revoked")
+	require.Contains(t, errs[0].Remediation, "single-use link")
+	require.Equal(t, engine.ClassAuth, tb.waitAlert(t).Class)
+
+	creds.set(fmt.Errorf("authorizing: %w", connector.ErrNeedsReconnect))
+	conn.State = store.ConnectionActive
+	require.NoError(t, tb.store.UpdateConnection(t.Context(), conn))
+	requireSnooze(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "Held", "high"))))
+	require.Len(t, tb.recordErrors(t), 1)
+}
