@@ -23,6 +23,22 @@ import (
 	"github.com/accordhq/accord/internal/store/postgres"
 )
 
+// eachStore runs fn over SQLite and, when ACCORD_TEST_POSTGRES is set,
+// over PostgreSQL.
+func eachStore(t *testing.T, fn func(t *testing.T, b *bundle)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, setup(t))
+	})
+	if dsn := os.Getenv("ACCORD_TEST_POSTGRES"); dsn != "" {
+		t.Run("postgres", func(t *testing.T) {
+			t.Parallel()
+			fn(t, setupWith(t, postgres.OpenTestSchema(t, dsn)))
+		})
+	}
+}
+
 func countConnections(t *testing.T, b *bundle) int {
 	t.Helper()
 	conns, err := b.st.ListConnections(context.Background(), tenantID)
@@ -46,7 +62,10 @@ func lastAudit(t *testing.T, b *bundle) (store.AuditEntry, map[string]any) {
 // connection was disconnected, is refused and changes nothing.
 func TestConnectLinkSingleUse(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	eachStore(t, testConnectLinkSingleUse)
+}
+
+func testConnectLinkSingleUse(t *testing.T, b *bundle) {
 	ctx := context.Background()
 
 	// Started twice: the second start is refused before the provider.
@@ -109,7 +128,10 @@ func TestConnectLinkSingleUse(t *testing.T) {
 // names both accounts.
 func TestReconnectAsAnotherAccountRefused(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	eachStore(t, testReconnectAsAnotherAccountRefused)
+}
+
+func testReconnectAsAnotherAccountRefused(t *testing.T, b *bundle) {
 	ctx := context.Background()
 	_, _, c := b.connect(t, "web")
 	first := b.secret(t, c)
@@ -152,20 +174,8 @@ func TestReconnectAsAnotherAccountRefused(t *testing.T) {
 // the provider and no rotated-out refresh token is ever presented again.
 func TestRefreshOnceAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	stores := map[string]func(t *testing.T) store.Store{}
-	stores["sqlite"] = nil
-	if dsn := os.Getenv("ACCORD_TEST_POSTGRES"); dsn != "" {
-		stores["postgres"] = func(t *testing.T) store.Store { return postgres.OpenTestSchema(t, dsn) }
-	}
-	for name, open := range stores {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			var b *bundle
-			if open == nil {
-				b = setup(t)
-			} else {
-				b = setupWith(t, open(t))
-			}
+	eachStore(t, func(t *testing.T, b *bundle) {
+		{
 			ctx := context.Background()
 			_, _, c := b.connect(t, "web")
 			stale := b.secret(t, c)
@@ -205,8 +215,8 @@ func TestRefreshOnceAcrossProcesses(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, store.ConnectionActive, got.State)
 			require.NoError(t, b.m.TestConnection(ctx, tenantID, c.ID))
-		})
-	}
+		}
+	})
 }
 
 // TestOperatorErrorsKeepGrants: invalid_client (a wrong or just-rotated
