@@ -175,47 +175,45 @@ func testReconnectAsAnotherAccountRefused(t *testing.T, b *bundle) {
 func TestRefreshOnceAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, b *bundle) {
-		{
-			ctx := context.Background()
-			_, _, c := b.connect(t, "web")
-			stale := b.secret(t, c)
-			vault2, err := credential.NewVault(b.st, b.kms, nil)
-			require.NoError(t, err)
-			managers := []*oauth.Manager{b.m, b.newManager(t, vault2, nil)}
+		ctx := context.Background()
+		_, _, c := b.connect(t, "web")
+		stale := b.secret(t, c)
+		vault2, err := credential.NewVault(b.st, b.kms, nil)
+		require.NoError(t, err)
+		managers := []*oauth.Manager{b.m, b.newManager(t, vault2, nil)}
 
-			const n = 50
-			var wg sync.WaitGroup
-			results := make([]credential.Secret, n)
-			errs := make([]error, n)
-			start := make(chan struct{})
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					ts := managers[i%2].TokenSource(tenantID, c.ID)
-					if i%5 == 0 {
-						// Some callers only ask for a token while others
-						// force a refresh.
-						_, _ = ts.Token(ctx)
-					}
-					results[i], errs[i] = ts.ForceRefresh(ctx, stale.AccessToken)
-				}()
-			}
-			close(start)
-			wg.Wait()
-			require.EqualValues(t, 1, b.op.refreshGrants.Load(), "exactly one refresh reached the provider")
-			require.Zero(t, b.op.reuseDetected.Load(), "no rotated-out refresh token was presented")
-			for i := range n {
-				require.NoError(t, errs[i])
-				require.Equal(t, results[0].AccessToken, results[i].AccessToken)
-			}
-			b.remember(results[0])
-			got, err := b.st.GetConnection(ctx, tenantID, c.ID)
-			require.NoError(t, err)
-			require.Equal(t, store.ConnectionActive, got.State)
-			require.NoError(t, b.m.TestConnection(ctx, tenantID, c.ID))
+		const n = 50
+		var wg sync.WaitGroup
+		results := make([]credential.Secret, n)
+		errs := make([]error, n)
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				ts := managers[i%2].TokenSource(tenantID, c.ID)
+				if i%5 == 0 {
+					// Some callers only ask for a token while others
+					// force a refresh.
+					_, _ = ts.Token(ctx)
+				}
+				results[i], errs[i] = ts.ForceRefresh(ctx, stale.AccessToken)
+			}()
 		}
+		close(start)
+		wg.Wait()
+		require.EqualValues(t, 1, b.op.refreshGrants.Load(), "exactly one refresh reached the provider")
+		require.Zero(t, b.op.reuseDetected.Load(), "no rotated-out refresh token was presented")
+		for i := range n {
+			require.NoError(t, errs[i])
+			require.Equal(t, results[0].AccessToken, results[i].AccessToken)
+		}
+		b.remember(results[0])
+		got, err := b.st.GetConnection(ctx, tenantID, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.ConnectionActive, got.State)
+		require.NoError(t, b.m.TestConnection(ctx, tenantID, c.ID))
 	})
 }
 
