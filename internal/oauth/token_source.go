@@ -69,7 +69,7 @@ func (m *Manager) obtain(ctx context.Context, tenantID, connID, rejected string,
 	// store's lease.
 	unlock := m.refreshMu.lock(tenantID + "\x00" + connID)
 	defer unlock()
-	return m.refreshShared(ctx, tenantID, connID, rejected, force)
+	return m.refreshShared(ctx, tenantID, connID, rejected, force, c.Version)
 }
 
 // refreshShared makes at most one refresh of a connection at a time,
@@ -81,7 +81,10 @@ func (m *Manager) obtain(ctx context.Context, tenantID, connID, rejected string,
 // stored token is new (or the connection paused). With rotating refresh
 // tokens, a second refresh from the same token makes providers revoke the
 // whole token family: this is what prevents it.
-func (m *Manager) refreshShared(ctx context.Context, tenantID, connID, rejected string, force bool) (credential.Secret, error) {
+//
+// seen is the row version the caller decided from: a caller that names no
+// rejected token takes any newer row as the refresh it asked for.
+func (m *Manager) refreshShared(ctx context.Context, tenantID, connID, rejected string, force bool, seen int64) (credential.Secret, error) {
 	key := "oauth-refresh:" + connID
 	wait := 5 * time.Millisecond
 	for {
@@ -90,7 +93,7 @@ func (m *Manager) refreshShared(ctx context.Context, tenantID, connID, rejected 
 			return credential.Secret{}, fmt.Errorf("refreshing token: taking the refresh lease: %w", err)
 		}
 		if got {
-			sec, retry, err := m.refreshHeld(ctx, tenantID, connID, rejected, force)
+			sec, retry, err := m.refreshHeld(ctx, tenantID, connID, rejected, force, seen)
 			// Released on every path: a held lease would stall the other
 			// processes until its TTL.
 			if rerr := m.st.ReleaseLease(context.WithoutCancel(ctx), tenantID, key, m.holder); rerr != nil {
@@ -109,7 +112,7 @@ func (m *Manager) refreshShared(ctx context.Context, tenantID, connID, rejected 
 		if c.State != store.ConnectionActive {
 			return credential.Secret{}, needsReconnect(c)
 		}
-		if !m.needsRefresh(p, sec, rejected, force) {
+		if !m.needsRefresh(p, sec, rejected, force) || (force && rejected == "" && c.Version != seen) {
 			m.metrics.refresh.WithLabelValues(outcomeReused).Inc()
 			return sec, nil
 		}
@@ -124,7 +127,7 @@ func (m *Manager) refreshShared(ctx context.Context, tenantID, connID, rejected 
 
 // refreshHeld runs under the refresh lease. retry says the row changed
 // between the read and the write (a pause, a reconnect): read it again.
-func (m *Manager) refreshHeld(ctx context.Context, tenantID, connID, rejected string, force bool) (_ credential.Secret, retry bool, _ error) {
+func (m *Manager) refreshHeld(ctx context.Context, tenantID, connID, rejected string, force bool, seen int64) (_ credential.Secret, retry bool, _ error) {
 	c, p, sec, err := m.load(ctx, m.st, tenantID, connID)
 	if err != nil {
 		return credential.Secret{}, false, err
@@ -132,7 +135,7 @@ func (m *Manager) refreshHeld(ctx context.Context, tenantID, connID, rejected st
 	if c.State != store.ConnectionActive {
 		return credential.Secret{}, false, needsReconnect(c)
 	}
-	if !m.needsRefresh(p, sec, rejected, force) {
+	if !m.needsRefresh(p, sec, rejected, force) || (force && rejected == "" && c.Version != seen) {
 		m.metrics.refresh.WithLabelValues(outcomeReused).Inc()
 		return sec, false, nil
 	}
