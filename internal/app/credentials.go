@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
@@ -41,4 +43,20 @@ func (c vaultCredentials) WebhookSecrets(ctx context.Context, conn store.Connect
 // a 401.
 func (c vaultCredentials) Authorizer(ctx context.Context, conn store.Connection, _ *spec.Provider) (connector.Authorizer, error) {
 	return c.oauth.Authorizer(ctx, conn)
+}
+
+// reconnectLinkTTL is how long the reconnect link in a record error works:
+// long enough for an admin to read the alert after a weekend.
+const reconnectLinkTTL = 72 * time.Hour
+
+// ReconnectURL is the engine's optional capability for record errors: a
+// signed, single-use link to the provider's consent page for an
+// authorization code connection, "" for the kinds without a browser flow
+// (their record error names the API call that recovers them).
+func (c vaultCredentials) ReconnectURL(ctx context.Context, conn store.Connection) (string, error) {
+	u, err := c.oauth.ReconnectURL(ctx, conn.TenantID, conn.ID, reconnectLinkTTL)
+	if errors.Is(err, oauth.ErrNotBrowserFlow) {
+		return "", nil
+	}
+	return u, err
 }

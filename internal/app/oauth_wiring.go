@@ -10,6 +10,7 @@ import (
 	"github.com/accordhq/accord/internal/config"
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
+	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -37,7 +38,7 @@ func newOAuthManager(cfg *config.Config, logger *slog.Logger, a *App, mk credent
 	m, err := oauth.NewManager(a.Store, a.Vault, providers, &oauth.Config{
 		BaseURL: baseURL, SessionKey: sessionKey, Logger: logger, Registerer: a.Registry, Now: now,
 		Outbound:      &connector.Config{AllowLoopback: cfg.AllowLoopbackPartners},
-		OnStateChange: a.resumeConnection})
+		OnStateChange: a.resumeConnection, OnOperatorAlert: a.operatorAlert})
 	if err != nil {
 		return nil, fmt.Errorf("building oauth manager: %w", err)
 	}
@@ -59,4 +60,18 @@ func (a *App) resumeConnection(ctx context.Context, c store.Connection) {
 		a.logger.WarnContext(ctx, "resuming connection's paused work failed; it resumes on its next pause tick",
 			"tenant_id", c.TenantID, "connection_id", c.ID, "error", err)
 	}
+}
+
+// operatorAlert raises a token endpoint's refusal of Accord's own client
+// (or its failure) as an operator alert: no tenant is named, because no
+// tenant has to act, and no connection changes state. The alerter is built
+// after the OAuth manager, so it is read at call time.
+func (a *App) operatorAlert(ctx context.Context, al oauth.OperatorAlert) {
+	if a.alerter == nil {
+		a.logger.ErrorContext(ctx, "operator alert", "provider", al.Provider, "message", al.Message)
+		return
+	}
+	a.alerter.Raise(ctx, engine.Alert{Class: "operator", Message: al.Message,
+		Remediation: "Fix the OAuth client of provider " + al.Provider + " (client_id_env, client_secret_env, the client authentication method) or wait for the provider to recover; tenants' connections stay active and their writes are retried.",
+		At:          al.At})
 }

@@ -16,7 +16,11 @@ import (
 // Authorize is called once per attempt, just before the request is sent,
 // with the request fully built (URL, headers, body). It may set headers or
 // query parameters. An error aborts the call and is returned wrapped; it
-// must not contain the secret.
+// must not contain the secret. An error matching ErrNeedsReconnect says the
+// connection cannot be used until reconnected (callers pause its writes);
+// one matching ErrAuthUnavailable says no credential could be had for a
+// reason that is not the tenant's (callers retry with backoff, never
+// pause). The same holds for a Refresher's Refresh error.
 type Authorizer interface {
 	Authorize(ctx context.Context, req *http.Request) error
 }

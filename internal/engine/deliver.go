@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/connector"
-	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -552,62 +552,107 @@ func (e *Engine) windowSpent(in applyInput) bool {
 	return e.deps.Now().Sub(in.event.ReceivedAt) >= in.contract.Failure.EffectiveRetryFor().D()
 }
 
-// authFailed pauses the connection after a refused sign-in. When the OAuth
-// token source has already moved it to needs_reconnect (its refresh was
-// refused), the engine did not change the state itself, yet the record
-// error and the alert are still owed, once per installation.
+// authFailed decides what a refused or missing credential means. The
+// partner refusing it (a 401 a refresh did not cure), or the connection
+// needing a reconnect (connector.ErrNeedsReconnect: its grant was revoked,
+// so its state already says so), pauses the connection's writes. A
+// credential that could not be obtained for a reason that is not the
+// tenant's (connector.ErrAuthUnavailable: the token endpoint refused
+// Accord's own client or failed; the operator has been alerted) or any
+// other error (the vault) is retried with backoff: the tenant's grant is
+// intact and its connection stays active.
 func (e *Engine) authFailed(ctx context.Context, in applyInput, conn store.Connection, err error, msg string) applyResult {
-	return e.pause(ctx, in, conn, store.ConnectionNeedsReconnect, ClassAuth, msg, errors.Is(err, oauth.ErrNeedsReconnect))
+	needsReconnect := errors.Is(err, connector.ErrNeedsReconnect)
+	var pe *connector.PartnerError
+	if needsReconnect || (errors.As(err, &pe) && !errors.Is(err, connector.ErrAuthUnavailable)) {
+		return e.pause(ctx, in, conn, store.ConnectionNeedsReconnect, ClassAuth, msg, needsReconnect)
+	}
+	e.metrics.retry(e.metrics.labels(in.inst, in.action.provider.Name), retryTransient)
+	return applyResult{retry: fmt.Errorf("authorizing %s: %w", in.action.provider.Name, err)}
 }
 
-// pause moves the connection out of active (once: the first job to see the
-// failure files the record error and the alert), then parks the job.
-// pausedElsewhere says another component paused it for this failure.
-func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection, state store.ConnectionState, class, msg string, pausedElsewhere bool) applyResult {
+// pause moves the connection out of active through the connection
+// lifecycle (row and audit entry in one transaction), then parks the job.
+// In that same transaction, under the connection's lock, the installation
+// gets its one record error for the outage, unless it already has an open
+// one of the class: however many jobs meet the failure at once, in however
+// many processes, and whether this job or the OAuth refresh paused the
+// connection, one record error and one alert per installation and outage.
+// ResumeConnection resolves it when the held writes are released.
+func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection, state store.ConnectionState, class, msg string, _ bool) applyResult {
 	a := in.action
 	remedy := remediation(class, providerTitle(a.provider), msg, time.Time{}) +
-		fmt.Sprintf(" Reconnect link: POST /api/v1/tenants/%s/connections/%s/reconnect", conn.TenantID, conn.ID)
-	changed := false
-	err := e.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		cur, err := tx.LockConnection(ctx, conn.TenantID, conn.ID)
-		if err != nil {
-			return err
+		fmt.Sprintf(" Writes to %s are held, not dropped, until the connection is recovered: POST /api/v1/tenants/%s/connections/%s/reconnect "+
+			"(for a browser sign-in it answers a single-use link to the provider's consent page).", providerTitle(a.provider), conn.TenantID, conn.ID)
+	// A link an admin can open (signed, single use, to the provider's
+	// consent page), when the credentials can mint one: minted only when
+	// this pause will likely file the outage's record error.
+	if open, err := e.hasOpenRecordError(ctx, e.deps.Store, in.inst, class); err == nil && !open {
+		if r, ok := e.deps.Credentials.(interface {
+			ReconnectURL(ctx context.Context, conn store.Connection) (string, error)
+		}); ok {
+			if u, err := r.ReconnectURL(ctx, conn); err == nil && u != "" {
+				remedy += " Or open this single-use link to sign in again: " + u
+			}
 		}
-		if cur.State != store.ConnectionActive {
+	}
+	var filed store.RecordError
+	life := connection.New(e.deps.Store, nil)
+	_, _, err := life.Pause(ctx, conn.TenantID, conn.ID, state, remedy,
+		connection.Entry{Actor: connection.ActorSystem, Detail: map[string]any{"installation_id": in.inst.ID, "class": class}},
+		func(ctx context.Context, tx store.Tx, _ store.Connection, _ bool) error {
+			filed = store.RecordError{}
+			open, err := e.hasOpenRecordError(ctx, tx, in.inst, class)
+			if err != nil || open {
+				return err
+			}
+			args, _ := json.Marshal(DeliverArgs{TenantID: in.args.TenantID, EventID: in.args.EventID})
+			re := store.RecordError{
+				TenantID: in.inst.TenantID, ID: "rerr_" + uuid.NewString(), InstallationID: in.inst.ID, EventID: in.event.ID,
+				Object: in.trigger.source.Name, SourceID: in.event.ObjectID, Class: class, Message: truncate(msg, 1000),
+				Remediation: remedy, Status: store.RecordErrorOpen, JobKind: KindDeliver, JobArgs: args,
+			}
+			if in.args.RecordErrorID != "" {
+				// An admin's retry met the same failure: its record error
+				// is the outage's.
+				if err := tx.SetRecordErrorStatus(ctx, in.inst.TenantID, in.args.RecordErrorID, store.RecordErrorOpen); err == nil {
+					re.ID = in.args.RecordErrorID
+					filed = re
+					return nil
+				}
+			}
+			if err := tx.InsertRecordError(ctx, re); err != nil {
+				return err
+			}
+			filed = re
 			return nil
-		}
-		cur.State, cur.StateReason = state, remedy
-		changed = true
-		return tx.UpdateConnection(ctx, cur)
-	})
+		})
 	if err != nil {
 		return applyResult{retry: fmt.Errorf("pausing connection: %w", err)}
 	}
 	e.metrics.retry(e.metrics.labels(in.inst, a.provider.Name), retryPaused)
 	e.cache.forgetConnection(conn.TenantID, conn.ID)
-	if changed || (pausedElsewhere && !e.hasOpenRecordError(ctx, in.inst, class)) {
-		re := e.recordError(ctx, in, class, msg, remedy)
+	if filed.ID != "" {
 		e.deps.Alerter.Raise(ctx, Alert{TenantID: in.inst.TenantID, InstallationID: in.inst.ID, ConnectionID: conn.ID,
 			Contract: in.contract.Name, Object: in.trigger.source.Name, SourceID: in.event.ObjectID, Class: class,
-			Message: msg, Remediation: remedy, RecordErrorID: re, At: e.deps.Now()})
+			Message: msg, Remediation: remedy, RecordErrorID: filed.ID, At: e.deps.Now()})
 	}
 	return applyResult{snooze: e.cfg.PauseInterval}
 }
 
 // hasOpenRecordError reports whether the installation already has an open
-// record error of class (errors reading count as yes: better one missing
-// duplicate than a storm of them).
-func (e *Engine) hasOpenRecordError(ctx context.Context, inst store.Installation, class string) bool {
-	open, err := e.deps.Store.ListRecordErrors(ctx, inst.TenantID, store.RecordErrorFilter{InstallationID: inst.ID, Status: store.RecordErrorOpen, Limit: 1000})
+// record error of class, read through q (the pause's transaction).
+func (e *Engine) hasOpenRecordError(ctx context.Context, q store.Queries, inst store.Installation, class string) (bool, error) {
+	open, err := q.ListRecordErrors(ctx, inst.TenantID, store.RecordErrorFilter{InstallationID: inst.ID, Status: store.RecordErrorOpen, Limit: 1000})
 	if err != nil {
-		return true
+		return false, err
 	}
 	for _, re := range open {
 		if re.Class == class {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // fail files a record error for an action that retrying will not fix.

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -93,14 +94,30 @@ func (m *Manager) connectCallback(w http.ResponseWriter, r *http.Request) {
 	granted := grantedScopes(tok, cfg.Scopes)
 	missing := p.missingScopes(granted)
 	sec := credential.Secret{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.Type(), Expiry: tok.Expiry}
-	c, err := m.saveConnection(ctx, st, p, sec, granted, missing)
+	c, err := m.saveConnection(ctx, st, p, sec, granted, missing, p.accountID(tok), pending.AllowAccountChange)
+	var ac *connection.AccountChangedError
+	if errors.As(err, &ac) {
+		// The new grant is for another account: it is revoked rather than
+		// left live and unused, and nothing changes here.
+		if p.RevokeURL != "" && tok.RefreshToken != "" {
+			_ = m.revoke(ctx, p, credential.Secret{}, tok.RefreshToken, "refresh_token")
+		}
+		m.cfg.Logger.WarnContext(ctx, "reconnect refused: another provider account", "tenant_id", st.TenantID,
+			"connection_id", st.ConnectionID, "provider", p.Name)
+		renderPage(w, http.StatusConflict, pageData{
+			Title: "You signed in to " + p.displayName() + " as a different account",
+			Message: "This connection belongs to another " + p.displayName() + " account, and the writes waiting for it must not go elsewhere. " +
+				"Sign in again as the original account, or ask your administrator for a reconnect link that allows changing the account.",
+			ReturnURL: pending.ReturnURL,
+		})
+		return
+	}
 	if err != nil {
 		m.callbackFailed(w, r, err, "saving connection", pending.ReturnURL)
 		return
 	}
 	m.cfg.Logger.InfoContext(ctx, "connection connected", "tenant_id", c.TenantID, "connection_id", c.ID,
 		"provider", p.Name, "state", string(c.State))
-	m.cfg.OnStateChange(ctx, c)
 
 	if len(missing) > 0 {
 		renderPage(w, http.StatusOK, pageData{
@@ -119,8 +136,11 @@ func (m *Manager) connectCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // saveConnection creates the connection or, on reconnect, updates the
-// existing one in place (same id) under its row lock.
-func (m *Manager) saveConnection(ctx context.Context, st store.OAuthState, p *ProviderConfig, sec credential.Secret, granted []string, missing []Scope) (store.Connection, error) {
+// existing one in place (same id), refusing a grant for another provider
+// account unless allowAccountChange.
+func (m *Manager) saveConnection(ctx context.Context, st store.OAuthState, p *ProviderConfig, sec credential.Secret, granted []string,
+	missing []Scope, accountID string, allowAccountChange bool,
+) (store.Connection, error) {
 	sealed, err := m.vault.SealSecret(ctx, st.TenantID, sec)
 	if err != nil {
 		return store.Connection{}, err
@@ -129,36 +149,22 @@ func (m *Manager) saveConnection(ctx context.Context, st store.OAuthState, p *Pr
 	if len(missing) > 0 {
 		state, reason = store.ConnectionMissingScopes, missingReason(missing)
 	}
-	now := m.cfg.Now()
-	var saved store.Connection
-	err = m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if st.ConnectionID == "" {
-			c := store.Connection{
-				TenantID: st.TenantID, ID: newConnectionID(), Provider: p.Name,
-				State: state, StateReason: reason, Secret: sealed, GrantedScopes: granted,
-				TokenExpiresAt: sec.Expiry, CreatedAt: now, UpdatedAt: now,
-			}
-			if err := tx.CreateConnection(ctx, c); err != nil {
-				return err
-			}
-			saved = c
-			return audit(ctx, tx, c, "tenant", "connection.created", map[string]any{"granted_scopes": granted})
-		}
-		c, err := tx.LockConnection(ctx, st.TenantID, st.ConnectionID)
-		if err != nil {
-			return err
-		}
-		c.State, c.StateReason, c.Secret, c.GrantedScopes, c.TokenExpiresAt = state, reason, sealed, granted, sec.Expiry
-		if err := tx.UpdateConnection(ctx, c); err != nil {
-			return err
-		}
-		saved = c
-		return audit(ctx, tx, c, "tenant", "connection.reconnected", map[string]any{"granted_scopes": granted})
-	})
-	if err != nil {
-		return store.Connection{}, err
+	if st.ConnectionID != "" {
+		return m.life.Reconnect(ctx, st.TenantID, st.ConnectionID, "tenant", connection.Grant{
+			Secret: sealed, GrantedScopes: granted, TokenExpiresAt: sec.Expiry, AccountID: accountID,
+			AllowAccountChange: allowAccountChange, State: state, Reason: reason,
+		})
 	}
-	return saved, nil
+	now := m.cfg.Now()
+	detail := map[string]any{"granted_scopes": granted}
+	if accountID != "" {
+		detail["account_id"] = accountID
+	}
+	return m.life.Create(ctx, store.Connection{
+		TenantID: st.TenantID, ID: newConnectionID(), Provider: p.Name,
+		State: state, StateReason: reason, Secret: sealed, GrantedScopes: granted,
+		TokenExpiresAt: sec.Expiry, AccountID: accountID, CreatedAt: now, UpdatedAt: now,
+	}, connection.Entry{Actor: "tenant", Action: "connection.created", Detail: detail})
 }
 
 func renderInvalidState(w http.ResponseWriter) {

@@ -16,6 +16,7 @@ func (m *Manager) newHandler() http.Handler {
 // pendingAuth is sealed into the OAuth state row: the PKCE verifier must
 // not sit in the database in the clear while the user is at the provider.
 type pendingAuth struct {
-	Verifier  string `json:"v,omitempty"`
-	ReturnURL string `json:"r,omitempty"`
+	Verifier           string `json:"v,omitempty"`
+	ReturnURL          string `json:"r,omitempty"`
+	AllowAccountChange bool   `json:"a,omitempty"`
 }

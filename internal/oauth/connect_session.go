@@ -14,39 +14,41 @@ import (
 
 // connectSession is what a signed session token carries. The host product
 // creates it through the admin API for one tenant; the browser presents it
-// to /connect/start.
+// to /connect/start. ID names its store row, which makes it single use:
+// the row is consumed when the flow starts, and deleted when the
+// connection it reconnects is disconnected.
 type connectSession struct {
 	TenantID     string `json:"t"`
 	Provider     string `json:"p"`
 	ConnectionID string `json:"c,omitempty"` // reconnect
 	ReturnURL    string `json:"r,omitempty"`
 	ExpiresAt    int64  `json:"e"` // Unix seconds
-	Nonce        string `json:"n"`
+	ID           string `json:"n"`
+	// AllowAccountChange lets a reconnect land on another provider account.
+	AllowAccountChange bool `json:"a,omitempty"`
 }
 
-// NewConnectSession returns a signed token that lets a browser start
-// connecting tenantID's account at provider within ttl; returnURL is where
-// the confirmation page links back to. Send the browser to
+// NewConnectSession stores and signs a single-use link that lets a browser
+// start connecting tenantID's account at provider within ttl; returnURL is
+// where the confirmation page links back to. Send the browser to
 // ConnectURL(token).
-func (m *Manager) NewConnectSession(tenantID, provider, returnURL string, ttl time.Duration) string {
-	return m.signSession(connectSession{
-		TenantID: tenantID, Provider: provider, ReturnURL: returnURL,
-		ExpiresAt: m.cfg.Now().Add(ttl).Unix(), Nonce: randomToken(9),
-	})
+func (m *Manager) NewConnectSession(ctx context.Context, tenantID, provider, returnURL string, ttl time.Duration) (string, error) {
+	s, err := m.session(ctx, connectSession{TenantID: tenantID, Provider: provider, ReturnURL: returnURL}, ttl)
+	return s.Token, err
 }
 
 // NewReconnectSession is NewConnectSession for an existing connection:
 // the callback updates that connection, keeping its id, so work paused on it
-// resumes.
-func (m *Manager) NewReconnectSession(ctx context.Context, tenantID, connectionID, returnURL string, ttl time.Duration) (string, error) {
+// resumes. The sign-in must be for the connection's provider account
+// unless allowAccountChange.
+func (m *Manager) NewReconnectSession(ctx context.Context, tenantID, connectionID, returnURL string, ttl time.Duration, allowAccountChange bool) (string, error) {
 	c, err := m.st.GetConnection(ctx, tenantID, connectionID)
 	if err != nil {
 		return "", fmt.Errorf("reconnect session: %w", err)
 	}
-	return m.signSession(connectSession{
-		TenantID: tenantID, Provider: c.Provider, ConnectionID: c.ID, ReturnURL: returnURL,
-		ExpiresAt: m.cfg.Now().Add(ttl).Unix(), Nonce: randomToken(9),
-	}), nil
+	s, err := m.session(ctx, connectSession{TenantID: tenantID, Provider: c.Provider, ConnectionID: c.ID, ReturnURL: returnURL,
+		AllowAccountChange: allowAccountChange}, ttl)
+	return s.Token, err
 }
 
 // ConnectURL is the /connect/start link for a session token.
@@ -81,7 +83,7 @@ func (m *Manager) verifySession(token string) (connectSession, error) {
 		return connectSession{}, ErrInvalidSession
 	}
 	var s connectSession
-	if err := json.Unmarshal(payload, &s); err != nil || s.TenantID == "" || s.Provider == "" {
+	if err := json.Unmarshal(payload, &s); err != nil || s.TenantID == "" || s.Provider == "" || s.ID == "" {
 		return connectSession{}, ErrInvalidSession
 	}
 	if !m.cfg.Now().Before(time.Unix(s.ExpiresAt, 0)) {

@@ -45,12 +45,15 @@ func (m *Manager) CreateConnectSession(ctx context.Context, tenantID, provider, 
 	if _, err := m.st.GetTenant(ctx, tenantID); err != nil {
 		return ConnectSession{}, fmt.Errorf("connect session: %w", err)
 	}
-	return m.session(connectSession{TenantID: tenantID, Provider: p.Name, ReturnURL: returnURL}, ttl), nil
+	return m.session(ctx, connectSession{TenantID: tenantID, Provider: p.Name, ReturnURL: returnURL}, ttl)
 }
 
 // CreateReconnectSession is CreateConnectSession for an existing
-// connection, which keeps its id so work paused on it resumes.
-func (m *Manager) CreateReconnectSession(ctx context.Context, tenantID, connectionID, returnURL string, ttl time.Duration) (ConnectSession, error) {
+// connection, which keeps its id so work paused on it resumes. The sign-in
+// must be for the connection's provider account unless
+// allowAccountChange: held writes never go to another account without
+// that choice.
+func (m *Manager) CreateReconnectSession(ctx context.Context, tenantID, connectionID, returnURL string, ttl time.Duration, allowAccountChange bool) (ConnectSession, error) {
 	if err := checkReturnURL(returnURL); err != nil {
 		return ConnectSession{}, err
 	}
@@ -65,14 +68,22 @@ func (m *Manager) CreateReconnectSession(ctx context.Context, tenantID, connecti
 	if p.AuthKind != AuthCode {
 		return ConnectSession{}, fmt.Errorf("%w: %s", ErrNotBrowserFlow, p.Name)
 	}
-	return m.session(connectSession{TenantID: tenantID, Provider: p.Name, ConnectionID: c.ID, ReturnURL: returnURL}, ttl), nil
+	return m.session(ctx, connectSession{TenantID: tenantID, Provider: p.Name, ConnectionID: c.ID, ReturnURL: returnURL,
+		AllowAccountChange: allowAccountChange}, ttl)
 }
 
-func (m *Manager) session(s connectSession, ttl time.Duration) ConnectSession {
-	exp := time.Unix(m.cfg.Now().Add(ttl).Unix(), 0).UTC()
-	s.ExpiresAt, s.Nonce = exp.Unix(), randomToken(9)
+// session stores the link's row (what makes it single use) and signs it.
+func (m *Manager) session(ctx context.Context, s connectSession, ttl time.Duration) (ConnectSession, error) {
+	now := m.cfg.Now()
+	exp := time.Unix(now.Add(ttl).Unix(), 0).UTC()
+	s.ExpiresAt, s.ID = exp.Unix(), "cs_"+randomToken(12)
+	err := m.st.CreateConnectSession(ctx, store.ConnectSession{TenantID: s.TenantID, ID: s.ID, Provider: s.Provider,
+		ConnectionID: s.ConnectionID, AllowAccountChange: s.AllowAccountChange, ExpiresAt: exp, CreatedAt: now})
+	if err != nil {
+		return ConnectSession{}, fmt.Errorf("connect session: %w", err)
+	}
 	tok := m.signSession(s)
-	return ConnectSession{Token: tok, URL: m.ConnectURL(tok), ExpiresAt: exp}
+	return ConnectSession{Token: tok, URL: m.ConnectURL(tok), ExpiresAt: exp}, nil
 }
 
 func checkReturnURL(raw string) error {
@@ -108,4 +119,16 @@ func SessionKeyFromMaster(masterKey []byte) ([]byte, error) {
 		return nil, fmt.Errorf("oauth: deriving session key: %w", err)
 	}
 	return k, nil
+}
+
+// ReconnectURL is a link an admin can open to reconnect an authorization
+// code connection: signed, single use (consumed when the sign-in starts,
+// cancelled by a disconnect), valid for ttl, landing on the provider's
+// consent page. Other kinds have no browser flow: ErrNotBrowserFlow.
+func (m *Manager) ReconnectURL(ctx context.Context, tenantID, connectionID string, ttl time.Duration) (string, error) {
+	s, err := m.CreateReconnectSession(ctx, tenantID, connectionID, "", ttl, false)
+	if err != nil {
+		return "", err
+	}
+	return s.URL, nil
 }

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -42,7 +43,7 @@ func (m *Manager) connectStart(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	pending := pendingAuth{ReturnURL: sess.ReturnURL}
+	pending := pendingAuth{ReturnURL: sess.ReturnURL, AllowAccountChange: sess.AllowAccountChange}
 	opts := make([]oauth2.AuthCodeOption, 0, len(p.AuthParams)+1)
 	if !p.DisablePKCE {
 		pending.Verifier = oauth2.GenerateVerifier()
@@ -59,15 +60,32 @@ func (m *Manager) connectStart(w http.ResponseWriter, r *http.Request) {
 	}
 	now := m.cfg.Now()
 	state := randomToken(32)
-	err = m.st.CreateOAuthState(ctx, store.OAuthState{
-		State:        state,
-		TenantID:     sess.TenantID,
-		Provider:     p.Name,
-		ConnectionID: sess.ConnectionID,
-		Sealed:       sealed,
-		ExpiresAt:    now.Add(m.cfg.StateTTL),
-		CreatedAt:    now,
+	// The link is consumed in the transaction that records the sign-in:
+	// a link starts one flow, and one that was used, or cancelled by a
+	// disconnect, starts none.
+	err = m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.ConsumeConnectSession(ctx, sess.TenantID, sess.ID); err != nil {
+			return err
+		}
+		return tx.CreateOAuthState(ctx, store.OAuthState{
+			State:        state,
+			TenantID:     sess.TenantID,
+			Provider:     p.Name,
+			ConnectionID: sess.ConnectionID,
+			Sealed:       sealed,
+			ExpiresAt:    now.Add(m.cfg.StateTTL),
+			CreatedAt:    now,
+		})
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		m.cfg.Logger.InfoContext(ctx, "connect link reused or cancelled", "tenant_id", sess.TenantID, "provider", p.Name,
+			"connection_id", sess.ConnectionID)
+		renderPage(w, http.StatusGone, pageData{
+			Title:   "This connect link was already used",
+			Message: "Each link starts one sign-in, and a disconnect cancels the links issued before it. Ask for a new link from the application.",
+		})
+		return
+	}
 	if err != nil {
 		m.startFailed(w, r, err, "storing state")
 		return

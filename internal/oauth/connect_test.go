@@ -21,7 +21,7 @@ func TestConnectCodeWithPKCE(t *testing.T) {
 
 	// First hop: Accord sends the browser to the provider with a PKCE
 	// challenge, a state and the manifest's consent parameters.
-	token := b.m.NewConnectSession(tenantID, "public", "https://app.example.com/settings", 5*time.Minute)
+	token := b.newSession(t, "public", "https://app.example.com/settings", 5*time.Minute)
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noFollow.Get(b.m.ConnectURL(token))
 	require.NoError(t, err)
@@ -68,7 +68,7 @@ func TestConnectReplayedForgedAndExpiredState(t *testing.T) {
 	ctx := context.Background()
 
 	// Stop before Accord's callback to hold the provider's redirect.
-	token := b.m.NewConnectSession(tenantID, "web", "", 5*time.Minute)
+	token := b.newSession(t, "web", "", 5*time.Minute)
 	_, _, resp := get(t, b.browser(t, true), b.m.ConnectURL(token))
 	callback := resp.Header.Get("Location")
 	require.True(t, strings.HasPrefix(callback, b.accord.URL+"/connect/callback?"), callback)
@@ -95,7 +95,7 @@ func TestConnectReplayedForgedAndExpiredState(t *testing.T) {
 	require.Len(t, conns, 1, "replays and forgeries created nothing")
 
 	// A state that outlived StateTTL while the user was at the provider.
-	token = b.m.NewConnectSession(tenantID, "web", "", 5*time.Minute)
+	token = b.newSession(t, "web", "", 5*time.Minute)
 	_, _, resp = get(t, b.browser(t, true), b.m.ConnectURL(token))
 	b.offset.Store(int64(11 * time.Minute))
 	status, body, _ = get(t, http.DefaultClient, resp.Header.Get("Location"))
@@ -110,7 +110,7 @@ func TestConnectSessionChecked(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 
-	token := b.m.NewConnectSession(tenantID, "web", "", time.Minute)
+	token := b.newSession(t, "web", "", time.Minute)
 	tampered := strings.Replace(token, token[:4], "AAAA", 1)
 	for name, tok := range map[string]string{"tampered": tampered, "garbage": "nope", "empty": ""} {
 		status, body, _ := get(t, http.DefaultClient, b.m.ConnectURL(tok))

@@ -43,10 +43,7 @@ func (m *Manager) Authorizer(ctx context.Context, conn store.Connection) (connec
 	if err != nil {
 		return nil, fmt.Errorf("opening connection secret: %w", err)
 	}
-	if p.AuthKind == Basic {
-		return connector.Basic{Username: sec.Username, Password: sec.Password}, nil
-	}
-	return connector.APIKey{Header: p.APIKeyHeader, QueryParam: p.APIKeyQuery, Prefix: p.APIKeyPrefix, Key: sec.APIKey}, nil
+	return p.staticAuthorizer(sec)
 }
 
 // tokenAuthorizer remembers the access token it last sent: Refresh must

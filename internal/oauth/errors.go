@@ -6,11 +6,14 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/store"
 )
 
-// ErrNeedsReconnect is matched (errors.Is) by every NeedsReconnectError.
-var ErrNeedsReconnect = errors.New("oauth: connection needs reconnect")
+// ErrNeedsReconnect is matched (errors.Is) by every NeedsReconnectError. It
+// is connector.ErrNeedsReconnect: part of the Authorizer contract, so the
+// engine tells "pause" without importing this package.
+var ErrNeedsReconnect = connector.ErrNeedsReconnect
 
 // ErrUnknownProvider is returned for a provider name with no configuration.
 var ErrUnknownProvider = errors.New("oauth: unknown provider")
@@ -109,14 +112,32 @@ func sanitizeDescription(s string, secrets []string) string {
 
 func (e *TokenError) Unwrap() error { return e.Err }
 
-// permanent reports whether retrying cannot help: the grant or the client
-// was rejected, so an admin must act.
-func (e *TokenError) permanent() bool {
+// revokesGrant reports whether the tenant's grant itself was refused
+// (RFC 6749 invalid_grant: revoked, expired, or a reused rotated refresh
+// token; invalid_scope: the grant no longer covers what is asked): only
+// the tenant reconnecting fixes it.
+func (e *TokenError) revokesGrant() bool {
+	return e.Code == "invalid_grant" || e.Code == "invalid_scope"
+}
+
+// operatorSide reports whether the operator must act: Accord's own client
+// was refused (wrong, expired or just-rotated client secret; a client not
+// allowed the grant), or the endpoint failed or could not be reached.
+// Tenants' grants are intact.
+func (e *TokenError) operatorSide() bool {
 	switch e.Code {
-	case "invalid_grant", "invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope":
+	case "invalid_client", "unauthorized_client", "unsupported_grant_type":
 		return true
 	}
-	return e.StatusCode == 401
+	return e.StatusCode == 401 || e.StatusCode >= 500 || e.StatusCode == 0 ||
+		(e.StatusCode >= 300 && e.StatusCode < 400)
+}
+
+// Is makes a failure that does not revoke the tenant's grant match
+// connector.ErrAuthUnavailable: callers retry with backoff and never pause
+// the connection for it.
+func (e *TokenError) Is(target error) bool {
+	return target == connector.ErrAuthUnavailable && !e.revokesGrant()
 }
 
 // reason is the plain-language StateReason for a permanent failure.

@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -50,21 +50,106 @@ func (m *Manager) Connect(ctx context.Context, tenantID, provider string, sec cr
 		return store.Connection{}, fmt.Errorf("connecting %s: %w", provider, err)
 	}
 	now := m.cfg.Now()
-	c := store.Connection{
+	c, err := m.life.Create(ctx, store.Connection{
 		TenantID: tenantID, ID: newConnectionID(), Provider: p.Name, State: state, StateReason: reason,
 		Secret: sealed, GrantedScopes: granted, TokenExpiresAt: sec.Expiry, CreatedAt: now, UpdatedAt: now,
-	}
-	err = m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.CreateConnection(ctx, c); err != nil {
-			return err
-		}
-		return audit(ctx, tx, c, "tenant", "connection.created", map[string]any{"granted_scopes": granted})
-	})
+	}, connection.Entry{Actor: "tenant", Action: "connection.created", Detail: map[string]any{"granted_scopes": granted}})
 	if err != nil {
 		return store.Connection{}, fmt.Errorf("connecting %s: %w", provider, err)
 	}
-	m.cfg.OnStateChange(ctx, c)
 	return c, nil
+}
+
+// ErrBrowserReconnect is returned by Reconnect for an authorization code
+// connection: only the tenant's consent at the provider renews its grant;
+// create a reconnect session (CreateReconnectSession) instead.
+var ErrBrowserReconnect = errors.New("oauth: the connection reconnects through the browser")
+
+// ErrSecretRequired is returned by Reconnect for an API key, bearer or
+// basic connection given no new secret.
+var ErrSecretRequired = errors.New("oauth: a new secret is required to reconnect")
+
+// Reconnect recovers a connection in place, keeping its id so work paused
+// on it resumes:
+//   - client credentials and JWT bearer: the grant is run again (with the
+//     tenant's own OAuth client in sec.Extra when given, else the one
+//     stored); a refused grant changes nothing and returns its *TokenError;
+//   - API key, bearer, basic: sec is the new secret (required); webhook
+//     secrets stored with the old one are kept unless sec.Extra sets them;
+//   - authorization code: ErrBrowserReconnect.
+func (m *Manager) Reconnect(ctx context.Context, tenantID, connectionID, actor string, sec *credential.Secret) (store.Connection, error) {
+	c, err := m.st.GetConnection(ctx, tenantID, connectionID)
+	if err != nil {
+		return store.Connection{}, fmt.Errorf("reconnecting: %w", err)
+	}
+	p, err := m.Provider(c.Provider)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	var old credential.Secret
+	if len(c.Secret) > 0 { // a disconnected connection's was wiped
+		if old, err = m.vault.OpenSecret(ctx, tenantID, c.Secret); err != nil {
+			return store.Connection{}, fmt.Errorf("reconnecting: opening connection secret: %w", err)
+		}
+	}
+	var next credential.Secret
+	var granted []string
+	switch p.AuthKind {
+	case AuthCode:
+		return store.Connection{}, fmt.Errorf("%w: %s", ErrBrowserReconnect, p.Name)
+	case ClientCredentials, JWTBearer:
+		in := credential.Secret{Extra: old.Extra}
+		if sec != nil && sec.Extra[ExtraClientID] != "" {
+			in.Extra = mergeExtra(old.Extra, sec.Extra)
+		}
+		tok, g, err := m.fetchToken(ctx, p, in)
+		if err != nil {
+			return store.Connection{}, fmt.Errorf("reconnecting %s: %w", p.Name, err)
+		}
+		m.operator.succeeded(p.Name)
+		next, granted = tok, g
+		if granted == nil {
+			granted = p.scopeNames()
+		}
+	default:
+		if sec == nil || (sec.APIKey == "" && sec.Username == "") {
+			return store.Connection{}, fmt.Errorf("%w: %s", ErrSecretRequired, p.Name)
+		}
+		next = *sec
+		next.Extra = mergeExtra(old.Extra, sec.Extra)
+		granted = c.GrantedScopes
+	}
+	state, reason := store.ConnectionActive, ""
+	if missing := p.missingScopes(granted); p.usesOAuth() && len(missing) > 0 {
+		state, reason = store.ConnectionMissingScopes, missingReason(missing)
+	}
+	sealed, err := m.vault.SealSecret(ctx, tenantID, next)
+	if err != nil {
+		return store.Connection{}, fmt.Errorf("reconnecting: %w", err)
+	}
+	out, err := m.life.Reconnect(ctx, tenantID, connectionID, actor, connection.Grant{
+		Secret: sealed, GrantedScopes: granted, TokenExpiresAt: next.Expiry, State: state, Reason: reason,
+	})
+	if err != nil {
+		return store.Connection{}, err
+	}
+	m.cfg.Logger.InfoContext(ctx, "connection reconnected in place", "tenant_id", tenantID, "connection_id", connectionID,
+		"provider", p.Name, "state", string(out.State))
+	return out, nil
+}
+
+func mergeExtra(old, next map[string]string) map[string]string {
+	if len(old) == 0 && len(next) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(old)+len(next))
+	for k, v := range old {
+		out[k] = v
+	}
+	for k, v := range next {
+		out[k] = v
+	}
+	return out
 }
 
 // Disconnect revokes the connection's tokens at the provider (RFC 7009)
@@ -73,7 +158,7 @@ func (m *Manager) Connect(ctx context.Context, tenantID, provider string, sec cr
 // disconnect (the admin asked for it); it is logged and audited, and
 // revoked reports it.
 func (m *Manager) Disconnect(ctx context.Context, tenantID, connectionID, actor string) (revoked bool, err error) {
-	c, p, sec, err := m.load(ctx, m.st, tenantID, connectionID)
+	_, p, sec, err := m.load(ctx, m.st, tenantID, connectionID)
 	if err != nil {
 		return false, fmt.Errorf("disconnecting: %w", err)
 	}
@@ -95,22 +180,12 @@ func (m *Manager) Disconnect(ctx context.Context, tenantID, connectionID, actor 
 				"provider", p.Name, "error", revokeErr)
 		}
 	}
-	err = m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		lc, err := tx.LockConnection(ctx, tenantID, connectionID)
-		if err != nil {
-			return err
-		}
-		lc.State, lc.StateReason, lc.Secret, lc.TokenExpiresAt = store.ConnectionDisconnected, "Disconnected by "+actor+".", nil, time.Time{}
-		if err := tx.UpdateConnection(ctx, lc); err != nil {
-			return err
-		}
-		c = lc
-		return audit(ctx, tx, lc, actor, "connection.disconnected", map[string]any{"revoked_at_provider": revoked})
-	})
-	if err != nil {
-		return false, fmt.Errorf("disconnecting: %w", err)
+	// The row, its audit entry, and the cancelling of every open reconnect
+	// link and sign-in in progress are one transaction: no link issued
+	// before now can revive the connection.
+	if _, err := m.life.Disconnect(ctx, tenantID, connectionID, actor, map[string]any{"revoked_at_provider": revoked}); err != nil {
+		return false, err
 	}
-	m.cfg.OnStateChange(ctx, c)
 	return revoked, nil
 }
 

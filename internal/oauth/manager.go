@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/store"
@@ -54,6 +54,33 @@ type Config struct {
 	// disconnected): the engine pauses or resumes the connection's work
 	// there. Default: nothing.
 	OnStateChange func(ctx context.Context, c store.Connection)
+	// OnOperatorAlert is called when a token endpoint refuses Accord's own
+	// client (invalid_client, unauthorized_client) or fails (5xx, no
+	// answer): the operator must act, the tenants' grants are intact and
+	// their connections stay active. Called at most once per provider per
+	// OperatorBackoff window. Default: nothing (the failure is logged).
+	OnOperatorAlert func(ctx context.Context, a OperatorAlert)
+	// OperatorBackoff is the first wait after an operator-side token
+	// failure before the provider's token endpoint is called again; it
+	// doubles per failure up to 5 minutes and resets on success. Calls
+	// meanwhile fail at once with connector.ErrAuthUnavailable. Default 2
+	// seconds.
+	OperatorBackoff time.Duration
+	// RefreshLeaseTTL bounds how long one process may hold a connection's
+	// refresh (across processes, through the store's leases) before
+	// another may take over. Default 30 seconds; it must exceed the token
+	// endpoint's timeout.
+	RefreshLeaseTTL time.Duration
+}
+
+// OperatorAlert is an operator-side token endpoint failure. It never
+// carries a secret.
+type OperatorAlert struct {
+	Provider   string
+	StatusCode int
+	Code       string // OAuth error code, when the endpoint gave one
+	Message    string // plain language, with what to check
+	At         time.Time
 }
 
 func (c *Config) withDefaults() (Config, error) {
@@ -86,6 +113,15 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.OnStateChange == nil {
 		out.OnStateChange = func(context.Context, store.Connection) {}
 	}
+	if out.OnOperatorAlert == nil {
+		out.OnOperatorAlert = func(context.Context, OperatorAlert) {}
+	}
+	if out.OperatorBackoff <= 0 {
+		out.OperatorBackoff = 2 * time.Second
+	}
+	if out.RefreshLeaseTTL <= 0 {
+		out.RefreshLeaseTTL = 30 * time.Second
+	}
 	return out, nil
 }
 
@@ -107,6 +143,12 @@ type Manager struct {
 	// clientAuth remembers, per provider name, the oauth2.AuthStyle a
 	// ClientSecretAuto provider accepted.
 	clientAuth sync.Map
+	// life is the one writer of connection state.
+	life *connection.Lifecycle
+	// holder names this Manager in the store's refresh leases.
+	holder string
+	// operator tracks operator-side token failures per provider.
+	operator operatorBackoff
 }
 
 // NewManager validates the providers and builds a Manager.
@@ -115,7 +157,9 @@ func NewManager(st store.Store, vault *credential.Vault, providers []*ProviderCo
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{st: st, vault: vault, cfg: c, providers: make(map[string]*ProviderConfig, len(providers))}
+	m := &Manager{st: st, vault: vault, cfg: c, providers: make(map[string]*ProviderConfig, len(providers)),
+		holder: "oauth-" + randomToken(12)}
+	m.life = connection.New(st, &connection.Config{OnChange: c.OnStateChange})
 	for _, p := range providers {
 		if err := p.validate(); err != nil {
 			return nil, fmt.Errorf("oauth: %w", err)
@@ -158,47 +202,23 @@ func randomToken(n int) string {
 // newConnectionID is random and unguessable: it appears in /hooks/{id}.
 func newConnectionID() string { return "conn_" + randomToken(16) }
 
-// audit appends one audit entry inside tx. Detail must not hold secrets.
-func audit(ctx context.Context, q store.Queries, c store.Connection, actor, action string, detail map[string]any) error {
-	if detail == nil {
-		detail = map[string]any{}
-	}
-	detail["provider"] = c.Provider
-	detail["state"] = string(c.State)
-	raw, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("audit detail: %w", err)
-	}
-	_, err = q.AppendAudit(ctx, store.AuditEntry{
-		TenantID: c.TenantID,
-		Actor:    actor,
-		Action:   action,
-		Subject:  c.ID,
-		Detail:   raw,
-	})
-	if err != nil {
-		return fmt.Errorf("appending audit: %w", err)
-	}
-	return nil
-}
-
 // actorSystem is the audit actor for what Accord does on its own.
-const actorSystem = "accord"
+const actorSystem = connection.ActorSystem
+
+// Lifecycle returns the connection lifecycle the Manager writes through,
+// for the callers that change a connection's state themselves (the
+// engine's pause, an admin's retry).
+func (m *Manager) Lifecycle() *connection.Lifecycle { return m.life }
 
 // ReportMissingScope moves a connection to missing_scopes after the
 // provider refused a call for lack of scope (a 403 naming it): an admin
 // removed the permission. It returns the NeedsReconnectError the caller
 // should hand to the engine so writes pause.
 func (m *Manager) ReportMissingScope(ctx context.Context, tenantID, connectionID, scope string) error {
-	var changed store.Connection
-	err := m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		c, err := tx.LockConnection(ctx, tenantID, connectionID)
-		if err != nil {
-			return err
-		}
+	changed, _, err := m.life.Change(ctx, tenantID, connectionID, func(ctx context.Context, tx store.Tx, c *store.Connection) (*connection.Entry, error) {
 		p, err := m.Provider(c.Provider)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		granted := make([]string, 0, len(c.GrantedScopes))
 		for _, g := range c.GrantedScopes {
@@ -213,16 +233,11 @@ func (m *Manager) ReportMissingScope(ctx context.Context, tenantID, connectionID
 		c.GrantedScopes = granted
 		c.State = store.ConnectionMissingScopes
 		c.StateReason = missingReason(missing)
-		if err := tx.UpdateConnection(ctx, c); err != nil {
-			return err
-		}
-		changed = c
-		return audit(ctx, tx, c, actorSystem, "connection.missing_scopes", map[string]any{"scope": scope})
+		return &connection.Entry{Actor: actorSystem, Action: "connection.missing_scopes", Detail: map[string]any{"scope": scope}}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("reporting missing scope: %w", err)
 	}
 	m.cfg.Logger.WarnContext(ctx, "connection missing scope", "tenant_id", tenantID, "connection_id", connectionID, "scope", scope)
-	m.cfg.OnStateChange(ctx, changed)
 	return needsReconnect(changed)
 }

@@ -38,6 +38,7 @@ type bundle struct {
 	logs     *lockedBuffer
 	offset   atomic.Int64 // added to time.Now: tests move the clock, never sleep
 	changes  chan store.Connection
+	alerts   chan oauth.OperatorAlert
 	secrets  sync.Map // every secret value seen, for the leak scan
 	kms      credential.KMS
 	// newManager builds another Manager over the same store and providers:
@@ -69,7 +70,8 @@ func setup(t *testing.T) *bundle {
 
 func setupWith(t *testing.T, st store.Store) *bundle {
 	t.Helper()
-	b := &bundle{st: st, reg: prometheus.NewRegistry(), logs: &lockedBuffer{}, changes: make(chan store.Connection, 100)}
+	b := &bundle{st: st, reg: prometheus.NewRegistry(), logs: &lockedBuffer{}, changes: make(chan store.Connection, 100),
+		alerts: make(chan oauth.OperatorAlert, 100)}
 	ctx := context.Background()
 	require.NoError(t, b.st.CreateTenant(ctx, store.Tenant{ID: tenantID, Name: "Tenant One"}))
 
@@ -141,13 +143,19 @@ func setupWith(t *testing.T, st store.Store) *bundle {
 
 	b.newManager = func(t *testing.T, vault *credential.Vault, reg prometheus.Registerer) *oauth.Manager {
 		m, err := oauth.NewManager(b.st, vault, providers, &oauth.Config{
-			Outbound:      &connector.Config{AllowLoopback: true},
-			BaseURL:       b.accord.URL,
-			SessionKey:    []byte("0123456789abcdef0123456789abcdef-test-session-key"),
-			Logger:        slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			Registerer:    reg,
-			Now:           func() time.Time { return time.Now().Add(time.Duration(b.offset.Load())) },
-			OnStateChange: func(_ context.Context, c store.Connection) { b.changes <- c },
+			Outbound:   &connector.Config{AllowLoopback: true},
+			BaseURL:    b.accord.URL,
+			SessionKey: []byte("0123456789abcdef0123456789abcdef-test-session-key"),
+			Logger:     slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Registerer: reg,
+			Now:        func() time.Time { return time.Now().Add(time.Duration(b.offset.Load())) },
+			OnStateChange: func(_ context.Context, c store.Connection) {
+				select {
+				case b.changes <- c:
+				default: // a test that does not read them
+				}
+			},
+			OnOperatorAlert: func(_ context.Context, a oauth.OperatorAlert) { b.alerts <- a },
 		})
 		require.NoError(t, err)
 		return m
@@ -221,7 +229,7 @@ func get(t *testing.T, c *http.Client, url string) (int, string, *http.Response)
 // and the tenant's connection for it.
 func (b *bundle) connect(t *testing.T, provider string) (int, string, store.Connection) {
 	t.Helper()
-	token := b.m.NewConnectSession(tenantID, provider, "https://app.example.com/settings", 5*time.Minute)
+	token := b.newSession(t, provider, "https://app.example.com/settings", 5*time.Minute)
 	status, body, _ := get(t, b.browser(t, false), b.m.ConnectURL(token))
 	conns, err := b.st.ListConnections(context.Background(), tenantID)
 	require.NoError(t, err)
@@ -260,4 +268,12 @@ func refreshCount(t *testing.T, b *bundle, outcome string) float64 {
 		}
 	}
 	return 0
+}
+
+// newSession stores and signs a connect link for the test tenant.
+func (b *bundle) newSession(t *testing.T, provider, returnURL string, ttl time.Duration) string {
+	t.Helper()
+	token, err := b.m.NewConnectSession(context.Background(), tenantID, provider, returnURL, ttl)
+	require.NoError(t, err)
+	return token
 }

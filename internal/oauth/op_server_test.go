@@ -3,8 +3,10 @@ package oauth_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -22,7 +24,41 @@ type testOP struct {
 	// refreshGrants counts token-endpoint calls with grant_type=refresh_token.
 	refreshGrants atomic.Int64
 	tokenCalls    atomic.Int64
-	username      string
+	// reuseDetected counts refresh grants that presented a rotated-out
+	// refresh token; each revoked the token family (as Okta, Auth0 and Ory
+	// do).
+	reuseDetected atomic.Int64
+	// failToken, when set, answers the token endpoint instead of the OP:
+	// an operator-side failure (invalid_client, a 5xx).
+	failToken atomic.Pointer[tokenFailure]
+
+	mu       sync.Mutex
+	username string
+	// family maps every refresh token issued by a refresh grant to the
+	// first token of its chain; current maps a chain to its live token;
+	// rotated holds the tokens a refresh replaced.
+	family  map[string]string
+	current map[string]string
+	rotated map[string]bool
+}
+
+type tokenFailure struct {
+	status int
+	body   string
+}
+
+// signInAs switches the account the login page signs in ("id1"'s
+// test-user@host by default, or "test-user2").
+func (o *testOP) signInAs(username string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.username = username
+}
+
+func (o *testOP) user() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.username
 }
 
 const (
@@ -35,7 +71,7 @@ const (
 
 func newTestOP(t *testing.T, redirectURI string) *testOP {
 	t.Helper()
-	o := &testOP{}
+	o := &testOP{family: map[string]string{}, current: map[string]string{}, rotated: map[string]bool{}}
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
@@ -62,7 +98,7 @@ func newTestOP(t *testing.T, redirectURI string) *testOP {
 	// request id; sign the test user in and hand back to the OP.
 	mux.HandleFunc("/login/username", func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("authRequestID")
-		if err := o.storage.CheckUsernamePassword(o.username, "verysecure", id); err != nil {
+		if err := o.storage.CheckUsernamePassword(o.user(), "verysecure", id); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -70,15 +106,90 @@ func newTestOP(t *testing.T, redirectURI string) *testOP {
 	})
 	mux.Handle("/", provider)
 	handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/oauth/token" {
-			o.tokenCalls.Add(1)
-			if err := r.ParseForm(); err == nil && r.PostForm.Get("grant_type") == "refresh_token" {
-				o.refreshGrants.Add(1)
+		if r.URL.Path != "/oauth/token" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		o.tokenCalls.Add(1)
+		if f := o.failToken.Load(); f != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(f.status)
+			_, _ = w.Write([]byte(f.body))
+			return
+		}
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "refresh_token" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		o.refreshGrants.Add(1)
+		presented := r.PostForm.Get("refresh_token")
+		if o.detectReuse(presented) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"refresh token reused: token family revoked"}`))
+			return
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK {
+			var body struct {
+				RefreshToken string `json:"refresh_token"`
+			}
+			if json.Unmarshal(rec.Body.Bytes(), &body) == nil && body.RefreshToken != "" {
+				o.rotate(presented, body.RefreshToken)
 			}
 		}
-		mux.ServeHTTP(w, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	})
 	return o
+}
+
+// rotate records that refreshing old issued next.
+func (o *testOP) rotate(old, next string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fam := o.family[old]
+	if fam == "" {
+		fam = old
+	}
+	o.family[next] = fam
+	o.current[fam] = next
+	o.rotated[old] = true
+}
+
+// detectReuse revokes the whole family of a rotated-out refresh token
+// presented again: the live token stops working too.
+func (o *testOP) detectReuse(presented string) bool {
+	o.mu.Lock()
+	if !o.rotated[presented] {
+		o.mu.Unlock()
+		return false
+	}
+	fam := o.family[presented]
+	if fam == "" {
+		fam = presented
+	}
+	live := o.current[fam]
+	o.mu.Unlock()
+	o.reuseDetected.Add(1)
+	for _, client := range []string{confidentialID, publicID} {
+		_ = o.storage.RevokeToken(context.Background(), live, "", client)
+	}
+	return true
+}
+
+// failTokenEndpoint makes the token endpoint answer status and body until
+// restored with failTokenEndpoint(0, "").
+func (o *testOP) failTokenEndpoint(status int, body string) {
+	if status == 0 {
+		o.failToken.Store(nil)
+		return
+	}
+	o.failToken.Store(&tokenFailure{status: status, body: body})
 }
 
 // revokeGrant revokes a refresh token at the provider, as an admin

@@ -108,6 +108,14 @@ type ProviderConfig struct {
 	APIKeyQuery  string
 	APIKeyPrefix string
 
+	// AccountIDField names the token response field that identifies the
+	// provider account a grant belongs to (Slack's "team_id", Salesforce's
+	// "id"). Default: the OpenID Connect id_token's "sub", else
+	// "account_id", else "user_id". A reconnect whose account differs from
+	// the connection's is refused unless explicitly allowed. (Manifest key
+	// to add in spec: auth.account_id_field.)
+	AccountIDField string
+
 	// TestURL is a cheap authenticated GET that proves a connection works
 	// (e.g. the provider's "who am I" endpoint).
 	TestURL string

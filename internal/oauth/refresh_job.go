@@ -198,6 +198,12 @@ type sweepWorker struct {
 
 func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[RefreshSweepArgs]) error {
 	now := w.m.cfg.Now()
+	// Connect links nobody used: their rows only make them single use.
+	if n, err := w.m.st.DeleteExpiredConnectSessions(ctx, now); err != nil {
+		w.m.cfg.Logger.WarnContext(ctx, "deleting expired connect links", "error", err)
+	} else if n > 0 {
+		w.m.cfg.Logger.DebugContext(ctx, "expired connect links deleted", "links", n)
+	}
 	conns, err := w.m.ExpiringConnections(ctx, now.Add(w.cfg.Window))
 	if err != nil {
 		return fmt.Errorf("sweeping expiring tokens: %w", err)

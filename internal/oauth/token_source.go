@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/oauth2/jwt"
 
+	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -64,147 +65,145 @@ func (m *Manager) obtain(ctx context.Context, tenantID, connID, rejected string,
 		}
 		return sec, nil
 	}
-
+	// One caller per connection in this process; across processes, the
+	// store's lease.
 	unlock := m.refreshMu.lock(tenantID + "\x00" + connID)
 	defer unlock()
-
-	if m.st.Dialect() == store.DialectPostgres {
-		return m.refreshInLock(ctx, tenantID, connID, rejected, force)
-	}
-	return m.refreshThenStore(ctx, tenantID, connID, rejected, force)
+	return m.refreshShared(ctx, tenantID, connID, rejected, force, c.Version)
 }
 
-// refreshInLock holds the connection's row lock across the token call, so
-// only one process refreshes a connection at a time: with rotating refresh
-// tokens, two concurrent refreshes make some providers revoke the whole
-// token chain.
-func (m *Manager) refreshInLock(ctx context.Context, tenantID, connID, rejected string, force bool) (credential.Secret, error) {
-	var (
-		out     credential.Secret
-		outErr  error
-		changed *store.Connection
-	)
-	err := m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		c, err := tx.LockConnection(ctx, tenantID, connID)
+// refreshShared makes at most one refresh of a connection at a time,
+// however many processes share the database, without holding a
+// transaction across the token call: the refresher takes the connection's
+// refresh lease, re-reads the row, refreshes, and stores the result only
+// if the row is still at the version it read (SwapConnection). A process
+// that does not get the lease re-reads instead of refreshing, until the
+// stored token is new (or the connection paused). With rotating refresh
+// tokens, a second refresh from the same token makes providers revoke the
+// whole token family: this is what prevents it.
+//
+// seen is the row version the caller decided from: a caller that names no
+// rejected token takes any newer row as the refresh it asked for.
+func (m *Manager) refreshShared(ctx context.Context, tenantID, connID, rejected string, force bool, seen int64) (credential.Secret, error) {
+	key := "oauth-refresh:" + connID
+	wait := 5 * time.Millisecond
+	for {
+		got, err := m.st.AcquireLease(ctx, tenantID, key, m.holder, m.cfg.RefreshLeaseTTL)
 		if err != nil {
-			return err
+			return credential.Secret{}, fmt.Errorf("refreshing token: taking the refresh lease: %w", err)
 		}
-		c, p, sec, err := m.openConnection(ctx, c)
+		if got {
+			sec, retry, err := m.refreshHeld(ctx, tenantID, connID, rejected, force, seen)
+			// Released on every path: a held lease would stall the other
+			// processes until its TTL.
+			if rerr := m.st.ReleaseLease(context.WithoutCancel(ctx), tenantID, key, m.holder); rerr != nil {
+				m.cfg.Logger.WarnContext(ctx, "releasing refresh lease", "tenant_id", tenantID, "connection_id", connID, "error", rerr)
+			}
+			if !retry {
+				return sec, err
+			}
+			continue
+		}
+		// Another process is refreshing: wait for its result.
+		c, p, sec, err := m.load(ctx, m.st, tenantID, connID)
 		if err != nil {
-			return err
+			return credential.Secret{}, err
 		}
 		if c.State != store.ConnectionActive {
-			outErr = needsReconnect(c)
-			return nil
+			return credential.Secret{}, needsReconnect(c)
 		}
-		if !m.needsRefresh(p, sec, rejected, force) {
+		if !m.needsRefresh(p, sec, rejected, force) || (force && rejected == "" && c.Version != seen) {
 			m.metrics.refresh.WithLabelValues(outcomeReused).Inc()
-			out = sec
-			return nil
+			return sec, nil
 		}
-		newSec, granted, ferr := m.fetchToken(ctx, p, sec)
-		out, changed, outErr, err = m.applyRefresh(ctx, tx, c, p, newSec, granted, ferr)
-		return err
-	})
-	return m.finishRefresh(ctx, out, changed, outErr, err)
+		select {
+		case <-ctx.Done():
+			return credential.Secret{}, fmt.Errorf("refreshing token: waiting for another process's refresh: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
 }
 
-// refreshThenStore is the SQLite path: its single writer connection must
-// not wait on a provider, and the single process per database file makes
-// the in-process lock sufficient; the write itself is one short
-// transaction.
-func (m *Manager) refreshThenStore(ctx context.Context, tenantID, connID, rejected string, force bool) (credential.Secret, error) {
+// refreshHeld runs under the refresh lease. retry says the row changed
+// between the read and the write (a pause, a reconnect): read it again.
+func (m *Manager) refreshHeld(ctx context.Context, tenantID, connID, rejected string, force bool, seen int64) (_ credential.Secret, retry bool, _ error) {
 	c, p, sec, err := m.load(ctx, m.st, tenantID, connID)
 	if err != nil {
-		return credential.Secret{}, err
+		return credential.Secret{}, false, err
 	}
 	if c.State != store.ConnectionActive {
-		return credential.Secret{}, needsReconnect(c)
+		return credential.Secret{}, false, needsReconnect(c)
 	}
-	if !m.needsRefresh(p, sec, rejected, force) {
+	if !m.needsRefresh(p, sec, rejected, force) || (force && rejected == "" && c.Version != seen) {
 		m.metrics.refresh.WithLabelValues(outcomeReused).Inc()
-		return sec, nil
+		return sec, false, nil
+	}
+	if err := m.operator.check(p.Name, m.cfg.Now()); err != nil {
+		m.metrics.refresh.WithLabelValues(outcomeError).Inc()
+		return credential.Secret{}, false, err
 	}
 	newSec, granted, ferr := m.fetchToken(ctx, p, sec)
-	var (
-		out     credential.Secret
-		outErr  error
-		changed *store.Connection
-	)
-	err = m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		c, err := tx.LockConnection(ctx, tenantID, connID)
-		if err != nil {
-			return err
-		}
-		out, changed, outErr, err = m.applyRefresh(ctx, tx, c, p, newSec, granted, ferr)
-		return err
-	})
-	return m.finishRefresh(ctx, out, changed, outErr, err)
-}
-
-func (m *Manager) finishRefresh(ctx context.Context, out credential.Secret, changed *store.Connection, outErr, txErr error) (credential.Secret, error) {
-	if txErr != nil {
-		return credential.Secret{}, fmt.Errorf("refreshing token: %w", txErr)
+	if ferr != nil {
+		return credential.Secret{}, false, m.refreshFailed(ctx, c, p, ferr)
 	}
-	if changed != nil {
-		m.cfg.Logger.WarnContext(ctx, "connection needs attention", "tenant_id", changed.TenantID,
-			"connection_id", changed.ID, "provider", changed.Provider, "state", string(changed.State))
-		m.cfg.OnStateChange(ctx, *changed)
-	}
-	if outErr != nil {
-		return credential.Secret{}, outErr
-	}
-	return out, nil
-}
-
-// applyRefresh records a token call's result on the locked connection c.
-// It returns the usable secret, the connection if its state changed, the
-// error for the caller, and an error that aborts the transaction.
-func (m *Manager) applyRefresh(ctx context.Context, tx store.Tx, c store.Connection, p *ProviderConfig,
-	newSec credential.Secret, granted []string, ferr error,
-) (credential.Secret, *store.Connection, error, error) {
-	var te *TokenError
-	switch {
-	case errors.As(ferr, &te) && te.permanent():
-		m.metrics.refresh.WithLabelValues(outcomeNeedsReconnect).Inc()
-		c.State = store.ConnectionNeedsReconnect
-		c.StateReason = te.reason(p.displayName())
-		if err := tx.UpdateConnection(ctx, c); err != nil {
-			return credential.Secret{}, nil, nil, err
-		}
-		if err := audit(ctx, tx, c, actorSystem, "connection.needs_reconnect", map[string]any{"error_code": te.Code}); err != nil {
-			return credential.Secret{}, nil, nil, err
-		}
-		return credential.Secret{}, &c, needsReconnect(c), nil
-	case ferr != nil:
-		m.metrics.refresh.WithLabelValues(outcomeError).Inc()
-		return credential.Secret{}, nil, fmt.Errorf("refreshing token: %w", ferr), nil
-	}
+	m.operator.succeeded(p.Name)
 
 	sealed, err := m.vault.SealSecret(ctx, c.TenantID, newSec)
 	if err != nil {
-		return credential.Secret{}, nil, nil, err
+		return credential.Secret{}, false, fmt.Errorf("refreshing token: %w", err)
 	}
-	c.Secret = sealed
-	c.TokenExpiresAt = newSec.Expiry
-	var changed *store.Connection
+	prev := c.State
+	c.Secret, c.TokenExpiresAt = sealed, newSec.Expiry
+	var entry *connection.Entry
 	var outErr error
 	if granted != nil {
 		c.GrantedScopes = granted
 		if missing := p.missingScopes(granted); len(missing) > 0 {
-			c.State = store.ConnectionMissingScopes
-			c.StateReason = missingReason(missing)
-			changed, outErr = &c, needsReconnect(c)
-			if err := audit(ctx, tx, c, actorSystem, "connection.missing_scopes", nil); err != nil {
-				return credential.Secret{}, nil, nil, err
-			}
+			c.State, c.StateReason = store.ConnectionMissingScopes, missingReason(missing)
+			entry = &connection.Entry{Actor: actorSystem, Action: "connection.missing_scopes"}
+			outErr = needsReconnect(c)
 		}
 	}
-	if err := tx.UpdateConnection(ctx, c); err != nil {
-		return credential.Secret{}, nil, nil, err
+	ok, err := m.life.Swap(ctx, c, prev, entry)
+	if err != nil {
+		return credential.Secret{}, false, fmt.Errorf("refreshing token: %w", err)
+	}
+	if !ok {
+		m.cfg.Logger.InfoContext(ctx, "connection changed during refresh; reading it again", "tenant_id", tenantID, "connection_id", connID)
+		return credential.Secret{}, true, nil
 	}
 	m.metrics.refresh.WithLabelValues(outcomeRefreshed).Inc()
-	return newSec, changed, outErr, nil
+	if outErr != nil {
+		return credential.Secret{}, false, outErr
+	}
+	return newSec, false, nil
+}
+
+// refreshFailed decides what a failed token call means. Only the tenant's
+// grant being refused (invalid_grant: revoked, expired, reused) moves the
+// connection to needs_reconnect. Accord's own client refused, or the
+// endpoint failing, is the operator's to fix: an operator alert, a backoff
+// for the provider, and an error matching connector.ErrAuthUnavailable so
+// the caller retries; the connection stays active and its grant intact.
+func (m *Manager) refreshFailed(ctx context.Context, c store.Connection, p *ProviderConfig, ferr error) error {
+	var te *TokenError
+	if errors.As(ferr, &te) && te.revokesGrant() {
+		m.metrics.refresh.WithLabelValues(outcomeNeedsReconnect).Inc()
+		paused, _, err := m.life.Pause(ctx, c.TenantID, c.ID, store.ConnectionNeedsReconnect, te.reason(p.displayName()),
+			connection.Entry{Actor: actorSystem, Action: "connection.needs_reconnect", Detail: map[string]any{"error_code": te.Code}}, nil)
+		if err != nil {
+			return fmt.Errorf("refreshing token: %w", err)
+		}
+		m.cfg.Logger.WarnContext(ctx, "connection needs attention", "tenant_id", c.TenantID,
+			"connection_id", c.ID, "provider", c.Provider, "state", string(paused.State))
+		return needsReconnect(paused)
+	}
+	m.metrics.refresh.WithLabelValues(outcomeError).Inc()
+	if te != nil && te.operatorSide() {
+		m.operatorFailed(ctx, p, te)
+	}
+	return fmt.Errorf("refreshing token: %w", ferr)
 }
 
 func (m *Manager) needsRefresh(p *ProviderConfig, sec credential.Secret, rejected string, force bool) bool {

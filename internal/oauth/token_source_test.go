@@ -45,13 +45,6 @@ func TestRefreshRotatesTokens(t *testing.T) {
 	require.True(t, second.Expiry.Equal(stored.Expiry))
 	require.EqualValues(t, 1, b.op.refreshGrants.Load())
 
-	// The rotated-out refresh token is dead at the provider.
-	cfg := oauth2.Config{ClientID: confidentialID, ClientSecret: confidentialSecret, Endpoint: oauth2.Endpoint{TokenURL: b.op.URL + "/oauth/token"}}
-	_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: first.RefreshToken}).Token()
-	var re *oauth2.RetrieveError
-	require.ErrorAs(t, err, &re)
-	require.Equal(t, "invalid_grant", re.ErrorCode)
-
 	// A late 401 for the old token does not refresh again.
 	grants := b.op.refreshGrants.Load()
 	again, err := ts.ForceRefresh(ctx, first.AccessToken)
@@ -69,6 +62,20 @@ func TestRefreshRotatesTokens(t *testing.T) {
 	require.NotEqual(t, second.AccessToken, third.AccessToken)
 	require.EqualValues(t, 2, refreshCount(t, b, "refreshed"))
 	require.NoError(t, b.m.TestConnection(ctx, tenantID, c.ID))
+	require.Zero(t, b.op.reuseDetected.Load(), "Accord never presented a rotated-out refresh token")
+
+	// The rotated-out refresh token is dead at the provider, and presenting
+	// it revokes the whole family (the provider's reuse detection): this is
+	// why two refreshes from one token must never happen.
+	cfg := oauth2.Config{ClientID: confidentialID, ClientSecret: confidentialSecret,
+		Endpoint: oauth2.Endpoint{TokenURL: b.op.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}
+	_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: first.RefreshToken}).Token()
+	var re *oauth2.RetrieveError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, "invalid_grant", re.ErrorCode)
+	require.EqualValues(t, 1, b.op.reuseDetected.Load())
+	_, err = ts.ForceRefresh(ctx, b.secret(t, c).AccessToken)
+	require.ErrorIs(t, err, oauth.ErrNeedsReconnect, "the family is revoked: the live token is dead too")
 }
 
 func TestConcurrent401sRefreshOnce(t *testing.T) {
@@ -207,7 +214,7 @@ func TestRevokedGrantPausesUntilReconnect(t *testing.T) {
 
 	// Reconnect keeps the connection id; the paused work then completes
 	// in order.
-	token, err := b.m.NewReconnectSession(ctx, tenantID, c.ID, "", 5*time.Minute)
+	token, err := b.m.NewReconnectSession(ctx, tenantID, c.ID, "", 5*time.Minute, false)
 	require.NoError(t, err)
 	status, body, _ := get(t, b.browser(t, false), b.m.ConnectURL(token))
 	require.Equal(t, http.StatusOK, status, body)

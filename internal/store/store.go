@@ -65,8 +65,16 @@ type Connection struct {
 	// TokenExpiresAt is when the current access token expires (zero: never
 	// or unknown); the refresher schedules itself from it.
 	TokenExpiresAt time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// AccountID is the provider account the grant belongs to (an OIDC
+	// subject, a workspace or account id); empty when unknown.
+	AccountID string
+	// Version is the row's version: CreateConnection stores 1 (whatever is
+	// given) and every UpdateConnection or SwapConnection adds one. A
+	// caller that read a connection can store a change only if nobody else
+	// wrote it meanwhile (SwapConnection).
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // InstallationState is the lifecycle state of an Installation.
@@ -245,6 +253,22 @@ type OAuthState struct {
 	CreatedAt time.Time
 }
 
+// ConnectSession is a connect or reconnect link handed to a browser: it
+// starts at most one flow (consumed when the flow starts) and is deleted
+// when the connection it reconnects is disconnected.
+type ConnectSession struct {
+	TenantID string
+	ID       string // random, unguessable; carried in the signed link
+	Provider string
+	// ConnectionID is set for a reconnect link.
+	ConnectionID string
+	// AllowAccountChange lets the reconnect land on another provider
+	// account than the connection's (an explicit admin choice).
+	AllowAccountChange bool
+	ExpiresAt          time.Time
+	CreatedAt          time.Time
+}
+
 // RecordErrorFilter narrows ListRecordErrors. Zero values do not filter.
 type RecordErrorFilter struct {
 	InstallationID string
@@ -265,9 +289,15 @@ type Queries interface {
 	// without a tenant id: webhook ingress learns the tenant from it.
 	LookupConnection(ctx context.Context, id string) (Connection, error)
 	ListConnections(ctx context.Context, tenantID string) ([]Connection, error)
-	// UpdateConnection writes State, StateReason, Secret, GrantedScopes and
-	// TokenExpiresAt and bumps UpdatedAt.
+	// UpdateConnection writes State, StateReason, Secret, GrantedScopes,
+	// TokenExpiresAt and AccountID, adds one to Version and bumps
+	// UpdatedAt, whatever the stored Version.
 	UpdateConnection(ctx context.Context, c Connection) error
+	// SwapConnection is UpdateConnection only if the stored Version still
+	// equals c.Version (compare-and-swap): swapped is false, and nothing
+	// written, when another writer got there first. A missing connection
+	// is ErrNotFound.
+	SwapConnection(ctx context.Context, c Connection) (swapped bool, err error)
 
 	CreateInstallation(ctx context.Context, in Installation) error
 	GetInstallation(ctx context.Context, tenantID, id string) (Installation, error)
@@ -346,6 +376,23 @@ type Queries interface {
 	// DeleteExpiredOAuthStates deletes every state that expired before now
 	// (retention) and returns how many.
 	DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error)
+	// DeleteOAuthStatesForConnection deletes the pending authorizations
+	// that would reconnect the connection (a disconnect cancels flows in
+	// progress) and returns how many.
+	DeleteOAuthStatesForConnection(ctx context.Context, tenantID, connectionID string) (int, error)
+
+	// CreateConnectSession stores a connect link; ExpiresAt is required.
+	CreateConnectSession(ctx context.Context, s ConnectSession) error
+	// ConsumeConnectSession deletes the link and returns it: of any number
+	// of callers, one gets it and the others ErrNotFound. Expiry is the
+	// caller's to check.
+	ConsumeConnectSession(ctx context.Context, tenantID, id string) (ConnectSession, error)
+	// DeleteConnectSessionsForConnection deletes the open reconnect links
+	// of a connection and returns how many.
+	DeleteConnectSessionsForConnection(ctx context.Context, tenantID, connectionID string) (int, error)
+	// DeleteExpiredConnectSessions deletes every link that expired before
+	// now (retention) and returns how many.
+	DeleteExpiredConnectSessions(ctx context.Context, now time.Time) (int, error)
 
 	// AppendAudit assigns Seq, PrevHash and Hash and returns the stored entry.
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)

@@ -9,14 +9,14 @@ import (
 )
 
 const connectionColumns = `tenant_id, id, provider, state, state_reason, secret, granted_scopes,
-	token_expires_at, created_at, updated_at`
+	token_expires_at, account_id, version, created_at, updated_at`
 
 func scanConnection(s scanner) (store.Connection, error) {
 	var c store.Connection
 	var expires *time.Time
 	var created, updated time.Time
 	if err := s.Scan(&c.TenantID, &c.ID, &c.Provider, &c.State, &c.StateReason, &c.Secret, &c.GrantedScopes,
-		&expires, &created, &updated); err != nil {
+		&expires, &c.AccountID, &c.Version, &created, &updated); err != nil {
 		return store.Connection{}, err
 	}
 	c.GrantedScopes = row.NilIfEmpty(c.GrantedScopes)
@@ -31,9 +31,9 @@ func (q *queries) CreateConnection(ctx context.Context, c store.Connection) erro
 	scopes := row.Scopes(c.GrantedScopes)
 	created, updated := row.Stamps(c.CreatedAt, c.UpdatedAt, q.now)
 	_, err := q.write.Exec(ctx, `INSERT INTO connections (`+connectionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11)`,
 		c.TenantID, c.ID, c.Provider, string(c.State), c.StateReason, c.Secret, scopes,
-		encOptTime(c.TokenExpiresAt), encTime(created), encTime(updated))
+		encOptTime(c.TokenExpiresAt), c.AccountID, encTime(created), encTime(updated))
 	return wrapErr(op, err)
 }
 
@@ -73,12 +73,41 @@ func (q *queries) ListConnections(ctx context.Context, tenantID string) ([]store
 }
 
 func (q *queries) UpdateConnection(ctx context.Context, c store.Connection) error {
-	const op = "updating connection"
+	_, err := q.updateConnection(ctx, "updating connection", c, false)
+	return err
+}
+
+func (q *queries) SwapConnection(ctx context.Context, c store.Connection) (bool, error) {
+	return q.updateConnection(ctx, "swapping connection", c, true)
+}
+
+// updateConnection writes c; with cas only while the stored version is
+// c.Version. A cas miss tells "changed" (false) from "missing"
+// (ErrNotFound) with a second read: a row once created is never deleted
+// but with its tenant, so "exists now" means "existed then".
+func (q *queries) updateConnection(ctx context.Context, op string, c store.Connection, cas bool) (bool, error) {
 	scopes := row.Scopes(c.GrantedScopes)
-	tag, err := q.write.Exec(ctx, `UPDATE connections
-		SET state = $1, state_reason = $2, secret = $3, granted_scopes = $4, token_expires_at = $5, updated_at = $6
-		WHERE tenant_id = $7 AND id = $8`,
-		string(c.State), c.StateReason, c.Secret, scopes, encOptTime(c.TokenExpiresAt), encTime(q.now()),
-		c.TenantID, c.ID)
-	return oneRow(op, tag, err)
+	query := `UPDATE connections
+		SET state = $1, state_reason = $2, secret = $3, granted_scopes = $4, token_expires_at = $5, account_id = $6,
+			version = version + 1, updated_at = $7
+		WHERE tenant_id = $8 AND id = $9`
+	args := []any{string(c.State), c.StateReason, c.Secret, scopes, encOptTime(c.TokenExpiresAt), c.AccountID,
+		encTime(q.now()), c.TenantID, c.ID}
+	if cas {
+		query += ` AND version = $10`
+		args = append(args, c.Version)
+	}
+	tag, err := q.write.Exec(ctx, query, args...)
+	if err != nil {
+		return false, wrapErr(op, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return true, nil
+	}
+	var one int
+	if err := q.write.QueryRow(ctx, `SELECT 1 FROM connections WHERE tenant_id = $1 AND id = $2`,
+		c.TenantID, c.ID).Scan(&one); err != nil {
+		return false, wrapErr(op, err)
+	}
+	return false, nil
 }

@@ -11,7 +11,7 @@ import (
 )
 
 const connectionColumns = `tenant_id, id, provider, state, state_reason, secret, granted_scopes,
-	token_expires_at, created_at, updated_at`
+	token_expires_at, account_id, version, created_at, updated_at`
 
 const (
 	getConnectionSQL    = `SELECT ` + connectionColumns + ` FROM connections WHERE tenant_id = ? AND id = ?`
@@ -24,7 +24,7 @@ func scanConnection(s scanner) (store.Connection, error) {
 	var expires sql.NullInt64
 	var created, updated int64
 	if err := s.Scan(&c.TenantID, &c.ID, &c.Provider, &c.State, &c.StateReason, &c.Secret, &scopes,
-		&expires, &created, &updated); err != nil {
+		&expires, &c.AccountID, &c.Version, &created, &updated); err != nil {
 		return store.Connection{}, err
 	}
 	if err := json.Unmarshal(scopes, &c.GrantedScopes); err != nil {
@@ -53,9 +53,9 @@ func (q *queries) CreateConnection(ctx context.Context, c store.Connection) erro
 	}
 	created, updated := row.Stamps(c.CreatedAt, c.UpdatedAt, q.now)
 	_, err = q.write.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 		c.TenantID, c.ID, c.Provider, string(c.State), c.StateReason, c.Secret, scopes,
-		encOptTime(c.TokenExpiresAt), encTime(created), encTime(updated))
+		encOptTime(c.TokenExpiresAt), c.AccountID, encTime(created), encTime(updated))
 	return wrapErr(op, err)
 }
 
@@ -93,18 +93,50 @@ func (q *queries) ListConnections(ctx context.Context, tenantID string) ([]store
 }
 
 func (q *queries) UpdateConnection(ctx context.Context, c store.Connection) error {
-	const op = "updating connection"
+	_, err := q.updateConnection(ctx, "updating connection", c, false)
+	return err
+}
+
+func (q *queries) SwapConnection(ctx context.Context, c store.Connection) (bool, error) {
+	return q.updateConnection(ctx, "swapping connection", c, true)
+}
+
+// updateConnection writes c; with cas only while the stored version is
+// c.Version. A cas miss tells "changed" (false) from "missing"
+// (ErrNotFound) with a second read, which the write lock makes exact.
+func (q *queries) updateConnection(ctx context.Context, op string, c store.Connection, cas bool) (bool, error) {
 	if err := checkTimes(op, c.TokenExpiresAt); err != nil {
-		return err
+		return false, err
 	}
 	scopes, err := encScopes(c.GrantedScopes)
 	if err != nil {
-		return wrapErr(op, err)
+		return false, wrapErr(op, err)
 	}
-	res, err := q.write.ExecContext(ctx, `UPDATE connections
-		SET state = ?, state_reason = ?, secret = ?, granted_scopes = ?, token_expires_at = ?, updated_at = ?
-		WHERE tenant_id = ? AND id = ?`,
-		string(c.State), c.StateReason, c.Secret, scopes, encOptTime(c.TokenExpiresAt), encTime(q.now()),
-		c.TenantID, c.ID)
-	return oneRow(op, res, err)
+	query := `UPDATE connections
+		SET state = ?, state_reason = ?, secret = ?, granted_scopes = ?, token_expires_at = ?, account_id = ?,
+			version = version + 1, updated_at = ?
+		WHERE tenant_id = ? AND id = ?`
+	args := []any{string(c.State), c.StateReason, c.Secret, scopes, encOptTime(c.TokenExpiresAt), c.AccountID,
+		encTime(q.now()), c.TenantID, c.ID}
+	if cas {
+		query += ` AND version = ?`
+		args = append(args, c.Version)
+	}
+	res, err := q.write.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, wrapErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, wrapErr(op, err)
+	}
+	if n == 1 {
+		return true, nil
+	}
+	var one int
+	if err := q.write.QueryRowContext(ctx, `SELECT 1 FROM connections WHERE tenant_id = ? AND id = ?`,
+		c.TenantID, c.ID).Scan(&one); err != nil {
+		return false, wrapErr(op, err)
+	}
+	return false, nil
 }

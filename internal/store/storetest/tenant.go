@@ -46,6 +46,7 @@ func testConnections(t *testing.T, s store.Store) {
 	require.NoError(t, s.CreateConnection(ctx, c))
 	want := c
 	want.TokenExpiresAt, want.CreatedAt, want.UpdatedAt = norm(c.TokenExpiresAt), norm(c.CreatedAt), norm(c.UpdatedAt)
+	want.Version = 1
 
 	got, err := s.GetConnection(ctx, "t1", "conn_a")
 	require.NoError(t, err)

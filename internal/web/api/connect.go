@@ -91,8 +91,44 @@ func (c *connectAPI) createSession(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+// reconnectRequest is the body of POST …/connections/{id}/reconnect. Every
+// field is optional; which apply depends on the connection's auth kind.
+type reconnectRequest struct {
+	// Authorization code: the link's return URL and lifetime, and whether
+	// the sign-in may be for another provider account than the
+	// connection's.
+	ReturnURL          string `json:"return_url"`
+	TTL                string `json:"ttl"`
+	AllowAccountChange bool   `json:"allow_account_change"`
+	// API key, bearer, basic: the new secret.
+	APIKey        string `json:"api_key,omitempty"`
+	Username      string `json:"username,omitempty"`
+	Password      string `json:"password,omitempty"`
+	WebhookSecret string `json:"webhook_secret,omitempty"`
+	// Provider is refused: it is the connection's own.
+	Provider string `json:"provider"`
+}
+
+type reconnectJSON struct {
+	Connection Connection `json:"connection"`
+	// Session is set for authorization code: send the admin's browser to
+	// its URL (single use) to consent again at the provider.
+	Session *sessionJSON `json:"session,omitempty"`
+	// The session's fields, repeated at the top level for callers of the
+	// earlier answer.
+	Token     string     `json:"token,omitempty"`
+	URL       string     `json:"url,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// reconnect recovers a connection in place, keeping its id so the work
+// paused on it resumes: a browser link (201) for authorization code, the
+// grant run again for client credentials and JWT bearer, the new secret
+// for API key, bearer and basic (200).
 func (c *connectAPI) reconnect(w http.ResponseWriter, r *http.Request) error {
-	var in sessionRequest
+	ctx := r.Context()
+	tenant, id := r.PathValue("tenant"), r.PathValue("id")
+	var in reconnectRequest
 	if r.ContentLength != 0 {
 		if err := decode(r, &in); err != nil {
 			return err
@@ -101,16 +137,73 @@ func (c *connectAPI) reconnect(w http.ResponseWriter, r *http.Request) error {
 	if in.Provider != "" {
 		return badRequest("provider is the connection's own; leave it out")
 	}
-	ttl, err := in.ttl()
+	conn, err := c.m.Connection(ctx, tenant, id)
 	if err != nil {
 		return err
 	}
-	s, err := c.m.CreateReconnectSession(r.Context(), r.PathValue("tenant"), r.PathValue("id"), in.ReturnURL, ttl)
+	p, err := c.m.Provider(conn.Provider)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, sessionJSON{Token: s.Token, URL: s.URL, ExpiresAt: s.ExpiresAt})
-	return nil
+	path := "POST /api/v1/tenants/" + tenant + "/connections/" + id + "/reconnect"
+	static := in.APIKey != "" || in.Username != "" || in.Password != "" || in.WebhookSecret != ""
+	switch p.AuthKind {
+	case oauth.AuthCode:
+		if static {
+			return badRequest("provider %s connects through the browser: %s without api_key, username or password returns a link to its consent page", p.Name, path)
+		}
+		ttl, err := sessionRequest{TTL: in.TTL}.ttl()
+		if err != nil {
+			return err
+		}
+		s, err := c.m.CreateReconnectSession(ctx, tenant, id, in.ReturnURL, ttl, in.AllowAccountChange)
+		if err != nil {
+			return err
+		}
+		sj := sessionJSON{Token: s.Token, URL: s.URL, ExpiresAt: s.ExpiresAt}
+		writeJSON(w, http.StatusCreated, reconnectJSON{Connection: c.toConnection(conn), Session: &sj, Token: s.Token, URL: s.URL, ExpiresAt: &sj.ExpiresAt})
+		return nil
+	case oauth.ClientCredentials, oauth.JWTBearer:
+		if static || in.ReturnURL != "" || in.AllowAccountChange {
+			return badRequest("provider %s uses the %s grant: %s with an empty body runs it again", p.Name, p.AuthKind, path)
+		}
+		got, err := c.m.Reconnect(ctx, tenant, id, "admin api", nil)
+		if err != nil {
+			return grantError(err, path)
+		}
+		writeJSON(w, http.StatusOK, reconnectJSON{Connection: c.toConnection(got)})
+		return nil
+	default:
+		if in.ReturnURL != "" || in.AllowAccountChange {
+			return badRequest("provider %s has no browser sign-in: %s with the new api_key (or username and password)", p.Name, path)
+		}
+		if p.AuthKind == oauth.Basic && in.Username == "" {
+			return badRequest("provider %s uses basic auth: %s with username and password", p.Name, path)
+		}
+		if p.AuthKind != oauth.Basic && in.APIKey == "" {
+			return badRequest("provider %s authenticates with an API key: %s with the new api_key", p.Name, path)
+		}
+		sec := credential.Secret{APIKey: in.APIKey, Username: in.Username, Password: in.Password}
+		if in.WebhookSecret != "" {
+			sec.Extra = map[string]string{WebhookSecretKey: in.WebhookSecret}
+		}
+		got, err := c.m.Reconnect(ctx, tenant, id, "admin api", &sec)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, reconnectJSON{Connection: c.toConnection(got)})
+		return nil
+	}
+}
+
+// grantError is a refused machine grant: the token endpoint's answer (never
+// the secret), and what to do.
+func grantError(err error, path string) error {
+	var te *oauth.TokenError
+	if errors.As(err, &te) {
+		return &Error{Status: http.StatusBadGateway, Msg: te.Error() + "; nothing was changed. Fix the OAuth client, then " + path + " again"}
+	}
+	return err
 }
 
 type oauthConnectRequest struct {
@@ -147,7 +240,7 @@ func (c *connectAPI) connectOAuth(w http.ResponseWriter, r *http.Request) error 
 	case oauth.AuthCode:
 		return badRequest("provider %s connects through the browser: create a connect session with POST /api/v1/tenants/{tenant}/connect-sessions", p.Name)
 	default:
-		return badRequest("provider %s authenticates with %s: create the connection with POST /api/v1/tenants/{tenant}/connections", p.Name, p.AuthKind)
+		return badRequest("provider %s authenticates with %s: create the connection with POST /api/v1/tenants/{tenant}/connections (to recover an existing one, POST /api/v1/tenants/{tenant}/connections/{id}/reconnect)", p.Name, p.AuthKind)
 	}
 	for _, s := range in.Scopes {
 		if !slices.ContainsFunc(p.Scopes, func(ps oauth.Scope) bool { return ps.Name == s }) {
@@ -212,18 +305,24 @@ func (c *connectAPI) test(w http.ResponseWriter, r *http.Request) error {
 	if p.TestURL == "" {
 		return badRequest("provider %s names no test call (auth.test in its manifest)", p.Name)
 	}
-	if err := c.m.TestConnection(ctx, tenant, id); err != nil {
+	testErr := c.m.TestConnection(ctx, tenant, id)
+	// The state is the one after the test: a test whose refresh was
+	// refused has just moved the connection to needs_reconnect.
+	if after, err := c.m.Connection(ctx, tenant, id); err == nil {
+		conn = after
+	}
+	if testErr != nil {
 		var nr *oauth.NeedsReconnectError
-		msg := testFailure(p.DisplayName, err)
-		if errors.As(err, &nr) {
+		msg := testFailure(p.DisplayName, testErr)
+		if errors.As(testErr, &nr) {
 			msg = nr.Reason
 		}
 		var pe *connector.PartnerError
-		policy := errors.As(err, &pe) && pe.Policy
+		policy := errors.As(testErr, &pe) && pe.Policy
 		writeJSON(w, http.StatusBadGateway, map[string]any{"ok": false, "error": msg, "policy": policy, "state": string(conn.State)})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "state": string(conn.State)})
 	return nil
 }
 
@@ -283,7 +382,8 @@ func (c *connectAPI) writeError(w http.ResponseWriter, r *http.Request, err erro
 		writeJSON(w, ae.Status, errorBody{Error: http.StatusText(ae.Status), Detail: ae.Msg, RequestID: rid})
 	case errors.Is(err, store.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "not found", RequestID: rid})
-	case errors.Is(err, oauth.ErrUnknownProvider), errors.Is(err, oauth.ErrNotBrowserFlow), errors.Is(err, oauth.ErrBadReturnURL):
+	case errors.Is(err, oauth.ErrUnknownProvider), errors.Is(err, oauth.ErrNotBrowserFlow), errors.Is(err, oauth.ErrBadReturnURL),
+		errors.Is(err, oauth.ErrSecretRequired), errors.Is(err, oauth.ErrBrowserReconnect):
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: http.StatusText(http.StatusBadRequest), Detail: browserFlowHint(err), RequestID: rid})
 	default:
 		c.log.ErrorContext(r.Context(), "api error", "route", r.Pattern, "err", err)
@@ -293,7 +393,7 @@ func (c *connectAPI) writeError(w http.ResponseWriter, r *http.Request, err erro
 
 func browserFlowHint(err error) string {
 	if errors.Is(err, oauth.ErrNotBrowserFlow) {
-		return err.Error() + ": create the connection with POST /api/v1/tenants/{tenant}/connections instead"
+		return err.Error() + ": create the connection with POST /api/v1/tenants/{tenant}/connections (API key, bearer, basic) or POST /api/v1/tenants/{tenant}/connections/oauth (client credentials, JWT bearer); recover an existing one with POST /api/v1/tenants/{tenant}/connections/{id}/reconnect"
 	}
 	return err.Error()
 }

@@ -29,10 +29,14 @@ const (
 	ctGoodKey      = "good-api-key-value"
 	ctPublicURL    = "https://accord.example.com"
 	ctClientSecret = "svc-client-secret-value"
+	// ctRevokedRefresh is a refresh token the partner's token endpoint
+	// answers invalid_grant for.
+	ctRevokedRefresh = "revoked-refresh-token-value"
 )
 
 type connectBundle struct {
 	st      store.Store
+	vault   *credential.Vault
 	m       *oauth.Manager
 	srv     *httptest.Server
 	partner *httptest.Server
@@ -52,6 +56,12 @@ func setupConnect(t *testing.T, opts ...func(*oauth.Config)) *connectBundle {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		if r.FormValue("refresh_token") == ctRevokedRefresh {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"grant revoked"}`))
+			return
+		}
 		if _, secret, _ := r.BasicAuth(); secret != ctClientSecret {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
@@ -84,12 +94,14 @@ func setupConnect(t *testing.T, opts ...func(*oauth.Config)) *connectBundle {
 	require.NoError(t, err)
 	vault, err := credential.NewVault(b.st, kms, nil)
 	require.NoError(t, err)
+	b.vault = vault
 
 	p := b.partner.URL
 	providers := []*oauth.ProviderConfig{
 		{
 			Name: "crm", DisplayName: "Acme CRM", AuthKind: oauth.AuthCode, AuthURL: p + "/authorize", TokenURL: p + "/token",
-			ClientID: "crm-client", ClientSecret: ctClientSecret, Scopes: []oauth.Scope{{Name: "crm.read", Description: "Read contacts"}},
+			ClientID: "crm-client", ClientSecret: ctClientSecret, TestURL: p + "/me",
+			Scopes: []oauth.Scope{{Name: "crm.read", Description: "Read contacts"}},
 		},
 		{
 			Name: "svc", AuthKind: oauth.ClientCredentials, TokenURL: p + "/token", RevokeURL: p + "/revoke",

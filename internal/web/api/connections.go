@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -93,8 +94,10 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request) error {
 		if in.Username == "" {
 			return badRequest("provider %s uses basic auth: set username and password", p.Name)
 		}
+	case spec.AuthOAuth2Code:
+		return badRequest("provider %s connects through the browser: create a connect session with POST /api/v1/tenants/{tenant}/connect-sessions", p.Name)
 	default:
-		return badRequest("provider %s connects through OAuth: create a connect session instead", p.Name)
+		return badRequest("provider %s connects with an OAuth grant: POST /api/v1/tenants/{tenant}/connections/oauth", p.Name)
 	}
 	if _, err := a.deps.Store.GetTenant(r.Context(), tenant); err != nil {
 		return err
@@ -121,7 +124,12 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request) error {
 	now := time.Now().UTC()
 	c := store.Connection{TenantID: tenant, ID: "conn_" + uuid.NewString(), Provider: p.Name, State: store.ConnectionActive,
 		Secret: sealed, GrantedScopes: scopes, CreatedAt: now, UpdatedAt: now}
-	if err := a.deps.Store.CreateConnection(r.Context(), c); err != nil {
+	// Through the lifecycle: the row and its audit entry in one
+	// transaction.
+	life := connection.New(a.deps.Store, nil)
+	c, err = life.Create(r.Context(), c, connection.Entry{Actor: "admin api", Action: "connection.created",
+		Detail: map[string]any{"granted_scopes": scopes}})
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, a.toConnection(c))

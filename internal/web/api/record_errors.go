@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/store"
 )
 
@@ -99,21 +101,20 @@ func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
 	args["record_error_id"] = re.ID
 
 	var resumed []store.Connection
+	// The connection lifecycle lifts the pause (row and audit entry) in
+	// the transaction that queues the retry.
+	life := connection.New(a.deps.Store, nil)
 	err = a.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		resumed = resumed[:0]
 		for _, connID := range inst.Connections {
-			c, err := tx.LockConnection(ctx, tenant, connID)
+			c, changed, err := life.ResumeInTx(ctx, tx, tenant, connID, "admin api")
+			if errors.Is(err, connection.ErrNotPaused) {
+				return &Error{Status: http.StatusConflict, Msg: fmt.Sprintf("connection %s needs reconnecting before a retry can succeed: POST /api/v1/tenants/%s/connections/%s/reconnect", connID, tenant, connID)}
+			}
 			if err != nil {
 				return err
 			}
-			switch c.State {
-			case store.ConnectionNeedsReconnect:
-				return &Error{Status: http.StatusConflict, Msg: fmt.Sprintf("connection %s (%s) needs reconnecting before a retry can succeed", c.ID, c.Provider)}
-			case store.ConnectionMissingScopes:
-				c.State, c.StateReason = store.ConnectionActive, ""
-				if err := tx.UpdateConnection(ctx, c); err != nil {
-					return err
-				}
+			if changed {
 				resumed = append(resumed, c)
 			}
 		}
