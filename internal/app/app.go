@@ -175,33 +175,37 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		return nil, err
 	}
 
-	if !cfg.RunsAPI() {
-		return a, nil
+	// Every role serves /healthz, /readyz and /metrics on its address: a
+	// worker's delivery metrics must be scrapeable where they are made.
+	// The API, webhooks and connect pages only where the role runs them.
+	routes := map[string]http.Handler{}
+	if cfg.RunsAPI() {
+		var dispatch func([]store.Event)
+		if cfg.RunsWorkers() {
+			a.Dispatcher = a.Engine.NewDispatcher(nil)
+			dispatch = a.Dispatcher.Dispatch
+		}
+		a.Ingress, err = webhook.NewIngress(webhook.Deps{
+			Store: a.Store, Queue: a.Queue,
+			Providers: func(name string) (*spec.Provider, bool) { p, ok := a.Catalog.Providers[name]; return p, ok },
+			Secrets:   creds,
+			NewJob:    engine.NewEventJob,
+			Dispatch:  dispatch,
+			Logger:    logger, Registerer: a.Registry, Now: now,
+		}, &webhook.Config{MaxBytesInFlight: int64(cfg.WebhookMaxBytesInFlight), MaxConcurrentPerConnection: cfg.WebhookMaxConcurrentPerConnection, CommitTimeout: cfg.WebhookCommitTimeout})
+		if err != nil {
+			return nil, fmt.Errorf("building webhook ingress: %w", err)
+		}
+		admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
+			Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
+			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken,
+			Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection})
+		for pattern, h := range admin.Routes() {
+			routes[pattern] = h
+		}
+		routes[webhook.Pattern] = a.Ingress
+		routes["/connect/"] = a.OAuth.Handler()
 	}
-
-	var dispatch func([]store.Event)
-	if cfg.RunsWorkers() {
-		a.Dispatcher = a.Engine.NewDispatcher(nil)
-		dispatch = a.Dispatcher.Dispatch
-	}
-	a.Ingress, err = webhook.NewIngress(webhook.Deps{
-		Store: a.Store, Queue: a.Queue,
-		Providers: func(name string) (*spec.Provider, bool) { p, ok := a.Catalog.Providers[name]; return p, ok },
-		Secrets:   creds,
-		NewJob:    engine.NewEventJob,
-		Dispatch:  dispatch,
-		Logger:    logger, Registerer: a.Registry, Now: now,
-	}, &webhook.Config{MaxBytesInFlight: int64(cfg.WebhookMaxBytesInFlight), MaxConcurrentPerConnection: cfg.WebhookMaxConcurrentPerConnection, CommitTimeout: cfg.WebhookCommitTimeout})
-	if err != nil {
-		return nil, fmt.Errorf("building webhook ingress: %w", err)
-	}
-	admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
-		Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
-		CompareVersions: engine.CompareVersions, Token: cfg.AdminToken,
-		Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection})
-	routes := admin.Routes()
-	routes[webhook.Pattern] = a.Ingress
-	routes["/connect/"] = a.OAuth.Handler()
 	a.server = &http.Server{
 		Handler: web.NewHandler(&web.Config{
 			Logger:   logger,

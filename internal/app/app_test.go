@@ -122,16 +122,32 @@ func TestServePostgres(t *testing.T) {
 	serveAndProbe(t, testConfig(t, dsn+sep+"search_path="+schema))
 }
 
-func TestRoleWorkerDoesNotListen(t *testing.T) {
+// A worker-only process used to have no listener at all, so its delivery
+// metrics were recorded where nothing could scrape them. It serves
+// /healthz, /readyz and /metrics on its address, and nothing else.
+func TestRoleWorkerServesOnlyOperationsEndpoints(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t, "sqlite:"+filepath.Join(t.TempDir(), "accord.db"))
 	cfg.Role = config.RoleWorker
 	a, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler), &Options{})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
-	require.Empty(t, a.Addr())
+	t.Cleanup(func() { _ = a.Stop(context.Background()) })
 	require.Nil(t, a.Ingress)
-	require.NoError(t, a.Stop(context.Background()))
+	require.NotEmpty(t, a.Addr())
+	base := "http://" + a.Addr()
+	code, _ := get(t, base+"/healthz")
+	require.Equal(t, http.StatusOK, code)
+	code, _ = get(t, base+"/readyz")
+	require.Equal(t, http.StatusOK, code)
+	code, body := get(t, base+"/metrics")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "accord_delivery_panics_total", "the engine's metrics are served where the work happens")
+	require.Contains(t, body, "accord_queue_stranded_jobs")
+	code, _ = get(t, base+"/api/v1/tenants")
+	require.Equal(t, http.StatusNotFound, code, "no admin API on a worker")
+	code, _ = get(t, base+"/hooks/conn_x")
+	require.Equal(t, http.StatusNotFound, code, "no webhooks on a worker")
 }
 
 func TestBadPackStopsStartWithPositions(t *testing.T) {
