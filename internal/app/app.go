@@ -67,6 +67,9 @@ type App struct {
 	tracing   func(context.Context) error
 	stopDepth chan struct{}
 	depthDone chan struct{}
+	// workers is how many worker processes heartbeat (this one included),
+	// sampled with the queue depth; rateShare divides partner rates by it.
+	workers atomic.Int64
 }
 
 // New opens the store, migrates it (unless cfg.NoMigrate), loads the packs
@@ -128,6 +131,18 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if engCfg.Connector == nil {
 		engCfg.Connector = &connector.Config{AllowLoopback: cfg.AllowLoopbackPartners}
 	}
+	// Each worker process takes its share of every tenant's partner rate,
+	// so N workers together offer the manifest's rate, not N times it.
+	cc := *engCfg.Connector
+	lc := connector.LimiterConfig{}
+	if cc.Limiter != nil {
+		lc = *cc.Limiter
+	}
+	if lc.Share == nil {
+		lc.Share = a.rateShare
+	}
+	cc.Limiter = &lc
+	engCfg.Connector = &cc
 	a.alerter = engine.NewAlerter(cfg.AlertWebhook, logger, a.Registry)
 	a.Engine, err = engine.New(engine.Deps{
 		Store: a.Store, Catalog: a.Catalog, Credentials: creds,
@@ -276,6 +291,14 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
+// rateShare is this process's share of a partner's rate limit.
+func (a *App) rateShare() float64 {
+	if n := a.workers.Load(); n > 1 {
+		return 1 / float64(n)
+	}
+	return 1
+}
+
 // startDepthGauge samples the queue depth for accord_queue_depth and the
 // jobs a dead process left running for accord_queue_stranded_jobs — gauges
 // refreshed every few seconds rather than a query per scrape, so a scrape
@@ -302,12 +325,29 @@ func (a *App) startDepthGauge() {
 	a.stopDepth, a.depthDone = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(a.depthDone)
-		t := time.NewTicker(5 * time.Second)
+		// Each second: Retry-After holds other processes learned (a hold
+		// is often only a few seconds long). Every fifth: the rest.
+		t := time.NewTicker(time.Second)
 		defer t.Stop()
-		for {
+		for tick := 0; ; tick++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			if a.cfg.RunsWorkers() {
+				_, _ = a.Engine.ApplyPartnerHolds(ctx)
+			}
+			if tick%5 != 0 {
+				cancel()
+				select {
+				case <-a.stopDepth:
+					return
+				case <-t.C:
+				}
+				continue
+			}
 			if n, err := a.Queue.Depth(ctx); err == nil {
 				depth.Set(float64(n))
+			}
+			if leases, err := a.Store.ListProcessLeases(ctx, queue.ProcessLeasePrefix); err == nil {
+				a.workers.Store(int64(len(leases)))
 			}
 			if n, err := a.Queue.StrandedJobs(ctx); err == nil {
 				stranded.Set(float64(n))

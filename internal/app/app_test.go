@@ -105,6 +105,13 @@ func TestServePostgres(t *testing.T) {
 	if dsn == "" {
 		t.Skip("set ACCORD_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL tests")
 	}
+	serveAndProbe(t, testConfig(t, postgresTestSchema(t, dsn)))
+}
+
+// postgresTestSchema creates a schema of its own for one test, dropped
+// afterwards, and returns a DSN that uses it.
+func postgresTestSchema(t *testing.T, dsn string) string {
+	t.Helper()
 	schema := "accord_app_" + strings.ReplaceAll(time.Now().Format("150405.000000000"), ".", "")
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -119,7 +126,7 @@ func TestServePostgres(t *testing.T) {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	serveAndProbe(t, testConfig(t, dsn+sep+"search_path="+schema))
+	return dsn + sep + "search_path=" + schema
 }
 
 // A worker-only process used to have no listener at all, so its delivery

@@ -44,6 +44,11 @@ type LimiterConfig struct {
 	// hold on a provider without a rate_limit (which gives no interval of
 	// its own), so they do not return as one herd. Default 10ms.
 	HoldSpacing time.Duration
+	// Share is the fraction (0, 1] of the manifest's rate this process may
+	// use: with N processes working one queue each takes 1/N, so together
+	// they offer the partner the manifest's rate, not N times it. Called
+	// on every booking; nil or a value outside (0, 1] means 1.
+	Share func() float64
 }
 
 func (c *LimiterConfig) withDefaults() LimiterConfig {
@@ -277,7 +282,23 @@ func (l *Limiter) interval(b *bucket) time.Duration {
 	if l.baseRate == 0 {
 		return 0
 	}
-	return time.Duration(float64(time.Second) / (l.baseRate * b.factor))
+	return time.Duration(float64(time.Second) / (l.baseRate * b.factor * l.share()))
+}
+
+// share is Config.Share, clamped to (0, 1].
+func (l *Limiter) share() float64 {
+	if l.cfg.Share == nil {
+		return 1
+	}
+	if f := l.cfg.Share(); f > 0 && f < 1 {
+		return f
+	}
+	return 1
+}
+
+// burst is the manifest's burst, scaled to this process's share.
+func (l *Limiter) burst() int {
+	return max(1, int(math.Ceil(float64(l.baseBurst)*l.share())))
 }
 
 // book takes the next free slot at or after now and after any hold (GCRA:
@@ -305,7 +326,7 @@ func (l *Limiter) book(b *bucket, now time.Time) time.Time {
 		tat = arrival
 	}
 	tat = tat.Add(t)
-	slot := tat.Add(-time.Duration(l.baseBurst) * t)
+	slot := tat.Add(-time.Duration(l.burst()) * t)
 	if slot.Before(arrival) {
 		slot = arrival
 	}
@@ -317,7 +338,7 @@ func (l *Limiter) book(b *bucket, now time.Time) time.Time {
 // the remembered reservations new slots after it, in their old order.
 func (l *Limiter) reschedule(b *bucket) {
 	t := l.interval(b)
-	b.tat = b.holdUntil.Add(time.Duration(max(l.baseBurst-1, 0)) * t)
+	b.tat = b.holdUntil.Add(time.Duration(max(l.burst()-1, 0)) * t)
 	if len(b.reserved) == 0 {
 		return
 	}

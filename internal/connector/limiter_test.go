@@ -282,3 +282,24 @@ func throttledCount(t *testing.T, reg *prometheus.Registry, reason string) float
 	}
 	return 0
 }
+
+// Each process used to keep the whole manifest rate: N workers offered the
+// partner N times it. With a share of 1/2 one process books slots twice as
+// far apart and half the burst, so two together stay within the manifest.
+func TestLimiterShareSplitsTheRate(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: testNow}
+	share := 0.5
+	p := &spec.Provider{Name: "incidents", RateLimit: &spec.RateLimit{RequestsPerSecond: 10, Burst: 4}}
+	lim, err := NewLimiter(p, &LimiterConfig{Now: clock.Now, Share: func() float64 { return share }})
+	require.NoError(t, err)
+	require.Equal(t, 2, drain(lim, "acme"), "half the burst")
+	require.Equal(t, 400*time.Millisecond, lim.Reserve("acme", "job-1"), "half the rate: 5/s, one slot (200ms) after the one drain's last call took")
+
+	share = 1 // the other process stopped: this one takes the whole rate again
+	other, err := NewLimiter(p, &LimiterConfig{Now: clock.Now, Share: func() float64 { return share }})
+	require.NoError(t, err)
+	require.Equal(t, 4, drain(other, "acme"))
+	share = 7 // nonsense is clamped to the whole rate
+	require.Equal(t, 4, drain(other, "globex"))
+}

@@ -528,6 +528,7 @@ func (e *Engine) handleWriteError(ctx context.Context, in applyInput, conn store
 			wait = pe.RetryAfter
 		}
 		e.connectors[a.provider.Name].Limiter().Backoff(in.inst.TenantID, wait)
+		e.sharePartnerHold(ctx, in.inst.TenantID, a.provider.Name, wait)
 		if e.windowSpent(in) {
 			return e.fail(ctx, in, conn, ClassRateLimit, msg)
 		}

@@ -118,6 +118,7 @@ func (f *incidentsFront) writes() []partnerRequest {
 }
 
 type testBundle struct {
+	newEngine func(t *testing.T) *engine.Engine
 	engine    *engine.Engine
 	store     store.Store
 	clock     *clock
@@ -287,7 +288,20 @@ func setupWith(t *testing.T, opts setupOpts) *testBundle {
 	// Registered after the store's cleanup, so it runs before the store
 	// closes; Close is safe to call again after a test's own.
 	t.Cleanup(e.Close)
+	tb.newEngine = func(t *testing.T) *engine.Engine {
+		other, err := engine.New(engine.Deps{Store: st, Catalog: cat, Credentials: credentials, Now: clk.Now}, cfg)
+		require.NoError(t, err)
+		t.Cleanup(other.Close)
+		return other
+	}
 	return tb
+}
+
+// secondEngine is another process's engine over the same database,
+// catalog and partners.
+func (tb *testBundle) secondEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	return tb.newEngine(t)
 }
 
 // ticket is a helpdesk ticket as its webhook carries it. An empty Priority

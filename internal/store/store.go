@@ -432,10 +432,24 @@ type Queries interface {
 	AcquireProcessLease(ctx context.Context, key, holder string, ttl time.Duration) (bool, error)
 	// ReleaseProcessLease is ReleaseLease for a process lease.
 	ReleaseProcessLease(ctx context.Context, key, holder string) error
+	// HoldPartner records that provider told tenantID to wait until until
+	// (its Retry-After), for every process; an earlier until than the one
+	// stored changes nothing. An unknown tenant is ErrNotFound.
+	HoldPartner(ctx context.Context, tenantID, provider string, until time.Time) error
+	// ListPartnerHolds returns the holds still in force after now, across
+	// tenants (each process applies them to its own rate limiter).
+	ListPartnerHolds(ctx context.Context, now time.Time) ([]PartnerHold, error)
 	// ListProcessLeases returns the process leases whose key starts with
 	// keyPrefix and that have not expired by the store's clock, in key
 	// order.
 	ListProcessLeases(ctx context.Context, keyPrefix string) ([]ProcessLease, error)
+}
+
+// PartnerHold is a partner's Retry-After for one tenant.
+type PartnerHold struct {
+	TenantID string
+	Provider string
+	Until    time.Time
 }
 
 // ProcessLease is a lease held by a process rather than for a tenant's
