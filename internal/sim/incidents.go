@@ -62,7 +62,11 @@ type Incidents struct {
 	mu        sync.Mutex
 	incidents []*Incident
 	byID      map[string]*Incident
-	keys      idempotencyKeys
+	// byExternal indexes incidents by external id, in creation order:
+	// the lookup before each create must not scan every incident, or the
+	// simulator, not Accord, bounds a load test.
+	byExternal map[string][]*Incident
+	keys       idempotencyKeys
 }
 
 // NewIncidents returns an empty incident tool.
@@ -70,7 +74,7 @@ func NewIncidents(cfg *Config) *Incidents {
 	c := cfg.withDefaults()
 	s := &Incidents{
 		base: newBase(c, []string{ScopeIncidentsRead, ScopeIncidentsWrite}, true),
-		byID: map[string]*Incident{}, keys: idempotencyKeys{},
+		byID: map[string]*Incident{}, byExternal: map[string][]*Incident{}, keys: idempotencyKeys{},
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/incidents", s.authed(ScopeIncidentsWrite, s.create))
@@ -192,6 +196,7 @@ func (s *Incidents) create(w http.ResponseWriter, r *http.Request) {
 	in.ID = "inc_" + strconv.Itoa(len(s.incidents)+1)
 	s.incidents = append(s.incidents, &in)
 	s.byID[in.ID] = &in
+	s.byExternal[in.ExternalID] = append(s.byExternal[in.ExternalID], &in)
 	var buf bytes.Buffer
 	_ = json.NewEncoder(&buf).Encode(map[string]Incident{"incident": in})
 	s.keys.remember(key, canon, http.StatusCreated, buf.Bytes())
@@ -219,6 +224,16 @@ func (s *Incidents) patch(w http.ResponseWriter, r *http.Request) {
 	}
 	if next != *cur {
 		next.UpdatedAt = s.cfg.Now().UTC()
+		if next.ExternalID != cur.ExternalID {
+			old := s.byExternal[cur.ExternalID]
+			for i, in := range old {
+				if in == cur {
+					s.byExternal[cur.ExternalID] = append(old[:i:i], old[i+1:]...)
+					break
+				}
+			}
+			s.byExternal[next.ExternalID] = append(s.byExternal[next.ExternalID], cur)
+		}
 		*cur = next
 	}
 	writeJSON(w, http.StatusOK, map[string]Incident{"incident": next})
@@ -236,14 +251,13 @@ func (s *Incidents) get(w http.ResponseWriter, r *http.Request) {
 func (s *Incidents) list(w http.ResponseWriter, r *http.Request) {
 	ext, filtered := r.URL.Query()["external_id"]
 	out := []Incident{}
-	// Filtered under the lock rather than over a copy of every incident:
-	// a lookup by external id must not cost O(all incidents) allocations,
-	// or the simulator, not Accord, bounds a load test.
 	s.mu.Lock()
-	for _, in := range s.incidents {
-		if !filtered || in.ExternalID == ext[0] {
-			out = append(out, *in)
-		}
+	all := s.incidents
+	if filtered {
+		all = s.byExternal[ext[0]]
+	}
+	for _, in := range all {
+		out = append(out, *in)
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string][]Incident{"incidents": out})
