@@ -20,7 +20,7 @@ func lateOpts(gate *slowGate, edit func(*testing.T, string) string) setupOpts {
 		editContract: edit,
 		simSleep:     gate.sleep,
 		config: func(c *engine.Config) {
-			c.Connector.Timeout = 300 * time.Millisecond
+			c.Connector.Timeout = 3 * time.Second
 			c.MaxAnswerWindow = 2 * time.Minute
 		},
 	}
