@@ -90,18 +90,8 @@ func runCrashSoak(t *testing.T, b backend) {
 	db, masterKey := database(t, b)
 	bin := accordBinary(t)
 
-	hd := sim.NewHelpdesk(&sim.Config{Token: helpdeskToken, DeliveryBackoff: 50 * time.Millisecond, DeliveryAttempts: 12, Seed: seed})
-	t.Cleanup(hd.Stop)
-	hdURL, err := hd.Start(t.Context(), "127.0.0.1:0")
-	require.NoError(t, err)
-	inc := sim.NewIncidents(&sim.Config{Token: incidentsToken, RateLimit: -1, Seed: seed + 1})
-	t.Cleanup(inc.Stop)
-	incURL, err := inc.Start(t.Context(), "127.0.0.1:0")
-	require.NoError(t, err)
-	chat := sim.NewChat(&sim.Config{Token: chatToken, Seed: seed + 2})
-	t.Cleanup(chat.Stop)
-	chatURL, err := chat.Start(t.Context(), "127.0.0.1:0")
-	require.NoError(t, err)
+	ps := startPartners(t, seed, 12)
+	hd, inc, chat := ps.hd, ps.inc, ps.chat
 	require.NoError(t, hd.Random(0.1, sim.FaultDuplicate))
 	for _, f := range []*sim.Faults{inc.Faults, chat.Faults} {
 		require.NoError(t, f.Random(0.1, sim.FaultHangAfter, sim.FaultServerError, sim.FaultReset))
@@ -114,8 +104,7 @@ func runCrashSoak(t *testing.T, b backend) {
 		cmd := exec.Command(bin, "serve", "--db", db, "--addr", addr, "--packs", packsDir(t),
 			"--allow-loopback-partners=true", "--admin-token", adminToken, "--log-format", "text", "--log-level", "error",
 			"--event-sweep-after", "2s")
-		cmd.Env = append(os.Environ(), "HELPDESK_URL="+hdURL, "INCIDENTS_URL="+incURL, "CHAT_URL="+chatURL,
-			"ACCORD_MASTER_KEY="+masterKey)
+		cmd.Env = append(append(os.Environ(), ps.env...), "ACCORD_MASTER_KEY="+masterKey)
 		cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
 		require.NoError(t, cmd.Start())
 		cur = cmd

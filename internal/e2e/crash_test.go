@@ -30,24 +30,9 @@ func TestCrashBetweenPartnerCreateAndLinkWrite(t *testing.T) {
 	}
 	t.Parallel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "accord")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/accord")
-	build.Dir = filepath.Join(packsDir(t), "..")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-
-	hd := sim.NewHelpdesk(&sim.Config{Token: helpdeskToken, DeliveryBackoff: 50 * time.Millisecond})
-	t.Cleanup(hd.Stop)
-	hdURL, err := hd.Start(t.Context(), "127.0.0.1:0")
-	require.NoError(t, err)
-	inc := sim.NewIncidents(&sim.Config{Token: incidentsToken, RateLimit: -1})
-	t.Cleanup(inc.Stop)
-	incURL, err := inc.Start(t.Context(), "127.0.0.1:0")
-	require.NoError(t, err)
-	chat := sim.NewChat(&sim.Config{Token: chatToken})
-	t.Cleanup(chat.Stop)
-	chatURL, err := chat.Start(t.Context(), "127.0.0.1:0")
-	require.NoError(t, err)
+	bin := accordBinary(t)
+	ps := startPartners(t, 1, 0)
+	hd, inc, chat := ps.hd, ps.inc, ps.chat
 
 	dbPath := filepath.Join(dir, "accord.db")
 	addr := freeAddr(t) // fixed across the restart: the helpdesk keeps its subscription
@@ -57,7 +42,7 @@ func TestCrashBetweenPartnerCreateAndLinkWrite(t *testing.T) {
 			"--allow-loopback-partners=true", "--admin-token", adminToken, "--log-format", "text", "--log-level", "warn",
 			// The killed job is presumed lost after 2s, not the default hour.
 			"--job-rescue-after", "2s", "--event-sweep-after", "2s")
-		cmd.Env = append(os.Environ(), "HELPDESK_URL="+hdURL, "INCIDENTS_URL="+incURL, "CHAT_URL="+chatURL)
+		cmd.Env = append(os.Environ(), ps.env...)
 		cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() {

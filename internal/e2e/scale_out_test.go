@@ -33,18 +33,8 @@ func TestScaleOutAPIAndTwoWorkers(t *testing.T) {
 	bin := accordBinary(t)
 	const n = 80
 
-	hd := sim.NewHelpdesk(&sim.Config{Token: helpdeskToken, DeliveryBackoff: 50 * time.Millisecond, DeliveryAttempts: 10})
-	t.Cleanup(hd.Stop)
-	hdURL, err := hd.Start(t.Context(), "127.0.0.1:0")
-	require.NoError(t, err)
-	inc := sim.NewIncidents(&sim.Config{Token: incidentsToken, RateLimit: -1})
-	t.Cleanup(inc.Stop)
-	incURL, err := inc.Start(t.Context(), "127.0.0.1:0")
-	require.NoError(t, err)
-	chat := sim.NewChat(&sim.Config{Token: chatToken})
-	t.Cleanup(chat.Stop)
-	chatURL, err := chat.Start(t.Context(), "127.0.0.1:0")
-	require.NoError(t, err)
+	ps := startPartners(t, 1, 10)
+	hd, inc, chat := ps.hd, ps.inc, ps.chat
 	// Slow partner answers keep jobs in flight, so the kill lands on some.
 	require.NoError(t, inc.Random(0.3, sim.FaultSlow))
 
@@ -52,7 +42,7 @@ func TestScaleOutAPIAndTwoWorkers(t *testing.T) {
 		args := append([]string{"serve", "--role", role, "--db", db, "--addr", addr, "--packs", packsDir(t),
 			"--allow-loopback-partners=true", "--admin-token", adminToken, "--log-format", "text", "--log-level", "error"}, extra...)
 		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "HELPDESK_URL="+hdURL, "INCIDENTS_URL="+incURL, "CHAT_URL="+chatURL, "ACCORD_MASTER_KEY="+masterKey)
+		cmd.Env = append(append(os.Environ(), ps.env...), "ACCORD_MASTER_KEY="+masterKey)
 		cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() {
