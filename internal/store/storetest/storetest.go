@@ -59,6 +59,9 @@ func Run(t *testing.T, open Open) {
 		{"ClaimPendingEventsRace", testClaimPendingEventsRace},
 		{"DeleteDoneEvents", testDeleteDoneEvents},
 		{"ReleaseLeasesHeldBy", testReleaseLeasesHeldBy},
+		{"APITokens", testAPITokens},
+		{"UILinks", testUILinks},
+		{"HealthCounts", testHealthCounts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
