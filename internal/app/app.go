@@ -181,11 +181,18 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if err != nil {
 		return nil, fmt.Errorf("building webhook ingress: %w", err)
 	}
+	signer, err := uiSigner(mk)
+	if err != nil {
+		return nil, err
+	}
 	admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
 		Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
-		CompareVersions: engine.CompareVersions, Token: cfg.AdminToken,
+		CompareVersions: engine.CompareVersions, Token: cfg.AdminToken, Signer: signer, PublicURL: cfg.PublicURL,
 		Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection})
 	routes := admin.Routes()
+	if err := a.mountUI(cfg, logger, admin, signer, routes); err != nil {
+		return nil, err
+	}
 	routes[webhook.Pattern] = a.Ingress
 	routes["/connect/"] = a.OAuth.Handler()
 	a.server = &http.Server{

@@ -1,0 +1,253 @@
+package ui_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+func TestSignInRequired(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.browser(t)
+	resp, err := c.http.Get(b.url + "/ui/t/acme/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/ui/login?next=%2Fui%2Ft%2Facme%2F", resp.Header.Get("Location"))
+
+	resp = c.post("/ui/login", "/ui/login", url.Values{"token": {"acc_not-a-token"}})
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, setupOptions{frameAncestors: []string{"https://app.example.com"}})
+	for path, ancestors := range map[string]string{"/ui/login": "'none'", "/ui/t/acme/": "https://app.example.com"} {
+		resp, err := http.DefaultTransport.RoundTrip(must(http.NewRequest(http.MethodGet, b.url+path, nil)))
+		require.NoError(t, err)
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		require.Contains(t, csp, "default-src 'none'", path)
+		require.Contains(t, csp, "script-src 'self'", path)
+		require.NotContains(t, csp, "unsafe-inline", path)
+		require.Contains(t, csp, "frame-ancestors "+ancestors, path)
+		require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+		require.Equal(t, "no-referrer", resp.Header.Get("Referrer-Policy"))
+	}
+}
+
+func TestHealthPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.browser(t)
+	c.login(adminToken)
+
+	status, body := c.get("/ui/")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "Acme Corp")
+	require.Contains(t, body, "Globex Corp")
+	require.Contains(t, body, `href="/ui/t/acme/installations/inst_escalation"`)
+
+	status, body = c.get("/ui/t/acme/installations/inst_escalation")
+	require.Equal(t, http.StatusOK, status)
+	for _, want := range []string{
+		"Escalate tickets to incidents",
+		"Needs attention", "2 record errors waiting for a fix",
+		"90.0%",                     // 18 applied of 20 applied or failed, last 24 h
+		"24 events: 18 applied, 2 failed", // plus 3 filtered and 1 in progress
+		"91.3%",                     // 21 of 23 over 7 days
+		"Last successful event", "4 hours ago", // the newest applied event
+		"validation: severity must be one of 1..4", // the newest record error
+		"1 permission", "1 validation",
+		"When a record in Helpdesk changes", // spec.Explain
+		"events arrive here",
+	} {
+		require.Contains(t, body, want)
+	}
+	require.NotContains(t, body, "Reconnect", "every connection is active")
+}
+
+func TestReconnectButton(t *testing.T) {
+	t.Parallel()
+	var asked []string
+	b := setupWith(t, setupOptions{reconnect: func(_ context.Context, tenant, id, _ string) (string, error) {
+		asked = append(asked, tenant+"/"+id)
+		return "https://helpdesk.example/authorize?state=x", nil
+	}})
+	c := b.conns["helpdesk"]
+	c.State, c.StateReason = store.ConnectionNeedsReconnect, "The helpdesk refused the refresh token: reconnect to grant access again."
+	require.NoError(t, b.st.UpdateConnection(t.Context(), c))
+
+	viewer := b.browser(t)
+	viewer.login(b.token(t, "viewer", ""))
+	_, body := viewer.get("/ui/t/acme/installations/inst_escalation")
+	require.Contains(t, body, "reconnect to grant access again")
+	require.NotContains(t, body, "Reconnect Helpdesk</button>", "a viewer gets no button")
+	resp := viewer.post("/ui/t/acme/installations/inst_escalation", "/ui/t/acme/connections/conn_helpdesk/reconnect", nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	require.Empty(t, asked)
+
+	admin := b.browser(t)
+	admin.login(b.token(t, "tenant", "acme"))
+	_, body = admin.get("/ui/t/acme/installations/inst_escalation")
+	require.Contains(t, body, "Reconnect Helpdesk</button>")
+	resp = admin.post("/ui/t/acme/installations/inst_escalation", "/ui/t/acme/connections/conn_helpdesk/reconnect", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "https://helpdesk.example/authorize?state=x", resp.Header.Get("Location"))
+	require.Equal(t, []string{"acme/conn_helpdesk"}, asked)
+	requireAudit(t, b, "connection.reconnect_started")
+}
+
+func TestRecordErrorsFilterAndRetry(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.browser(t)
+	c.login(b.token(t, "operator", ""))
+
+	_, body := c.get("/ui/t/acme/record-errors")
+	require.Contains(t, body, "severity must be one of 1..4")
+	require.Contains(t, body, "token lacks incidents.write")
+	_, body = c.get("/ui/t/acme/record-errors?class=validation&installation=inst_escalation")
+	require.Contains(t, body, "severity must be one of 1..4")
+	require.NotContains(t, body, "token lacks incidents.write")
+	status, _ := c.get("/ui/t/acme/record-errors?class=nonsense")
+	require.Equal(t, http.StatusBadRequest, status)
+
+	_, body = c.get("/ui/t/acme/record-errors/re_1")
+	require.Contains(t, body, "Map the ticket priority")
+	require.Contains(t, body, "Retry this record")
+
+	// Without the form's CSRF token, nothing happens.
+	resp := c.post("/ui/t/acme/record-errors/re_1", "/ui/t/acme/record-errors/re_1/retry", url.Values{"csrf": {"forged"}})
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	require.Empty(t, b.queue.queued())
+
+	resp = c.post("/ui/t/acme/record-errors/re_1", "/ui/t/acme/record-errors/re_1/retry", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/ui/t/acme/record-errors/re_1?retried=1", resp.Header.Get("Location"))
+	require.Equal(t, []string{"deliver_event"}, b.queue.queued())
+	re, err := b.st.GetRecordError(t.Context(), "acme", "re_1")
+	require.NoError(t, err)
+	require.Equal(t, store.RecordErrorRetrying, re.Status)
+	e := requireAudit(t, b, "record_error.retried")
+	require.True(t, strings.HasPrefix(e.Actor, "token:tok_"))
+}
+
+func TestViewerRefusedStateChange(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.browser(t)
+	c.login(b.token(t, "viewer", ""))
+	status, body := c.get("/ui/t/acme/record-errors/re_1")
+	require.Equal(t, http.StatusOK, status)
+	require.NotContains(t, body, "Retry this record")
+	resp := c.post("/ui/t/acme/record-errors/re_1", "/ui/t/acme/record-errors/re_1/retry", nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	require.Empty(t, b.queue.queued())
+}
+
+func TestTenantBoundaries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.browser(t)
+	c.login(b.token(t, "tenant", "acme"))
+	resp, err := c.http.Get(b.url + "/ui/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, "/ui/t/acme/", resp.Header.Get("Location"), "a tenant's admin goes to its own page")
+	status, _ := c.get("/ui/t/globex/")
+	require.Equal(t, http.StatusForbidden, status)
+	status, _ = c.get("/ui/t/acme/")
+	require.Equal(t, http.StatusOK, status)
+}
+
+func TestTenantLinkSingleUse(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	l, err := b.client.CreateUILink(t.Context(), "acme", "")
+	require.NoError(t, err)
+	c := b.browser(t)
+	resp, err := c.http.Get(b.url + l.Path)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/ui/t/acme/", resp.Header.Get("Location"))
+	status, _ := c.get("/ui/t/acme/")
+	require.Equal(t, http.StatusOK, status)
+	status, _ = c.get("/ui/t/globex/")
+	require.Equal(t, http.StatusForbidden, status, "the link's session is for acme only")
+	requireAudit(t, b, "ui.link_used")
+
+	other := b.browser(t)
+	status, body := other.get(l.Path)
+	require.Equal(t, http.StatusForbidden, status, "a second use is refused")
+	require.Contains(t, body, "already used")
+	status, _ = other.get(strings.Replace(l.Path, "ey", "eX", 1))
+	require.Equal(t, http.StatusForbidden, status, "a tampered link is refused")
+}
+
+func TestRevokedTokenEndsSession(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tok, err := b.client.CreateToken(t.Context(), apiTokenInput("operator"))
+	require.NoError(t, err)
+	c := b.browser(t)
+	c.login(tok.Secret)
+	status, _ := c.get("/ui/t/acme/")
+	require.Equal(t, http.StatusOK, status)
+	_, err = b.client.RevokeToken(t.Context(), tok.ID)
+	require.NoError(t, err)
+	resp, err := c.http.Get(b.url + "/ui/t/acme/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "back to sign-in")
+}
+
+func TestAssetsAreHashed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, body := b.browser(t).get("/ui/login")
+	m := regexpAsset.FindStringSubmatch(body)
+	require.NotNil(t, m)
+	resp, err := http.Get(b.url + m[1])
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Cache-Control"), "immutable")
+	require.Contains(t, resp.Header.Get("Content-Type"), "text/css")
+	resp, err = http.Get(b.url + "/ui/static/app.css")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "only hashed names are served")
+}
+
+func requireAudit(t *testing.T, b *bundle, action string) store.AuditEntry {
+	t.Helper()
+	entries, err := b.st.ListAudit(t.Context(), "acme", 0, 1000)
+	require.NoError(t, err)
+	for _, e := range entries {
+		if e.Action == action {
+			var d map[string]any
+			require.NoError(t, json.Unmarshal(e.Detail, &d))
+			require.NotEmpty(t, d["from"], "from where")
+			return e
+		}
+	}
+	t.Fatalf("no audit entry %q among %d", action, len(entries))
+	return store.AuditEntry{}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
