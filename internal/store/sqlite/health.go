@@ -2,17 +2,28 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 // The health reads use events_health (tenant_id, connection_id,
 // received_at, state, outcome) and record_errors_list.
 const (
-	countEventsSQL = `SELECT state, outcome, count(*) FROM events
-		WHERE tenant_id = ? AND connection_id = ? AND received_at >= ?
-		GROUP BY state, outcome`
+	// countEventsByHourSQL: received_at is Unix nanoseconds.
+	countEventsByHourSQL = `SELECT received_at / 3600000000000, state, outcome, count(*) FROM events
+		WHERE tenant_id = ? AND connection_id = ? AND received_at >= ? AND received_at < ?
+		GROUP BY 1, 2, 3`
+	rolledEventsSQL = `SELECT hour, outcome, events FROM event_rollups
+		WHERE tenant_id = ? AND connection_id = ? AND hour >= ? AND hour < ?`
+	// sealEventsSQL takes the rows as one JSON array of [hour, outcome,
+	// events]; "WHERE true" lets SQLite parse the upsert after a SELECT.
+	sealEventsSQL = `INSERT INTO event_rollups (tenant_id, connection_id, hour, outcome, events)
+		SELECT ?1, ?2, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')
+		FROM json_each(?3) WHERE true
+		ON CONFLICT DO NOTHING`
 	lastEventWithOutcomeSQL = `SELECT ` + eventColumns + ` FROM events
 		WHERE tenant_id = ? AND connection_id = ? AND state = 'done' AND outcome = ?
 		ORDER BY received_at DESC LIMIT 1`
@@ -21,30 +32,48 @@ const (
 		GROUP BY class`
 )
 
+// CountEvents reads whole settled hours from event_rollups (see
+// row.CountEvents) and the rest from events_health.
 func (q *queries) CountEvents(ctx context.Context, tenantID, connectionID string, since time.Time) (store.EventCounts, error) {
 	const op = "counting events"
 	if err := checkTimes(op, since); err != nil {
 		return store.EventCounts{}, err
 	}
-	rows, err := queryPrepared(ctx, q.read, countEventsSQL, tenantID, connectionID, encTime(since))
-	if err != nil {
-		return store.EventCounts{}, wrapErr(op, err)
-	}
-	defer rows.Close()
-	out := store.EventCounts{Outcomes: map[string]int{}}
-	for rows.Next() {
-		var state, outcome string
-		var n int
-		if err := rows.Scan(&state, &outcome, &n); err != nil {
-			return store.EventCounts{}, wrapErr(op, err)
-		}
-		if store.EventState(state) == store.EventDone {
-			out.Outcomes[outcome] += n
-		} else {
-			out.InFlight += n
-		}
-	}
-	return out, wrapErr(op, rows.Err())
+	out, err := row.CountEvents(since, q.now(), row.RollupIO{
+		Raw: func(from, to time.Time) ([]row.HourCount, error) {
+			rows, err := queryPrepared(ctx, q.read, countEventsByHourSQL, tenantID, connectionID, encTime(from), encTime(to))
+			if err != nil {
+				return nil, err
+			}
+			return collect(rows, func(s scanner) (row.HourCount, error) {
+				var c row.HourCount
+				return c, s.Scan(&c.Hour, &c.State, &c.Outcome, &c.N)
+			})
+		},
+		Rolled: func(fromHour, toHour int64) ([]row.HourCount, error) {
+			rows, err := queryPrepared(ctx, q.read, rolledEventsSQL, tenantID, connectionID, fromHour, toHour)
+			if err != nil {
+				return nil, err
+			}
+			return collect(rows, func(s scanner) (row.HourCount, error) {
+				c := row.HourCount{State: store.EventDone}
+				return c, s.Scan(&c.Hour, &c.Outcome, &c.N)
+			})
+		},
+		Seal: func(rows []row.HourCount) error {
+			triples := make([][3]any, len(rows))
+			for i, r := range rows {
+				triples[i] = [3]any{r.Hour, r.Outcome, r.N}
+			}
+			js, err := json.Marshal(triples)
+			if err != nil {
+				return err
+			}
+			_, err = execPrepared(ctx, q.write, sealEventsSQL, tenantID, connectionID, string(js))
+			return err
+		},
+	})
+	return out, wrapErr(op, err)
 }
 
 func (q *queries) LastEventWithOutcome(ctx context.Context, tenantID, connectionID, outcome string) (store.Event, error) {

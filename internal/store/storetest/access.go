@@ -189,3 +189,69 @@ func testHealthCounts(t *testing.T, s store.Store) {
 		require.Equal(t, "auth", e.Class)
 	}
 }
+
+// testHealthRollup: whole hours that ended over an hour ago are counted
+// once into the rollup and read from it after; an hour with an event in
+// flight is counted afresh until it settles.
+func testHealthRollup(t *testing.T, s store.Store, clock *Clock) {
+	ctx := context.Background()
+	f := seed(t, s, "t1")
+	now := clock.Now()
+	n := 0
+	insert := func(received time.Time, outcome string) string {
+		t.Helper()
+		n++
+		id := fmtID("e_", n)
+		ok, err := s.InsertEvent(ctx, store.Event{TenantID: "t1", ID: id, ConnectionID: f.conn.ID, DedupKey: id, Type: "x",
+			ObjectID: "o", ObjectVersion: 1, ReceivedAt: received})
+		require.NoError(t, err)
+		require.True(t, ok)
+		if outcome != "" {
+			require.NoError(t, s.SetEventsState(ctx, []store.EventRef{{TenantID: "t1", ID: id, Outcome: outcome}}, store.EventDone))
+		}
+		return id
+	}
+	insert(now.Add(-5*time.Hour), "applied")
+	insert(now.Add(-5*time.Hour), "applied")
+	insert(now.Add(-5*time.Hour+time.Minute), "failed")
+	queued := insert(now.Add(-4*time.Hour), "")
+	insert(now.Add(-30*time.Minute), "applied")
+	insert(now.Add(-30*time.Hour), "applied") // before the window
+
+	want := store.EventCounts{Outcomes: map[string]int{"applied": 3, "failed": 1}, InFlight: 1}
+	for range 2 {
+		c, err := s.CountEvents(ctx, "t1", f.conn.ID, now.Add(-24*time.Hour))
+		require.NoError(t, err)
+		require.Equal(t, want, c, "the first count seals the settled hours, the second reads them")
+	}
+
+	// The hour with an event in flight was not sealed: its outcome counts
+	// once it is done.
+	require.NoError(t, s.SetEventsState(ctx, []store.EventRef{{TenantID: "t1", ID: queued, Outcome: "applied"}}, store.EventDone))
+	want = store.EventCounts{Outcomes: map[string]int{"applied": 4, "failed": 1}}
+	c, err := s.CountEvents(ctx, "t1", f.conn.ID, now.Add(-24*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, want, c)
+
+	// Sealed hours outlive the events' retention.
+	deleted, err := s.DeleteDoneEventsBefore(ctx, now.Add(-4*time.Hour-30*time.Minute), 100)
+	require.NoError(t, err)
+	require.Equal(t, 4, deleted)
+	c, err = s.CountEvents(ctx, "t1", f.conn.ID, now.Add(-24*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, want, c)
+
+	// Hours later the recent event is sealed too; the window moves on.
+	clock.Advance(3 * time.Hour)
+	c, err = s.CountEvents(ctx, "t1", f.conn.ID, now.Add(-24*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, want, c)
+	c, err = s.CountEvents(ctx, "t1", f.conn.ID, now.Add(-4*time.Hour-30*time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, store.EventCounts{Outcomes: map[string]int{"applied": 2}}, c, "a window starting mid-hour counts that hour's events from the table")
+
+	// A window starting after everything counts nothing.
+	c, err = s.CountEvents(ctx, "t1", f.conn.ID, clock.Now())
+	require.NoError(t, err)
+	require.Zero(t, c.Total())
+}

@@ -79,6 +79,7 @@ func Run(t *testing.T, open Open) {
 		{"LeaseRenew", testLeaseRenew},
 		{"DeleteExpired", testDeleteExpired},
 		{"ProcessLeases", testProcessLeases},
+		{"HealthRollup", testHealthRollup},
 	}
 	for _, tc := range clocked {
 		t.Run(tc.name, func(t *testing.T) {
