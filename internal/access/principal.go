@@ -20,7 +20,9 @@ type Principal struct {
 }
 
 // AllTenants reports whether the caller reaches every tenant.
-func (p Principal) AllTenants() bool { return p.TenantID == "" && p.Role != store.RoleTenant && p.Role.Valid() }
+func (p Principal) AllTenants() bool {
+	return p.TenantID == "" && p.Role != store.RoleTenant && p.Role.Valid()
+}
 
 // CanRead reports whether the caller may read tenant's data.
 func (p Principal) CanRead(tenant string) bool {
@@ -41,7 +43,9 @@ func (p Principal) CanWrite(tenant string) bool {
 
 // CanOperate reports whether the caller may make deployment-wide changes
 // (create tenants).
-func (p Principal) CanOperate() bool { return p.Role == store.RoleAdmin || p.Role == store.RoleOperator }
+func (p Principal) CanOperate() bool {
+	return p.Role == store.RoleAdmin || p.Role == store.RoleOperator
+}
 
 // CanManageTokens reports whether the caller may create and revoke tokens.
 func (p Principal) CanManageTokens() bool { return p.Role == store.RoleAdmin }

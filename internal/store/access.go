@@ -84,4 +84,16 @@ type AccessQueries interface {
 	// DeleteExpiredUILinks deletes every link that expired before now and
 	// returns how many.
 	DeleteExpiredUILinks(ctx context.Context, now time.Time) (int, error)
+
+	// ListAuditNewest returns up to limit of the tenant's audit entries
+	// with Seq below beforeSeq (0: from the newest), newest first, keeping
+	// those whose actor and action equal the filter's non-empty fields:
+	// the audit page. limit <= 0 means 100.
+	ListAuditNewest(ctx context.Context, tenantID string, beforeSeq int64, f AuditFilter, limit int) ([]AuditEntry, error)
+}
+
+// AuditFilter narrows ListAuditNewest; empty fields do not filter.
+type AuditFilter struct {
+	Actor  string
+	Action string
 }

@@ -255,3 +255,50 @@ func testHealthRollup(t *testing.T, s store.Store, clock *Clock) {
 	require.NoError(t, err)
 	require.Zero(t, c.Total())
 }
+
+func testAuditNewest(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	seed(t, s, "t1")
+	seed(t, s, "t2")
+	for i, e := range []struct{ actor, action string }{
+		{"token:a", "retry"}, {"token:b", "retry"}, {"token:a", "pause"}, {"token:a", "retry"}, {"token:b", "pause"},
+	} {
+		_, err := s.AppendAudit(ctx, store.AuditEntry{TenantID: "t1", Actor: e.actor, Action: e.action, Subject: fmtID("s", i),
+			Detail: json.RawMessage(`{"i":1}`)})
+		require.NoError(t, err)
+	}
+	_, err := s.AppendAudit(ctx, store.AuditEntry{TenantID: "t2", Actor: "token:a", Action: "retry", Subject: "x"})
+	require.NoError(t, err)
+
+	seqs := func(es []store.AuditEntry) []int64 {
+		out := []int64{}
+		for _, e := range es {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		before int64
+		f      store.AuditFilter
+		limit  int
+		want   []int64
+	}{
+		{"all, newest first", 0, store.AuditFilter{}, 0, []int64{5, 4, 3, 2, 1}},
+		{"page", 4, store.AuditFilter{}, 2, []int64{3, 2}},
+		{"actor", 0, store.AuditFilter{Actor: "token:a"}, 0, []int64{4, 3, 1}},
+		{"action", 0, store.AuditFilter{Action: "pause"}, 0, []int64{5, 3}},
+		{"both, paged", 4, store.AuditFilter{Actor: "token:a", Action: "retry"}, 0, []int64{1}},
+		{"none", 0, store.AuditFilter{Actor: "nobody"}, 0, []int64{}},
+	}
+	for _, tc := range tests {
+		got, err := s.ListAuditNewest(ctx, "t1", tc.before, tc.f, tc.limit)
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, seqs(got), tc.name)
+	}
+	got, err := s.ListAuditNewest(ctx, "t1", 0, store.AuditFilter{}, 1)
+	require.NoError(t, err)
+	require.Equal(t, "token:b", got[0].Actor)
+	require.JSONEq(t, `{"i":1}`, string(got[0].Detail))
+	require.NotEmpty(t, got[0].Hash)
+}

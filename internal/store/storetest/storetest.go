@@ -62,6 +62,7 @@ func Run(t *testing.T, open Open) {
 		{"APITokens", testAPITokens},
 		{"UILinks", testUILinks},
 		{"HealthCounts", testHealthCounts},
+		{"AuditNewest", testAuditNewest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

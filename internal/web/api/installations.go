@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/access"
+	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
 

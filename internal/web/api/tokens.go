@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -51,35 +52,9 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	role := store.Role(in.Role)
-	switch {
-	case !role.Valid():
-		return badRequest("role %q: use admin, operator, viewer or tenant", in.Role)
-	case role == store.RoleTenant && in.TenantID == "":
-		return badRequest("a tenant token needs tenant_id")
-	case (role == store.RoleAdmin || role == store.RoleOperator) && in.TenantID != "":
-		return badRequest("an %s token reaches every tenant: leave tenant_id out, or use role tenant or viewer", role)
-	case in.Name == "":
-		return badRequest("name is required: say who or what will use the token")
-	}
-	if in.TenantID != "" {
-		if _, err := a.deps.Store.GetTenant(r.Context(), in.TenantID); err != nil {
-			return err
-		}
-	}
-	now := a.deps.Now().UTC()
 	p, _ := access.FromContext(r.Context())
-	secret, hash := access.NewToken()
-	t := store.APIToken{ID: access.NewID("tok_"), Hash: hash, Name: in.Name, Role: role, TenantID: in.TenantID,
-		CreatedBy: p.Actor, CreatedAt: now}
-	if in.TTL != "" {
-		d, err := spec.ParseDuration(in.TTL)
-		if err != nil || d <= 0 {
-			return badRequest("ttl %q: give a duration such as 720h", in.TTL)
-		}
-		t.ExpiresAt = now.Add(d)
-	}
-	if err := a.deps.Store.CreateAPIToken(r.Context(), t); err != nil {
+	t, secret, err := a.CreateToken(r.Context(), p, in)
+	if err != nil {
 		return err
 	}
 	a.auditToken(r, t, "token.created")
@@ -87,6 +62,44 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 	out.Secret = secret
 	writeJSON(w, http.StatusCreated, out)
 	return nil
+}
+
+// CreateToken checks in and stores a new token created by p; it returns
+// the stored token and its secret, which is never shown again. An invalid
+// input is an *Error with status 400. The caller authorises and audits;
+// the UI's token page calls it too.
+func (a *API) CreateToken(ctx context.Context, p access.Principal, in TokenInput) (store.APIToken, string, error) {
+	role := store.Role(in.Role)
+	switch {
+	case !role.Valid():
+		return store.APIToken{}, "", badRequest("role %q: use admin, operator, viewer or tenant", in.Role)
+	case role == store.RoleTenant && in.TenantID == "":
+		return store.APIToken{}, "", badRequest("a tenant token needs tenant_id")
+	case (role == store.RoleAdmin || role == store.RoleOperator) && in.TenantID != "":
+		return store.APIToken{}, "", badRequest("an %s token reaches every tenant: leave tenant_id out, or use role tenant or viewer", role)
+	case in.Name == "":
+		return store.APIToken{}, "", badRequest("name is required: say who or what will use the token")
+	}
+	if in.TenantID != "" {
+		if _, err := a.deps.Store.GetTenant(ctx, in.TenantID); err != nil {
+			return store.APIToken{}, "", err
+		}
+	}
+	now := a.deps.Now().UTC()
+	secret, hash := access.NewToken()
+	t := store.APIToken{ID: access.NewID("tok_"), Hash: hash, Name: in.Name, Role: role, TenantID: in.TenantID,
+		CreatedBy: p.Actor, CreatedAt: now}
+	if in.TTL != "" {
+		d, err := spec.ParseDuration(in.TTL)
+		if err != nil || d <= 0 {
+			return store.APIToken{}, "", badRequest("ttl %q: give a duration such as 720h", in.TTL)
+		}
+		t.ExpiresAt = now.Add(d)
+	}
+	if err := a.deps.Store.CreateAPIToken(ctx, t); err != nil {
+		return store.APIToken{}, "", err
+	}
+	return t, secret, nil
 }
 
 func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
@@ -103,12 +116,7 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	id := r.PathValue("id")
-	if err := a.deps.Store.RevokeAPIToken(ctx, id, a.deps.Now().UTC()); err != nil {
-		return err
-	}
-	t, err := a.deps.Store.GetAPIToken(ctx, id)
+	t, err := a.RevokeToken(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -117,15 +125,31 @@ func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// RevokeToken revokes the token with that id (revoking twice keeps the
+// first time) and returns it. The caller authorises and audits.
+func (a *API) RevokeToken(ctx context.Context, id string) (store.APIToken, error) {
+	if err := a.deps.Store.RevokeAPIToken(ctx, id, a.deps.Now().UTC()); err != nil {
+		return store.APIToken{}, err
+	}
+	return a.deps.Store.GetAPIToken(ctx, id)
+}
+
 // auditToken records a token's creation or revocation: in its tenant's
 // audit log when it is bound to one. The audit log is per tenant, so a
 // deployment-wide token's entry goes to the process log instead.
 func (a *API) auditToken(r *http.Request, t store.APIToken, action string) {
+	p, _ := access.FromContext(r.Context())
+	a.AuditToken(r, p, t, action)
+}
+
+// AuditToken records p's creation or revocation of t (see auditToken).
+func (a *API) AuditToken(r *http.Request, p access.Principal, t store.APIToken, action string) {
 	detail := map[string]any{"role": string(t.Role), "name": t.Name}
 	if t.TenantID != "" {
-		a.audit(r, t.TenantID, action, t.ID, detail)
+		if err := Audit(r.Context(), a.deps.Store, r, p, t.TenantID, action, t.ID, detail); err != nil {
+			a.deps.Logger.ErrorContext(r.Context(), "writing the audit log failed", "tenant_id", t.TenantID, "action", action, "err", err)
+		}
 		return
 	}
-	p, _ := access.FromContext(r.Context())
 	a.deps.Logger.InfoContext(r.Context(), "audit: "+action, "actor", p.Actor, "token_id", t.ID, "role", string(t.Role), "remote", r.RemoteAddr)
 }

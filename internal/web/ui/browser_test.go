@@ -232,9 +232,14 @@ func TestBrowserRetryRecordError(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("table.errors")),
 		// Filter to the validation error, as an admin hunting it would.
 		chromedp.SetValue(chromedp.ID("f-class"), "validation"),
-		chromedp.Click(chromedp.CSS(`form.filters button`)),
-		chromedp.WaitVisible(chromedp.CSS(`table.errors a[href="/ui/t/acme/record-errors/re_1"]`)),
 	))
+	// The filtered list is a new page: wait for it, not for the old one.
+	_, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`form.filters button`)))
+	require.NoError(t, err)
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	require.Contains(t, loc, "class=validation")
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`table.errors a[href="/ui/t/acme/record-errors/re_1"]`))))
 	text := mainText(t, ctx)
 	require.Contains(t, text, "severity must be one of 1..4")
 	require.NotContains(t, text, "token lacks incidents.write")
@@ -259,4 +264,30 @@ func TestBrowserRetryRecordError(t *testing.T) {
 	require.Equal(t, []string{"deliver_event"}, b.queue.queued())
 	e := requireAudit(t, b, "record_error.retried")
 	require.True(t, strings.HasPrefix(e.Actor, "token:"))
+}
+
+func TestBrowserTokensPage(t *testing.T) {
+	b := setup(t)
+	ctx := tab(t)
+	signIn(t, ctx, b, adminToken)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`nav a[href="/ui/tokens"]`)),
+		chromedp.WaitVisible(chromedp.ID("t-name")),
+		chromedp.SendKeys(chromedp.ID("t-name"), "Acme's dashboards"),
+		chromedp.SetValue(chromedp.ID("t-tenant"), "acme"),
+		chromedp.Click(chromedp.CSS(`form[action="/ui/tokens"] button`)),
+		chromedp.WaitVisible(chromedp.ID("secret")),
+	))
+	secret, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("secret")))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(secret, "acc_"))
+	require.Contains(t, mainText(t, ctx), "Acme's dashboards")
+	screenshot(t, ctx, "tokens")
+
+	// The new viewer token signs in elsewhere and sees acme read-only.
+	other := tab(t)
+	signIn(t, other, b, secret)
+	loc, err := chromedp.Run(other, chromedp.Location())
+	require.NoError(t, err)
+	require.Equal(t, b.url+"/ui/t/acme/", loc)
 }

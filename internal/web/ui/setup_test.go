@@ -226,4 +226,6 @@ func (c *browser) login(token string) {
 
 var regexpAsset = regexp.MustCompile(`href="(/ui/static/app\.[0-9a-f]+\.css)"`)
 
-func apiTokenInput(role string) api.TokenInput { return api.TokenInput{Name: role + " test", Role: role} }
+func apiTokenInput(role string) api.TokenInput {
+	return api.TokenInput{Name: role + " test", Role: role}
+}

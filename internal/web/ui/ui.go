@@ -124,6 +124,10 @@ func (u *UI) routes() {
 	u.tenantRead("GET /ui/t/{tenant}/record-errors/{id}", u.recordError)
 	u.tenantWrite("POST /ui/t/{tenant}/record-errors/{id}/retry", u.retryRecordError)
 	u.tenantWrite("POST /ui/t/{tenant}/connections/{id}/reconnect", u.reconnectConnection)
+	u.tenantRead("GET /ui/t/{tenant}/audit", u.auditLog)
+	u.admin("GET /ui/tokens", u.tokens)
+	u.admin("POST /ui/tokens", u.createToken)
+	u.admin("POST /ui/tokens/{id}/revoke", u.revokeToken)
 	u.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, u.viewOf(r), &pageError{Status: http.StatusNotFound, Msg: "There is no page here."})
 	})

@@ -3,8 +3,10 @@ package ui_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,9 +63,9 @@ func TestHealthPage(t *testing.T) {
 	for _, want := range []string{
 		"Escalate tickets to incidents",
 		"Needs attention", "2 record errors waiting for a fix",
-		"90.0%",                     // 18 applied of 20 applied or failed, last 24 h
-		"24 events: 18 applied, 2 failed", // plus 3 filtered and 1 in progress
-		"91.3%",                     // 21 of 23 over 7 days
+		"90.0%",                                // 18 applied of 20 applied or failed, last 24 h
+		"24 events: 18 applied, 2 failed",      // plus 3 filtered and 1 in progress
+		"91.3%",                                // 21 of 23 over 7 days
 		"Last successful event", "4 hours ago", // the newest applied event
 		"validation: severity must be one of 1..4", // the newest record error
 		"1 permission", "1 validation",
@@ -250,4 +252,69 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+var secretField = regexp.MustCompile(`id="secret" type="text" readonly value="(acc_[^"]+)"`)
+
+func TestTokensPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	admin := b.browser(t)
+	admin.login(adminToken)
+	status, body := admin.get("/ui/tokens")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "No tokens yet")
+
+	// Create a viewer token bound to acme; the page shows its secret once.
+	_, page := admin.get("/ui/tokens")
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	req, err := http.NewRequest(http.MethodPost, b.url+"/ui/tokens", strings.NewReader(url.Values{
+		"csrf": {csrf}, "name": {"acme dashboards"}, "role": {"viewer"}, "tenant_id": {"acme"}, "ttl": {"24h"}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := admin.http.Do(req)
+	require.NoError(t, err)
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	m := secretField.FindStringSubmatch(string(raw))
+	require.NotNil(t, m, "the secret is shown")
+	_, list := admin.get("/ui/tokens")
+	require.NotContains(t, list, m[1], "and never again")
+	requireAudit(t, b, "token.created")
+
+	viewer := b.browser(t)
+	viewer.login(m[1])
+	status, _ = viewer.get("/ui/t/acme/")
+	require.Equal(t, http.StatusOK, status)
+	status, _ = viewer.get("/ui/tokens")
+	require.Equal(t, http.StatusForbidden, status, "only an admin manages tokens")
+
+	toks, err := b.st.ListAPITokens(t.Context())
+	require.NoError(t, err)
+	require.Len(t, toks, 1)
+	resp = admin.post("/ui/tokens", "/ui/tokens/"+toks[0].ID+"/revoke", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	resp, err = viewer.http.Get(b.url + "/ui/t/acme/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the revoked token's session ended")
+	requireAudit(t, b, "token.revoked")
+}
+
+func TestAuditLogPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.browser(t)
+	c.login(b.token(t, "tenant", "acme"))
+	c.post("/ui/t/acme/record-errors/re_2", "/ui/t/acme/record-errors/re_2/retry", nil)
+	status, body := c.get("/ui/t/acme/audit")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "record_error.retried")
+	require.Contains(t, body, "re_2")
+	_, body = c.get("/ui/t/acme/audit?action=ui.link_used")
+	require.Contains(t, body, "No entries match")
+	status, _ = c.get("/ui/t/globex/audit")
+	require.Equal(t, http.StatusForbidden, status)
 }

@@ -39,6 +39,11 @@ func (u *UI) serve(h handler, check func(w http.ResponseWriter, r *http.Request,
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := u.viewOf(r)
 		v.Tenant = r.PathValue("tenant")
+		if r.Method == http.MethodPost && r.URL.Path == "/ui/logout" && !v.SignedIn {
+			// Signing out of a session that already ended needs no token.
+			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+			return
+		}
 		if r.Method == http.MethodPost && !u.checkCSRF(r, v) {
 			u.fail(w, r, v, &pageError{Status: http.StatusForbidden, Msg: "This form expired or did not come from this page. Go back, reload and try again."})
 			return
@@ -68,6 +73,20 @@ func (u *UI) operator(pattern string, h handler) {
 				return false
 			}
 			u.fail(w, r, v, &pageError{Status: http.StatusForbidden, Msg: "Your token does not reach every tenant."})
+			return false
+		}
+		return true
+	}))
+}
+
+// admin pages need an admin (tokens).
+func (u *UI) admin(pattern string, h handler) {
+	u.mux.Handle(pattern, u.serve(h, func(w http.ResponseWriter, r *http.Request, v *view) bool {
+		if r.Method == http.MethodGet && !u.requireSignIn(w, r, v) {
+			return false
+		}
+		if !v.P.CanManageTokens() {
+			u.fail(w, r, v, &pageError{Status: http.StatusForbidden, Msg: "Only an admin manages API tokens."})
 			return false
 		}
 		return true
