@@ -32,6 +32,12 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	u.deps.Logger.InfoContext(r.Context(), "ui: signed in", "actor", p.Actor, "role", string(p.Role))
+	if p.TenantID != "" {
+		// The audit log is per tenant: a tenant-bound sign-in is recorded
+		// there; a deployment-wide one in the process log above.
+		v.P = p
+		u.audit(r, v, p.TenantID, "ui.signed_in", p.TokenID, nil)
+	}
 	if next == "" {
 		next = "/ui/"
 		if p.TenantID != "" {

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 
 	"github.com/accordhq/accord/internal/store"
@@ -26,21 +24,9 @@ func (u *UI) recordError(w http.ResponseWriter, r *http.Request, v *view) error 
 	}
 	v.Title = "Record error: " + re.Object + " " + re.SourceID
 	u.render(w, r, http.StatusOK, "record_error", v, map[string]any{
-		"E": re, "Inst": inst, "InstTitle": title, "Args": prettyJSON(re.JobArgs),
+		"E": re, "Inst": inst, "InstTitle": title,
 		"CanRetry": re.Status != store.RecordErrorResolved && v.P.CanWrite(v.Tenant),
 		"Retried":  r.URL.Query().Get("retried") != "",
 	})
 	return nil
-}
-
-// prettyJSON indents a stored JSON document for display ("" if empty).
-func prettyJSON(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var b bytes.Buffer
-	if err := json.Indent(&b, raw, "", "  "); err != nil {
-		return string(raw)
-	}
-	return b.String()
 }

@@ -47,10 +47,12 @@ func (u *UI) secure(next http.Handler) http.Handler {
 		if !strings.HasPrefix(r.URL.Path, "/ui/static/") {
 			h.Set("Cache-Control", "no-store")
 		}
-		s, p, ok := u.principal(r.Context(), r)
-		v := &view{P: p, SignedIn: ok, Path: r.URL.Path, Now: u.deps.Now()}
+		v := &view{Path: r.URL.Path, Now: u.deps.Now()}
 		if !strings.HasPrefix(r.URL.Path, "/ui/static/") {
-			v.CSRF = u.csrfToken(w, r, s, ok)
+			// Assets need no session: no token lookup for them.
+			var s session
+			s, v.P, v.SignedIn = u.principal(r.Context(), r)
+			v.CSRF = u.csrfToken(w, r, s, v.SignedIn)
 		}
 		inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewKey{}, v)))
 	})
