@@ -134,8 +134,13 @@ func setupWith(t *testing.T, o setupOptions) *bundle {
 			received = now.Add(-time.Duration(i-20) * 24 * time.Hour)
 		}
 		id := fmt.Sprintf("evt_%02d", i)
-		_, err := b.st.InsertEvent(ctx, store.Event{TenantID: "acme", ID: id, ConnectionID: "conn_helpdesk", DedupKey: id,
-			Type: "ticket.updated", ObjectID: fmt.Sprintf("T-%d", i), ObjectVersion: 1, Payload: json.RawMessage(`{}`), ReceivedAt: received})
+		payload := json.RawMessage(`{}`)
+		if i == 1 {
+			payload = json.RawMessage(`{"ticket":{"id":"T-1","title":"Checkout fails","priority":"urgent",
+				"requester":{"email":"ann.smith@example.com"},"api_token":"sekret-123"}}`)
+		}
+		_, err := b.st.InsertEvent(ctx, store.Event{TenantID: "acme", ID: id, ConnectionID: "conn_helpdesk", DedupKey: "hd-" + id,
+			Type: "ticket.updated", ObjectID: fmt.Sprintf("T-%d", i), ObjectVersion: 1, Payload: payload, ReceivedAt: received})
 		require.NoError(t, err)
 		if outcome != "" {
 			refs = append(refs, store.EventRef{TenantID: "acme", ID: id, Outcome: outcome})

@@ -122,6 +122,7 @@ func (u *UI) routes() {
 	u.tenantRead("GET /ui/t/{tenant}/installations/{id}", u.installationHealth)
 	u.tenantRead("GET /ui/t/{tenant}/record-errors", u.recordErrors)
 	u.tenantRead("GET /ui/t/{tenant}/record-errors/{id}", u.recordError)
+	u.tenantRead("GET /ui/t/{tenant}/record-errors/{id}/evidence.zip", u.recordErrorEvidence)
 	u.tenantWrite("POST /ui/t/{tenant}/record-errors/{id}/retry", u.retryRecordError)
 	u.tenantWrite("POST /ui/t/{tenant}/connections/{id}/reconnect", u.reconnectConnection)
 	u.tenantRead("GET /ui/t/{tenant}/audit", u.auditLog)

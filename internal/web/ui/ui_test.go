@@ -1,12 +1,16 @@
 package ui_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -316,5 +320,51 @@ func TestAuditLogPage(t *testing.T) {
 	_, body = c.get("/ui/t/acme/audit?action=ui.link_used")
 	require.Contains(t, body, "No entries match")
 	status, _ = c.get("/ui/t/globex/audit")
+	require.Equal(t, http.StatusForbidden, status)
+}
+
+func TestEvidenceBundle(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.browser(t)
+	c.login(b.token(t, "viewer", "acme"))
+	_, page := c.get("/ui/t/acme/record-errors/re_1")
+	require.Contains(t, page, `href="/ui/t/acme/record-errors/re_1/evidence.zip"`)
+	resp, err := c.http.Get(b.url + "/ui/t/acme/record-errors/re_1/evidence.zip")
+	require.NoError(t, err)
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "application/zip", resp.Header.Get("Content-Type"))
+	require.Contains(t, resp.Header.Get("Content-Disposition"), `filename="accord-evidence-re_1.zip"`)
+
+	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	require.NoError(t, err)
+	files := map[string]string{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		require.NoError(t, err)
+		body, err := io.ReadAll(rc)
+		rc.Close()
+		require.NoError(t, err)
+		files[f.Name] = string(body)
+	}
+	require.ElementsMatch(t, []string{"README.txt", "record_error.json", "connections.json", "event.json"}, slices.Collect(maps.Keys(files)))
+	var re map[string]any
+	require.NoError(t, json.Unmarshal([]byte(files["record_error.json"]), &re))
+	require.Equal(t, "acme", re["tenant_id"])
+	require.Equal(t, "severity must be one of 1..4", re["partner_message"])
+	require.Equal(t, "evt_01", re["event_id"])
+	var ev map[string]any
+	require.NoError(t, json.Unmarshal([]byte(files["event.json"]), &ev))
+	require.Equal(t, "hd-evt_01", ev["partner_event_id"])
+	all := strings.Join(slices.Collect(maps.Values(files)), "\n")
+	require.NotContains(t, all, "sekret-123", "credentials never leave")
+	require.NotContains(t, all, "ann.smith@example.com")
+	require.Contains(t, files["event.json"], "a***@example.com")
+	require.Contains(t, files["event.json"], "Checkout fails")
+
+	status, _ := c.get("/ui/t/globex/record-errors/re_1/evidence.zip")
 	require.Equal(t, http.StatusForbidden, status)
 }
