@@ -23,6 +23,12 @@ func (c EventCounts) Total() int {
 	return n
 }
 
+// EventHour counts a connection's events received in one hour.
+type EventHour struct {
+	Start  time.Time // UTC, on the hour
+	Counts EventCounts
+}
+
 // HealthQueries are the reads behind the Integration Health page. Each is
 // answered from an index that leads with the tenant and the connection or
 // installation, so its cost grows with that installation's rows in the
@@ -31,6 +37,9 @@ type HealthQueries interface {
 	// CountEvents counts the events received on the connection at or
 	// after since, by state and outcome.
 	CountEvents(ctx context.Context, tenantID, connectionID string, since time.Time) (EventCounts, error)
+	// CountEventsByHour is CountEvents hour by hour: one entry per hour
+	// with events, oldest first (the first hour counts from since only).
+	CountEventsByHour(ctx context.Context, tenantID, connectionID string, since time.Time) ([]EventHour, error)
 	// LastEventWithOutcome returns the newest (by ReceivedAt) done event
 	// received on the connection with that outcome; ErrNotFound if there
 	// is none.

@@ -31,7 +31,23 @@ const (
 // row.CountEvents) and the rest from events_health.
 func (q *queries) CountEvents(ctx context.Context, tenantID, connectionID string, since time.Time) (store.EventCounts, error) {
 	const op = "counting events"
-	out, err := row.CountEvents(since, q.now(), row.RollupIO{
+	out, err := row.CountEvents(since, q.now(), q.rollupIO(ctx, tenantID, connectionID))
+	return out, wrapErr(op, err)
+}
+
+// CountEventsByHour is CountEvents hour by hour.
+func (q *queries) CountEventsByHour(ctx context.Context, tenantID, connectionID string, since time.Time) ([]store.EventHour, error) {
+	const op = "counting events by hour"
+	rows, err := row.EventsByHour(since, q.now(), q.rollupIO(ctx, tenantID, connectionID))
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	return row.ByHour(rows), nil
+}
+
+// rollupIO reads and seals one connection's hourly counts.
+func (q *queries) rollupIO(ctx context.Context, tenantID, connectionID string) row.RollupIO {
+	return row.RollupIO{
 		Raw: func(from, to time.Time) ([]row.HourCount, error) {
 			rows, err := q.read.Query(ctx, countEventsByHourSQL, tenantID, connectionID, encTime(from), encTime(to))
 			if err != nil {
@@ -60,8 +76,7 @@ func (q *queries) CountEvents(ctx context.Context, tenantID, connectionID string
 			_, err := q.write.Exec(ctx, sealEventsSQL, tenantID, connectionID, hours, outcomes, counts)
 			return err
 		},
-	})
-	return out, wrapErr(op, err)
+	}
 }
 
 func (q *queries) LastEventWithOutcome(ctx context.Context, tenantID, connectionID, outcome string) (store.Event, error) {

@@ -39,7 +39,26 @@ func (q *queries) CountEvents(ctx context.Context, tenantID, connectionID string
 	if err := checkTimes(op, since); err != nil {
 		return store.EventCounts{}, err
 	}
-	out, err := row.CountEvents(since, q.now(), row.RollupIO{
+	out, err := row.CountEvents(since, q.now(), q.rollupIO(ctx, tenantID, connectionID))
+	return out, wrapErr(op, err)
+}
+
+// CountEventsByHour is CountEvents hour by hour.
+func (q *queries) CountEventsByHour(ctx context.Context, tenantID, connectionID string, since time.Time) ([]store.EventHour, error) {
+	const op = "counting events by hour"
+	if err := checkTimes(op, since); err != nil {
+		return nil, err
+	}
+	rows, err := row.EventsByHour(since, q.now(), q.rollupIO(ctx, tenantID, connectionID))
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	return row.ByHour(rows), nil
+}
+
+// rollupIO reads and seals one connection's hourly counts.
+func (q *queries) rollupIO(ctx context.Context, tenantID, connectionID string) row.RollupIO {
+	return row.RollupIO{
 		Raw: func(from, to time.Time) ([]row.HourCount, error) {
 			rows, err := queryPrepared(ctx, q.read, countEventsByHourSQL, tenantID, connectionID, encTime(from), encTime(to))
 			if err != nil {
@@ -72,8 +91,7 @@ func (q *queries) CountEvents(ctx context.Context, tenantID, connectionID string
 			_, err = execPrepared(ctx, q.write, sealEventsSQL, tenantID, connectionID, string(js))
 			return err
 		},
-	})
-	return out, wrapErr(op, err)
+	}
 }
 
 func (q *queries) LastEventWithOutcome(ctx context.Context, tenantID, connectionID, outcome string) (store.Event, error) {

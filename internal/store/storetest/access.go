@@ -232,6 +232,14 @@ func testHealthRollup(t *testing.T, s store.Store, clock *Clock) {
 	c, err := s.CountEvents(ctx, "t1", f.conn.ID, now.Add(-24*time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, want, c)
+	hours, err := s.CountEventsByHour(ctx, "t1", f.conn.ID, now.Add(-24*time.Hour))
+	require.NoError(t, err)
+	hour := func(d time.Duration) time.Time { return now.Add(d).UTC().Truncate(time.Hour) }
+	require.Equal(t, []store.EventHour{
+		{Start: hour(-5 * time.Hour), Counts: store.EventCounts{Outcomes: map[string]int{"applied": 2, "failed": 1}}},
+		{Start: hour(-4 * time.Hour), Counts: store.EventCounts{Outcomes: map[string]int{"applied": 1}}},
+		{Start: hour(-30 * time.Minute), Counts: store.EventCounts{Outcomes: map[string]int{"applied": 1}}},
+	}, hours, "hours with events, oldest first")
 
 	// Sealed hours outlive the events' retention.
 	deleted, err := s.DeleteDoneEventsBefore(ctx, now.Add(-4*time.Hour-30*time.Minute), 100)

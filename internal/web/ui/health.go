@@ -42,6 +42,8 @@ type health struct {
 	OpenByClass []classCount
 	Status      string
 	Reasons     []string
+	// Charts show the last 24 hours by hour and 7 days by 6 hours.
+	Charts []chart
 }
 
 type connectionHealth struct {
@@ -169,6 +171,20 @@ func (u *UI) health(ctx context.Context, inst store.Installation, ws []span, ful
 			win.Outcomes = append(win.Outcomes, classCount{Name: "in progress", Count: win.Counts.InFlight})
 		}
 		h.Windows = append(h.Windows, win)
+	}
+	if full {
+		var hours []store.EventHour
+		for _, id := range triggers {
+			hs, err := u.deps.Store.CountEventsByHour(ctx, inst.TenantID, id, now.Add(-7*24*time.Hour))
+			if err != nil {
+				return health{}, err
+			}
+			hours = append(hours, hs...)
+		}
+		h.Charts = []chart{
+			newChart("day", "Events per hour, last 24 hours", hours, now, 24, time.Hour),
+			newChart("week", "Events per 6 hours, last 7 days", hours, now, 28, 6*time.Hour),
+		}
 	}
 	for _, id := range triggers {
 		e, err := u.deps.Store.LastEventWithOutcome(ctx, inst.TenantID, id, outcomeApplied)

@@ -75,6 +75,8 @@ func TestHealthPage(t *testing.T) {
 		"1 permission", "1 validation",
 		"When a record in Helpdesk changes", // spec.Explain
 		"events arrive here",
+		// The charts: SVG with a text alternative.
+		"Events per hour, last 24 hours", `role="img"`, "24 events from", `<rect class="failed"`,
 	} {
 		require.Contains(t, body, want)
 	}

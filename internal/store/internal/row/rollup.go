@@ -1,6 +1,7 @@
 package row
 
 import (
+	"slices"
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
@@ -40,51 +41,58 @@ var rawUntil = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 // UnixHour is the hour t falls in, in hours since the Unix epoch.
 func UnixHour(t time.Time) int64 { return t.Unix() / 3600 }
 
-// CountEvents counts a connection's events received since since, reading
-// whole hours that ended at least SettleAfter before now from the rollup
-// table and sealing the ones not there yet; the partial first hour and
-// the recent ones come from the events themselves. The rollup keeps the
-// cost of a 7-day window to a few hundred rows whatever the traffic.
+// CountEvents sums EventsByHour.
 func CountEvents(since, now time.Time, io RollupIO) (store.EventCounts, error) {
+	rows, err := EventsByHour(since, now, io)
+	if err != nil {
+		return store.EventCounts{}, err
+	}
 	out := store.EventCounts{Outcomes: map[string]int{}}
-	add := func(rows []HourCount) {
-		for _, r := range rows {
-			if r.N == 0 {
-				continue
-			}
-			if r.State == store.EventDone {
-				out.Outcomes[r.Outcome] += r.N
-			} else {
-				out.InFlight += r.N
-			}
+	for _, r := range rows {
+		if r.N == 0 {
+			continue
+		}
+		if r.State == store.EventDone {
+			out.Outcomes[r.Outcome] += r.N
+		} else {
+			out.InFlight += r.N
 		}
 	}
+	return out, nil
+}
+
+// EventsByHour counts a connection's events received since since by hour,
+// state and outcome, reading whole hours that ended at least SettleAfter
+// before now from the rollup table and sealing the ones not there yet;
+// the partial first hour and the recent ones come from the events
+// themselves. The rollup keeps the cost of a 7-day window to a few
+// hundred rows whatever the traffic. Rows with N 0 mark empty hours.
+func EventsByHour(since, now time.Time, io RollupIO) ([]HourCount, error) {
 	sealBefore := now.UTC().Truncate(time.Hour).Add(-SettleAfter)
 	firstFull := since.UTC().Truncate(time.Hour)
 	if firstFull.Before(since) {
 		firstFull = firstFull.Add(time.Hour)
 	}
 	if !firstFull.Before(sealBefore) {
-		rows, err := io.Raw(since, rawUntil)
-		add(rows)
-		return out, err
+		return io.Raw(since, rawUntil)
 	}
+	var out []HourCount
 	for _, span := range [][2]time.Time{{since, firstFull}, {sealBefore, rawUntil}} {
 		if !span[0].Before(span[1]) {
 			continue
 		}
 		rows, err := io.Raw(span[0], span[1])
 		if err != nil {
-			return store.EventCounts{}, err
+			return nil, err
 		}
-		add(rows)
+		out = append(out, rows...)
 	}
 	from, to := UnixHour(firstFull), UnixHour(sealBefore)
 	rolled, err := io.Rolled(from, to)
 	if err != nil {
-		return store.EventCounts{}, err
+		return nil, err
 	}
-	add(rolled)
+	out = append(out, rolled...)
 	have := map[int64]bool{}
 	for _, r := range rolled {
 		have[r.Hour] = true
@@ -101,9 +109,9 @@ func CountEvents(since, now time.Time, io RollupIO) (store.EventCounts, error) {
 		}
 		rows, err := io.Raw(time.Unix(h*3600, 0), time.Unix(end*3600, 0))
 		if err != nil {
-			return store.EventCounts{}, err
+			return nil, err
 		}
-		add(rows)
+		out = append(out, rows...)
 		seal = append(seal, sealable(h, end, rows)...)
 		h = end
 	}
@@ -138,5 +146,29 @@ func sealable(from, to int64, rows []HourCount) []HourCount {
 			out = append(out, rs...)
 		}
 	}
+	return out
+}
+
+// ByHour folds rows into one EventHour per hour with events, oldest first.
+func ByHour(rows []HourCount) []store.EventHour {
+	idx := map[int64]int{}
+	var out []store.EventHour
+	for _, r := range rows {
+		if r.N == 0 {
+			continue
+		}
+		i, ok := idx[r.Hour]
+		if !ok {
+			i = len(out)
+			idx[r.Hour] = i
+			out = append(out, store.EventHour{Start: time.Unix(r.Hour*3600, 0).UTC(), Counts: store.EventCounts{Outcomes: map[string]int{}}})
+		}
+		if r.State == store.EventDone {
+			out[i].Counts.Outcomes[r.Outcome] += r.N
+		} else {
+			out[i].Counts.InFlight += r.N
+		}
+	}
+	slices.SortFunc(out, func(a, b store.EventHour) int { return a.Start.Compare(b.Start) })
 	return out
 }
