@@ -13,6 +13,7 @@ import (
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/web/api"
+	"github.com/accordhq/accord/internal/web/status"
 	"github.com/accordhq/accord/internal/web/ui"
 )
 
@@ -24,7 +25,7 @@ func uiSigner(mk credential.MasterKey) (*access.Signer, error) {
 }
 
 // mountUI adds the pages under /ui/ to routes.
-func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, signer *access.Signer, routes map[string]http.Handler) error {
+func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, signer *access.Signer, partners *status.Monitor, routes map[string]http.Handler) error {
 	pages, err := ui.New(ui.Deps{
 		Store: a.Store, API: admin, Signer: signer,
 		Providers: a.Catalog.Providers, Versions: a.Catalog.Versions,
@@ -35,7 +36,7 @@ func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, s
 			}
 			return s.URL, err
 		},
-		Logger: logger,
+		Status: partners, Logger: logger,
 	}, &ui.Config{AdminToken: cfg.AdminToken, FrameAncestors: cfg.FrameAncestors(), PublicURL: cfg.PublicURL})
 	if err != nil {
 		return fmt.Errorf("building ui: %w", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/telemetry"
+	"github.com/accordhq/accord/internal/web/status"
 )
 
 //go:embed openapi.json
@@ -56,6 +57,9 @@ type Deps struct {
 	PublicURL string
 	// Now is the clock for token expiry and links; default time.Now.
 	Now func() time.Time
+	// Status judges partners for GET /api/v1/status; nil reports none
+	// degraded.
+	Status *status.Monitor
 	// Extra routes other packages add under /api/v1 (connect sessions…),
 	// behind the same authentication.
 	Extra map[string]http.Handler
@@ -129,6 +133,7 @@ func (a *API) routes() {
 	a.handle("GET /api/v1/tokens", a.listTokens)
 	a.handle("DELETE /api/v1/tokens/{id}", a.revokeToken)
 	a.handle("POST /api/v1/tenants/{tenant}/ui-links", a.createUILink)
+	a.handle("GET /api/v1/status", a.partnerStatus)
 	for pattern, h := range a.deps.Extra {
 		a.mux.Handle(pattern, a.authorized(h))
 	}

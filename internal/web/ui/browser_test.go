@@ -291,3 +291,21 @@ func TestBrowserTokensPage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, b.url+"/ui/t/acme/", loc)
 }
+
+func TestBrowserPartnerBanner(t *testing.T) {
+	b := setup(t)
+	ctx := tab(t)
+	signIn(t, ctx, b, b.token(t, "tenant", "acme"))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.banner').length`))
+	require.NoError(t, err)
+	require.Zero(t, n)
+
+	// Inject latency: the incidents partner takes 8 s per write.
+	b.partnerCalls("incidents", "ok", 1, 8*time.Second)
+	b.partnerCalls("incidents", "ok", 25, 8*time.Second)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".banner"))))
+	banner, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".banner")))
+	require.NoError(t, err)
+	require.Equal(t, "Incidents is experiencing delays; your data may sync late.", strings.TrimSpace(banner))
+	screenshot(t, ctx, "partner-banner")
+}

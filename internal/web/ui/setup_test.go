@@ -12,9 +12,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/store/sqlite"
 	"github.com/accordhq/accord/internal/web/api"
+	"github.com/accordhq/accord/internal/web/status"
 	"github.com/accordhq/accord/internal/web/ui"
 )
 
@@ -58,6 +61,21 @@ type bundle struct {
 	inst   store.Installation
 	conns  map[string]store.Connection
 	errIDs []string
+	// partner calls as the connector and engine count them, read by the
+	// status monitor on the clock statusAt (Unix nanoseconds).
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	statusAt atomic.Int64
+}
+
+// partnerCalls records n calls to provider with outcome and latency, then
+// moves the status monitor's clock on by a minute.
+func (b *bundle) partnerCalls(provider, outcome string, n int, latency time.Duration) {
+	for range n {
+		b.requests.WithLabelValues(provider, "create", outcome).Inc()
+		b.duration.WithLabelValues(provider, "create").Observe(latency.Seconds())
+	}
+	b.statusAt.Add(int64(time.Minute))
 }
 
 type setupOptions struct {
@@ -87,10 +105,16 @@ func setupWith(t *testing.T, o setupOptions) *bundle {
 		Actions: []*spec.Action{{Trigger: "escalated", Provider: "incidents", Object: "incident", Op: spec.OpCreate}},
 	}
 	versions := map[string]map[string]*spec.Contract{"escalation": {"1.0.0": contract}}
-	admin := api.New(api.Deps{Store: b.st, Queue: b.queue, Token: adminToken, Signer: signer,
+	reg := prometheus.NewRegistry()
+	b.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "accord_partner_requests_total"}, []string{"provider", "operation", "outcome"})
+	b.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "accord_action_duration_seconds"}, []string{"provider", "op"})
+	reg.MustRegister(b.requests, b.duration)
+	b.statusAt.Store(time.Now().UnixNano())
+	monitor := status.NewMonitor(reg, &status.Config{Now: func() time.Time { return time.Unix(0, b.statusAt.Load()) }})
+	admin := api.New(api.Deps{Store: b.st, Queue: b.queue, Token: adminToken, Signer: signer, Status: monitor,
 		Providers: providers, Contracts: map[string]*spec.Contract{"escalation": contract}, Versions: versions})
 	pages, err := ui.New(ui.Deps{Store: b.st, API: admin, Signer: signer, Providers: providers, Versions: versions,
-		Reconnect: o.reconnect}, &ui.Config{AdminToken: adminToken, FrameAncestors: o.frameAncestors})
+		Reconnect: o.reconnect, Status: monitor}, &ui.Config{AdminToken: adminToken, FrameAncestors: o.frameAncestors})
 	require.NoError(t, err)
 	root := http.NewServeMux()
 	for p, h := range admin.Routes() {

@@ -12,6 +12,7 @@ import (
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/web/api"
+	"github.com/accordhq/accord/internal/web/status"
 )
 
 // Deps are the UI's collaborators.
@@ -31,7 +32,10 @@ type Deps struct {
 	// send the browser to (the provider's consent page). Nil: the page
 	// explains how to reconnect through the API instead.
 	Reconnect func(ctx context.Context, tenant, connectionID, returnURL string) (string, error)
-	Logger    *slog.Logger
+	// Status judges partners across tenants; a degraded one puts a banner
+	// on the pages of every tenant connected to it. Nil: no banners.
+	Status *status.Monitor
+	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }

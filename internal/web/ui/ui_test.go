@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -369,4 +370,48 @@ func TestEvidenceBundle(t *testing.T) {
 
 	status, _ := c.get("/ui/t/globex/record-errors/re_1/evidence.zip")
 	require.Equal(t, http.StatusForbidden, status)
+}
+
+func TestPartnerBanner(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	acme := b.browser(t)
+	acme.login(b.token(t, "tenant", "acme"))
+	globex := b.browser(t)
+	globex.login(b.token(t, "tenant", "globex"))
+	_, body := acme.get("/ui/t/acme/")
+	require.NotContains(t, body, `class="banner"`)
+
+	b.partnerCalls("incidents", "ok", 10, 100*time.Millisecond)
+	b.partnerCalls("incidents", "transient", 30, 100*time.Millisecond)
+	_, body = acme.get("/ui/t/acme/")
+	require.Contains(t, body, "Incidents is experiencing delays; your data may sync late.")
+	_, body = globex.get("/ui/t/globex/")
+	require.NotContains(t, body, "experiencing delays", "globex has no incidents connection")
+
+	var st struct {
+		Degraded bool `json:"degraded"`
+		Partners []struct {
+			Provider, Reason, Message string
+		} `json:"partners"`
+	}
+	req, err := http.NewRequest(http.MethodGet, b.url+"/api/v1/status", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+b.token(t, "viewer", ""))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	resp.Body.Close()
+	require.True(t, st.Degraded)
+	require.Len(t, st.Partners, 1)
+	require.Equal(t, "incidents", st.Partners[0].Provider)
+	require.Equal(t, "errors", st.Partners[0].Reason)
+
+	// Healthy calls for longer than the window: the banner clears by itself.
+	for range 7 {
+		b.partnerCalls("incidents", "ok", 10, 100*time.Millisecond)
+		acme.get("/ui/t/acme/")
+	}
+	_, body = acme.get("/ui/t/acme/")
+	require.NotContains(t, body, "experiencing delays")
 }

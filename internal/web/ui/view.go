@@ -22,6 +22,8 @@ type view struct {
 	Now      time.Time
 	// Title is the page's title (the <title> and the <h1>).
 	Title string
+	// Banners say which partners are degraded (see banners).
+	Banners []string
 }
 
 // handler serves one page; a returned error is rendered as an error page.
@@ -50,6 +52,9 @@ func (u *UI) serve(h handler, check func(w http.ResponseWriter, r *http.Request,
 		}
 		if check != nil && !check(w, r, v) {
 			return
+		}
+		if v.SignedIn && r.Method == http.MethodGet {
+			v.Banners = u.banners(r, v)
 		}
 		if err := h(w, r, v); err != nil {
 			u.fail(w, r, v, err)
