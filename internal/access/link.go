@@ -84,7 +84,7 @@ type Link struct {
 
 const linkPurpose = "tenant-link"
 
-// SignLink returns the token for l, to put in /ui/link/{token}.
+// SignLink returns the token for l, to put in /ui/link?t={token}.
 func (s *Signer) SignLink(l Link) (string, error) { return s.Seal(linkPurpose, l) }
 
 // OpenLink checks a link token's signature and expiry at now.

@@ -125,7 +125,7 @@ func TestUILinkNeedsSigner(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(l.Path, api.UILinkPath))
 	require.Equal(t, "https://accord.example"+l.Path, l.URL)
-	link, err := signer.OpenLink(strings.TrimPrefix(l.Path, api.UILinkPath), l.ExpiresAt.Add(-1))
+	link, err := signer.OpenLink(strings.TrimPrefix(l.Path, api.UILinkPath+"?t="), l.ExpiresAt.Add(-1))
 	require.NoError(t, err)
 	require.Equal(t, "acme", link.TenantID)
 	_, err = b.st.ConsumeUILink(context.Background(), "acme", link.ID)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -10,8 +11,10 @@ import (
 	"github.com/accordhq/accord/internal/store"
 )
 
-// UILinkPath is where a tenant link opens; the ui package serves it.
-const UILinkPath = "/ui/link/"
+// UILinkPath is where a tenant link opens (?t=<token>); the ui package
+// serves it. The token rides in the query, which access logs never
+// record.
+const UILinkPath = "/ui/link"
 
 // Tenant links live minutes: the host product creates one as its user
 // clicks through to Accord, and the link works once.
@@ -22,7 +25,7 @@ const (
 
 // UILink is the answer to POST /api/v1/tenants/{tenant}/ui-links.
 type UILink struct {
-	// Path is the link's path (/ui/link/…); URL adds the public base URL
+	// Path is the link's path and query (/ui/link?t=…); URL adds the public base URL
 	// when one is configured.
 	Path      string    `json:"path"`
 	URL       string    `json:"url,omitempty"`
@@ -73,7 +76,7 @@ func (a *API) createUILink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := UILink{Path: UILinkPath + token, ExpiresAt: l.ExpiresAt}
+	out := UILink{Path: UILinkPath + "?t=" + url.QueryEscape(token), ExpiresAt: l.ExpiresAt}
 	if a.deps.PublicURL != "" {
 		out.URL = strings.TrimRight(a.deps.PublicURL, "/") + out.Path
 	}

@@ -8,14 +8,14 @@ import (
 	"github.com/accordhq/accord/internal/store"
 )
 
-// openLink signs a tenant's admin in through a single-use link the host
+// openLink (GET /ui/link?t=<token>) signs a tenant's admin in through a single-use link the host
 // product created (POST /api/v1/tenants/{tenant}/ui-links): the signature
 // and expiry are checked first, then the link is consumed, so a second
 // use (or a copy) is refused.
 func (u *UI) openLink(w http.ResponseWriter, r *http.Request, v *view) error {
 	refused := &pageError{Status: http.StatusForbidden,
 		Msg: "This link has expired or was already used. Open the integrations page again from your product to get a new one."}
-	l, err := u.deps.Signer.OpenLink(r.PathValue("token"), u.deps.Now())
+	l, err := u.deps.Signer.OpenLink(r.URL.Query().Get("t"), u.deps.Now())
 	if err != nil {
 		return refused
 	}

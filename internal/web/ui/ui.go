@@ -119,7 +119,7 @@ func (u *UI) routes() {
 	u.public("GET /ui/login", u.showLogin)
 	u.public("POST /ui/login", u.login)
 	u.public("POST /ui/logout", u.logout)
-	u.public("GET /ui/link/{token}", u.openLink)
+	u.public("GET /ui/link", u.openLink)
 
 	u.operator("GET /ui/{$}", u.operatorIndex)
 	u.tenantRead("GET /ui/t/{tenant}/{$}", u.tenantIndex)
@@ -141,5 +141,5 @@ func (u *UI) routes() {
 // isTenantPath reports whether path is a tenant's page (framable by the
 // configured ancestors).
 func isTenantPath(path string) bool {
-	return strings.HasPrefix(path, "/ui/t/") || strings.HasPrefix(path, "/ui/link/")
+	return strings.HasPrefix(path, "/ui/t/") || path == "/ui/link"
 }
