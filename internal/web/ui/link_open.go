@@ -8,10 +8,11 @@ import (
 	"github.com/accordhq/accord/internal/store"
 )
 
-// openLink (GET /ui/link?t=<token>) signs a tenant's admin in through a single-use link the host
-// product created (POST /api/v1/tenants/{tenant}/ui-links): the signature
-// and expiry are checked first, then the link is consumed, so a second
-// use (or a copy) is refused.
+// openLink (GET /ui/link?t=<token>) signs a tenant's admin in through a
+// single-use link the host product created (POST
+// /api/v1/tenants/{tenant}/ui-links): the signature and expiry are checked
+// first, then the link is consumed, so a second use (or a copy) is
+// refused.
 func (u *UI) openLink(w http.ResponseWriter, r *http.Request, v *view) error {
 	refused := &pageError{Status: http.StatusForbidden,
 		Msg: "This link has expired or was already used. Open the integrations page again from your product to get a new one."}
