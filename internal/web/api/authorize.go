@@ -76,7 +76,7 @@ func refusal(p access.Principal, pattern, tenant string, write bool) string {
 		}
 	case write:
 		if !p.CanOperate() {
-			return "a " + string(p.Role) + " token cannot change anything"
+			return "this call acts across tenants and needs an admin or operator token"
 		}
 	}
 	return ""
