@@ -187,6 +187,9 @@ func (u *UI) health(ctx context.Context, inst store.Installation, ws []span, ful
 		}
 	}
 	for _, id := range triggers {
+		if !full {
+			break // lists do not show it
+		}
 		e, err := u.deps.Store.LastEventWithOutcome(ctx, inst.TenantID, id, outcomeApplied)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
