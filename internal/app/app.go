@@ -24,6 +24,7 @@ import (
 	"github.com/accordhq/accord/internal/telemetry"
 	"github.com/accordhq/accord/internal/web"
 	"github.com/accordhq/accord/internal/web/api"
+	"github.com/accordhq/accord/internal/web/status"
 	"github.com/accordhq/accord/internal/webhook"
 )
 
@@ -211,12 +212,20 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		if err != nil {
 			return nil, fmt.Errorf("building webhook ingress: %w", err)
 		}
+		signer, err := uiSigner(mk)
+		if err != nil {
+			return nil, err
+		}
+		partners := status.NewMonitor(a.Registry, nil)
 		admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
 			Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
-			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken,
-			Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection})
+			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken, Signer: signer, PublicURL: cfg.PublicURL,
+			Status: partners, Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection})
 		for pattern, h := range admin.Routes() {
 			routes[pattern] = h
+		}
+		if err := a.mountUI(cfg, logger, admin, signer, partners, routes); err != nil {
+			return nil, err
 		}
 		routes[webhook.Pattern] = a.Ingress
 		routes["/connect/"] = a.OAuth.Handler()

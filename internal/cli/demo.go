@@ -208,6 +208,7 @@ func (d *demo) printWelcome(base string, urls map[string]string, o demoOptions) 
 	fmt.Fprintf(d.out, `Accord demo is running (database %s).
 
   Accord            %s
+  Health page       %s/ui/t/%s/   (sign in with the token %s)
   Metrics           %s/metrics
   Admin API         %s/api/v1/tenants/%s/record-errors
                     (send Authorization: Bearer %s)
@@ -227,7 +228,7 @@ Try:
   curl -X POST %s/_sim/faults -d '{"faults":[{"kind":"403","count":3}]}'
 
 Ctrl-C stops everything.
-`, o.db, base, base, base, d.tenant, demoAdminToken, urls["HELPDESK_URL"], demoSimToken,
+`, o.db, base, base, d.tenant, demoAdminToken, base, base, d.tenant, demoAdminToken, urls["HELPDESK_URL"], demoSimToken,
 		urls["INCIDENTS_URL"], urls["CHAT_URL"], 1/o.rate, o.faultRate*100,
 		demoAdminToken, base, d.tenant, urls["INCIDENTS_URL"])
 }

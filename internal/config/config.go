@@ -39,6 +39,8 @@ type Config struct {
 
 	PublicURL string `yaml:"public_url" env:"ACCORD_PUBLIC_URL" flag:"public-url" def:"" usage:"externally visible base URL (OAuth callbacks, links); default http://ADDR"`
 
+	UIFrameAncestors string `yaml:"ui_frame_ancestors" env:"ACCORD_UI_FRAME_ANCESTORS" flag:"ui-frame-ancestors" def:"" usage:"space-separated origins allowed to frame tenant pages (/ui/t/…), e.g. https://app.example.com; empty: no page may be framed"`
+
 	AllowLoopbackPartners bool `yaml:"allow_loopback_partners" env:"ACCORD_ALLOW_LOOPBACK_PARTNERS" flag:"allow-loopback-partners" def:"false" usage:"let partner calls reach 127.0.0.0/8 and ::1 (simulators, local development); private and link-local addresses stay refused"`
 
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"ACCORD_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" def:"30s" usage:"how long SIGTERM waits for in-flight requests and jobs"`
@@ -72,6 +74,9 @@ func (c *Config) RunsAPI() bool { return c.Role == RoleAll || c.Role == RoleAPI 
 
 // RunsWorkers reports whether this process works jobs.
 func (c *Config) RunsWorkers() bool { return c.Role == RoleAll || c.Role == RoleWorker }
+
+// FrameAncestors splits UIFrameAncestors into its origins.
+func (c *Config) FrameAncestors() []string { return strings.Fields(c.UIFrameAncestors) }
 
 // Validate checks values that parsing alone cannot.
 func (c *Config) Validate() error {
@@ -113,6 +118,11 @@ func (c *Config) Validate() error {
 	}
 	if c.WebhookCommitTimeout < 10*time.Millisecond {
 		errs = append(errs, fmt.Errorf("%w: webhook_commit_timeout must be at least 10ms, got %s", ErrInvalid, c.WebhookCommitTimeout))
+	}
+	for _, o := range c.FrameAncestors() {
+		if !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") || strings.ContainsAny(o, ";,'\"") {
+			errs = append(errs, fmt.Errorf("%w: ui_frame_ancestors %q: list origins such as https://app.example.com, separated by spaces", ErrInvalid, o))
+		}
 	}
 	if c.Workers < 1 {
 		errs = append(errs, fmt.Errorf("%w: workers must be at least 1, got %d", ErrInvalid, c.Workers))

@@ -273,12 +273,16 @@ type ConnectSession struct {
 type RecordErrorFilter struct {
 	InstallationID string
 	Status         RecordErrorStatus
+	Class          string
 	Limit          int // default 100
 }
 
 // Queries is every operation on tenant data. It is implemented by the Store
 // itself (each call its own transaction) and by Tx (all calls in one).
 type Queries interface {
+	AccessQueries
+	HealthQueries
+
 	CreateTenant(ctx context.Context, t Tenant) error
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context) ([]Tenant, error)

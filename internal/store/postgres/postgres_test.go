@@ -206,7 +206,8 @@ func TestLinkActionMigration(t *testing.T) {
 	s := postgres.OpenTestSchema(t, testDSN(t))
 	pool := s.Driver().(*pgxpool.Pool)
 	for _, q := range []string{
-		`DROP TABLE process_leases`,
+		`DROP TABLE process_leases, api_tokens, ui_links, event_rollups`,
+		`DROP INDEX events_health`,
 		`DROP INDEX events_done, oauth_states_expires, leases_expires, leases_holder`,
 		`ALTER TABLE events DROP COLUMN outcome`,
 		`DROP INDEX links_uncertain`,

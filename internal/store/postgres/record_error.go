@@ -49,8 +49,9 @@ func (q *queries) ListRecordErrors(ctx context.Context, tenantID string, f store
 	const op = "listing record errors"
 	rows, err := q.read.Query(ctx, `SELECT `+recordErrorColumns+` FROM record_errors
 		WHERE tenant_id = $1 AND ($2 = '' OR installation_id = $2) AND ($3 = '' OR status = $3)
+			AND ($5 = '' OR class = $5)
 		ORDER BY created_at DESC, id DESC LIMIT $4`,
-		tenantID, f.InstallationID, string(f.Status), row.Limit(f.Limit))
+		tenantID, f.InstallationID, string(f.Status), row.Limit(f.Limit), f.Class)
 	if err != nil {
 		return nil, wrapErr(op, err)
 	}

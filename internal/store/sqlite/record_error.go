@@ -60,6 +60,10 @@ func (q *queries) ListRecordErrors(ctx context.Context, tenantID string, f store
 		where = append(where, "status = ?")
 		args = append(args, string(f.Status))
 	}
+	if f.Class != "" {
+		where = append(where, "class = ?")
+		args = append(args, f.Class)
+	}
 	args = append(args, row.Limit(f.Limit))
 	rows, err := q.read.QueryContext(ctx, `SELECT `+recordErrorColumns+` FROM record_errors
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)

@@ -62,6 +62,10 @@ func Run(t *testing.T, open Open) {
 		{"ConnectionSwap", testConnectionSwap},
 		{"ConnectionSwapRace", testConnectionSwapRace},
 		{"ConnectSessions", testConnectSessions},
+		{"APITokens", testAPITokens},
+		{"UILinks", testUILinks},
+		{"HealthCounts", testHealthCounts},
+		{"AuditNewest", testAuditNewest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,6 +84,7 @@ func Run(t *testing.T, open Open) {
 		{"DeleteExpired", testDeleteExpired},
 		{"ProcessLeases", testProcessLeases},
 		{"PartnerHolds", testPartnerHolds},
+		{"HealthRollup", testHealthRollup},
 	}
 	for _, tc := range clocked {
 		t.Run(tc.name, func(t *testing.T) {

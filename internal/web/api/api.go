@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -11,13 +10,16 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 
+	"github.com/accordhq/accord/internal/access"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/telemetry"
+	"github.com/accordhq/accord/internal/web/status"
 )
 
 //go:embed openapi.json
@@ -44,8 +46,20 @@ type Deps struct {
 	Versions map[string]map[string]*spec.Contract
 	// CompareVersions orders contract versions; nil compares them as text.
 	CompareVersions func(a, b string) int
-	// Token is the operator token; empty refuses every authenticated call.
+	// Token is the deployment's admin token (admin_token): an admin. Empty:
+	// only API tokens stored with POST /api/v1/tokens authenticate.
 	Token string
+	// Signer signs tenant links (POST /api/v1/tenants/{tenant}/ui-links);
+	// nil: that route answers 501.
+	Signer *access.Signer
+	// PublicURL is the externally visible base URL put in front of a
+	// tenant link's path; empty: the answer carries the path only.
+	PublicURL string
+	// Now is the clock for token expiry and links; default time.Now.
+	Now func() time.Time
+	// Status judges partners for GET /api/v1/status; nil reports none
+	// degraded.
+	Status *status.Monitor
 	// Extra routes other packages add under /api/v1 (connect sessions…),
 	// behind the same authentication.
 	Extra map[string]http.Handler
@@ -60,6 +74,7 @@ type Deps struct {
 type API struct {
 	deps Deps
 	mux  *http.ServeMux
+	auth *access.Authenticator
 }
 
 // New builds the API.
@@ -67,7 +82,11 @@ func New(deps Deps) *API {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &API{deps: deps, mux: http.NewServeMux()}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	a := &API{deps: deps, mux: http.NewServeMux(),
+		auth: &access.Authenticator{Store: deps.Store, AdminToken: deps.Token, Now: deps.Now}}
 	a.routes()
 	return a
 }
@@ -84,11 +103,11 @@ func (a *API) Routes() map[string]http.Handler {
 }
 
 func (a *API) handle(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
-	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	a.mux.Handle(pattern, a.authorized(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			a.writeError(w, r, err)
 		}
-	})
+	})))
 }
 
 func (a *API) routes() {
@@ -112,20 +131,37 @@ func (a *API) routes() {
 	a.handle("POST /api/v1/record-errors/{id}/retry", a.retryRecordError)
 	a.handle("GET /api/v1/providers", a.listProviders)
 	a.handle("GET /api/v1/contracts", a.listContracts)
+	a.handle("POST /api/v1/tokens", a.createToken)
+	a.handle("GET /api/v1/tokens", a.listTokens)
+	a.handle("DELETE /api/v1/tokens/{id}", a.revokeToken)
+	a.handle("POST /api/v1/tenants/{tenant}/ui-links", a.createUILink)
+	a.handle("GET /api/v1/status", a.partnerStatus)
 	for pattern, h := range a.deps.Extra {
-		a.mux.Handle(pattern, h)
+		a.mux.Handle(pattern, a.authorized(h))
 	}
 }
 
+// authenticated admits a request carrying the admin token or a live API
+// token and puts its access.Principal in the request's context; what the
+// caller may do is checked per route (authorized).
 func (a *API) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := bearerToken(r.Header.Get("Authorization"))
-		if a.deps.Token == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.deps.Token)) != 1 {
+		got, _ := bearerToken(r.Header.Get("Authorization"))
+		p, err := a.auth.Authenticate(r.Context(), got)
+		if err != nil {
+			if !errors.Is(err, access.ErrUnauthenticated) {
+				a.writeError(w, r, err)
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="accord"`)
-			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized", Detail: "send the operator token as Authorization: Bearer <admin_token>", RequestID: telemetry.RequestID(r.Context())})
+			detail := "send an API token as Authorization: Bearer <token>"
+			if got != "" {
+				detail = strings.TrimPrefix(err.Error(), access.ErrUnauthenticated.Error()+": ")
+			}
+			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized", Detail: detail, RequestID: telemetry.RequestID(r.Context())})
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(access.WithPrincipal(r.Context(), p)))
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/accordhq/accord/internal/access"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -176,7 +177,8 @@ func (a *API) upgradeInstallation(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 		detail, _ := json.Marshal(map[string]string{"contract": c.Name, "from_version": from, "to_version": c.Version})
-		_, err := tx.AppendAudit(ctx, store.AuditEntry{TenantID: tenant, Actor: "operator", Action: "installation.upgraded",
+		p, _ := access.FromContext(ctx)
+		_, err := tx.AppendAudit(ctx, store.AuditEntry{TenantID: tenant, Actor: p.Actor, Action: "installation.upgraded",
 			Subject: id, Detail: detail})
 		return err
 	})

@@ -38,7 +38,7 @@ func toRecordError(e store.RecordError) RecordError {
 
 func (a *API) listRecordErrors(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.RecordErrorFilter{InstallationID: q.Get("installation_id"), Status: store.RecordErrorStatus(q.Get("status"))}
+	f := store.RecordErrorFilter{InstallationID: q.Get("installation_id"), Status: store.RecordErrorStatus(q.Get("status")), Class: q.Get("class")}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
@@ -67,13 +67,7 @@ func (a *API) getRecordError(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// retryRecordError queues the failed record's job again. For a permission
-// error it also lifts the pause on the installation's connections that
-// were paused for missing scopes: retrying is the admin saying the scope is
-// back; if it is not, the next write pauses them again with a fresh alert.
-// A connection that needs reconnecting stays paused: only reconnecting
-// fixes that. The retried job is new and runs at once; the other jobs
-// paused on a lifted connection are handed to Deps.OnConnectionResumed.
+// retryRecordError is POST …/record-errors/{id}/retry (RetryRecordError).
 func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
 	tenant := r.PathValue("tenant")
 	if tenant == "" {
@@ -82,21 +76,38 @@ func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
 	if tenant == "" {
 		return badRequest("name the tenant: POST /api/v1/tenants/{tenant}/record-errors/{id}/retry, or add ?tenant_id=")
 	}
-	ctx := r.Context()
-	re, err := a.deps.Store.GetRecordError(ctx, tenant, r.PathValue("id"))
+	re, err := a.RetryRecordError(r.Context(), tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
+	writeJSON(w, http.StatusAccepted, toRecordError(re))
+	return nil
+}
+
+// RetryRecordError queues the failed record's job again and returns the
+// record error, now retrying. For a permission error it also lifts the
+// pause on the installation's connections that were paused for missing
+// scopes: retrying is the admin saying the scope is back; if it is not,
+// the next write pauses them again with a fresh alert. A connection that
+// needs reconnecting stays paused: only reconnecting fixes that (an *Error
+// with status 409). The retried job is new and runs at once; the other
+// jobs paused on a lifted connection are handed to Deps.OnConnectionResumed.
+// The UI's retry button calls it too; the caller authorises and audits.
+func (a *API) RetryRecordError(ctx context.Context, tenant, id string) (store.RecordError, error) {
+	re, err := a.deps.Store.GetRecordError(ctx, tenant, id)
+	if err != nil {
+		return store.RecordError{}, err
+	}
 	if re.Status == store.RecordErrorResolved {
-		return &Error{Status: http.StatusConflict, Msg: "record error is already resolved"}
+		return store.RecordError{}, &Error{Status: http.StatusConflict, Msg: "record error is already resolved"}
 	}
 	inst, err := a.deps.Store.GetInstallation(ctx, tenant, re.InstallationID)
 	if err != nil {
-		return err
+		return store.RecordError{}, err
 	}
 	var args map[string]any
 	if err := json.Unmarshal(re.JobArgs, &args); err != nil || re.JobKind == "" {
-		return &Error{Status: http.StatusConflict, Msg: "record error carries no retryable job"}
+		return store.RecordError{}, &Error{Status: http.StatusConflict, Msg: "record error carries no retryable job"}
 	}
 	args["record_error_id"] = re.ID
 
@@ -124,7 +135,7 @@ func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
 		return tx.SetRecordErrorStatus(ctx, tenant, re.ID, store.RecordErrorRetrying)
 	})
 	if err != nil {
-		return err
+		return store.RecordError{}, err
 	}
 	if a.deps.OnConnectionResumed != nil {
 		// The pause is lifted and committed: finish waking its work even if
@@ -134,8 +145,7 @@ func (a *API) retryRecordError(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	re.Status = store.RecordErrorRetrying
-	writeJSON(w, http.StatusAccepted, toRecordError(re))
-	return nil
+	return re, nil
 }
 
 // rawArgs re-enqueues a job from its stored kind and arguments without the

@@ -48,6 +48,7 @@ func (a *API) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := a.deps.Store.CreateTenant(r.Context(), t); err != nil {
 		return err
 	}
+	a.audit(r, t.ID, "POST /tenants", "/api/v1/tenants/"+t.ID, map[string]any{"status": http.StatusCreated})
 	writeJSON(w, http.StatusCreated, toTenant(t))
 	return nil
 }

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/accordhq/accord/internal/access"
+	"github.com/accordhq/accord/internal/config"
+	"github.com/accordhq/accord/internal/credential"
+	"github.com/accordhq/accord/internal/oauth"
+	"github.com/accordhq/accord/internal/web/api"
+	"github.com/accordhq/accord/internal/web/status"
+	"github.com/accordhq/accord/internal/web/ui"
+)
+
+// uiSigner signs tenant links, UI sessions and CSRF tokens with a key
+// derived from the master key: every process of a deployment accepts what
+// another signed, and nothing new needs configuring.
+func uiSigner(mk credential.MasterKey) (*access.Signer, error) {
+	return access.NewSigner(access.DeriveKey(mk.Key, "ui"))
+}
+
+// mountUI adds the pages under /ui/ to routes.
+func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, signer *access.Signer, partners *status.Monitor, routes map[string]http.Handler) error {
+	pages, err := ui.New(ui.Deps{
+		Store: a.Store, API: admin, Signer: signer,
+		Providers: a.Catalog.Providers, Versions: a.Catalog.Versions,
+		Reconnect: func(ctx context.Context, tenant, connectionID, returnURL string) (string, error) {
+			// Never to another account from a page: that choice is explicit
+			// and made through the API.
+			s, err := a.OAuth.CreateReconnectSession(ctx, tenant, connectionID, returnURL, 15*time.Minute, false)
+			if errors.Is(err, oauth.ErrNotBrowserFlow) {
+				return "", ui.ErrNoBrowserReconnect
+			}
+			return s.URL, err
+		},
+		Status: partners, Logger: logger,
+	}, &ui.Config{AdminToken: cfg.AdminToken, FrameAncestors: cfg.FrameAncestors(), PublicURL: cfg.PublicURL})
+	if err != nil {
+		return fmt.Errorf("building ui: %w", err)
+	}
+	for pattern, h := range pages.Routes() {
+		routes[pattern] = h
+	}
+	return nil
+}

@@ -1,0 +1,4 @@
+-- The Integration Health page counts a connection's events in a window by
+-- state and outcome, and finds its newest applied one. Covering: the
+-- counts read the index alone.
+CREATE INDEX events_health ON events (tenant_id, connection_id, received_at, state, outcome);
