@@ -60,6 +60,9 @@ type App struct {
 	Dispatcher *engine.Dispatcher
 	OAuth      *oauth.Manager
 	alerter    *engine.Alerter
+	// stopBackground ends what runs for the process's life outside Start
+	// (River UI's caches); nil until set.
+	stopBackground context.CancelFunc
 
 	server    *http.Server
 	listener  net.Listener
@@ -449,6 +452,9 @@ func (a *App) Stop(ctx context.Context) error {
 	}
 	if a.alerter != nil {
 		a.alerter.Close()
+	}
+	if a.stopBackground != nil {
+		a.stopBackground()
 	}
 	if a.tracing != nil {
 		if err := a.tracing(ctx); err != nil {

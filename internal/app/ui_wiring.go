@@ -26,6 +26,13 @@ func uiSigner(mk credential.MasterKey) (*access.Signer, error) {
 
 // mountUI adds the pages under /ui/ to routes.
 func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, signer *access.Signer, partners *status.Monitor, routes map[string]http.Handler) error {
+	// River UI lives as long as the process: its caches stop with Stop.
+	var bg context.Context
+	bg, a.stopBackground = context.WithCancel(context.Background())
+	queueUI, err := a.Queue.UI(bg, "/ui/queue", logger)
+	if err != nil {
+		return err
+	}
 	pages, err := ui.New(ui.Deps{
 		Store: a.Store, API: admin, Signer: signer,
 		Providers: a.Catalog.Providers, Versions: a.Catalog.Versions,
@@ -38,7 +45,7 @@ func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, s
 			}
 			return s.URL, err
 		},
-		Status: partners, Logger: logger,
+		Status: partners, Queue: queueUI, Logger: logger,
 	}, &ui.Config{AdminToken: cfg.AdminToken, FrameAncestors: cfg.FrameAncestors(), PublicURL: cfg.PublicURL})
 	if err != nil {
 		return fmt.Errorf("building ui: %w", err)

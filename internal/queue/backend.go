@@ -13,6 +13,8 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+	"riverqueue.com/riverui"
+	"riverqueue.com/riverui/uiendpoints"
 )
 
 // backend is everything Queue needs from River, without River's
@@ -35,6 +37,7 @@ type backend interface {
 	jobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	jobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 	rescue(ctx context.Context, jobs []*rivertype.JobRow, reason string) error
+	uiEndpoints() uiendpoints.Bundle
 	countByState(ctx context.Context, state rivertype.JobState) (int, error)
 	ping(ctx context.Context) error
 	migrate(ctx context.Context, logger *slog.Logger) error
@@ -186,4 +189,9 @@ func (b *riverBackend[TTx]) rescue(ctx context.Context, jobs []*rivertype.JobRow
 	}
 	_, err := b.driver.GetExecutor().JobRescueMany(ctx, p)
 	return err
+}
+
+// uiEndpoints is River UI's API over this client.
+func (b *riverBackend[TTx]) uiEndpoints() uiendpoints.Bundle {
+	return riverui.NewEndpoints(b.client, nil)
 }

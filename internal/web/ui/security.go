@@ -35,9 +35,14 @@ func (u *UI) secure(next http.Handler) http.Handler {
 	inner := cop.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		if isTenantPath(r.URL.Path) {
+		switch {
+		case isTenantPath(r.URL.Path):
 			h.Set("Content-Security-Policy", u.csp.tenant)
-		} else {
+		case strings.HasPrefix(r.URL.Path, queuePath):
+			// River UI's bundle sets inline styles; scripts stay its own.
+			h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+			h.Set("X-Frame-Options", "DENY")
+		default:
 			h.Set("Content-Security-Policy", u.csp.operator)
 			h.Set("X-Frame-Options", "DENY")
 		}

@@ -82,6 +82,8 @@ type setupOptions struct {
 	frameAncestors []string
 	// reconnect, when set, is the UI's Deps.Reconnect.
 	reconnect func(ctx context.Context, tenant, id, returnURL string) (string, error)
+	// queue, when set, is the UI's Deps.Queue.
+	queue http.Handler
 }
 
 func setup(t *testing.T) *bundle { return setupWith(t, setupOptions{}) }
@@ -114,7 +116,7 @@ func setupWith(t *testing.T, o setupOptions) *bundle {
 	admin := api.New(api.Deps{Store: b.st, Queue: b.queue, Token: adminToken, Signer: signer, Status: monitor,
 		Providers: providers, Contracts: map[string]*spec.Contract{"escalation": contract}, Versions: versions})
 	pages, err := ui.New(ui.Deps{Store: b.st, API: admin, Signer: signer, Providers: providers, Versions: versions,
-		Reconnect: o.reconnect, Status: monitor}, &ui.Config{AdminToken: adminToken, FrameAncestors: o.frameAncestors})
+		Reconnect: o.reconnect, Status: monitor, Queue: o.queue}, &ui.Config{AdminToken: adminToken, FrameAncestors: o.frameAncestors})
 	require.NoError(t, err)
 	root := http.NewServeMux()
 	for p, h := range admin.Routes() {

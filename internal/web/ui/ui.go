@@ -35,6 +35,9 @@ type Deps struct {
 	// Status judges partners across tenants; a degraded one puts a banner
 	// on the pages of every tenant connected to it. Nil: no banners.
 	Status *status.Monitor
+	// Queue is the job queue's own UI (River UI), served at /ui/queue/
+	// for every-tenant roles; nil: not mounted.
+	Queue  http.Handler
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -116,6 +119,7 @@ func (u *UI) Handler() http.Handler { return u.secure(u.mux) }
 
 func (u *UI) routes() {
 	u.mux.Handle("GET /ui/static/{file}", u.assets)
+	u.mountQueue()
 	u.public("GET /ui/login", u.showLogin)
 	u.public("POST /ui/login", u.login)
 	u.public("POST /ui/logout", u.logout)
