@@ -301,7 +301,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		// second object (a lookup may not see it yet). After it, the
 		// lookup below settles it. A partner that dedups by idempotency
 		// key needs no wait: the retry carries the same key.
-		if wait := link.UncertainSince.Add(e.answerWindow()).Sub(e.deps.Now()); wait > 0 {
+		if wait := link.UncertainSince.Add(e.answerWindow(a.provider)).Sub(e.deps.Now()); wait > 0 {
 			e.metrics.retry(labels, retryUncertain)
 			return applyResult{snooze: wait}, false
 		}
@@ -372,11 +372,11 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		if ambiguous(err) {
 			e.deps.Logger.WarnContext(ctx, "a partner write got no answer; it may still be applied, so its object is settled after the answer window",
 				"tenant_id", key.TenantID, "installation_id", key.InstallationID, "action", a.action.Name, "source_id", key.SourceID,
-				"answer_window", e.answerWindow().String(), "err", err)
+				"answer_window", e.answerWindow(a.provider).String(), "err", err)
 			e.markUncertain(ctx, key, start)
 			if !linked && ctx.Err() == nil && !idempotentCreate(a) {
 				e.metrics.retry(labels, retryUncertain)
-				return applyResult{snooze: e.answerWindow()}, false
+				return applyResult{snooze: e.answerWindow(a.provider)}, false
 			}
 		}
 		return e.handleWriteError(ctx, in, conn, err), false
@@ -390,7 +390,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		// hold this older state. The settlement job re-sends the newest.
 		e.deps.Logger.WarnContext(ctx, "an older version reached the partner after a newer one; the newest is re-sent",
 			"tenant_id", key.TenantID, "installation_id", key.InstallationID, "action", a.action.Name, "source_id", key.SourceID)
-		e.markUncertain(ctx, key, e.deps.Now().Add(-e.answerWindow()))
+		e.markUncertain(ctx, key, e.deps.Now().Add(-e.answerWindow(a.provider)))
 		return applyResult{outcome: outcomeStale}, false
 	}
 	if err != nil {
@@ -399,7 +399,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		e.metrics.retry(labels, retryTransient)
 		return applyResult{retry: fmt.Errorf("recording link: %w", err)}, false
 	}
-	if linked && link.Uncertain && e.deps.Now().Before(link.UncertainSince.Add(e.answerWindow())) {
+	if linked && link.Uncertain && e.deps.Now().Before(link.UncertainSince.Add(e.answerWindow(a.provider))) {
 		// An earlier write of this object got no answer and may still land
 		// after this one: the mark (and its time) stays, so the settlement
 		// job re-sends this newest state once that write can no longer

@@ -67,8 +67,27 @@ func (e *Engine) markUncertain(ctx context.Context, key store.LinkKey, since tim
 	e.metrics.uncertainMarked.Inc()
 }
 
-// answerWindow is how long after a write a partner may still apply it.
-func (e *Engine) answerWindow() time.Duration { return e.cfg.MaxAnswerWindow }
+// answerWindow is how long after a write p may still apply it: the
+// manifest's max_answer_window, else Config.MaxAnswerWindow.
+func (e *Engine) answerWindow(p *spec.Provider) time.Duration {
+	if p != nil && p.MaxAnswerWindow > 0 {
+		return p.MaxAnswerWindow.D()
+	}
+	return e.cfg.MaxAnswerWindow
+}
+
+// shortestAnswerWindow is the least window of any loaded provider: links
+// marked before now minus it may be due for settlement.
+func (e *Engine) shortestAnswerWindow() time.Duration {
+	w := e.cfg.MaxAnswerWindow
+	for _, p := range e.deps.Catalog.Providers {
+		w = min(w, e.answerWindow(p))
+	}
+	return w
+}
+
+// errNotDue: the link's partner may still apply its unanswered write.
+var errNotDue = errors.New("engine: answer window not over")
 
 // SettleArgs is the periodic job that settles uncertain writes.
 type SettleArgs struct{}
@@ -106,13 +125,17 @@ func (e *Engine) SettleUncertain(ctx context.Context) (int, error) {
 	if pending, err := st.ListUncertainLinks(ctx, e.deps.Now().Add(time.Hour), 10000); err == nil {
 		e.metrics.uncertain.Set(float64(len(pending)))
 	}
-	links, err := st.ListUncertainLinks(ctx, e.deps.Now().Add(-e.answerWindow()), 200)
+	links, err := st.ListUncertainLinks(ctx, e.deps.Now().Add(-e.shortestAnswerWindow()), 200)
 	if err != nil {
 		return 0, fmt.Errorf("listing uncertain writes: %w", err)
 	}
 	settled := 0
 	for _, l := range links {
-		if err := e.settle(ctx, l); err != nil {
+		err := e.settle(ctx, l)
+		if errors.Is(err, errNotDue) {
+			continue
+		}
+		if err != nil {
 			e.deps.Logger.WarnContext(ctx, "settling an unanswered write failed; tried again later", "tenant_id", l.TenantID,
 				"installation_id", l.InstallationID, "action", l.Action, "source_id", l.SourceID, "err", err)
 			continue
@@ -139,6 +162,9 @@ func (e *Engine) settle(ctx context.Context, l store.Link) error {
 	ca, err := e.compiledAction(inst, l.Action)
 	if err != nil {
 		return err
+	}
+	if e.deps.Now().Before(l.UncertainSince.Add(e.answerWindow(ca.provider))) {
+		return errNotDue // this partner's window is longer: not yet
 	}
 	conn, err := e.deps.Store.GetConnection(ctx, inst.TenantID, inst.Connections[ca.provider.Name])
 	if err != nil {

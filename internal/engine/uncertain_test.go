@@ -133,3 +133,21 @@ func TestUnansweredCreateWithIdempotencyKeyRetriesAtOnce(t *testing.T) {
 		require.Equal(t, tb.onlyIncident(t).ID, link.TargetID)
 	})
 }
+
+// A partner's own answer window (max_answer_window in its manifest) is the
+// wait before an unanswered create may be sent again.
+func TestManifestAnswerWindowIsHonoured(t *testing.T) {
+	t.Parallel()
+	gate := newSlowGate(t)
+	opts := lateOpts(gate, nil)
+	opts.editIncidents = func(t *testing.T, yaml string) string {
+		const key = "        idempotency_header: Idempotency-Key\n"
+		require.Contains(t, yaml, key)
+		return strings.Replace(yaml, key, "", 1) + "max_answer_window: 45s\n"
+	}
+	tb := setupWith(t, opts)
+	require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultApplyLate, Method: http.MethodPost}))
+	wait := requireSnooze(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "Checkout down", "high"))))
+	require.Equal(t, 45*time.Second, wait, "the incident tool's window, not the default 2m")
+	gate.open()
+}

@@ -47,8 +47,10 @@ func ConfigFromManifest(p *spec.Provider, lookupEnv func(string) (string, bool))
 		Manifest:    p,
 	}
 	for _, s := range p.Scopes {
-		cfg.Scopes = append(cfg.Scopes, Scope{Name: s.Name, Description: s.Description})
+		cfg.Scopes = append(cfg.Scopes, Scope{Name: s.Name, Description: s.Description, Optional: s.Optional})
 	}
+	cfg.AccountIDField = a.AccountIDField
+	cfg.ClientAuth = ClientAuth(a.TokenAuthMethod)
 	if a.Test != nil && a.Test.Path != "" {
 		cfg.TestURL = strings.TrimRight(p.ResolvedBaseURL(lookupEnv), "/") + "/" + strings.TrimLeft(a.Test.Path, "/")
 	}
@@ -79,8 +81,8 @@ func ConfigFromManifest(p *spec.Provider, lookupEnv func(string) (string, bool))
 			return nil, err
 		}
 		if cfg.ClientAuth == "" && cfg.ClientSecret != "" {
-			// The manifest cannot say client_secret_basic or _post yet
-			// (no auth key for it in spec): find out from the provider.
+			// The manifest did not say (token_auth_method): find out from
+			// the provider, basic first.
 			cfg.ClientAuth = ClientSecretAuto
 		}
 	}

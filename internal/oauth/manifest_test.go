@@ -212,3 +212,27 @@ func TestConfigFromShippedManifests(t *testing.T) {
 		}
 	}
 }
+
+// The manifest says how the client authenticates at the token endpoint,
+// which scopes are optional and where the account id is; unset, the
+// method is detected.
+func TestConfigFromManifestTokenAuthMethodAndScopes(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"ID": "client", "SECRET": "secret"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	p := &spec.Provider{Name: "crm", BaseURL: "https://crm.example.com", Auth: spec.Auth{
+		Kind: spec.AuthOAuth2Code, AuthorizeURL: "https://crm.example.com/authorize", TokenURL: "https://crm.example.com/token",
+		ClientIDEnv: "ID", ClientSecretEnv: "SECRET", TokenAuthMethod: "client_secret_post", AccountIDField: "hub_id"},
+		Scopes: []spec.Scope{{Name: "crm.read", Description: "Read"}, {Name: "crm.export", Description: "Export", Optional: true}}}
+	c, err := oauth.ConfigFromManifest(p, lookup)
+	require.NoError(t, err)
+	require.Equal(t, oauth.ClientSecretPost, c.ClientAuth)
+	require.Equal(t, "hub_id", c.AccountIDField)
+	require.Equal(t, []oauth.Scope{{Name: "crm.read", Description: "Read"}, {Name: "crm.export", Description: "Export", Optional: true}}, c.Scopes)
+
+	p.Auth.TokenAuthMethod = ""
+	c, err = oauth.ConfigFromManifest(p, lookup)
+	require.NoError(t, err)
+	require.Equal(t, oauth.ClientSecretAuto, c.ClientAuth, "unset: detected, basic first")
+}
+

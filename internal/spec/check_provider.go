@@ -84,7 +84,7 @@ func checkAuth(d *decoder, a *Auth) {
 		need("token_url", a.TokenURL)
 	}
 	if !a.IsOAuth() {
-		for _, k := range []string{"authorize_url", "token_url", "pkce", "auth_params"} {
+		for _, k := range []string{"authorize_url", "token_url", "pkce", "auth_params", "token_auth_method", "account_id_field"} {
 			if a.Meta.Has(k) {
 				d.errorAt(a.Meta.At(k), "`%s` only applies to OAuth kinds, not %s", k, a.Kind)
 			}
@@ -106,6 +106,9 @@ func checkAuth(d *decoder, a *Auth) {
 		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			d.errorAt(a.Meta.At(k), "%s %q must be an absolute http(s) URL", k, v)
 		}
+	}
+	if a.TokenAuthMethod == "private_key_jwt" && a.PrivateKeyEnv == "" {
+		d.errorAt(a.Meta.At("token_auth_method"), "token_auth_method private_key_jwt needs `private_key_env` naming the variable that holds the signing key (PEM)")
 	}
 	if a.Test != nil {
 		checkEndpointPath(d, a.Test, nil)

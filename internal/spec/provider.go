@@ -1,6 +1,9 @@
 package spec
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // ProviderFormat is the value of the `accord` key of a provider manifest.
 const ProviderFormat = "provider/v1"
@@ -20,6 +23,11 @@ type Provider struct {
 	Webhooks   *Webhooks          `yaml:"webhooks"`
 	Errors     *Errors            `yaml:"errors"`
 	Objects    map[string]*Object `yaml:"objects" jsonschema:"required"`
+	// MaxAnswerWindow is how long after a request the partner may still
+	// apply it although its answer never came (it answered past the
+	// client's timeout, or the connection broke): Accord settles such
+	// writes after it (default 2m).
+	MaxAnswerWindow Duration `yaml:"max_answer_window" jsonschema_description:"how long the partner may still apply a request whose answer never came; unanswered writes are settled after it (default 2m)"`
 }
 
 // APIVersion pins the partner API version.
@@ -62,8 +70,23 @@ type Auth struct {
 	ClientSecretEnv string            `yaml:"client_secret_env" jsonschema_description:"environment variable holding the OAuth client secret"`
 	PrivateKeyEnv   string            `yaml:"private_key_env" jsonschema_description:"jwt_bearer: environment variable holding the signing key (PEM)"`
 	Audience        string            `yaml:"audience" jsonschema_description:"jwt_bearer: audience of the signed assertion"`
+	// TokenAuthMethod is how Accord authenticates to the token endpoint;
+	// empty: found out from the provider (basic, then the form body).
+	TokenAuthMethod string `yaml:"token_auth_method" jsonschema:"enum=client_secret_basic,enum=client_secret_post,enum=private_key_jwt" jsonschema_description:"oauth2_*: how the client authenticates at the token endpoint (default: detected, basic first)"`
+	// AccountIDField names the token response field that identifies the
+	// partner account (e.g. hub_id, team.id): a reconnect to another
+	// account is refused unless allowed explicitly.
+	AccountIDField string `yaml:"account_id_field" jsonschema_description:"oauth2_code: token response field naming the partner account, e.g. team.id; a reconnect that lands on another account is refused"`
 	// Test is the endpoint called by "test connection".
 	Test *Endpoint `yaml:"test" jsonschema_description:"endpoint called by 'test connection'"`
+}
+
+// AnswerWindow returns MaxAnswerWindow or its default of 2 minutes.
+func (p *Provider) AnswerWindow() time.Duration {
+	if p.MaxAnswerWindow > 0 {
+		return p.MaxAnswerWindow.D()
+	}
+	return 2 * time.Minute
 }
 
 // UsesPKCE reports whether the authorize flow uses PKCE (default true).
@@ -79,6 +102,9 @@ type Scope struct {
 	Meta        Meta   `yaml:"-" json:"-"`
 	Name        string `yaml:"name" jsonschema:"required"`
 	Description string `yaml:"description" jsonschema:"required" jsonschema_description:"plain language, e.g. Read tickets"`
+	// Optional scopes are asked for, but a grant without them is not
+	// missing_scopes.
+	Optional bool `yaml:"optional" jsonschema_description:"asked for, but a grant without it still works (the connection is not missing_scopes)"`
 }
 
 // RateLimit is the partner's published request budget per connection.
