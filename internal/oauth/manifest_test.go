@@ -235,4 +235,3 @@ func TestConfigFromManifestTokenAuthMethodAndScopes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, oauth.ClientSecretAuto, c.ClientAuth, "unset: detected, basic first")
 }
-
