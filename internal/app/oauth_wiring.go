@@ -2,15 +2,18 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/accordhq/accord/internal/config"
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
+	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
 
@@ -21,6 +24,14 @@ func newOAuthManager(cfg *config.Config, logger *slog.Logger, a *App, mk credent
 	providers := make([]*oauth.ProviderConfig, 0, len(a.Catalog.Providers))
 	for _, p := range a.Catalog.Providers {
 		pc, err := oauth.ConfigFromManifest(p, os.LookupEnv)
+		if errors.Is(err, oauth.ErrMissingEnv) && !usedByContract(a.Catalog.Versions, p.Name) {
+			// A catalog provider (packs/catalog) that no loaded contract
+			// uses: its OAuth client is set up when a contract needs it.
+			// Until then connecting to it fails with ErrUnknownProvider.
+			logger.Info("provider left out of the connect flow: its OAuth client is not configured",
+				"provider", p.Name, "reason", err.Error())
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -59,4 +70,16 @@ func (a *App) resumeConnection(ctx context.Context, c store.Connection) {
 		a.logger.WarnContext(ctx, "resuming connection's paused work failed; it resumes on its next pause tick",
 			"tenant_id", c.TenantID, "connection_id", c.ID, "error", err)
 	}
+}
+
+// usedByContract reports whether any loaded contract version names provider.
+func usedByContract(versions map[string]map[string]*spec.Contract, provider string) bool {
+	for _, byVersion := range versions {
+		for _, c := range byVersion {
+			if slices.Contains(c.Providers, provider) {
+				return true
+			}
+		}
+	}
+	return false
 }
