@@ -106,6 +106,10 @@ func required(s *openapi3.Schema) []string {
 	for _, r := range s.AllOf {
 		out = append(out, required(val(r))...)
 	}
+	// A body that is oneOf a single schema (Intercom) requires what it does.
+	if len(s.OneOf) == 1 {
+		out = append(out, required(val(s.OneOf[0]))...)
+	}
 	sort.Strings(out)
 	return out
 }
