@@ -61,6 +61,10 @@ func TestCatalogLintsClean(t *testing.T) {
 		checked[d.provider] = true
 	}
 	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(string(data), "# yaml-language-server: $schema=../../../schema/provider.v1.json\n"),
+			"%s: start it with the yaml-language-server header so editors validate it", f)
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
 		require.True(t, checked[name], "%s has no vendor document to be checked against: add it to vendorDocuments", f)
 	}
