@@ -18,6 +18,7 @@ import (
 func Check(p *spec.Provider, doc *openapi3.T) spec.Diagnostics {
 	c := &checker{p: p, doc: doc, file: p.Meta.File}
 	c.prefixes = c.serverPrefixes()
+	c.auth()
 	if p.Auth.Test != nil {
 		c.operation("auth.test", p.Auth.Test)
 	}

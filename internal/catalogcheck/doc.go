@@ -4,7 +4,9 @@
 // declared field must exist in the vendor's schemas with a compatible type
 // (and enum values the vendor allows), and every field the vendor requires
 // in a create body must be declared required, so a contract's lint makes
-// its author map it or give it a default.
+// its author map it or give it a default. The manifest's auth must match
+// one of the document's security schemes (a bearer token matches an oauth2
+// scheme: the vendor's OAuth issues bearer tokens).
 //
 // Differences come back as spec.Diagnostics positioned on the manifest
 // (file:line:col), the same shape `accord contract lint` prints.
