@@ -114,8 +114,8 @@ func required(s *openapi3.Schema) []string {
 	return out
 }
 
-// types collects the JSON types s admits, through its alternatives; ok is
-// false when s says nothing about its type.
+// types collects the JSON types s admits, through its alternatives ("null"
+// left out); an empty set means s says nothing about its type.
 func types(s *openapi3.Schema, depth int) (set map[string]bool) {
 	set = map[string]bool{}
 	if s == nil || depth > maxDepth {
