@@ -23,7 +23,7 @@ func init() {
 		usage:   "[--packs DIR]",
 		example: "accord providers list",
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
-			packs := fs.String("packs", "packs", "directory of packs (each with providers/); the catalog is packs/catalog")
+			packs := fs.String("packs", defaultPacks(env), "directory of packs (each with providers/); the catalog is packs/catalog (default: $ACCORD_PACKS, else packs)")
 			return func(ctx context.Context, args []string) error {
 				if len(args) > 0 {
 					return fmt.Errorf("unexpected argument %q: accord providers list takes no arguments", args[0])
@@ -43,7 +43,7 @@ func init() {
 		usage:   "[--packs DIR] NAME",
 		example: "accord providers show hubspot",
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
-			packs := fs.String("packs", "packs", "directory of packs (each with providers/); the catalog is packs/catalog")
+			packs := fs.String("packs", defaultPacks(env), "directory of packs (each with providers/); the catalog is packs/catalog (default: $ACCORD_PACKS, else packs)")
 			return func(ctx context.Context, args []string) error {
 				if len(args) != 1 {
 					return errors.New("name one provider, e.g. accord providers show stripe (accord providers list shows them all)")
@@ -68,6 +68,17 @@ func init() {
 			}
 		},
 	})
+}
+
+// defaultPacks is the packs directory accord serve would load: the
+// ACCORD_PACKS variable, else ./packs.
+func defaultPacks(env *Env) string {
+	if env.Getenv != nil {
+		if v, ok := env.Getenv("ACCORD_PACKS"); ok && v != "" {
+			return v
+		}
+	}
+	return "packs"
 }
 
 // loadPackProviders loads the providers of every pack under dir. Files

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -68,4 +70,17 @@ func TestContractCheck(t *testing.T) {
 	code, _, errOut = run(t, "contract", "check", packsDir+"/catalog/providers/zendesk.yaml")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "name the vendor's document")
+}
+
+func TestProvidersListReadsAccordPacks(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) (string, bool) {
+		if k == "ACCORD_PACKS" {
+			return packsDir, true
+		}
+		return "", false
+	}}
+	require.Equal(t, 0, Run(context.Background(), []string{"providers", "list"}, env), errb.String())
+	require.Contains(t, out.String(), "shopify")
 }
