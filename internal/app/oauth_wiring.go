@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/accordhq/accord/internal/config"
@@ -12,6 +14,7 @@ import (
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/oauth"
+	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
 
@@ -22,6 +25,14 @@ func newOAuthManager(cfg *config.Config, logger *slog.Logger, a *App, mk credent
 	providers := make([]*oauth.ProviderConfig, 0, len(a.Catalog.Providers))
 	for _, p := range a.Catalog.Providers {
 		pc, err := oauth.ConfigFromManifest(p, os.LookupEnv)
+		if errors.Is(err, oauth.ErrMissingEnv) && !usedByContract(a.Catalog.Versions, p.Name) {
+			// A catalog provider (packs/catalog) that no loaded contract
+			// uses: its OAuth client is set up when a contract needs it.
+			// Until then connecting to it fails with ErrUnknownProvider.
+			logger.Info("provider left out of the connect flow: its OAuth client is not configured",
+				"provider", p.Name, "reason", err.Error())
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -74,4 +85,16 @@ func (a *App) operatorAlert(ctx context.Context, al oauth.OperatorAlert) {
 	a.alerter.Raise(ctx, engine.Alert{Class: "operator", Message: al.Message,
 		Remediation: "Fix the OAuth client of provider " + al.Provider + " (client_id_env, client_secret_env, the client authentication method) or wait for the provider to recover; tenants' connections stay active and their writes are retried.",
 		At:          al.At})
+}
+
+// usedByContract reports whether any loaded contract version names provider.
+func usedByContract(versions map[string]map[string]*spec.Contract, provider string) bool {
+	for _, byVersion := range versions {
+		for _, c := range byVersion {
+			if slices.Contains(c.Providers, provider) {
+				return true
+			}
+		}
+	}
+	return false
 }

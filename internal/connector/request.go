@@ -120,6 +120,9 @@ func (c *Connector) attempt(ctx context.Context, r request) (*response, error) {
 	if err != nil {
 		return nil, c.transportError(ctx, r.op, err, secrets)
 	}
+	if errorIn2xx(c.provider.Errors, hresp.StatusCode, raw) {
+		return nil, c.partnerError(r.op, hresp, raw, secrets)
+	}
 	doc, err := decodeJSON(hresp.Header.Get("Content-Type"), raw)
 	if err != nil {
 		return nil, fmt.Errorf("connector: %s: %w", r.op, err)

@@ -193,8 +193,10 @@ func TestConfigFromManifestErrors(t *testing.T) {
 	}
 }
 
-// The shipped providers map without any environment: none of them needs an
-// OAuth client, so a fresh `accord serve` starts.
+// The shipped providers map without any environment, except the provider
+// catalog's OAuth providers (HubSpot): they need their client variables,
+// and the app leaves them out of the connect flow until a loaded contract
+// uses them, so a fresh `accord serve` still starts.
 func TestConfigFromShippedManifests(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("../../packs/*/providers/*.yaml")
@@ -204,6 +206,11 @@ func TestConfigFromShippedManifests(t *testing.T) {
 		p, diags := spec.LoadProvider(f)
 		require.Empty(t, diags, f)
 		c, err := oauth.ConfigFromManifest(p, func(string) (string, bool) { return "", false })
+		if errors.Is(err, oauth.ErrMissingEnv) && p.Auth.IsOAuth() && filepath.Base(filepath.Dir(filepath.Dir(f))) == "catalog" {
+			c, err = oauth.ConfigFromManifest(p, func(name string) (string, bool) {
+				return "configured", name == p.Auth.ClientIDEnv || name == p.Auth.ClientSecretEnv
+			})
+		}
 		require.NoError(t, err, f)
 		require.Equal(t, p.Name, c.Name)
 		require.Len(t, c.Scopes, len(p.Scopes))
