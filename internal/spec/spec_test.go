@@ -99,7 +99,9 @@ func loadTestProviders(t *testing.T) *Bundle {
 	b := loadPack(t)
 	files, err := filepath.Glob("testdata/providers/*.yaml")
 	require.NoError(t, err)
-	for _, f := range files {
+	billing, err := filepath.Glob("../../packs/billing-to-crm/providers/*.yaml")
+	require.NoError(t, err)
+	for _, f := range append(files, billing...) {
 		p, diags := LoadProvider(f)
 		require.Empty(t, diags, diags.Error())
 		b.Providers[p.Name] = p
