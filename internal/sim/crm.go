@@ -79,6 +79,18 @@ func (s *CRM) Count() int {
 	return len(s.companies)
 }
 
+// CreateCompany creates a company as a CRM user would, outside Accord; it
+// appears in search after Config.SearchLag.
+func (s *CRM) CreateCompany(props map[string]string) Company {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &Company{ID: strconv.Itoa(1000 + len(s.companies)), Properties: clone(props), CreatedAt: now, UpdatedAt: now, indexedAt: now.Add(s.cfg.SearchLag)}
+	s.companies = append(s.companies, c)
+	s.byID[c.ID] = c
+	return s.view(c)
+}
+
 func clone(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
