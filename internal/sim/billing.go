@@ -145,7 +145,6 @@ func (s *Billing) Customer(id string) (BillingCustomer, error) {
 	return *c, nil
 }
 
-
 // CreateSubscription creates a subscription of customer with items and
 // emits customer.subscription.created.
 func (s *Billing) CreateSubscription(customer string, items ...BillingItem) (BillingSubscription, error) {
@@ -313,4 +312,3 @@ func (s *Billing) getSubscription(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, v)
 }
-
