@@ -2,6 +2,7 @@ package spec
 
 import (
 	"net/url"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -57,4 +58,16 @@ func TestCELSumAndListItemTypes(t *testing.T) {
 		require.NoError(t, err, tc.expr)
 		require.Equal(t, tc.want, out.Value(), tc.expr)
 	}
+}
+
+func TestBillingPackLintsCleanAndExplains(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("..", "..", "packs", "billing-to-crm")
+	require.Empty(t, Lint(dir))
+	b, diags := LoadDir(dir)
+	require.Empty(t, diags, diags.Error())
+	got := Explain(b.Contracts["billing-to-crm"], b)
+	require.Contains(t, got, "Before creating, it looks for a company with the same billing_customer_id: first among the records Accord already wrote")
+	require.Contains(t, got, "it reads the customer (subscription customer) from the source's API")
+	golden(t, "explain/billing_to_crm.golden", got)
 }
