@@ -94,14 +94,14 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 	declared := map[string]bool{}
 	for _, name := range c.Providers {
 		declared[name] = true
-		if providers[name] == nil {
+		if providers[name] == nil && !d.failed["provider:"+name] {
 			d.errorAt(c.Meta.At("providers"), "unknown provider %s%s", name, didYouMean(name, known))
 		}
 	}
 	provider := func(meta Meta, key, name string) *Provider {
 		p := providers[name]
 		switch {
-		case name == "":
+		case name == "", p == nil && d.failed["provider:"+name]:
 			return nil
 		case p == nil:
 			d.errorAt(meta.At(key), "unknown provider %s%s", name, didYouMean(name, known))

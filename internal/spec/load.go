@@ -17,6 +17,17 @@ type Bundle struct {
 	Providers map[string]*Provider
 	Contracts map[string]*Contract
 	Packs     map[string]*Pack
+	// failed names the providers ("provider:crm") and contracts
+	// ("contract:x") whose files exist but did not load: what refers to
+	// them is not reported again, so the root cause stands alone.
+	failed map[string]bool
+}
+
+func (b *Bundle) markFailed(kind, name string) {
+	if b.failed == nil {
+		b.failed = map[string]bool{}
+	}
+	b.failed[kind+":"+name] = true
 }
 
 // Provider returns the named provider or nil.
@@ -90,7 +101,13 @@ func formatOf(root *yaml.Node) string {
 // Resolve checks a contract's references into providers: provider, object,
 // event and field names, and CEL expressions against the declared fields.
 func Resolve(c *Contract, providers map[string]*Provider) Diagnostics {
-	d := &decoder{file: c.File}
+	return resolve(c, providers, nil)
+}
+
+// resolve is Resolve staying quiet about references to providers that
+// failed to load (failed["provider:name"]): their own errors say why.
+func resolve(c *Contract, providers map[string]*Provider, failed map[string]bool) Diagnostics {
+	d := &decoder{file: c.File, failed: failed}
 	resolveContract(d, c, providers)
 	d.diags.sort()
 	return d.diags
@@ -125,20 +142,26 @@ func LoadContract(path string) (*Contract, Diagnostics) {
 
 // LoadDir loads dir/providers/*.yaml, dir/contracts/*.yaml and dir/pack.yaml
 // (when present) and resolves every reference. Files with errors are left
-// out of the bundle; their diagnostics are returned.
+// out of the bundle; their diagnostics are returned root causes first:
+// providers, then contracts, then the pack, each sorted by position. What
+// refers to a file that failed to load is not reported again.
 func LoadDir(dir string) (*Bundle, Diagnostics) {
 	b := &Bundle{Providers: map[string]*Provider{}, Contracts: map[string]*Contract{}, Packs: map[string]*Pack{}}
-	var all Diagnostics
-	all = append(all, loadProviders(b, filepath.Join(dir, "providers"))...)
+	all := loadProviders(b, filepath.Join(dir, "providers"))
+	all.sort()
+	var cdiags Diagnostics
 	contracts, _ := yamlFiles(filepath.Join(dir, "contracts"))
 	for _, f := range contracts {
-		all = append(all, addContract(b, f)...)
+		cdiags = append(cdiags, addContract(b, f)...)
 	}
+	cdiags.sort()
+	all = append(all, cdiags...)
 	packFile := filepath.Join(dir, "pack.yaml")
 	if _, err := os.Stat(packFile); err == nil {
-		all = append(all, addPack(b, packFile)...)
+		pdiags := addPack(b, packFile)
+		pdiags.sort()
+		all = append(all, pdiags...)
 	}
-	all.sort()
 	return b, all
 }
 
@@ -158,6 +181,8 @@ func loadProviders(b *Bundle, dir string) Diagnostics {
 		}
 		if len(diags) == 0 {
 			b.Providers[p.Name] = p
+		} else {
+			b.markFailed("provider", p.Name)
 		}
 	}
 	return all
@@ -168,13 +193,15 @@ func addContract(b *Bundle, file string) Diagnostics {
 	if c == nil {
 		return diags
 	}
-	diags = append(diags, Resolve(c, b.Providers)...)
+	diags = append(diags, resolve(c, b.Providers, b.failed)...)
 	if c.Name != "" {
 		if prev, dup := b.Contracts[c.Name]; dup && prev.File != c.File {
 			diags = append(diags, Diagnostic{File: file, Line: c.Meta.At("name").Line, Col: c.Meta.At("name").Col,
 				Message: fmt.Sprintf("contract %s is also defined in %s", c.Name, prev.File)})
-		} else if len(diags) == 0 {
+		} else if len(diags) == 0 && !usesFailed(c, b.failed) {
 			b.Contracts[c.Name] = c
+		} else {
+			b.markFailed("contract", c.Name)
 		}
 	}
 	return diags
@@ -187,7 +214,7 @@ func addPack(b *Bundle, file string) Diagnostics {
 	}
 	p.Dir = filepath.Dir(file)
 	for _, name := range p.Contracts {
-		if b.Contracts[name] == nil {
+		if b.Contracts[name] == nil && !b.failed["contract:"+name] {
 			pos := p.Meta.At("contracts")
 			diags = append(diags, Diagnostic{File: file, Line: pos.Line, Col: pos.Col,
 				Message: fmt.Sprintf("pack lists contract %s, which is not in %s/contracts%s", name, p.Dir, didYouMean(name, sortedKeys(b.Contracts)))})
@@ -195,6 +222,9 @@ func addPack(b *Bundle, file string) Diagnostics {
 	}
 	for _, r := range p.Recommended {
 		c := b.Contracts[r.Contract]
+		if c == nil && b.failed["contract:"+r.Contract] {
+			continue // its own file says why it did not load
+		}
 		if c == nil {
 			pos := r.Meta.At("contract")
 			diags = append(diags, Diagnostic{File: file, Line: pos.Line, Col: pos.Col, Message: fmt.Sprintf("unknown contract %s", r.Contract)})
@@ -212,6 +242,16 @@ func addPack(b *Bundle, file string) Diagnostics {
 		b.Packs[p.Name] = p
 	}
 	return diags
+}
+
+// usesFailed reports whether c names a provider that failed to load.
+func usesFailed(c *Contract, failed map[string]bool) bool {
+	for _, p := range c.Providers {
+		if failed["provider:"+p] {
+			return true
+		}
+	}
+	return false
 }
 
 func hasRow(c *Contract, key string) bool {
@@ -264,19 +304,24 @@ func Lint(paths ...string) Diagnostics {
 		}
 		if st.IsDir() {
 			if isBundleDir(path) {
-				_, diags := LoadDir(path)
-				all = append(all, diags...)
+				b, diags := LoadDir(path)
+				all = append(all, diags...) // already root causes first
+				if len(diags) == 0 {
+					all = append(all, unusedWarnings(b)...)
+				}
 				continue
 			}
 			files, _ := yamlFiles(path)
+			var diags Diagnostics
 			for _, f := range files {
-				all = append(all, lintFile(f)...)
+				diags = append(diags, lintFile(f)...)
 			}
+			diags.sort()
+			all = append(all, diags...)
 			continue
 		}
 		all = append(all, lintFile(path)...)
 	}
-	all.sort()
 	return all
 }
 
