@@ -2,7 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -145,31 +147,87 @@ func LoadContract(path string) (*Contract, Diagnostics) {
 // out of the bundle; their diagnostics are returned root causes first:
 // providers, then contracts, then the pack, each sorted by position. What
 // refers to a file that failed to load is not reported again.
-func LoadDir(dir string) (*Bundle, Diagnostics) {
+func LoadDir(dir string) (*Bundle, Diagnostics) { return loadDir(source{}, dir) }
+
+// LoadDirFS is LoadDir reading dir inside fsys (the packs embedded in the
+// binary); diagnostics name files by their path in fsys.
+func LoadDirFS(fsys fs.FS, dir string) (*Bundle, Diagnostics) {
+	return loadDir(source{fsys: fsys}, dir)
+}
+
+func loadDir(src source, dir string) (*Bundle, Diagnostics) {
 	b := &Bundle{Providers: map[string]*Provider{}, Contracts: map[string]*Contract{}, Packs: map[string]*Pack{}}
-	all := loadProviders(b, filepath.Join(dir, "providers"))
+	all := loadProviders(b, src, src.join(dir, "providers"))
 	all.sort()
 	var cdiags Diagnostics
-	contracts, _ := yamlFiles(filepath.Join(dir, "contracts"))
-	for _, f := range contracts {
-		cdiags = append(cdiags, addContract(b, f)...)
+	for _, f := range src.yamlFiles(src.join(dir, "contracts")) {
+		cdiags = append(cdiags, addContract(b, src, f)...)
 	}
 	cdiags.sort()
 	all = append(all, cdiags...)
-	packFile := filepath.Join(dir, "pack.yaml")
-	if _, err := os.Stat(packFile); err == nil {
-		pdiags := addPack(b, packFile)
+	packFile := src.join(dir, "pack.yaml")
+	if src.exists(packFile) {
+		pdiags := addPack(b, src, packFile)
 		pdiags.sort()
 		all = append(all, pdiags...)
 	}
 	return b, all
 }
 
-func loadProviders(b *Bundle, dir string) Diagnostics {
+// source is where pack files are read: the OS file system (fsys nil) or
+// an fs.FS such as the embedded packs.
+type source struct{ fsys fs.FS }
+
+func (s source) read(name string) ([]byte, Diagnostics) {
+	if s.fsys == nil {
+		return readFile(name)
+	}
+	data, err := fs.ReadFile(s.fsys, name)
+	if err != nil {
+		return nil, Diagnostics{{File: name, Message: fmt.Sprintf("cannot read: %v", err)}}
+	}
+	return data, nil
+}
+
+func (s source) yamlFiles(dir string) []string {
+	if s.fsys == nil {
+		files, _ := yamlFiles(dir)
+		return files
+	}
+	var out []string
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		m, _ := fs.Glob(s.fsys, path.Join(dir, pat))
+		out = append(out, m...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s source) exists(name string) bool {
+	var err error
+	if s.fsys == nil {
+		_, err = os.Stat(name)
+	} else {
+		_, err = fs.Stat(s.fsys, name)
+	}
+	return err == nil
+}
+
+func (s source) join(elem ...string) string {
+	if s.fsys == nil {
+		return filepath.Join(elem...)
+	}
+	return path.Join(elem...)
+}
+
+func loadProviders(b *Bundle, src source, dir string) Diagnostics {
 	var all Diagnostics
-	files, _ := yamlFiles(dir)
-	for _, f := range files {
-		p, diags := LoadProvider(f)
+	for _, f := range src.yamlFiles(dir) {
+		data, diags := src.read(f)
+		var p *Provider
+		if diags == nil {
+			p, diags = ParseProvider(f, data)
+		}
 		all = append(all, diags...)
 		if p == nil || p.Name == "" {
 			continue
@@ -188,8 +246,12 @@ func loadProviders(b *Bundle, dir string) Diagnostics {
 	return all
 }
 
-func addContract(b *Bundle, file string) Diagnostics {
-	c, diags := LoadContract(file)
+func addContract(b *Bundle, src source, file string) Diagnostics {
+	data, diags := src.read(file)
+	if diags != nil {
+		return diags
+	}
+	c, diags := ParseContract(file, data)
 	if c == nil {
 		return diags
 	}
@@ -207,8 +269,12 @@ func addContract(b *Bundle, file string) Diagnostics {
 	return diags
 }
 
-func addPack(b *Bundle, file string) Diagnostics {
-	p, diags := LoadPackFile(file)
+func addPack(b *Bundle, src source, file string) Diagnostics {
+	data, diags := src.read(file)
+	if diags != nil {
+		return diags
+	}
+	p, diags := ParsePack(file, data)
 	if p == nil {
 		return diags
 	}
@@ -357,7 +423,7 @@ func lintFile(path string) Diagnostics {
 		dir := filepath.Dir(path)
 		// Provider files with errors are linted on their own; here we
 		// only need the ones that load.
-		loadProviders(b, filepath.Join(dir, "..", "providers"))
+		loadProviders(b, source{}, filepath.Join(dir, "..", "providers"))
 		same := &Bundle{Providers: map[string]*Provider{}}
 		loadSiblingProviders(same, dir)
 		for name, p := range same.Providers {
