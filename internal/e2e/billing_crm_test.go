@@ -195,3 +195,36 @@ func TestBillingToCRMFindsExistingCompanies(t *testing.T) {
 	require.Contains(t, list[0].Message, b.ID)
 	require.Contains(t, list[0].Remediation, "never guesses")
 }
+
+// TestBillingToCRMEnrichmentFailureNamesTheCall: a related object the
+// source refuses to give is a record error naming the enrichment call, its
+// status and the partner's message; a throttled one waits and applies.
+func TestBillingToCRMEnrichmentFailureNamesTheCall(t *testing.T) {
+	t.Parallel()
+	e := setupBilling(t, "sqlite", 0)
+	c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+	cus := e.billing.CreateCustomer("Acme", "")
+	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
+	defer cancel()
+	require.NoError(t, e.billing.WaitSent(ctx, 1))
+	require.Eventually(t, func() bool { return e.crm.Count() == 1 }, waitFor, 10*time.Millisecond)
+
+	require.NoError(t, e.billing.Inject(sim.Fault{Kind: sim.FaultRateLimit, RetryAfter: time.Second, Count: 1}))
+	_, err := e.billing.CreateSubscription(cus.ID, sim.NewBillingItem(1000, 2, "month"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return e.crm.Companies()[0].Properties["mrr"] == "20" }, waitFor, 10*time.Millisecond,
+		"a throttled enrichment waits for Retry-After, then applies")
+
+	require.NoError(t, e.billing.Inject(sim.Fault{Kind: sim.FaultUnprocessable, Message: "No such customer", Count: 1}))
+	_, err = e.billing.CreateSubscription(cus.ID, sim.NewBillingItem(1000, 3, "month"))
+	require.NoError(t, err)
+	var list []api.RecordError
+	require.Eventually(t, func() bool {
+		list, err = c.ListRecordErrors(t.Context(), tenantID, "")
+		return err == nil && len(list) > 0
+	}, waitFor, 20*time.Millisecond)
+	require.Len(t, list, 1)
+	require.Equal(t, engine.ClassValidation, list[0].Class)
+	require.Equal(t, "enrichment billing.customer (GET /v1/customers/{id}) answered 422: No such customer", list[0].Message)
+	require.Contains(t, list[0].Remediation, "rejected Accord's lookup request, not the record")
+}
