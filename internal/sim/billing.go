@@ -52,16 +52,25 @@ type BillingSubscription struct {
 	Updated int64 `json:"updated"`
 }
 
-// Billing scopes; the configured token holds it.
-const ScopeBillingRead = "billing.read"
+// Billing scopes; the configured token holds both.
+const (
+	ScopeBillingRead  = "billing.read"
+	ScopeBillingWrite = "billing.write"
+)
 
 // Billing simulates a Stripe-shaped billing service: customers and
 // subscriptions, Stripe-signed webhooks (Stripe-Signature: t=…,v1=…) sent
 // in change order to every subscriber, and a read API.
 //
-//	GET /v1/customers/{id}
-//	GET /v1/subscriptions/{id}
+//	GET  /v1/customers/{id}
+//	GET  /v1/subscriptions/{id}
+//	POST /v1/customers              {"name","email"}             (201)
+//	POST /v1/customers/{id}         {"name"}
+//	POST /v1/subscriptions          {"customer","items":[…]}     (201)
+//	POST /v1/subscriptions/{id}     {"items":[…]}
 //
+// Writes take JSON (Stripe takes forms): items are
+// {"quantity":2,"price":{"unit_amount":1000,"recurring":{"interval":"month"}}}.
 // Event bodies: {"id":"evt_…","type":"customer.updated","created":<unix s>,
 // "data":{"object":{…}}}; types customer.created, customer.updated,
 // customer.subscription.created, customer.subscription.updated.
@@ -91,11 +100,15 @@ func NewBilling(cfg *Config) *Billing {
 	if err != nil {
 		panic(fmt.Sprintf("sim: stripe scheme: %v", err)) // registered in init: cannot happen
 	}
-	s := &Billing{base: newBase(c, []string{ScopeBillingRead}, false), scheme: sch,
+	s := &Billing{base: newBase(c, []string{ScopeBillingRead, ScopeBillingWrite}, false), scheme: sch,
 		customers: map[string]*BillingCustomer{}, subscriptions: map[string]*BillingSubscription{}, sentCh: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/customers/{id}", s.authed(ScopeBillingRead, s.getCustomer))
 	mux.Handle("GET /v1/subscriptions/{id}", s.authed(ScopeBillingRead, s.getSubscription))
+	mux.Handle("POST /v1/customers", s.authed(ScopeBillingWrite, s.postCustomer))
+	mux.Handle("POST /v1/customers/{id}", s.authed(ScopeBillingWrite, s.postCustomerUpdate))
+	mux.Handle("POST /v1/subscriptions", s.authed(ScopeBillingWrite, s.postSubscription))
+	mux.Handle("POST /v1/subscriptions/{id}", s.authed(ScopeBillingWrite, s.postSubscriptionUpdate))
 	s.setRoutes(mux)
 	return s
 }
@@ -311,4 +324,51 @@ func (s *Billing) getSubscription(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+type billingWrite struct {
+	Name     string        `json:"name"`
+	Email    string        `json:"email"`
+	Customer string        `json:"customer"`
+	Items    []BillingItem `json:"items"`
+}
+
+func (s *Billing) postCustomer(w http.ResponseWriter, r *http.Request) {
+	var in billingWrite
+	if decodeJSON(w, r, &in) {
+		writeJSON(w, http.StatusCreated, s.CreateCustomer(in.Name, in.Email))
+	}
+}
+
+func (s *Billing) postCustomerUpdate(w http.ResponseWriter, r *http.Request) {
+	var in billingWrite
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	c, err := s.RenameCustomer(r.PathValue("id"), in.Name)
+	if writeOutcome(w, err) {
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+func (s *Billing) postSubscription(w http.ResponseWriter, r *http.Request) {
+	var in billingWrite
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	sub, err := s.CreateSubscription(in.Customer, in.Items...)
+	if writeOutcome(w, err) {
+		writeJSON(w, http.StatusCreated, sub)
+	}
+}
+
+func (s *Billing) postSubscriptionUpdate(w http.ResponseWriter, r *http.Request) {
+	var in billingWrite
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	sub, err := s.SetItems(r.PathValue("id"), in.Items...)
+	if writeOutcome(w, err) {
+		writeJSON(w, http.StatusOK, sub)
+	}
 }
