@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,7 +60,7 @@ func (e *Engine) enrich(ctx context.Context, in applyInput) (map[string]map[stri
 	out := make(map[string]map[string]any, len(a.action.Enrich))
 	for i, en := range a.action.Enrich {
 		obj := a.related[i]
-		_, below, _ := cutObject(en.ID)
+		_, below, _ := strings.Cut(en.ID, ".")
 		v, ok := spec.Get(in.doc, below)
 		id := ""
 		if ok && v != nil {
@@ -145,15 +146,6 @@ func (e *Engine) enrichFailed(ctx context.Context, in applyInput, conn store.Con
 		e.metrics.retry(labels, retryTransient)
 		return applyResult{retry: fmt.Errorf("%s enrichment: %w", src.Name, err)}
 	}
-}
-
-func cutObject(path string) (string, string, bool) {
-	for i := 0; i < len(path); i++ {
-		if path[i] == '.' {
-			return path[:i], path[i+1:], true
-		}
-	}
-	return path, "", false
 }
 
 // jsonNumbersToFloat makes a fetched document look like a decoded event

@@ -51,13 +51,32 @@ func linkSource(ct *compiledTrigger, ca *compiledAction) string {
 // siblingsOf lists the other record-keyed actions of the contract that
 // write the same kind of target as a: they share its target record, so a
 // link one of them wrote is the target the others update.
-func siblingsOf(c *spec.Contract, a *spec.Action) []string {
+func siblingsOf(c *spec.Contract, a *spec.Action, providers map[string]*spec.Provider) []string {
 	var out []string
 	for _, o := range c.Actions {
-		if o == a || o.Provider != a.Provider || o.Object != a.Object {
+		if o == a || o.Provider != a.Provider || o.Object != a.Object || !recordKeyed(c, o, providers) {
 			continue
 		}
 		out = append(out, o.Name)
 	}
 	return out
+}
+
+// recordKeyed reports whether action a's trigger carries an object the
+// contract's record key lists.
+func recordKeyed(c *spec.Contract, a *spec.Action, providers map[string]*spec.Provider) bool {
+	t := c.Triggers[a.Trigger]
+	if t == nil || t.Webhook == nil {
+		return false
+	}
+	p := providers[t.Webhook.Provider]
+	if p == nil || p.Webhooks == nil {
+		return false
+	}
+	for _, ev := range t.Webhook.Events {
+		if et := p.Webhooks.Events[ev]; et != nil && c.RecordKeyPath(et.Object) != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -225,7 +225,7 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 			ca := &compiledAction{action: a, provider: tp, target: target, mapper: m, legacyLink: !targets[kind],
 				recordKey: recordKeyOf(c, ct.source), related: related}
 			if ca.recordKey != "" {
-				ca.siblings = siblingsOf(c, a)
+				ca.siblings = siblingsOf(c, a, providers)
 			}
 			ct.actions = append(ct.actions, ca)
 			targets[kind] = true

@@ -62,3 +62,12 @@ func TestLintWarnsAboutUnusedEventsAndObjects(t *testing.T) {
 	require.Contains(t, diags.Error(), "warning: event invoice.paid is declared but no trigger listens to it")
 	require.Contains(t, diags.Error(), "warning: object invoice is declared but no contract reads or writes it")
 }
+
+func TestLintDescendsIntoADirectoryOfPacks(t *testing.T) {
+	t.Parallel()
+	pack := copyPack(t, map[string][2]string{"providers/crm.yaml": {"requests_per_second: 20", "requests_per_second: twenty"}})
+	diags := Lint(filepath.Dir(pack))
+	require.Len(t, diags, 1, diags.Error())
+	require.Contains(t, diags[0].Message, "expected a number")
+	require.Empty(t, Lint(filepath.Join("..", "..", "packs")), "the shipped packs lint clean")
+}

@@ -384,6 +384,14 @@ func Lint(paths ...string) Diagnostics {
 			}
 			diags.sort()
 			all = append(all, diags...)
+			// A directory of packs (packs/): each pack in it, which used
+			// to be skipped while lint said every file was fine.
+			entries, _ := os.ReadDir(path)
+			for _, e := range entries {
+				if sub := filepath.Join(path, e.Name()); e.IsDir() && isBundleDir(sub) {
+					all = append(all, Lint(sub)...)
+				}
+			}
 			continue
 		}
 		all = append(all, lintFile(path)...)
