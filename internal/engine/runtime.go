@@ -222,8 +222,10 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 				return nil, fmt.Errorf("action %s: %w", a.Name, err)
 			}
 			kind := tp.Name + "." + target.Name
-			ca := &compiledAction{action: a, provider: tp, target: target, mapper: m, legacyLink: !targets[kind],
-				recordKey: recordKeyOf(c, ct.source), related: related}
+			ca := &compiledAction{action: a, provider: tp, target: target, mapper: m, related: related, recordKey: recordKeyOf(c, ct.source)}
+			// Record keys came after links were keyed by action: no link
+			// of theirs was ever stored without one.
+			ca.legacyLink = !targets[kind] && ca.recordKey == ""
 			if ca.recordKey != "" {
 				ca.siblings = siblingsOf(c, a, providers)
 			}
