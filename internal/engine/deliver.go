@@ -471,7 +471,11 @@ func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Author
 	// A crash between the partner's create and our link write leaves an
 	// object only the partner knows, and a sibling action may have written
 	// the shared record: find it instead of making a second one.
-	foundID, err := e.findExisting(ctx, in, cn, call, fence)
+	gone := ""
+	if linked {
+		gone = link.TargetID
+	}
+	foundID, err := e.findExisting(ctx, in, cn, call, fence, gone)
 	if err != nil {
 		return "", err
 	}

@@ -30,15 +30,17 @@ func (e *AmbiguousMatchError) Error() string {
 // of creating one: first in the link table (a sibling action of the same
 // record key may have written it; a search index may not show it yet), then
 // through the target's find endpoint by the match_on fields, else its
-// find_by_external_id. It returns "" when there is none.
-func (e *Engine) findExisting(ctx context.Context, in applyInput, cn *connector.Connector, call connector.Call, fence func() error) (string, error) {
+// find_by_external_id. It returns "" when there is none. gone is a target
+// the partner no longer has (being recreated): a sibling's link to it is
+// not trusted.
+func (e *Engine) findExisting(ctx context.Context, in applyInput, cn *connector.Connector, call connector.Call, fence func() error, gone string) (string, error) {
 	a := in.action
 	key := e.linkKey(in)
 	for _, name := range a.siblings {
 		sib := key
 		sib.Action = name
 		l, err := e.deps.Store.GetLink(ctx, sib)
-		if err == nil && l.TargetID != "" {
+		if err == nil && l.TargetID != "" && l.TargetID != gone {
 			return l.TargetID, nil
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
