@@ -78,7 +78,7 @@ func TestSimCommandRefusesNonLoopback(t *testing.T) {
 func TestDemoNeedsNoPacksDirAndCleansUp(t *testing.T) {
 	t.Parallel()
 	var out, errOut strings.Builder
-	code := Run(t.Context(), []string{"demo", "--duration", "2s", "--addr", "127.0.0.1:0", "--rate", "5", "--fault-rate", "0"},
+	code := Run(t.Context(), []string{"demo", "--duration", "6s", "--addr", "127.0.0.1:0", "--rate", "5", "--fault-rate", "0"},
 		&Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) (string, bool) { return "", false }})
 	require.Equal(t, 0, code, "stderr: %s", errOut.String())
 	require.Equal(t, 3, strings.Count(out.String(), "(token sim-token)"), out.String())
