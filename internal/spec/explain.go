@@ -71,6 +71,9 @@ func Explain(c *Contract, b *Bundle) string {
 			fmt.Fprintf(&s, "%s %s is owned by %s and never written.\n", capitalize(obj), humanPath(f), providerTitle(b, owner))
 		}
 	}
+	for _, line := range describeOrder(c, b) {
+		s.WriteString(line + "\n")
+	}
 	if c.Latency > 0 {
 		fmt.Fprintf(&s, "Changes arrive within %s.\n", c.Latency)
 	}
@@ -234,4 +237,35 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// describeOrder says what orders the changes each webhook provider sends:
+// its version field (an older version is never written over a newer one;
+// equal versions apply in the order they arrive), or receipt order.
+func describeOrder(c *Contract, b *Bundle) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, name := range sortedKeys(c.Triggers) {
+		t := c.Triggers[name]
+		if t == nil || t.Webhook == nil || seen[t.Webhook.Provider] {
+			continue
+		}
+		seen[t.Webhook.Provider] = true
+		p := b.Provider(t.Webhook.Provider)
+		if p == nil || p.Webhooks == nil {
+			continue
+		}
+		w := p.Webhooks
+		if w.ObjectVersion == "" {
+			out = append(out, fmt.Sprintf("Changes from %s are applied in the order they arrive.", providerTitle(b, p.Name)))
+			continue
+		}
+		kind := "a number that grows"
+		if w.VersionKind == "timestamp" {
+			kind = "a timestamp"
+		}
+		out = append(out, fmt.Sprintf("Changes from %s are ordered by %s (%s): an older version never overwrites a newer one, and equal versions apply in the order they arrive.",
+			providerTitle(b, p.Name), w.ObjectVersion, kind))
+	}
+	return out
 }
