@@ -71,3 +71,11 @@ func TestLintDescendsIntoADirectoryOfPacks(t *testing.T) {
 	require.Contains(t, diags[0].Message, "expected a number")
 	require.Empty(t, Lint(filepath.Join("..", "..", "packs")), "the shipped packs lint clean")
 }
+
+func TestLintOfOneContractShowsItsBrokenProviderFirst(t *testing.T) {
+	t.Parallel()
+	dir := copyPack(t, map[string][2]string{"providers/crm.yaml": {"requests_per_second: 20", "requests_per_second: twenty"}})
+	diags := Lint(filepath.Join(dir, "contracts", "billing-to-crm.yaml"))
+	require.Len(t, diags, 1, diags.Error())
+	require.Equal(t, filepath.Join(dir, "providers", "crm.yaml"), diags[0].File, "the cause, not unknown provider crm")
+}

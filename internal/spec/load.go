@@ -429,15 +429,25 @@ func lintFile(path string) Diagnostics {
 		c, diags := ParseContract(path, data)
 		b := &Bundle{Providers: map[string]*Provider{}}
 		dir := filepath.Dir(path)
-		// Provider files with errors are linted on their own; here we
-		// only need the ones that load.
-		loadProviders(b, source{}, filepath.Join(dir, "..", "providers"))
+		// A provider this contract names that does not load is the root
+		// cause of what follows: its problems come first, and references
+		// to it are not reported again.
+		pdiags := loadProviders(b, source{}, filepath.Join(dir, "..", "providers"))
 		same := &Bundle{Providers: map[string]*Provider{}}
 		loadSiblingProviders(same, dir)
 		for name, p := range same.Providers {
 			b.Providers[name] = p
+			delete(b.failed, "provider:"+name)
 		}
-		return append(diags, Resolve(c, b.Providers)...)
+		var root Diagnostics
+		if c != nil && usesFailed(c, b.failed) {
+			pdiags.sort()
+			root = pdiags
+		}
+		if c == nil {
+			return diags
+		}
+		return append(append(root, diags...), resolve(c, b.Providers, b.failed)...)
 	}
 	if root != nil && format == "" {
 		return Diagnostics{{File: path, Line: root.Line, Col: root.Column, Message: "missing `accord` key: say which format this is (provider/v1, contract/v1 or pack/v1)"}}
