@@ -71,3 +71,26 @@ func TestBillingPackLintsCleanAndExplains(t *testing.T) {
 	require.Contains(t, got, "it reads the customer (subscription customer) from the source's API")
 	golden(t, "explain/billing_to_crm.golden", got)
 }
+
+func TestRowTypeStringConvertsAnExpression(t *testing.T) {
+	t.Parallel()
+	b, diags := LoadDir(filepath.Join("..", "..", "packs", "billing-to-crm"))
+	require.Empty(t, diags)
+	contract := func(row string) Diagnostics {
+		c, diags := ParseContract("c.yaml", []byte(`accord: contract/v1
+name: c
+version: 1.0.0
+providers: [billing, crm]
+direction: one_way
+triggers: {t: {webhook: {provider: billing, events: [customer.updated]}}}
+actions:
+  - {name: a, trigger: t, provider: crm, object: company, op: update, mapping: [`+row+`]}
+`))
+		require.Empty(t, diags)
+		return Resolve(c, b.Providers)
+	}
+	require.Empty(t, contract(`{to: name, expr: "customer.updated * 2", type: string}`))
+	got := contract(`{to: name, expr: "customer.updated * 2"}`)
+	require.Len(t, got, 1)
+	require.Contains(t, got[0].Message, "name is string but the expression gives int; declare the row `type: string` to convert it")
+}
