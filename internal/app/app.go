@@ -106,6 +106,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if a.Catalog, err = LoadCatalog(cfg.Packs); err != nil {
 		return nil, err
 	}
+	logger.Info("packs loaded", "packs_dir", cfg.Packs, "providers", len(a.Catalog.Providers), "contracts", len(a.Catalog.Contracts))
+	if cfg.AdminToken == "" {
+		logger.Warn("the admin API is disabled: no admin_token is set, so every /api/v1 call is refused", "setting", "admin_token")
+	}
 	mk, retired, err := MasterKeys(cfg, logger)
 	if err != nil {
 		return nil, err

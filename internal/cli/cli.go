@@ -20,6 +20,10 @@ type command struct {
 	summary string
 	// usage is the argument synopsis after the command name.
 	usage string
+	// flags, when set, are the only flags its --help lists: a command that
+	// binds the whole process config (to read --config and the environment)
+	// still shows the few settings it uses.
+	flags []string
 	// example shows one typical call.
 	example string
 	// setup registers the command's flags on fs and returns what runs it
@@ -62,10 +66,9 @@ func Run(ctx context.Context, args []string, env *Env) int {
 				return 0
 			}
 		}
+		// Bare `accord` is how a new user asks what it does: the help is
+		// the answer, not a usage error.
 		printUsage(env.Stdout)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
 	}
 	c, ok := lookup(args)
@@ -119,12 +122,21 @@ func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 	if c.example != "" {
 		fmt.Fprintf(w, "\nExample:\n  %s\n", c.example)
 	}
+	show := fs
+	if len(c.flags) > 0 {
+		show = flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+		for _, name := range c.flags {
+			if f := fs.Lookup(name); f != nil {
+				show.Var(f.Value, f.Name, f.Usage)
+			}
+		}
+	}
 	var n int
-	fs.VisitAll(func(*flag.Flag) { n++ })
+	show.VisitAll(func(*flag.Flag) { n++ })
 	if n > 0 {
 		fmt.Fprintf(w, "\nFlags:\n")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
+		show.SetOutput(w)
+		show.PrintDefaults()
 	}
 }
 

@@ -28,11 +28,15 @@ func init() {
 				for _, d := range diags {
 					fmt.Fprintln(env.Stdout, d.String())
 				}
-				if len(diags) > 0 {
-					fmt.Fprintf(env.Stderr, "%d problem%s found\n", len(diags), plural(len(diags)))
+				if errs := len(diags) - diags.Warnings(); errs > 0 {
+					fmt.Fprintf(env.Stderr, "%d problem%s found\n", errs, plural(errs))
 					return ExitError{Code: 1}
 				}
 				files := countYAML(args)
+				if w := diags.Warnings(); w > 0 {
+					fmt.Fprintf(env.Stdout, "ok: %d file%s checked, %d warning%s\n", files, plural(files), w, plural(w))
+					return nil
+				}
 				fmt.Fprintf(env.Stdout, "ok: %d file%s checked, no problems\n", files, plural(files))
 				return nil
 			}

@@ -43,11 +43,12 @@ func init() {
 			o := demoOptions{}
 			fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "Accord's listen address")
 			fs.StringVar(&o.db, "db", "", "database (default: sqlite:accord-demo.db in a fresh temporary directory)")
-			fs.StringVar(&o.packs, "packs", "packs", "directory of packs; the demo needs support-escalation")
+			fs.StringVar(&o.packs, "packs", "", "directory of packs added to the shipped ones (a pack of the same name replaces the shipped one)")
 			fs.Float64Var(&o.rate, "rate", 2, "tickets escalated per second")
 			fs.Float64Var(&o.faultRate, "fault-rate", 0.05, "share of partner requests and webhooks hit by a random fault (429, 5xx, duplicate, reorder); 0 turns faults off")
 			fs.DurationVar(&o.duration, "duration", 0, "stop by itself after this long (0: run until Ctrl-C)")
 			fs.DurationVar(&o.every, "progress", 5*time.Second, "how often to print a progress line")
+			fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory of the default database on exit")
 			return func(ctx context.Context, args []string) error {
 				if len(args) > 0 {
 					return fmt.Errorf("unexpected arguments %q", args)
@@ -65,6 +66,7 @@ type demoOptions struct {
 	addr, db, packs string
 	rate, faultRate float64
 	duration, every time.Duration
+	keep            bool
 }
 
 // demo is one running demo: Accord, the simulators and the tenant's ids.
@@ -90,6 +92,17 @@ func runDemo(ctx context.Context, env *Env, o demoOptions) (err error) {
 			return fmt.Errorf("creating demo directory: %w", err)
 		}
 		o.db = "sqlite:" + filepath.Join(dir, "accord-demo.db")
+		// Registered first, so it runs after Accord has stopped and
+		// closed the database.
+		defer func() {
+			if o.keep {
+				fmt.Fprintf(env.Stdout, "kept the demo's database in %s\n", dir)
+				return
+			}
+			if rmErr := os.RemoveAll(dir); rmErr != nil {
+				fmt.Fprintf(env.Stderr, "accord demo: removing %s: %v\n", dir, rmErr)
+			}
+		}()
 	}
 	d := &demo{out: env.Stdout}
 
@@ -213,8 +226,8 @@ func (d *demo) printWelcome(base string, urls map[string]string, o demoOptions) 
   Admin API         %s/api/v1/tenants/%s/record-errors
                     (send Authorization: Bearer %s)
   Helpdesk sim      %s/tickets              (token %s)
-  Incidents sim     %s/v1/incidents
-  Chat sim          %s/v1/channels/escalations/messages
+  Incidents sim     %s/v1/incidents        (token %s)
+  Chat sim          %s/v1/channels/escalations/messages  (token %s)
 
 Every %.1fs a ticket is opened and escalated in the helpdesk; Accord turns each
 escalation into one incident and one chat message. %.0f%% of partner calls and
@@ -226,11 +239,13 @@ once it drains, incidents and messages equal the escalations, never more.
 Try:
   curl -H 'Authorization: Bearer %s' %s/api/v1/tenants/%s/record-errors
   curl -X POST %s/_sim/faults -d '{"faults":[{"kind":"403","count":3}]}'
+then, once the faults are used up, retry the record error it filed (its id is in the list above):
+  curl -X POST -H 'Authorization: Bearer %s' %s/api/v1/tenants/%s/record-errors/ID/retry
 
 Ctrl-C stops everything.
 `, o.db, base, base, d.tenant, demoAdminToken, base, base, d.tenant, demoAdminToken, urls["HELPDESK_URL"], demoSimToken,
-		urls["INCIDENTS_URL"], urls["CHAT_URL"], 1/o.rate, o.faultRate*100,
-		demoAdminToken, base, d.tenant, urls["INCIDENTS_URL"])
+		urls["INCIDENTS_URL"], demoSimToken, urls["CHAT_URL"], demoSimToken, 1/o.rate, o.faultRate*100,
+		demoAdminToken, base, d.tenant, urls["INCIDENTS_URL"], demoAdminToken, base, d.tenant)
 }
 
 var (

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -69,4 +70,37 @@ func TestSimCommandRefusesNonLoopback(t *testing.T) {
 	code := Run(t.Context(), []string{"sim", "incidents", "--addr", "0.0.0.0:0"}, &Env{Stdout: io.Discard, Stderr: &errOut})
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut.String(), "127.0.0.1")
+}
+
+// TestDemoNeedsNoPacksDirAndCleansUp: the shipped packs are in the binary,
+// each simulator's token is printed next to its URL, and the temporary
+// database directory is removed on exit.
+func TestDemoNeedsNoPacksDirAndCleansUp(t *testing.T) {
+	t.Parallel()
+	var out, errOut strings.Builder
+	code := Run(t.Context(), []string{"demo", "--duration", "6s", "--addr", "127.0.0.1:0", "--rate", "5", "--fault-rate", "0"},
+		&Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) (string, bool) { return "", false }})
+	require.Equal(t, 0, code, "stderr: %s", errOut.String())
+	require.Equal(t, 3, strings.Count(out.String(), "(token sim-token)"), out.String())
+	m := regexp.MustCompile(`database sqlite:(\S+)/accord-demo\.db\)`).FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	_, err := os.Stat(m[1])
+	require.ErrorIs(t, err, os.ErrNotExist, "the demo's temporary directory is removed")
+}
+
+func TestNoCommandPrintsHelpAndSucceeds(t *testing.T) {
+	t.Parallel()
+	var out, errOut strings.Builder
+	code := Run(t.Context(), nil, &Env{Stdout: &out, Stderr: &errOut})
+	require.Equal(t, 0, code)
+	require.Contains(t, out.String(), "demo")
+}
+
+func TestMigrateHelpListsItsOwnFlags(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	code := Run(t.Context(), []string{"help", "migrate"}, &Env{Stdout: &out, Stderr: &out})
+	require.Equal(t, 0, code)
+	require.Contains(t, out.String(), "-db")
+	require.NotContains(t, out.String(), "-webhook-max-bytes-in-flight")
 }

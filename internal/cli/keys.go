@@ -43,6 +43,7 @@ func init() {
 		name:    "keys rotate",
 		summary: "re-wrap every tenant's data key with a new master key (the engine may keep running)",
 		usage:   "--new-key-file FILE [--db DSN] [--master-key-file CURRENT]",
+		flags:   []string{"new-key-file", "db", "config", "master-key", "master-key-file", "master-key-previous-file", "log-level", "log-format"},
 		example: "accord keys rotate --db postgres://postgres@127.0.0.1:5432/accord --master-key-file old.key --new-key-file new.key",
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			loader := config.Bind(fs)

@@ -14,6 +14,7 @@ func init() {
 		name:    "migrate",
 		summary: "apply database migrations (Accord's and the job queue's) and exit",
 		usage:   "[--db DSN]",
+		flags:   []string{"db", "config", "log-level", "log-format"},
 		example: "accord migrate --db postgres://postgres@127.0.0.1:5432/accord",
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			loader := config.Bind(fs)

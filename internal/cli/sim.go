@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/accordhq/accord/internal/sim"
 )
@@ -23,6 +24,8 @@ const (
 	defaultHelpdeskAddr  = "127.0.0.1:9101"
 	defaultIncidentsAddr = "127.0.0.1:9102"
 	defaultChatAddr      = "127.0.0.1:9103"
+	defaultBillingAddr   = "127.0.0.1:9104"
+	defaultCRMAddr       = "127.0.0.1:9105"
 )
 
 func init() {
@@ -33,6 +36,8 @@ func init() {
 		{"helpdesk", defaultHelpdeskAddr, "GET|POST /tickets, GET|PATCH /tickets/{id}; signed webhooks to --subscribe", buildHelpdesk},
 		{"incidents", defaultIncidentsAddr, "POST|GET /v1/incidents, GET|PATCH /v1/incidents/{id}", buildIncidents},
 		{"chat", defaultChatAddr, "POST|GET /v1/channels/{channel}/messages", buildChat},
+		{"billing", defaultBillingAddr, "GET|POST /v1/customers[/{id}], GET|POST /v1/subscriptions[/{id}]; Stripe-signed webhooks to --subscribe", buildBilling},
+		{"crm", defaultCRMAddr, "POST /crm/v3/objects/companies[/search], GET|PATCH /crm/v3/objects/companies/{id}", buildCRM},
 	} {
 		register(&command{
 			name:    "sim " + s.name,
@@ -74,6 +79,30 @@ func buildHelpdesk(fs *flag.FlagSet, cfg *sim.Config) func() (simulator, error) 
 			h.Subscribe(*subscribe, *secret)
 		}
 		return h, nil
+	}
+}
+
+func buildBilling(fs *flag.FlagSet, cfg *sim.Config) func() (simulator, error) {
+	subscribe := fs.String("subscribe", "", "URL that receives a Stripe-signed webhook on every change, e.g. http://127.0.0.1:8080/hooks/CONNECTION_ID")
+	secret := fs.String("webhook-secret", "", "signing secret for --subscribe")
+	return func() (simulator, error) {
+		if (*subscribe == "") != (*secret == "") {
+			return nil, errors.New("--subscribe and --webhook-secret go together")
+		}
+		b := sim.NewBilling(cfg)
+		if *subscribe != "" {
+			b.Subscribe(*subscribe, *secret)
+		}
+		return b, nil
+	}
+}
+
+func buildCRM(fs *flag.FlagSet, cfg *sim.Config) func() (simulator, error) {
+	lag := fs.Duration("search-lag", 2*time.Second, "how long a write takes to show in search results")
+	rps := fs.Float64("rate", 20, "requests per second allowed per token (negative: unlimited)")
+	return func() (simulator, error) {
+		cfg.SearchLag, cfg.RateLimit = *lag, *rps
+		return sim.NewCRM(cfg), nil
 	}
 }
 

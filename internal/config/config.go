@@ -23,7 +23,7 @@ type Config struct {
 
 	NoMigrate bool `yaml:"no_migrate" env:"ACCORD_NO_MIGRATE" flag:"no-migrate" def:"false" usage:"do not apply database migrations on start (run 'accord migrate' yourself)"`
 
-	Packs string `yaml:"packs" env:"ACCORD_PACKS" flag:"packs" def:"packs" usage:"directory of packs (each with providers/ and contracts/) to load on start"`
+	Packs string `yaml:"packs" env:"ACCORD_PACKS" flag:"packs" def:"" usage:"directory of packs (each with providers/ and contracts/) added to the shipped ones, or replacing a shipped pack of the same name; empty: the shipped packs only"`
 
 	SQLiteSynchronous string `yaml:"sqlite_synchronous" env:"ACCORD_SQLITE_SYNCHRONOUS" flag:"sqlite-synchronous" def:"FULL" usage:"SQLite durability: FULL (fsync before a webhook is acknowledged) or NORMAL (faster; a power loss may lose the last acknowledged writes)"`
 

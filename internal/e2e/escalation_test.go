@@ -194,7 +194,8 @@ func testPermissionRemoved(t *testing.T, e *env) {
 }
 
 func testValidation(t *testing.T, e *env) {
-	require.NoError(t, e.incidents.Inject(sim.Fault{Kind: sim.FaultUnprocessable, Message: "title is required"}))
+	// On the create: a refused lookup is the manifest's problem, not the record's.
+	require.NoError(t, e.incidents.Inject(sim.Fault{Kind: sim.FaultUnprocessable, Message: "title is required", Method: http.MethodPost}))
 	tk := e.escalate("Rejected", "low", "")
 
 	var re api.RecordError
@@ -208,7 +209,7 @@ func testValidation(t *testing.T, e *env) {
 		return false
 	}, waitFor, 20*time.Millisecond)
 	require.Equal(t, "validation", re.Class)
-	require.Equal(t, "title is required", re.Message, "the partner's message")
+	require.Equal(t, "create (POST /v1/incidents) answered 422: title is required", re.Message, "the failing call and the partner's message")
 	require.Contains(t, re.Remediation, "Field title is required")
 	require.Contains(t, re.Remediation, "set a default")
 	require.Equal(t, "active", e.connectionState(e.incidentsConn), "a bad record does not pause the connection")

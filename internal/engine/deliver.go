@@ -96,6 +96,7 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 		}
 	}
 	var tally eventTally
+	enriched := newEnrichCache()
 	for _, inst := range installs {
 		if inst.State != store.InstallationActive && inst.State != store.InstallationPaused {
 			continue
@@ -137,7 +138,15 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				continue
 			}
 			for _, ca := range t.actions {
-				res := e.apply(ctx, applyInput{event: ev, inst: inst, contract: cc.contract, trigger: t, action: ca, doc: doc, args: args})
+				in := applyInput{event: ev, inst: inst, contract: cc.contract, trigger: t, action: ca, doc: doc, args: args, enriched: enriched}
+				var res applyResult
+				sid, keyErr := sourceIDOf(t, ca, ev.ObjectID, doc)
+				if in.sourceID = sid; keyErr != nil {
+					in.sourceID = ev.ObjectID // the record error names the event's object
+					res = e.fail(ctx, in, store.Connection{TenantID: inst.TenantID}, ClassBadData, keyErr.Error())
+				} else {
+					res = e.apply(ctx, in)
+				}
 				switch {
 				case res.snooze > 0:
 					wait(res.snooze)
@@ -193,6 +202,11 @@ type applyInput struct {
 	action   *compiledAction
 	doc      map[string]any
 	args     DeliverArgs
+	// sourceID keys the action's link and lock: the record key's value, or
+	// the event's object id.
+	sourceID string
+	// enriched caches related objects fetched for this event.
+	enriched *enrichCache
 }
 
 // applyResult is kept as a name for the one-action result.
@@ -333,7 +347,11 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		return applyResult{outcome: outcomeFiltered}, false
 	}
 
-	res, err := a.mapper.Map(in.doc)
+	related, stop := e.enrich(ctx, in)
+	if stop != nil {
+		return *stop, false
+	}
+	res, err := a.mapper.MapWith(in.doc, related)
 	if err != nil {
 		return e.fail(ctx, in, conn, ClassBadData, err.Error()), false
 	}
@@ -423,8 +441,8 @@ func (e *Engine) linkKey(in applyInput) store.LinkKey {
 	return store.LinkKey{
 		TenantID:       in.inst.TenantID,
 		InstallationID: in.inst.ID,
-		SourceObject:   in.trigger.source.Name,
-		SourceID:       in.event.ObjectID,
+		SourceObject:   linkSource(in.trigger, in.action),
+		SourceID:       in.sourceID,
 		TargetObject:   in.action.provider.Name + "." + in.action.target.Name,
 		Action:         in.action.action.Name,
 	}
@@ -448,37 +466,34 @@ func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Author
 		}
 		var pe *connector.PartnerError
 		if !errors.As(err, &pe) || pe.Class != spec.ClassNotFound || a.action.OnMissing == "fail" {
-			return "", err
+			return "", &callError{op: "update", ep: a.target.Endpoints.Update, err: err}
 		}
 		// Deleted at the partner and the contract says recreate.
 		call.ID = ""
 	}
-	if a.target.Endpoints.FindByExternalID != nil {
-		// A crash between the partner's create and our link write leaves
-		// an object only the partner knows; find it instead of making a
-		// second one.
-		call.ExternalID = in.event.ObjectID
+	// A crash between the partner's create and our link write leaves an
+	// object only the partner knows, and a sibling action may have written
+	// the shared record: find it instead of making a second one.
+	gone := ""
+	if linked {
+		gone = link.TargetID
+	}
+	foundID, err := e.findExisting(ctx, in, cn, call, fence, gone)
+	if err != nil {
+		return "", err
+	}
+	if foundID != "" {
+		if a.action.Op == spec.OpCreate {
+			return foundID, nil
+		}
+		call.ID = foundID
 		if err := fence(); err != nil {
 			return "", err
 		}
-		found, err := cn.FindByExternalID(ctx, call)
-		switch {
-		case err == nil && found.ID != "":
-			if a.action.Op == spec.OpCreate {
-				return found.ID, nil
-			}
-			call.ID = found.ID
-			if err := fence(); err != nil {
-				return "", err
-			}
-			if _, err := cn.Update(ctx, call); err != nil {
-				return "", err
-			}
-			return found.ID, nil
-		case err != nil && !errors.Is(err, connector.ErrNotFound):
-			return "", err
+		if _, err := cn.Update(ctx, call); err != nil {
+			return "", &callError{op: "update", ep: a.target.Endpoints.Update, err: err}
 		}
-		call.ExternalID = ""
+		return foundID, nil
 	}
 	target := a.provider.Name + "." + a.target.Name
 	if linked {
@@ -487,13 +502,13 @@ func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Author
 		// deleted object).
 		target += "\x00replaces\x00" + link.TargetID
 	}
-	call.IdempotencyKey = idempotencyKey(in.inst, in.trigger.source.Name, in.event.ObjectID, target, a.action.Name)
+	call.IdempotencyKey = idempotencyKey(in.inst, linkSource(in.trigger, a), in.sourceID, target, a.action.Name)
 	if err := fence(); err != nil {
 		return "", err
 	}
 	created, err := cn.Create(ctx, call)
 	if err != nil {
-		return "", err
+		return "", &callError{op: "create", ep: a.target.Endpoints.Create, err: err}
 	}
 	if created.ID == "" {
 		return "", fmt.Errorf("%s create returned no id", a.provider.Name)
@@ -507,11 +522,14 @@ func (e *Engine) handleWriteError(ctx context.Context, in applyInput, conn store
 	labels := e.metrics.labels(in.inst, a.provider.Name)
 	var pe *connector.PartnerError
 	class := spec.ClassTransient
-	msg := err.Error()
 	if errors.As(err, &pe) {
-		class, msg = pe.Class, pe.Message
+		class = pe.Class
 	}
+	msg := partnerMessage(err, pe)
+	var am *AmbiguousMatchError
 	switch {
+	case errors.As(err, &am):
+		return e.fail(ctx, in, conn, ClassAmbiguousMatch, am.Error())
 	case pe != nil && pe.Policy:
 		// Retrying cannot help until an operator changes the setting the
 		// message names; it used to retry silently for a day.
@@ -715,6 +733,10 @@ func truncate(s string, n int) string {
 }
 
 func lockKey(k store.LinkKey) string {
+	if k.SourceObject == spec.RecordKeyObject {
+		// Every action of a record key writes one target record: one lock.
+		k.Action = ""
+	}
 	return k.TenantID + "\x00" + k.InstallationID + "\x00" + k.SourceObject + "\x00" + k.SourceID + "\x00" + k.TargetObject + "\x00" + k.Action
 }
 

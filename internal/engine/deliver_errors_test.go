@@ -96,7 +96,7 @@ func TestDeliverValidationErrorIsPermanent(t *testing.T) {
 	errs := tb.recordErrors(t)
 	require.Len(t, errs, 1)
 	require.Equal(t, engine.ClassValidation, errs[0].Class)
-	require.Equal(t, "title is required", errs[0].Message, "the partner's own message")
+	require.Equal(t, "create (POST /v1/incidents) answered 422: title is required", errs[0].Message, "the failing call and the partner's own message")
 	require.Contains(t, errs[0].Remediation, "Field title is required or invalid in Incidents")
 	require.Zero(t, tb.incidents.Count())
 	require.Len(t, tb.chat.Messages("escalations"), 1, "the other action still ran")
@@ -216,7 +216,7 @@ func TestDeliverUpdateOfDeletedIncident(t *testing.T) {
 		errs := tb.recordErrors(t)
 		require.Len(t, errs, 1)
 		require.Equal(t, engine.ClassNotFound, errs[0].Class)
-		require.Equal(t, "incident not found", errs[0].Message)
+		require.Equal(t, "update (PATCH /v1/incidents/{id}) answered 404: incident not found", errs[0].Message)
 		require.Contains(t, errs[0].Remediation, "no longer exists in Incidents")
 		link, err := tb.incidentLink(t, "T-1")
 		require.NoError(t, err)
@@ -269,7 +269,7 @@ func unsetExternalID(t *testing.T, tb *testBundle, id string) {
 func TestRetryOfRecordErrorResolvesIt(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
-	require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultUnprocessable, Message: "severity is required"}))
+	require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultUnprocessable, Message: "severity is required", Method: http.MethodPost}))
 
 	args := tb.event(t, escalated("T-1", 1, "Checkout down", "high"))
 	require.NoError(t, tb.deliver(t, args))

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/accordhq/accord/internal/spec"
@@ -58,7 +59,12 @@ func remediation(class, provider, partnerMessage string, retryAt time.Time) stri
 			return fmt.Sprintf("%s refused the write: scope %s was removed. Reconnect the account and grant it; paused writes then resume.", provider, m[1])
 		}
 		return fmt.Sprintf("%s refused the write for lack of permission. Reconnect the account with the permissions the integration asks for; paused writes then resume.", provider)
+	case ClassAmbiguousMatch:
+		return fmt.Sprintf("Several %s records match this one (listed in the message), and Accord never guesses which to write: merge or delete the extra ones in %s (or make the contract's match_on stricter), then retry.", provider, provider)
 	case ClassValidation:
+		if strings.HasPrefix(partnerMessage, "lookup") || strings.HasPrefix(partnerMessage, "enrichment") {
+			return fmt.Sprintf("%s rejected Accord's lookup request, not the record: check the endpoint named in the message in the provider manifest (its path, query and request template), then retry.", provider)
+		}
 		if m := requiredField.FindStringSubmatch(partnerMessage); m != nil {
 			field := m[1]
 			if field == "" {

@@ -124,6 +124,14 @@ type compiledAction struct {
 	// partner object, which owned the link when links were not yet keyed
 	// by action (stored with action ""); it adopts such a link.
 	legacyLink bool
+	// recordKey is the path of the contract's record key below the
+	// trigger's object ("" when keyed by the object's own id); siblings
+	// are the contract's other actions writing the same kind of target,
+	// whose links name the shared record's target.
+	recordKey string
+	siblings  []string
+	// related are the enriched objects, in the action's enrich order.
+	related []*spec.Object
 }
 
 // runtime compiles contracts lazily and caches them by name and version.
@@ -201,12 +209,27 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 			if target == nil {
 				return nil, fmt.Errorf("action %s: provider %s has no object %q", a.Name, a.Provider, a.Object)
 			}
-			m, err := mapping.New(a, ct.source, target, &mapping.Config{Skip: c.TargetOwned(a)})
+			var related []*spec.Object
+			for _, en := range a.Enrich {
+				o := p.Objects[en.Object]
+				if o == nil {
+					return nil, fmt.Errorf("action %s: provider %s has no object %q to enrich with", a.Name, p.Name, en.Object)
+				}
+				related = append(related, o)
+			}
+			m, err := mapping.New(a, ct.source, target, &mapping.Config{Skip: c.TargetOwned(a), Related: related})
 			if err != nil {
 				return nil, fmt.Errorf("action %s: %w", a.Name, err)
 			}
 			kind := tp.Name + "." + target.Name
-			ct.actions = append(ct.actions, &compiledAction{action: a, provider: tp, target: target, mapper: m, legacyLink: !targets[kind]})
+			ca := &compiledAction{action: a, provider: tp, target: target, mapper: m, related: related, recordKey: recordKeyOf(c, ct.source)}
+			// Record keys came after links were keyed by action: no link
+			// of theirs was ever stored without one.
+			ca.legacyLink = !targets[kind] && ca.recordKey == ""
+			if ca.recordKey != "" {
+				ca.siblings = siblingsOf(c, a, providers)
+			}
+			ct.actions = append(ct.actions, ca)
 			targets[kind] = true
 		}
 		cc.triggers = append(cc.triggers, ct)

@@ -32,6 +32,10 @@ import (
 // ambiguous reports whether err leaves it unknown if the partner applied
 // the request: no answer came although the request may have been sent.
 func ambiguous(err error) bool {
+	var ce *callError
+	if errors.As(err, &ce) && ce.op == "lookup" {
+		return false // a read: nothing was written, whatever the answer
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}

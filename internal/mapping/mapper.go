@@ -10,6 +10,7 @@ import (
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/interpreter"
 
 	"github.com/accordhq/accord/internal/spec"
 )
@@ -47,6 +48,10 @@ type Config struct {
 	// CostLimit bounds each CEL evaluation (cel-go cost units).
 	// Default 100_000: far above any sensible mapping, far below a hang.
 	CostLimit uint64
+	// Related are the objects the action enriches the source with (its
+	// enrich list, in order): rows read them by name, and MapWith
+	// supplies their documents. Default: none.
+	Related []*spec.Object
 }
 
 // Result is one mapped record.
@@ -62,6 +67,7 @@ type Result struct {
 // Mapper is a compiled mapping table. It is safe for concurrent use.
 type Mapper struct {
 	src, dst *spec.Object
+	objs     []*spec.Object // src, then the related objects
 	rows     []row
 	fields   []string
 }
@@ -70,7 +76,11 @@ type row struct {
 	to        []string // path segments
 	toName    string
 	from      string // path below the source object
+	fromObj   int    // index in Mapper.objs of the object from reads
+	at        string // file:line:col of the row, for run-time errors
 	prg       cel.Program
+	env       *cel.Env // with ast: to explain a run-time failure
+	ast       *cel.Ast
 	typ       string
 	enum      *spec.EnumMap
 	allowed   []any
@@ -95,17 +105,22 @@ func New(a *spec.Action, src, dst *spec.Object, cfg *Config) (*Mapper, error) {
 	for _, f := range cfg.Skip {
 		skip[f] = true
 	}
-	env, err := spec.CELEnv(src)
+	objs := append([]*spec.Object{src}, cfg.Related...)
+	env, err := spec.CELEnvFor(objs...)
 	if err != nil {
 		return nil, fmt.Errorf("mapping %s: %w", a.Name, err)
 	}
-	m := &Mapper{src: src, dst: dst}
+	m := &Mapper{src: src, dst: dst, objs: objs}
 	for _, r := range a.Mapping {
 		top, _, _ := strings.Cut(r.To, ".")
 		if skip[r.To] || skip[top] {
 			continue
 		}
 		cr := row{to: strings.Split(r.To, "."), toName: r.To, typ: r.Type, allowed: r.Allowed, def: r.Default, hasDef: r.HasDefault()}
+		if r.Meta.File != "" {
+			p := r.Meta.At("expr")
+			cr.at = fmt.Sprintf("%s:%d:%d", r.Meta.File, p.Line, p.Col)
+		}
 		if v, ok := cfg.Defaults[r.To]; ok {
 			cr.def, cr.hasDef = v, true
 		}
@@ -124,11 +139,18 @@ func New(a *spec.Action, src, dst *spec.Object, cfg *Config) (*Mapper, error) {
 		switch {
 		case r.From != "":
 			cr.from = r.FromField()
+			head, _, _ := strings.Cut(r.From, ".")
+			for i, o := range objs {
+				if o.Name == head {
+					cr.fromObj = i
+				}
+			}
 		case r.Expr != "":
 			ast, iss := env.Compile(r.Expr)
 			if iss != nil && iss.Err() != nil {
 				return nil, fmt.Errorf("mapping %s: %s: %w", a.Name, r.To, iss.Err())
 			}
+			cr.env, cr.ast = env, ast
 			cr.prg, err = env.Program(ast, cel.CostLimit(limit))
 			if err != nil {
 				return nil, fmt.Errorf("mapping %s: %s: %w", a.Name, r.To, err)
@@ -148,12 +170,26 @@ func (m *Mapper) Fields() []string { return append([]string(nil), m.fields...) }
 // Map applies the table to one source record. Every failing field is
 // reported (errors.Join of *FieldError), so an admin fixes them in one go.
 func (m *Mapper) Map(src map[string]any) (Result, error) {
+	return m.MapWith(src, nil)
+}
+
+// MapWith is Map with the documents of the related objects, by object
+// name; a related object missing from related reads as absent.
+func (m *Mapper) MapWith(src map[string]any, related map[string]map[string]any) (Result, error) {
 	res := Result{Doc: make(map[string]any, len(m.rows))}
 	var errs []error
 	var act any
+	docs := make([]map[string]any, len(m.objs))
+	docs[0] = src
+	for i, o := range m.objs[1:] {
+		docs[i+1] = related[o.Name]
+		if docs[i+1] == nil {
+			docs[i+1] = map[string]any{}
+		}
+	}
 	for i := range m.rows {
 		r := &m.rows[i]
-		v, present, err := m.source(r, src, &act)
+		v, present, err := m.source(r, docs, &act)
 		if err != nil {
 			errs = append(errs, &FieldError{Field: r.toName, Err: err})
 			continue
@@ -172,30 +208,31 @@ func (m *Mapper) Map(src map[string]any) (Result, error) {
 	return res, errors.Join(errs...)
 }
 
-func (m *Mapper) source(r *row, src map[string]any, act *any) (any, bool, error) {
+func (m *Mapper) source(r *row, docs []map[string]any, act *any) (any, bool, error) {
 	switch {
 	case r.constOnly:
 		return nil, false, nil
 	case r.prg != nil:
 		if *act == nil {
-			*act = spec.Activation(m.src, src)
+			*act = spec.ActivationFor(m.objs, docs)
 		}
-		out, _, err := r.prg.Eval(*act)
+		out, det, err := r.prg.Eval((*act).(interpreter.Activation))
 		if err != nil {
 			if strings.Contains(err.Error(), "no such attribute") || strings.Contains(err.Error(), "no such key") {
 				// The expression reads a field this record lacks: same as a
 				// missing source field, so the default applies.
 				return nil, false, nil
 			}
-			return nil, false, fmt.Errorf("%w: %v", ErrExpr, err)
+			_ = det
+			return nil, false, r.exprError(err, (*act).(interpreter.Activation))
 		}
 		v, err := native(out)
 		if err != nil {
-			return nil, false, fmt.Errorf("%w: %v", ErrExpr, err)
+			return nil, false, r.exprError(err, nil)
 		}
 		return v, v != nil, nil
 	}
-	v, ok := spec.Get(src, r.from)
+	v, ok := spec.Get(docs[r.fromObj], r.from)
 	return v, ok && v != nil, nil
 }
 

@@ -42,6 +42,10 @@ type Config struct {
 	BaseURL string
 	// Logger receives delivery failures and fault activity. Default: discard.
 	Logger *slog.Logger
+	// SearchLag is how long a CRM company takes to appear in search
+	// results after it was created or changed, as HubSpot's index lags
+	// behind writes (CRM only). Default 0: at once.
+	SearchLag time.Duration
 }
 
 func (c *Config) withDefaults() Config {

@@ -10,6 +10,8 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
 )
@@ -22,26 +24,44 @@ import (
 //
 // Environments are cached per *Object (building one costs about a
 // millisecond): objects must not be modified after loading.
-func CELEnv(obj *Object) (*cel.Env, error) {
-	if env, ok := envCache.Load(obj); ok {
+func CELEnv(obj *Object) (*cel.Env, error) { return CELEnvFor(obj) }
+
+// CELEnvFor is CELEnv over several objects: the trigger's object and the
+// related objects an action enriches it with, each a variable named after
+// its object. Cached per list of objects.
+func CELEnvFor(objs ...*Object) (*cel.Env, error) {
+	key := fmt.Sprint(objs)
+	if len(objs) == 1 {
+		key = ""
+	}
+	cacheKey := envKey{first: objs[0], rest: key}
+	if env, ok := envCache.Load(cacheKey); ok {
 		return env.(*cel.Env), nil
 	}
-	env, err := newCELEnv(obj)
+	env, err := newCELEnv(objs)
 	if err != nil {
 		return nil, err
 	}
-	envCache.Store(obj, env)
+	envCache.Store(cacheKey, env)
 	return env, nil
 }
 
-var envCache sync.Map // *Object → *cel.Env
+type envKey struct {
+	first *Object
+	rest  string
+}
 
-func newCELEnv(obj *Object) (*cel.Env, error) {
+var envCache sync.Map // envKey → *cel.Env
+
+func newCELEnv(objs []*Object) (*cel.Env, error) {
 	opts := []cel.EnvOption{
-		cel.Variable(obj.Name, cel.MapType(cel.StringType, cel.DynType)),
 		// String helpers (split, lowerAscii, format…) are what mappings need
-		// most; they are pure and cost-accounted.
+		// most; lists and math add aggregates (sum, math.greatest,
+		// math.round…). All are pure and cost-accounted.
 		ext.Strings(),
+		ext.Lists(),
+		ext.Math(),
+		sumFunction(),
 	}
 	var walk func(prefix string, fields map[string]*Field)
 	walk = func(prefix string, fields map[string]*Field) {
@@ -54,10 +74,13 @@ func newCELEnv(obj *Object) (*cel.Env, error) {
 			}
 		}
 	}
-	walk(obj.Name, obj.Fields)
+	for _, obj := range objs {
+		opts = append(opts, cel.Variable(obj.Name, cel.MapType(cel.StringType, cel.DynType)))
+		walk(obj.Name, obj.Fields)
+	}
 	env, err := cel.NewEnv(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("building CEL environment for %s: %w", obj.Name, err)
+		return nil, fmt.Errorf("building CEL environment for %s: %w", objs[0].Name, err)
 	}
 	return env, nil
 }
@@ -110,6 +133,33 @@ func Activation(obj *Object, doc map[string]any) interpreter.Activation {
 	return &activation{obj: obj, doc: doc}
 }
 
+// ActivationFor supplies one document per object to programs compiled in
+// CELEnvFor(objs...); docs[i] belongs to objs[i].
+func ActivationFor(objs []*Object, docs []map[string]any) interpreter.Activation {
+	if len(objs) == 1 {
+		return Activation(objs[0], docs[0])
+	}
+	acts := make([]*activation, len(objs))
+	for i := range objs {
+		acts[i] = &activation{obj: objs[i], doc: docs[i]}
+	}
+	return multiActivation(acts)
+}
+
+type multiActivation []*activation
+
+func (m multiActivation) Parent() interpreter.Activation { return nil }
+
+func (m multiActivation) ResolveName(name string) (any, bool) {
+	root, _, _ := strings.Cut(name, ".")
+	for _, a := range m {
+		if a.obj.Name == root {
+			return a.ResolveName(name)
+		}
+	}
+	return nil, false
+}
+
 type activation struct {
 	obj *Object
 	doc map[string]any
@@ -119,7 +169,7 @@ func (a *activation) Parent() interpreter.Activation { return nil }
 
 func (a *activation) ResolveName(name string) (any, bool) {
 	if name == a.obj.Name {
-		return a.doc, true
+		return convertDeep(&Field{Type: TypeObject, Fields: a.obj.Fields}, a.doc), true
 	}
 	path, ok := strings.CutPrefix(name, a.obj.Name+".")
 	if !ok {
@@ -132,6 +182,9 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	f := a.obj.Lookup(path)
 	if f == nil {
 		return v, true
+	}
+	if f.Type == TypeList || f.Type == TypeObject {
+		return convertDeep(f, v), true
 	}
 	if c, err := ConvertForCEL(f.Type, v); err == nil {
 		return c, true
@@ -198,4 +251,94 @@ func Get(doc map[string]any, path string) (any, bool) {
 		path = rest
 	}
 	return cur, true
+}
+
+// convertDeep converts the declared fields inside an object or list value
+// (list elements by the list's items schema) to their CEL types, so a
+// declared int is an int whether it is read as a top-level field or inside
+// a list element; undeclared numbers stay JSON's double. The value is
+// copied only where something is converted.
+func convertDeep(f *Field, v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		if f.Type != TypeObject || len(f.Fields) == 0 {
+			return v
+		}
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = x
+			sub := f.Fields[k]
+			if sub == nil || x == nil {
+				continue
+			}
+			switch sub.Type {
+			case TypeObject, TypeList:
+				out[k] = convertDeep(sub, x)
+			default:
+				if c, err := ConvertForCEL(sub.Type, x); err == nil {
+					out[k] = c
+				}
+			}
+		}
+		return out
+	case []any:
+		if f.Type != TypeList || f.Items == nil {
+			return v
+		}
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = x
+			if x == nil {
+				continue
+			}
+			switch f.Items.Type {
+			case TypeObject, TypeList:
+				out[i] = convertDeep(f.Items, x)
+			default:
+				if c, err := ConvertForCEL(f.Items.Type, x); err == nil {
+					out[i] = c
+				}
+			}
+		}
+		return out
+	}
+	return v
+}
+
+// sumFunction adds list.sum(): the sum of a list of numbers, an int for a
+// list(int), a double otherwise (a list mixing ints and doubles sums as
+// double). CEL has no fold; with map() it covers totals such as MRR:
+// items.map(i, i.price * i.quantity).sum().
+func sumFunction() cel.EnvOption {
+	impl := func(v ref.Val) ref.Val {
+		l, ok := v.(traits.Lister)
+		if !ok {
+			return types.NewErr("sum: %s is not a list", v.Type().TypeName())
+		}
+		var isum int64
+		var fsum float64
+		double := false
+		it := l.Iterator()
+		for it.HasNext() == types.True {
+			switch n := it.Next().(type) {
+			case types.Int:
+				isum += int64(n)
+			case types.Uint:
+				isum += int64(n)
+			case types.Double:
+				double = true
+				fsum += float64(n)
+			default:
+				return types.NewErr("sum: list element is %s, not a number", n.Type().TypeName())
+			}
+		}
+		if double {
+			return types.Double(fsum + float64(isum))
+		}
+		return types.Int(isum)
+	}
+	return cel.Function("sum",
+		cel.MemberOverload("list_int_sum", []*cel.Type{cel.ListType(cel.IntType)}, cel.IntType, cel.UnaryBinding(impl)),
+		cel.MemberOverload("list_double_sum", []*cel.Type{cel.ListType(cel.DoubleType)}, cel.DoubleType, cel.UnaryBinding(impl)),
+	)
 }

@@ -94,14 +94,14 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 	declared := map[string]bool{}
 	for _, name := range c.Providers {
 		declared[name] = true
-		if providers[name] == nil {
+		if providers[name] == nil && !d.failed["provider:"+name] {
 			d.errorAt(c.Meta.At("providers"), "unknown provider %s%s", name, didYouMean(name, known))
 		}
 	}
 	provider := func(meta Meta, key, name string) *Provider {
 		p := providers[name]
 		switch {
-		case name == "":
+		case name == "", p == nil && d.failed["provider:"+name]:
 			return nil
 		case p == nil:
 			d.errorAt(meta.At(key), "unknown provider %s%s", name, didYouMean(name, known))
@@ -138,6 +138,7 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 
 	// The object each trigger carries: the source of its actions.
 	sources := map[string]*Object{}
+	sourceProviders := map[string]*Provider{}
 	for _, name := range sortedKeys(c.Triggers) {
 		t := c.Triggers[name]
 		if t == nil {
@@ -168,14 +169,14 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 				obj = o
 			}
 			if obj != nil {
-				sources[name] = obj
+				sources[name], sourceProviders[name] = obj, p
 				checkCondition(d, obj, w.Meta, w.Condition)
 			}
 		}
 		if s := t.Schedule; s != nil {
 			obj := object(s.Meta, "object", provider(s.Meta, "provider", s.Provider), s.Object)
 			if obj != nil {
-				sources[name] = obj
+				sources[name], sourceProviders[name] = obj, providers[s.Provider]
 				if obj.Endpoints.List == nil {
 					d.errorAt(s.Meta.At("object"), "%s has no list endpoint to poll", obj.Name)
 				}
@@ -184,6 +185,7 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 		}
 	}
 
+	checkRecordKey(d, c, sources)
 	checkDuplicatesReason(d, c.Duplicates)
 	for _, a := range c.Actions {
 		if a == nil {
@@ -210,6 +212,7 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 		}
 		checkDuplicates(d, c, a, dst)
 		src := sources[a.Trigger]
+		objs := checkEnrich(d, a, src, sourceProviders[a.Trigger])
 		mapped := map[string]bool{}
 		for _, r := range a.Mapping {
 			if r == nil {
@@ -217,8 +220,9 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 			}
 			top, _, _ := strings.Cut(r.To, ".")
 			mapped[top] = true
-			checkRow(d, c, a, r, src, dst)
+			checkRow(d, c, a, r, objs, dst)
 		}
+		checkMatchOn(d, a, dst, mapped)
 		if dst != nil && (a.Op == OpCreate || a.Op == OpUpsert) {
 			for _, f := range sortedKeys(dst.Fields) {
 				if dst.Fields[f].Required && !mapped[f] {
@@ -246,13 +250,16 @@ func checkDuplicates(d *decoder, c *Contract, a *Action, dst *Object) {
 	if dst.Endpoints.FindByExternalID != nil || (dst.Endpoints.Create != nil && dst.Endpoints.Create.IdempotencyHeader != "") {
 		return
 	}
+	if dst.Endpoints.Find != nil && len(a.MatchOn) > 0 {
+		return
+	}
 	if dst.Endpoints.Create == nil {
 		return // reported as a missing endpoint already
 	}
 	d.errorAt(a.Meta.At("op"), "%s on %s.%s cannot promise one %s per source record: a retry after a lost answer creates a second one, "+
-		"because %s.%s has neither a find_by_external_id endpoint nor an idempotency_header on its create endpoint; "+
-		"add one of them to the %s provider manifest, or declare on this action `duplicates: {policy: tolerated, reason: \"…\"}`",
-		a.Op, a.Provider, a.Object, a.Object, a.Provider, a.Object, a.Provider)
+		"because %s.%s has neither a find_by_external_id endpoint nor an idempotency_header on its create endpoint, and the action has no `match_on` over a find endpoint; "+
+		"add one of them, or declare on this action `duplicates: {policy: tolerated, reason: \"…\"}`",
+		a.Op, a.Provider, a.Object, a.Object, a.Provider, a.Object)
 }
 
 // checkDuplicatesReason: tolerating duplicates is a decision someone must
@@ -267,13 +274,17 @@ func checkCondition(d *decoder, obj *Object, meta Meta, expr string) {
 	if expr == "" {
 		return
 	}
-	ast := compileAt(d, obj, meta, "condition", expr)
+	ast := compileAt(d, []*Object{obj}, meta, "condition", expr)
 	if ast != nil && !ast.OutputType().IsAssignableType(cel.BoolType) && ast.OutputType().Kind() != cel.DynKind {
 		d.errorAt(meta.At("condition"), "condition must be true or false, but it is %s", ast.OutputType())
 	}
 }
 
-func checkRow(d *decoder, c *Contract, a *Action, r *Row, src, dst *Object) {
+func checkRow(d *decoder, c *Contract, a *Action, r *Row, objs []*Object, dst *Object) {
+	var src *Object
+	if len(objs) > 0 {
+		src = objs[0]
+	}
 	var target *Field
 	if dst != nil {
 		target = dst.Lookup(r.To)
@@ -298,14 +309,18 @@ func checkRow(d *decoder, c *Contract, a *Action, r *Row, src, dst *Object) {
 	switch {
 	case r.From != "" && src != nil:
 		head, path, _ := strings.Cut(r.From, ".")
-		if head != src.Name {
-			d.errorAt(r.Meta.At("from"), "`from` must start with the trigger's object, %s (e.g. %s.%s)", src.Name, src.Name, firstOr(sortedKeys(src.Fields), "id"))
+		from := objectNamed(objs, head)
+		if from == nil {
+			d.errorAt(r.Meta.At("from"), "`from` must start with the trigger's object, %s (e.g. %s.%s)%s", src.Name, src.Name, firstOr(sortedKeys(src.Fields), "id"), enrichHint(objs))
 			break
 		}
-		srcField = lookupReport(d, r.Meta.At("from"), src, path)
+		srcField = lookupReport(d, r.Meta.At("from"), from, path)
 	case r.Expr != "" && src != nil:
-		if ast := compileAt(d, src, r.Meta, "expr", r.Expr); ast != nil && outType != "" && !Assignable(outType, ast.OutputType()) {
-			d.errorAt(r.Meta.At("expr"), "%s is %s but the expression gives %s", r.To, outType, ast.OutputType())
+		ast := compileAt(d, objs, r.Meta, "expr", r.Expr)
+		// An explicit `type: string` converts any scalar result to text.
+		explicitString := r.Type == TypeString && ast != nil && isScalar(ast.OutputType())
+		if ast != nil && outType != "" && !explicitString && !Assignable(outType, ast.OutputType()) {
+			d.errorAt(r.Meta.At("expr"), "%s is %s but the expression gives %s%s", r.To, outType, ast.OutputType(), convertHint(outType, ast.OutputType()))
 		}
 	}
 
@@ -375,8 +390,8 @@ func lookupReport(d *decoder, pos Pos, obj *Object, path string) *Field {
 
 // compileAt compiles and type-checks expr in obj's environment, reporting
 // issues at their position inside the YAML value.
-func compileAt(d *decoder, obj *Object, meta Meta, key, expr string) *cel.Ast {
-	env, err := CELEnv(obj)
+func compileAt(d *decoder, objs []*Object, meta Meta, key, expr string) *cel.Ast {
+	env, err := CELEnvFor(objs...)
 	if err != nil {
 		d.errorAt(meta.At(key), "%v", err)
 		return nil
@@ -389,7 +404,9 @@ func compileAt(d *decoder, obj *Object, meta Meta, key, expr string) *cel.Ast {
 		}
 		return nil
 	}
-	checkFieldRefs(d, obj, meta, key, ast)
+	for _, obj := range objs {
+		checkFieldRefs(d, obj, meta, key, ast)
+	}
 	return ast
 }
 

@@ -143,6 +143,7 @@ func checkObject(d *decoder, p *Provider, o *Object) {
 	}{
 		{"list", e.List, ""}, {"get", e.Get, "id"}, {"create", e.Create, ""},
 		{"update", e.Update, "id"}, {"delete", e.Delete, "id"}, {"find_by_external_id", e.FindByExternalID, "external_id"},
+		{"find", e.Find, ""},
 	} {
 		if ep.ep == nil {
 			continue
@@ -151,7 +152,16 @@ func checkObject(d *decoder, p *Provider, o *Object) {
 		if ep.needs != "" && !strings.Contains(ep.ep.Path, "{"+ep.needs+"}") {
 			d.errorAt(ep.ep.Meta.At("path"), "%s path %q must contain {%s}", ep.key, ep.ep.Path, ep.needs)
 		}
-		if (ep.key == "list" || ep.key == "find_by_external_id") && ep.ep.Items == "" {
+		if ep.key == "find" {
+			for _, name := range ep.ep.Placeholders() {
+				if o.Fields[name] == nil {
+					d.errorAt(ep.ep.Meta.Pos, "find placeholder {%s} is not a field of %s%s", name, o.Name, didYouMean(name, fieldNames))
+				}
+			}
+		} else if len(ep.ep.Query) > 0 || ep.ep.Request != nil {
+			d.errorAt(ep.ep.Meta.Pos, "`query` and `request` only apply to a find endpoint")
+		}
+		if (ep.key == "list" || ep.key == "find_by_external_id" || ep.key == "find") && ep.ep.Items == "" {
 			d.errorAt(ep.ep.Meta.Pos, "%s needs `items`: where the list is in the response", ep.key)
 		}
 	}
@@ -173,6 +183,12 @@ func checkFields(d *decoder, fields map[string]*Field) {
 			d.errorAt(f.Meta.At("fields"), "%s: only object fields have nested fields, this one is %s", name, f.Type)
 		}
 		checkFields(d, f.Fields)
+		if f.Items != nil {
+			if f.Type != TypeList {
+				d.errorAt(f.Meta.At("items"), "%s: only list fields have `items`, this one is %s", name, f.Type)
+			}
+			checkFields(d, map[string]*Field{name + "[]": f.Items})
+		}
 	}
 }
 
@@ -227,6 +243,11 @@ func checkWebhooks(d *decoder, p *Provider, w *Webhooks) {
 		}
 		if p.Objects[ev.Object] == nil {
 			d.errorAt(ev.Meta.At("object"), "event %s carries object %s, which %s does not declare%s", name, ev.Object, p.Name, didYouMean(ev.Object, objs))
+		}
+		for _, k := range []struct{ key, val string }{{"object_id", ev.ObjectID}, {"object_version", ev.ObjectVersion}} {
+			if k.val != "" && !locationPattern.MatchString(k.val) {
+				d.errorAt(ev.Meta.At(k.key), "%s %q must be a JSON path (data.id) or header:Name", k.key, k.val)
+			}
 		}
 	}
 }

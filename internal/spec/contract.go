@@ -25,7 +25,21 @@ type Contract struct {
 	// Duplicates applies to every create and upsert action that does not
 	// declare its own.
 	Duplicates *Duplicates `yaml:"duplicates" jsonschema_description:"default duplicates policy of the create and upsert actions: see the action's duplicates"`
+	// RecordKey ties several source objects to one target record: source
+	// object name → the path of the key in it (customer: customer.id,
+	// subscription: subscription.customer). Actions whose trigger carries
+	// one of these objects link, lock and look up by the key's value, so
+	// customer and subscription events write one company.
+	RecordKey map[string]string `yaml:"record_key" jsonschema_description:"source object → path of the shared record key, e.g. {customer: customer.id, subscription: subscription.customer}: one target record, link and lock per key value"`
 }
+
+// RecordKeyObject is the link's source object for actions keyed by the
+// contract's record key (no object name starts with @).
+const RecordKeyObject = "@record"
+
+// RecordKeyPath returns the path of the record key in source object obj,
+// or "" when obj's actions are keyed by the object's own id.
+func (c *Contract) RecordKeyPath(obj string) string { return c.RecordKey[obj] }
 
 // Duplicates policies.
 const (
@@ -151,6 +165,22 @@ type Action struct {
 	// Duplicates, on a create or upsert, declares whether a second target
 	// per source record is acceptable (see Duplicates).
 	Duplicates *Duplicates `yaml:"duplicates" jsonschema_description:"create/upsert only: whether this action may create the same target twice (policy prevented or tolerated, with a reason)"`
+	// MatchOn names mapped target fields that identify an existing target:
+	// before creating, the target's find endpoint is searched with them
+	// (after the link table, which a lagging search index cannot fool).
+	MatchOn []string `yaml:"match_on" jsonschema_description:"create/upsert: mapped target fields identifying an existing record, searched through the target's find endpoint before creating"`
+	// Enrich fetches related objects from the trigger's provider while the
+	// event is handled; each is in scope in from/expr under its object name.
+	Enrich []*Enrich `yaml:"enrich" jsonschema_description:"related objects fetched from the trigger's provider (its get endpoint), in scope under their object name"`
+}
+
+// Enrich is one related object fetched while an event is handled.
+//
+//	enrich: [{object: customer, id: subscription.customer}]
+type Enrich struct {
+	Meta   Meta   `yaml:"-" json:"-"`
+	Object string `yaml:"object" jsonschema:"required" jsonschema_description:"object of the trigger's provider, fetched with its get endpoint"`
+	ID     string `yaml:"id" jsonschema:"required" jsonschema_description:"path of its id in the event's object, e.g. subscription.customer"`
 }
 
 // Row is one line of a mapping table: a target field and where its value

@@ -62,6 +62,9 @@ type decoder struct {
 	// rejected holds positions of values the decoder refused, so semantic
 	// checks do not pile a second message on the same cause.
 	rejected map[Pos]bool
+	// failed names providers ("provider:crm") whose files did not load:
+	// references to them are not reported again.
+	failed map[string]bool
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {

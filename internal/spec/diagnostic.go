@@ -14,16 +14,23 @@ type Diagnostic struct {
 	Line    int
 	Col     int
 	Message string
+	// Warning marks advice (an unused event) rather than an error: lint
+	// prints it, but it does not make the files invalid.
+	Warning bool
 }
 
 // String formats the diagnostic the way compilers do, so editors can jump to it.
 func (d Diagnostic) String() string {
+	msg := d.Message
+	if d.Warning {
+		msg = "warning: " + msg
+	}
 	if d.Line == 0 {
 		// About the file as a whole (it cannot be read): there is no
 		// position to give, and "file:0:0" would send editors nowhere.
-		return fmt.Sprintf("%s: %s", d.File, d.Message)
+		return fmt.Sprintf("%s: %s", d.File, msg)
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Col, d.Message)
+	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Col, msg)
 }
 
 // Diagnostics is every problem found by a load or a lint, in file order.

@@ -50,11 +50,12 @@ func (p *Provider) ParseEvent(header http.Header, body []byte) (*Event, error) {
 	if ev.Type, err = locate(header, doc, w.EventType, "event type"); err != nil {
 		return nil, err
 	}
-	if ev.ObjectID, err = locate(header, doc, w.ObjectID, "object id"); err != nil {
+	et := w.Events[ev.Type]
+	if ev.ObjectID, err = locate(header, doc, w.ObjectIDPath(et), "object id"); err != nil {
 		return nil, err
 	}
-	if w.ObjectVersion != "" {
-		raw, err := locate(header, doc, w.ObjectVersion, "object version")
+	if vp := w.ObjectVersionPath(et); vp != "" {
+		raw, err := locate(header, doc, vp, "object version")
 		if err != nil {
 			return nil, err
 		}

@@ -32,6 +32,19 @@ func Explain(c *Contract, b *Bundle) string {
 		}
 		verb := map[string]string{OpCreate: "creates", OpUpdate: "updates", OpUpsert: "creates or updates"}[a.Op]
 		fmt.Fprintf(&s, "%s %s %s %s in %s with: %s.", lead, verb, article(a.Object), a.Object, providerTitle(b, a.Provider), describeRows(a.Mapping))
+		if len(a.Enrich) > 0 {
+			var names []string
+			for _, en := range a.Enrich {
+				if en != nil {
+					names = append(names, fmt.Sprintf("the %s (%s)", en.Object, humanPath(en.ID)))
+				}
+			}
+			fmt.Fprintf(&s, " Before writing, it reads %s from the source's API.", strings.Join(names, " and "))
+		}
+		if len(a.MatchOn) > 0 && a.Op != OpUpdate {
+			fmt.Fprintf(&s, " Before creating, it looks for %s %s with the same %s: first among the records Accord already wrote, then through %s's search; "+
+				"one match is updated, several stop with a record error naming them.", article(a.Object), a.Object, strings.Join(a.MatchOn, ", "), providerTitle(b, a.Provider))
+		}
 		if a.Op != OpCreate && a.OnMissing == "fail" {
 			s.WriteString(" If the linked record was deleted, the write fails instead of recreating it.")
 		}
@@ -40,6 +53,13 @@ func Explain(c *Contract, b *Bundle) string {
 				providerTitle(b, a.Provider), a.Object, strings.TrimSpace(dp.Reason))
 		}
 		s.WriteString("\n")
+	}
+	if len(c.RecordKey) > 0 {
+		var parts []string
+		for _, obj := range sortedKeys(c.RecordKey) {
+			parts = append(parts, fmt.Sprintf("a %s by its %s", obj, humanPath(c.RecordKey[obj])))
+		}
+		fmt.Fprintf(&s, "Records are matched by one key: %s. Changes to any of them update the same target record, one at a time.\n", strings.Join(parts, ", "))
 	}
 	for _, o := range c.SourceOfTruth {
 		if o == nil {
@@ -50,6 +70,9 @@ func Explain(c *Contract, b *Bundle) string {
 			owner := o.Fields[f]
 			fmt.Fprintf(&s, "%s %s is owned by %s and never written.\n", capitalize(obj), humanPath(f), providerTitle(b, owner))
 		}
+	}
+	for _, line := range describeOrder(c, b) {
+		s.WriteString(line + "\n")
 	}
 	if c.Latency > 0 {
 		fmt.Fprintf(&s, "Changes arrive within %s.\n", c.Latency)
@@ -214,4 +237,35 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// describeOrder says what orders the changes each webhook provider sends:
+// its version field (an older version is never written over a newer one;
+// equal versions apply in the order they arrive), or receipt order.
+func describeOrder(c *Contract, b *Bundle) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, name := range sortedKeys(c.Triggers) {
+		t := c.Triggers[name]
+		if t == nil || t.Webhook == nil || seen[t.Webhook.Provider] {
+			continue
+		}
+		seen[t.Webhook.Provider] = true
+		p := b.Provider(t.Webhook.Provider)
+		if p == nil || p.Webhooks == nil {
+			continue
+		}
+		w := p.Webhooks
+		if w.ObjectVersion == "" {
+			out = append(out, fmt.Sprintf("Changes from %s are applied in the order they arrive.", providerTitle(b, p.Name)))
+			continue
+		}
+		kind := "a number that grows"
+		if w.VersionKind == "timestamp" {
+			kind = "a timestamp"
+		}
+		out = append(out, fmt.Sprintf("Changes from %s are ordered by %s (%s): an older version never overwrites a newer one, and equal versions apply in the order they arrive.",
+			providerTitle(b, p.Name), w.ObjectVersion, kind))
+	}
+	return out
 }

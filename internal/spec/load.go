@@ -2,7 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -17,6 +19,17 @@ type Bundle struct {
 	Providers map[string]*Provider
 	Contracts map[string]*Contract
 	Packs     map[string]*Pack
+	// failed names the providers ("provider:crm") and contracts
+	// ("contract:x") whose files exist but did not load: what refers to
+	// them is not reported again, so the root cause stands alone.
+	failed map[string]bool
+}
+
+func (b *Bundle) markFailed(kind, name string) {
+	if b.failed == nil {
+		b.failed = map[string]bool{}
+	}
+	b.failed[kind+":"+name] = true
 }
 
 // Provider returns the named provider or nil.
@@ -90,7 +103,13 @@ func formatOf(root *yaml.Node) string {
 // Resolve checks a contract's references into providers: provider, object,
 // event and field names, and CEL expressions against the declared fields.
 func Resolve(c *Contract, providers map[string]*Provider) Diagnostics {
-	d := &decoder{file: c.File}
+	return resolve(c, providers, nil)
+}
+
+// resolve is Resolve staying quiet about references to providers that
+// failed to load (failed["provider:name"]): their own errors say why.
+func resolve(c *Contract, providers map[string]*Provider, failed map[string]bool) Diagnostics {
+	d := &decoder{file: c.File, failed: failed}
 	resolveContract(d, c, providers)
 	d.diags.sort()
 	return d.diags
@@ -125,28 +144,90 @@ func LoadContract(path string) (*Contract, Diagnostics) {
 
 // LoadDir loads dir/providers/*.yaml, dir/contracts/*.yaml and dir/pack.yaml
 // (when present) and resolves every reference. Files with errors are left
-// out of the bundle; their diagnostics are returned.
-func LoadDir(dir string) (*Bundle, Diagnostics) {
+// out of the bundle; their diagnostics are returned root causes first:
+// providers, then contracts, then the pack, each sorted by position. What
+// refers to a file that failed to load is not reported again.
+func LoadDir(dir string) (*Bundle, Diagnostics) { return loadDir(source{}, dir) }
+
+// LoadDirFS is LoadDir reading dir inside fsys (the packs embedded in the
+// binary); diagnostics name files by their path in fsys.
+func LoadDirFS(fsys fs.FS, dir string) (*Bundle, Diagnostics) {
+	return loadDir(source{fsys: fsys}, dir)
+}
+
+func loadDir(src source, dir string) (*Bundle, Diagnostics) {
 	b := &Bundle{Providers: map[string]*Provider{}, Contracts: map[string]*Contract{}, Packs: map[string]*Pack{}}
-	var all Diagnostics
-	all = append(all, loadProviders(b, filepath.Join(dir, "providers"))...)
-	contracts, _ := yamlFiles(filepath.Join(dir, "contracts"))
-	for _, f := range contracts {
-		all = append(all, addContract(b, f)...)
-	}
-	packFile := filepath.Join(dir, "pack.yaml")
-	if _, err := os.Stat(packFile); err == nil {
-		all = append(all, addPack(b, packFile)...)
-	}
+	all := loadProviders(b, src, src.join(dir, "providers"))
 	all.sort()
+	var cdiags Diagnostics
+	for _, f := range src.yamlFiles(src.join(dir, "contracts")) {
+		cdiags = append(cdiags, addContract(b, src, f)...)
+	}
+	cdiags.sort()
+	all = append(all, cdiags...)
+	packFile := src.join(dir, "pack.yaml")
+	if src.exists(packFile) {
+		pdiags := addPack(b, src, packFile)
+		pdiags.sort()
+		all = append(all, pdiags...)
+	}
 	return b, all
 }
 
-func loadProviders(b *Bundle, dir string) Diagnostics {
+// source is where pack files are read: the OS file system (fsys nil) or
+// an fs.FS such as the embedded packs.
+type source struct{ fsys fs.FS }
+
+func (s source) read(name string) ([]byte, Diagnostics) {
+	if s.fsys == nil {
+		return readFile(name)
+	}
+	data, err := fs.ReadFile(s.fsys, name)
+	if err != nil {
+		return nil, Diagnostics{{File: name, Message: fmt.Sprintf("cannot read: %v", err)}}
+	}
+	return data, nil
+}
+
+func (s source) yamlFiles(dir string) []string {
+	if s.fsys == nil {
+		files, _ := yamlFiles(dir)
+		return files
+	}
+	var out []string
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		m, _ := fs.Glob(s.fsys, path.Join(dir, pat))
+		out = append(out, m...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s source) exists(name string) bool {
+	var err error
+	if s.fsys == nil {
+		_, err = os.Stat(name)
+	} else {
+		_, err = fs.Stat(s.fsys, name)
+	}
+	return err == nil
+}
+
+func (s source) join(elem ...string) string {
+	if s.fsys == nil {
+		return filepath.Join(elem...)
+	}
+	return path.Join(elem...)
+}
+
+func loadProviders(b *Bundle, src source, dir string) Diagnostics {
 	var all Diagnostics
-	files, _ := yamlFiles(dir)
-	for _, f := range files {
-		p, diags := LoadProvider(f)
+	for _, f := range src.yamlFiles(dir) {
+		data, diags := src.read(f)
+		var p *Provider
+		if diags == nil {
+			p, diags = ParseProvider(f, data)
+		}
 		all = append(all, diags...)
 		if p == nil || p.Name == "" {
 			continue
@@ -158,36 +239,48 @@ func loadProviders(b *Bundle, dir string) Diagnostics {
 		}
 		if len(diags) == 0 {
 			b.Providers[p.Name] = p
+		} else {
+			b.markFailed("provider", p.Name)
 		}
 	}
 	return all
 }
 
-func addContract(b *Bundle, file string) Diagnostics {
-	c, diags := LoadContract(file)
+func addContract(b *Bundle, src source, file string) Diagnostics {
+	data, diags := src.read(file)
+	if diags != nil {
+		return diags
+	}
+	c, diags := ParseContract(file, data)
 	if c == nil {
 		return diags
 	}
-	diags = append(diags, Resolve(c, b.Providers)...)
+	diags = append(diags, resolve(c, b.Providers, b.failed)...)
 	if c.Name != "" {
 		if prev, dup := b.Contracts[c.Name]; dup && prev.File != c.File {
 			diags = append(diags, Diagnostic{File: file, Line: c.Meta.At("name").Line, Col: c.Meta.At("name").Col,
 				Message: fmt.Sprintf("contract %s is also defined in %s", c.Name, prev.File)})
-		} else if len(diags) == 0 {
+		} else if len(diags) == 0 && !usesFailed(c, b.failed) {
 			b.Contracts[c.Name] = c
+		} else {
+			b.markFailed("contract", c.Name)
 		}
 	}
 	return diags
 }
 
-func addPack(b *Bundle, file string) Diagnostics {
-	p, diags := LoadPackFile(file)
+func addPack(b *Bundle, src source, file string) Diagnostics {
+	data, diags := src.read(file)
+	if diags != nil {
+		return diags
+	}
+	p, diags := ParsePack(file, data)
 	if p == nil {
 		return diags
 	}
 	p.Dir = filepath.Dir(file)
 	for _, name := range p.Contracts {
-		if b.Contracts[name] == nil {
+		if b.Contracts[name] == nil && !b.failed["contract:"+name] {
 			pos := p.Meta.At("contracts")
 			diags = append(diags, Diagnostic{File: file, Line: pos.Line, Col: pos.Col,
 				Message: fmt.Sprintf("pack lists contract %s, which is not in %s/contracts%s", name, p.Dir, didYouMean(name, sortedKeys(b.Contracts)))})
@@ -195,6 +288,9 @@ func addPack(b *Bundle, file string) Diagnostics {
 	}
 	for _, r := range p.Recommended {
 		c := b.Contracts[r.Contract]
+		if c == nil && b.failed["contract:"+r.Contract] {
+			continue // its own file says why it did not load
+		}
 		if c == nil {
 			pos := r.Meta.At("contract")
 			diags = append(diags, Diagnostic{File: file, Line: pos.Line, Col: pos.Col, Message: fmt.Sprintf("unknown contract %s", r.Contract)})
@@ -212,6 +308,16 @@ func addPack(b *Bundle, file string) Diagnostics {
 		b.Packs[p.Name] = p
 	}
 	return diags
+}
+
+// usesFailed reports whether c names a provider that failed to load.
+func usesFailed(c *Contract, failed map[string]bool) bool {
+	for _, p := range c.Providers {
+		if failed["provider:"+p] {
+			return true
+		}
+	}
+	return false
 }
 
 func hasRow(c *Contract, key string) bool {
@@ -264,19 +370,32 @@ func Lint(paths ...string) Diagnostics {
 		}
 		if st.IsDir() {
 			if isBundleDir(path) {
-				_, diags := LoadDir(path)
-				all = append(all, diags...)
+				b, diags := LoadDir(path)
+				all = append(all, diags...) // already root causes first
+				if len(diags) == 0 {
+					all = append(all, unusedWarnings(b)...)
+				}
 				continue
 			}
 			files, _ := yamlFiles(path)
+			var diags Diagnostics
 			for _, f := range files {
-				all = append(all, lintFile(f)...)
+				diags = append(diags, lintFile(f)...)
+			}
+			diags.sort()
+			all = append(all, diags...)
+			// A directory of packs (packs/): each pack in it, which used
+			// to be skipped while lint said every file was fine.
+			entries, _ := os.ReadDir(path)
+			for _, e := range entries {
+				if sub := filepath.Join(path, e.Name()); e.IsDir() && isBundleDir(sub) {
+					all = append(all, Lint(sub)...)
+				}
 			}
 			continue
 		}
 		all = append(all, lintFile(path)...)
 	}
-	all.sort()
 	return all
 }
 
@@ -310,15 +429,25 @@ func lintFile(path string) Diagnostics {
 		c, diags := ParseContract(path, data)
 		b := &Bundle{Providers: map[string]*Provider{}}
 		dir := filepath.Dir(path)
-		// Provider files with errors are linted on their own; here we
-		// only need the ones that load.
-		loadProviders(b, filepath.Join(dir, "..", "providers"))
+		// A provider this contract names that does not load is the root
+		// cause of what follows: its problems come first, and references
+		// to it are not reported again.
+		pdiags := loadProviders(b, source{}, filepath.Join(dir, "..", "providers"))
 		same := &Bundle{Providers: map[string]*Provider{}}
 		loadSiblingProviders(same, dir)
 		for name, p := range same.Providers {
 			b.Providers[name] = p
+			delete(b.failed, "provider:"+name)
 		}
-		return append(diags, Resolve(c, b.Providers)...)
+		var root Diagnostics
+		if c != nil && usesFailed(c, b.failed) {
+			pdiags.sort()
+			root = pdiags
+		}
+		if c == nil {
+			return diags
+		}
+		return append(append(root, diags...), resolve(c, b.Providers, b.failed)...)
 	}
 	if root != nil && format == "" {
 		return Diagnostics{{File: path, Line: root.Line, Col: root.Column, Message: "missing `accord` key: say which format this is (provider/v1, contract/v1 or pack/v1)"}}

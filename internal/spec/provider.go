@@ -197,6 +197,28 @@ type EventType struct {
 	Meta        Meta   `yaml:"-" json:"-"`
 	Object      string `yaml:"object" jsonschema:"required" jsonschema_description:"the object this event carries"`
 	Description string `yaml:"description"`
+	// ObjectID and ObjectVersion override the webhook-level locations for
+	// this event type: a subscription event may carry its object elsewhere
+	// than a customer event.
+	ObjectID      string `yaml:"object_id" jsonschema_description:"where this event's object id is (default: webhooks.object_id)"`
+	ObjectVersion string `yaml:"object_version" jsonschema_description:"where this event's object version is (default: webhooks.object_version)"`
+}
+
+// ObjectIDPath returns where the object id of an event of type et is.
+func (w *Webhooks) ObjectIDPath(et *EventType) string {
+	if et != nil && et.ObjectID != "" {
+		return et.ObjectID
+	}
+	return w.ObjectID
+}
+
+// ObjectVersionPath returns where the object version of an event of type
+// et is ("" when unversioned: receipt order).
+func (w *Webhooks) ObjectVersionPath(et *EventType) string {
+	if et != nil && et.ObjectVersion != "" {
+		return et.ObjectVersion
+	}
+	return w.ObjectVersion
 }
 
 // Error classes.
@@ -269,6 +291,9 @@ type Field struct {
 	ReadOnly    bool              `yaml:"read_only" jsonschema_description:"set by the partner, never written"`
 	Description string            `yaml:"description"`
 	Fields      map[string]*Field `yaml:"fields" jsonschema_description:"object: nested fields"`
+	// Items is the schema of a list's elements: its fields are typed (and
+	// converted) inside expressions the same way as top-level fields.
+	Items *Field `yaml:"items" jsonschema_description:"list: the schema of each element"`
 }
 
 // Lookup resolves a dotted path below the object. It returns nil when a
@@ -302,6 +327,11 @@ type Endpoints struct {
 	Update           *Endpoint `yaml:"update"`
 	Delete           *Endpoint `yaml:"delete"`
 	FindByExternalID *Endpoint `yaml:"find_by_external_id"`
+	// Find is a search for existing targets by mapped fields (an action's
+	// match_on), e.g. POST /crm/v3/objects/companies/search with a JSON
+	// filter: {field} placeholders in path, query and request take the
+	// mapped document's values.
+	Find *Endpoint `yaml:"find" jsonschema_description:"search for existing records by mapped fields (see an action's match_on); {field} placeholders in path, query and request are filled from the mapped document"`
 }
 
 // Endpoint is one HTTP operation.
@@ -323,4 +353,10 @@ type Endpoint struct {
 	IDPath string `yaml:"id_path" jsonschema_description:"JSON path of the id in the response, e.g. incident.id"`
 	// IdempotencyHeader names the header carrying the idempotency key.
 	IdempotencyHeader string `yaml:"idempotency_header" jsonschema_description:"header carrying the idempotency key, e.g. Idempotency-Key"`
+	// Query adds request parameters; values may hold {field} placeholders.
+	Query map[string]string `yaml:"query" jsonschema_description:"find: request parameters, values may hold {field} placeholders"`
+	// Request is a JSON body template (find): a string that is exactly
+	// "{field}" takes the field's value with its type, other strings have
+	// their placeholders replaced as text.
+	Request any `yaml:"request" jsonschema_description:"find: JSON request body template; \"{field}\" takes the mapped field's value"`
 }

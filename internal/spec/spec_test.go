@@ -99,7 +99,9 @@ func loadTestProviders(t *testing.T) *Bundle {
 	b := loadPack(t)
 	files, err := filepath.Glob("testdata/providers/*.yaml")
 	require.NoError(t, err)
-	for _, f := range files {
+	billing, err := filepath.Glob("../../packs/billing-to-crm/providers/*.yaml")
+	require.NoError(t, err)
+	for _, f := range append(files, billing...) {
 		p, diags := LoadProvider(f)
 		require.Empty(t, diags, diags.Error())
 		b.Providers[p.Name] = p
@@ -134,6 +136,7 @@ func TestSchemaUpToDate(t *testing.T) {
 	for _, tc := range []struct{ format, file string }{
 		{ProviderFormat, "provider.v1.json"},
 		{ContractFormat, "contract.v1.json"},
+		{PackFormat, "pack.v1.json"},
 	} {
 		got, err := JSONSchema(tc.format)
 		require.NoError(t, err)
@@ -175,12 +178,16 @@ func TestSchemaAcceptsShippedPack(t *testing.T) {
 		require.NoError(t, err)
 		return s.Validate(inst)
 	}
-	for dir, s := range schemas {
-		files, _ := yamlFiles(filepath.Join(packDir, dir))
-		require.NotEmpty(t, files)
-		for _, f := range files {
-			require.NoError(t, validate(s, f), f)
+	packSchema := compile(PackFormat)
+	for _, pack := range []string{packDir, filepath.Join("..", "..", "packs", "billing-to-crm")} {
+		for dir, s := range schemas {
+			files, _ := yamlFiles(filepath.Join(pack, dir))
+			require.NotEmpty(t, files)
+			for _, f := range files {
+				require.NoError(t, validate(s, f), f)
+			}
 		}
+		require.NoError(t, validate(packSchema, filepath.Join(pack, "pack.yaml")))
 	}
 	// The schema is not a rubber stamp: the bad contract's unknown key fails it.
 	require.Error(t, validate(schemas["contracts"], "testdata/lint/escalation_bad.yaml"))

@@ -196,17 +196,17 @@ func TestNullsAreRejectedWithPositions(t *testing.T) {
 		{"null object", minimalProvider + "  other:\n",
 			[]string{"p.yaml:8:3: `other` has no value: expected a mapping with keys description, id, version, updated_at, fields, endpoints; fill it in or remove `other`"}},
 		{"null field", strings.Replace(minimalProvider, "{id: {type: string}}", "{id: {type: string}, name: }", 1),
-			[]string{"p.yaml:7:34: `name` has no value: expected a mapping with keys type, enum, required, read_only, description, fields; fill it in or remove `name`"}},
+			[]string{"p.yaml:7:34: `name` has no value: expected a mapping with keys type, enum, required, read_only, description, fields, items; fill it in or remove `name`"}},
 		{"null scope", minimalProvider + "scopes: [~]\n",
 			[]string{"p.yaml:8:10: empty list item: expected a mapping with keys name, description, optional; fill it in or delete the `-` line"}},
 		{"null event", minimalProvider + "webhooks:\n  signature: {scheme: github}\n  event_id: id\n  event_type: header:X-Event\n  object_id: data.id\n  events:\n    thing.updated:\n",
-			[]string{"p.yaml:14:5: `thing.updated` has no value: expected a mapping with keys object, description; fill it in or remove `thing.updated`"}},
+			[]string{"p.yaml:14:5: `thing.updated` has no value: expected a mapping with keys object, description, object_id, object_version; fill it in or remove `thing.updated`"}},
 		{"null error rule", minimalProvider + "errors:\n  rules:\n    -\n",
 			[]string{"p.yaml:10:6: empty list item: expected a mapping with keys status, body_contains, class; fill it in or delete the `-` line"}},
 		{"null scalar", minimalProvider + "title:\n",
 			[]string{"p.yaml:8:7: no value here: expected a string; fill it in or remove it"}},
 		{"null endpoint", minimalProvider + "    endpoints: {get: }\n",
-			[]string{"p.yaml:8:17: `get` has no value: expected a mapping with keys method, path, body, item, items, id_path, idempotency_header; fill it in or remove `get`"}},
+			[]string{"p.yaml:8:17: `get` has no value: expected a mapping with keys method, path, body, item, items, id_path, idempotency_header, query, request; fill it in or remove `get`"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -74,17 +74,38 @@ type eventParser struct {
 	id, typ, objectID, version location
 	timestampVersion           bool
 	known                      map[string]*spec.EventType
+	// perType holds the object id and version locations of event types
+	// that override the webhook-level ones.
+	perType map[string]objectLocations
 }
 
+type objectLocations struct{ id, version location }
+
 func newEventParser(w *spec.Webhooks) *eventParser {
-	return &eventParser{
+	p := &eventParser{
 		id:               parseLocation(w.EventID),
 		typ:              parseLocation(w.EventType),
 		objectID:         parseLocation(w.ObjectID),
 		version:          parseLocation(w.ObjectVersion),
 		timestampVersion: w.VersionKind == "timestamp",
 		known:            w.Events,
+		perType:          map[string]objectLocations{},
 	}
+	for name, et := range w.Events {
+		if et != nil && (et.ObjectID != "" || et.ObjectVersion != "") {
+			p.perType[name] = objectLocations{id: parseLocation(w.ObjectIDPath(et)), version: parseLocation(w.ObjectVersionPath(et))}
+		}
+	}
+	return p
+}
+
+// locations returns where an event of type typ has its object id and
+// version.
+func (p *eventParser) locations(typ string) (id, version location) {
+	if l, ok := p.perType[typ]; ok {
+		return l.id, l.version
+	}
+	return p.objectID, p.version
 }
 
 // parsedEvent is what the ingress needs from one webhook.
@@ -121,11 +142,12 @@ func (p *eventParser) parse(h http.Header, body []byte) (parsedEvent, error) {
 	if _, ev.known = p.known[ev.typ]; !ev.known {
 		return ev, nil
 	}
-	if ev.objectID, err = p.text("object id", p.objectID, h, doc); err != nil {
+	idAt, versionAt := p.locations(ev.typ)
+	if ev.objectID, err = p.text("object id", idAt, h, doc); err != nil {
 		return parsedEvent{}, err
 	}
-	if p.version.set() {
-		if ev.version, err = p.versionOf(h, doc); err != nil {
+	if versionAt.set() {
+		if ev.version, err = p.versionOf(versionAt, h, doc); err != nil {
 			return parsedEvent{}, err
 		}
 	}
@@ -165,8 +187,7 @@ func (p *eventParser) text(what string, l location, h http.Header, doc any) (str
 
 // versionOf reads the object version: an integer, or with version_kind
 // timestamp an RFC 3339 time as Unix nanoseconds.
-func (p *eventParser) versionOf(h http.Header, doc any) (int64, error) {
-	l := p.version
+func (p *eventParser) versionOf(l location, h http.Header, doc any) (int64, error) {
 	v, ok := l.lookup(h, doc)
 	if !ok {
 		return 0, malformed("object version missing (expected at %s)", l.spec)

@@ -16,6 +16,12 @@ func TestEventParser(t *testing.T) {
 	bodyPaths := &spec.Webhooks{EventID: "id", EventType: "type", ObjectID: "data.ticket.id", ObjectVersion: "data.ticket.version", Events: events}
 	headers := &spec.Webhooks{EventID: "header:X-Event-Id", EventType: "header:x-event-type", ObjectID: "object.id", Events: events}
 	timestamps := &spec.Webhooks{EventID: "id", EventType: "type", ObjectID: "data.id", ObjectVersion: "data.updated_at", VersionKind: "timestamp", Events: events}
+	// A subscription event carries its object under another key than a
+	// customer event, and is ordered by another field.
+	perType := &spec.Webhooks{EventID: "id", EventType: "type", ObjectID: "data.object.id", ObjectVersion: "data.object.updated", Events: map[string]*spec.EventType{
+		"customer.updated":     {Object: "customer"},
+		"subscription.updated": {Object: "subscription", ObjectID: "data.subscription.id", ObjectVersion: "data.subscription.revision"},
+	}}
 
 	ts := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	cases := []struct {
@@ -38,6 +44,14 @@ func TestEventParser(t *testing.T) {
 		{name: "timestamp version", w: timestamps,
 			body: `{"id":"e2","type":"ticket.updated","data":{"id":"T","updated_at":"` + ts.Format(time.RFC3339Nano) + `"}}`,
 			want: parsedEvent{id: "e2", typ: "ticket.updated", objectID: "T", version: ts.UnixNano(), known: true}},
+		{name: "webhook-level paths", w: perType,
+			body: `{"id":"e4","type":"customer.updated","data":{"object":{"id":"cus_1","updated":1700000000}}}`,
+			want: parsedEvent{id: "e4", typ: "customer.updated", objectID: "cus_1", version: 1700000000, known: true}},
+		{name: "per-event-type paths", w: perType,
+			body: `{"id":"e5","type":"subscription.updated","data":{"subscription":{"id":"sub_1","revision":3}}}`,
+			want: parsedEvent{id: "e5", typ: "subscription.updated", objectID: "sub_1", version: 3, known: true}},
+		{name: "per-event-type path missing", w: perType,
+			body: `{"id":"e6","type":"subscription.updated","data":{"object":{"id":"sub_1"}}}`, wantErr: "object id missing (expected at data.subscription.id)"},
 		{name: "unknown type needs no object", w: bodyPaths, body: `{"id":"e3","type":"user.login"}`,
 			want: parsedEvent{id: "e3", typ: "user.login"}},
 		{name: "not json", w: bodyPaths, body: `{"id":`, wantErr: "body is not valid JSON: unexpected end of body"},
