@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
-	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/accordhq/accord/internal/engine"
@@ -77,9 +74,8 @@ type Config struct {
 	// Default 60 s.
 	Drain time.Duration
 
-	// Packs is the packs directory. Default: ./packs when it holds the
-	// support-escalation pack, else the repository's, found from this
-	// source file.
+	// Packs is a packs directory added to the shipped ones. Default
+	// empty: the packs built into the binary (support-escalation is one).
 	Packs string
 
 	// Logger receives Accord's logs. Default: discarded.
@@ -117,9 +113,6 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.Drain == 0 {
 		out.Drain = DefaultDrain
 	}
-	if out.Packs == "" {
-		out.Packs = findPacks()
-	}
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -140,17 +133,4 @@ func (c *Config) withDefaults() (Config, error) {
 		return out, fmt.Errorf("loadtest: config: %w", err)
 	}
 	return out, nil
-}
-
-func findPacks() string {
-	if _, err := os.Stat(filepath.Join("packs", "support-escalation", "pack.yaml")); err == nil {
-		return "packs"
-	}
-	if _, file, _, ok := runtime.Caller(0); ok {
-		dir := filepath.Join(filepath.Dir(file), "..", "..", "packs")
-		if _, err := os.Stat(filepath.Join(dir, "support-escalation", "pack.yaml")); err == nil {
-			return dir
-		}
-	}
-	return "packs"
 }
