@@ -190,3 +190,12 @@ func TestMetricsShowQueueDepthAndConnectionsByState(t *testing.T) {
 	require.Contains(t, body, `accord_connections{state="active"} 1`)
 	require.Contains(t, body, "\naccord_queue_depth 0\n", "the queue depth gauge is sampled from the start")
 }
+
+// A database path whose directory does not exist says so, with the path
+// and the setting to change.
+func TestMissingSQLiteDirectoryIsNamed(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t, "sqlite:"+filepath.Join(t.TempDir(), "missing", "accord.db"))
+	_, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler), &Options{})
+	require.ErrorContains(t, err, "missing does not exist: create it, or point --db")
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/accordhq/accord/internal/config"
@@ -20,6 +22,11 @@ func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 	}
 	switch dialect {
 	case "sqlite":
+		if dir := filepath.Dir(target); target != ":memory:" && !strings.HasPrefix(target, "file:") {
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				return nil, fmt.Errorf("opening sqlite database %s: directory %s does not exist: create it, or point --db (db in accord.yaml) elsewhere", target, dir)
+			}
+		}
 		st, err := sqlite.Open(ctx, target, &sqlite.Config{Synchronous: sqlite.Synchronous(strings.ToUpper(cfg.SQLiteSynchronous)), Logger: logger})
 		if err != nil {
 			return nil, fmt.Errorf("opening sqlite: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -162,11 +163,37 @@ func loadFile(cfg *Config, path string, required bool) error {
 			errs = append(errs, fmt.Errorf("%w: %s:%d:%d: %s takes a single value", ErrInvalid, path, val.Line, val.Column, k.Value))
 			continue
 		}
-		if err := setField(v.Field(f.index), val.Value); err != nil {
+		value := val.Value
+		if pathSettings[k.Value] {
+			value = relativeTo(filepath.Dir(path), value)
+		}
+		if err := setField(v.Field(f.index), value); err != nil {
 			errs = append(errs, fmt.Errorf("%w: %s:%d:%d: %s: %v", ErrInvalid, path, val.Line, val.Column, k.Value, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// pathSettings name files and directories: relative ones in a config file
+// are relative to that file, not to wherever the process was started.
+var pathSettings = map[string]bool{"db": true, "packs": true, "master_key_file": true, "master_key_previous_file": true}
+
+// relativeTo resolves a relative path value (or the path of a sqlite:
+// database) against dir; absolute paths, DSNs and empty values are kept.
+func relativeTo(dir, value string) string {
+	if value == "" {
+		return value
+	}
+	if rest, ok := strings.CutPrefix(value, "sqlite:"); ok {
+		if rest == "" || rest == ":memory:" || strings.HasPrefix(rest, "file:") || filepath.IsAbs(rest) {
+			return value
+		}
+		return "sqlite:" + filepath.Join(dir, rest)
+	}
+	if strings.Contains(value, "://") || filepath.IsAbs(value) {
+		return value
+	}
+	return filepath.Join(dir, value)
 }
 
 type field struct {

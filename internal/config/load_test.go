@@ -134,3 +134,33 @@ func TestWebhookSettings(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalid)
 	require.Contains(t, err.Error(), "webhook_max_concurrent_per_connection must be at least 1")
 }
+
+// Relative paths in a config file are relative to the file: `accord serve
+// --config /etc/accord/accord.yaml` started from anywhere opens the same
+// database. Environment and flags stay relative to the working directory.
+func TestLoadFilePathsAreRelativeToTheFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "accord.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("db: sqlite:data/accord.db\npacks: mypacks\nmaster_key_file: keys/master.key\n"), 0o600))
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	l := Bind(fs)
+	l.Env = func(string) (string, bool) { return "", false }
+	require.NoError(t, fs.Parse([]string{"--config", path}))
+	cfg, err := l.Load()
+	require.NoError(t, err)
+	require.Equal(t, "sqlite:"+filepath.Join(dir, "data", "accord.db"), cfg.DB)
+	require.Equal(t, filepath.Join(dir, "mypacks"), cfg.Packs)
+	require.Equal(t, filepath.Join(dir, "keys", "master.key"), cfg.MasterKeyFile)
+
+	for in, want := range map[string]string{
+		"postgres://u@h/db":    "postgres://u@h/db",
+		"sqlite:/abs/a.db":     "sqlite:/abs/a.db",
+		"sqlite::memory:":      "sqlite::memory:",
+		"/abs/packs":           "/abs/packs",
+		"":                     "",
+		"sqlite:file:x.db?m=1": "sqlite:file:x.db?m=1",
+	} {
+		require.Equal(t, want, relativeTo("/etc/accord", in), in)
+	}
+}
