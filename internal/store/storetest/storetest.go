@@ -62,6 +62,9 @@ func Run(t *testing.T, open Open) {
 		{"ConnectionSwap", testConnectionSwap},
 		{"ConnectionSwapRace", testConnectionSwapRace},
 		{"ConnectSessions", testConnectSessions},
+		{"PurgeInstallation", testPurgeInstallation},
+		{"Uninstalls", testUninstalls},
+		{"Notify", testNotify},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
