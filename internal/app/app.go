@@ -22,6 +22,7 @@ import (
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/telemetry"
+	"github.com/accordhq/accord/internal/uninstall"
 	"github.com/accordhq/accord/internal/web"
 	"github.com/accordhq/accord/internal/web/api"
 	"github.com/accordhq/accord/internal/webhook"
@@ -59,6 +60,8 @@ type App struct {
 	Dispatcher *engine.Dispatcher
 	OAuth      *oauth.Manager
 	alerter    *engine.Alerter
+	// Uninstaller runs uninstalls (internal/uninstall).
+	Uninstaller *uninstall.Uninstaller
 
 	server    *http.Server
 	listener  net.Listener
@@ -162,6 +165,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if err := retention.Register(reg, a.Store, &retention.Config{EventRetention: cfg.EventRetention, Logger: logger, Now: now}); err != nil {
 		return nil, err
 	}
+	if err := a.newLifecycle(reg, logger, now); err != nil {
+		return nil, err
+	}
 	qcfg := queue.Config{}
 	if opts.Queue != nil {
 		qcfg = *opts.Queue
@@ -214,7 +220,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
 			Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
 			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken,
-			Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection})
+			Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection,
+			Uninstaller: a.Uninstaller})
 		for pattern, h := range admin.Routes() {
 			routes[pattern] = h
 		}

@@ -54,6 +54,8 @@ type Deps struct {
 	// run the work still waiting on that connection now rather than on its
 	// next pause tick. Nil: that work waits for its tick.
 	OnConnectionResumed func(ctx context.Context, c store.Connection)
+	// Uninstaller starts uninstalls; nil answers 501.
+	Uninstaller Uninstaller
 }
 
 // API serves /api/v1/.
@@ -106,6 +108,8 @@ func (a *API) routes() {
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/pause", a.setInstallationState(store.InstallationPaused))
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/resume", a.setInstallationState(store.InstallationActive))
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/upgrade", a.upgradeInstallation)
+	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.startUninstall)
+	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.getUninstall)
 	a.handle("GET /api/v1/tenants/{tenant}/record-errors", a.listRecordErrors)
 	a.handle("GET /api/v1/tenants/{tenant}/record-errors/{id}", a.getRecordError)
 	a.handle("POST /api/v1/tenants/{tenant}/record-errors/{id}/retry", a.retryRecordError)

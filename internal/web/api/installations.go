@@ -129,6 +129,11 @@ func (a *API) getInstallation(w http.ResponseWriter, r *http.Request) error {
 func (a *API) setInstallationState(state store.InstallationState) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		tenant, id := r.PathValue("tenant"), r.PathValue("id")
+		if cur, err := a.deps.Store.GetInstallation(r.Context(), tenant, id); err != nil {
+			return err
+		} else if cur.State == store.InstallationUninstalled {
+			return &Error{Status: http.StatusConflict, Msg: "installation " + id + " is uninstalled; GET …/uninstall shows its progress"}
+		}
 		if err := a.deps.Store.SetInstallationState(r.Context(), tenant, id, state); err != nil {
 			return err
 		}

@@ -1,0 +1,47 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/oauth"
+	"github.com/accordhq/accord/internal/queue"
+	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/uninstall"
+)
+
+// appQueue is the App's queue read at call time: the lifecycle workers
+// join the registry the queue is built from, so they are built before it;
+// no call comes before New returns (nothing serves or works until Start).
+type appQueue struct{ a *App }
+
+func (q appQueue) InsertTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	return q.a.Queue.InsertTx(ctx, tx, args, opts)
+}
+
+func (q appQueue) CancelJobs(ctx context.Context, kind string, argEquals map[string]string) (int, error) {
+	return q.a.Queue.CancelJobs(ctx, kind, argEquals)
+}
+
+// newLifecycle builds the uninstaller and registers its job.
+func (a *App) newLifecycle(reg *queue.Registry, logger *slog.Logger, now func() time.Time) error {
+	var err error
+	a.Uninstaller, err = uninstall.New(a.Store, appQueue{a}, a.OAuth, &uninstall.Config{
+		Contract: func(name, version string) (*spec.Contract, bool) {
+			c, ok := a.Catalog.Versions[name][version]
+			return c, ok
+		},
+		// Deliveries and token refreshes carry tenant_id and connection_id.
+		JobKinds: []string{engine.KindDeliver, oauth.KindRefresh},
+		Now:      now, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	return a.Uninstaller.Register(reg)
+}
