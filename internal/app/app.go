@@ -16,6 +16,7 @@ import (
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/notify"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/retention"
@@ -60,8 +61,11 @@ type App struct {
 	Dispatcher *engine.Dispatcher
 	OAuth      *oauth.Manager
 	alerter    *engine.Alerter
-	// Uninstaller runs uninstalls (internal/uninstall).
-	Uninstaller *uninstall.Uninstaller
+	// Uninstaller runs uninstalls (internal/uninstall); Notifier sends
+	// change notifications and REST hooks (internal/notify).
+	Uninstaller  *uninstall.Uninstaller
+	Notifier     *notify.Notifier
+	notifySignal notify.Signal
 
 	server    *http.Server
 	listener  net.Listener
@@ -102,6 +106,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if a.Store, err = OpenStore(ctx, cfg, logger); err != nil {
 		return nil, err
 	}
+	// Changes the host is notified of write their deliveries in their own
+	// transaction, whoever makes them (internal/notify).
+	a.notifySignal = notify.NewSignal()
+	a.Store = notify.Observe(a.Store, a.notifySignal, now)
 	if a.Catalog, err = LoadCatalog(cfg.Packs); err != nil {
 		return nil, err
 	}
@@ -165,7 +173,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if err := retention.Register(reg, a.Store, &retention.Config{EventRetention: cfg.EventRetention, Logger: logger, Now: now}); err != nil {
 		return nil, err
 	}
-	if err := a.newLifecycle(reg, logger, now); err != nil {
+	if err := a.newLifecycle(cfg, reg, logger, now); err != nil {
 		return nil, err
 	}
 	qcfg := queue.Config{}
@@ -221,7 +229,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 			Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
 			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken,
 			Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection,
-			Uninstaller: a.Uninstaller})
+			Uninstaller: a.Uninstaller, Notifier: a.Notifier})
 		for pattern, h := range admin.Routes() {
 			routes[pattern] = h
 		}
@@ -290,6 +298,9 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	if err := a.Queue.Start(ctx); err != nil {
 		return fmt.Errorf("starting queue: %w", err)
+	}
+	if err := a.Notifier.Start(ctx); err != nil {
+		return fmt.Errorf("starting notifications: %w", err)
 	}
 	a.startDepthGauge()
 	a.logger.InfoContext(ctx, "accord started", "addr", a.Addr(), "role", a.cfg.Role,
@@ -429,6 +440,9 @@ func (a *App) Stop(ctx context.Context) error {
 		close(a.stopDepth)
 		<-a.depthDone
 		a.stopDepth = nil
+	}
+	if a.Notifier != nil {
+		a.Notifier.Stop()
 	}
 	if a.Queue != nil {
 		if err := a.Queue.Stop(ctx); err != nil {

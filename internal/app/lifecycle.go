@@ -7,7 +7,10 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/accordhq/accord/internal/config"
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/notify"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/spec"
@@ -24,13 +27,26 @@ func (q appQueue) InsertTx(ctx context.Context, tx store.Tx, args river.JobArgs,
 	return q.a.Queue.InsertTx(ctx, tx, args, opts)
 }
 
+func (q appQueue) InsertManyTx(ctx context.Context, tx store.Tx, params []river.InsertManyParams) ([]int64, error) {
+	return q.a.Queue.InsertManyTx(ctx, tx, params)
+}
+
 func (q appQueue) CancelJobs(ctx context.Context, kind string, argEquals map[string]string) (int, error) {
 	return q.a.Queue.CancelJobs(ctx, kind, argEquals)
 }
 
-// newLifecycle builds the uninstaller and registers its job.
-func (a *App) newLifecycle(reg *queue.Registry, logger *slog.Logger, now func() time.Time) error {
+// newLifecycle builds the uninstaller and the notifier and registers
+// their jobs.
+func (a *App) newLifecycle(cfg *config.Config, reg *queue.Registry, logger *slog.Logger, now func() time.Time) error {
 	var err error
+	a.Notifier, err = notify.New(a.Store, appQueue{a}, a.Vault, a.notifySignal, &notify.Config{
+		Outbound: &connector.Config{AllowLoopback: cfg.AllowLoopbackPartners}, Now: now, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if err := a.Notifier.Register(reg); err != nil {
+		return err
+	}
 	a.Uninstaller, err = uninstall.New(a.Store, appQueue{a}, a.OAuth, &uninstall.Config{
 		Contract: func(name, version string) (*spec.Contract, bool) {
 			c, ok := a.Catalog.Versions[name][version]

@@ -56,6 +56,9 @@ type Deps struct {
 	OnConnectionResumed func(ctx context.Context, c store.Connection)
 	// Uninstaller starts uninstalls; nil answers 501.
 	Uninstaller Uninstaller
+	// Notifier manages notification endpoints and REST hooks; nil answers
+	// 501.
+	Notifier Notifier
 }
 
 // API serves /api/v1/.
@@ -110,6 +113,15 @@ func (a *API) routes() {
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/upgrade", a.upgradeInstallation)
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.startUninstall)
 	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.getUninstall)
+	a.handle("POST /api/v1/tenants/{tenant}/notification-endpoints", a.createNotifyEndpoint)
+	a.handle("GET /api/v1/tenants/{tenant}/notification-endpoints", a.listNotifyEndpoints)
+	a.handle("DELETE /api/v1/tenants/{tenant}/notification-endpoints/{id}", a.deleteNotifyEndpoint)
+	a.handle("POST /api/v1/tenants/{tenant}/notification-endpoints/{id}/rotate-secret", a.rotateNotifySecret)
+	a.handle("GET /api/v1/tenants/{tenant}/notification-endpoints/{id}/deliveries", a.listNotifyDeliveries)
+	a.handle("POST /api/v1/hooks", a.subscribeRESTHook)
+	a.handle("DELETE /api/v1/hooks/{id}", a.unsubscribeRESTHook)
+	a.handle("GET /api/v1/hooks/events", a.restHookEvents)
+	a.handle("GET /api/v1/hooks/samples/{event}", a.restHookSample)
 	a.handle("GET /api/v1/tenants/{tenant}/record-errors", a.listRecordErrors)
 	a.handle("GET /api/v1/tenants/{tenant}/record-errors/{id}", a.getRecordError)
 	a.handle("POST /api/v1/tenants/{tenant}/record-errors/{id}/retry", a.retryRecordError)
