@@ -229,7 +229,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 			Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
 			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken,
 			Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection,
-			Uninstaller: a.Uninstaller, Notifier: a.Notifier})
+			Uninstaller: a.Uninstaller, Notifier: a.Notifier,
+			Rollout: packRollouts(cfg.Packs), EventRetention: cfg.EventRetention})
 		for pattern, h := range admin.Routes() {
 			routes[pattern] = h
 		}

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -60,4 +62,29 @@ func (a *App) newLifecycle(cfg *config.Config, reg *queue.Registry, logger *slog
 		return err
 	}
 	return a.Uninstaller.Register(reg)
+}
+
+// packRollouts returns the rollout stage each pack under dir recommends
+// per contract, for the catalog. The packs loaded already (LoadCatalog);
+// a pack that does not load here says nothing.
+func packRollouts(dir string) map[string]string {
+	out := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		b, _ := spec.LoadDir(filepath.Join(dir, e.Name()))
+		for _, p := range b.Packs {
+			for _, r := range p.Recommended {
+				if r != nil && r.Rollout != "" {
+					out[r.Contract] = r.Rollout
+				}
+			}
+		}
+	}
+	return out
 }

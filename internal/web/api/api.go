@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -59,6 +60,11 @@ type Deps struct {
 	// Notifier manages notification endpoints and REST hooks; nil answers
 	// 501.
 	Notifier Notifier
+	// Rollout is the rollout stage the packs recommend per contract, and
+	// EventRetention how long delivered events are kept (0: the
+	// default), for the catalog.
+	Rollout        map[string]string
+	EventRetention time.Duration
 }
 
 // API serves /api/v1/.
@@ -118,6 +124,7 @@ func (a *API) routes() {
 	a.handle("DELETE /api/v1/tenants/{tenant}/notification-endpoints/{id}", a.deleteNotifyEndpoint)
 	a.handle("POST /api/v1/tenants/{tenant}/notification-endpoints/{id}/rotate-secret", a.rotateNotifySecret)
 	a.handle("GET /api/v1/tenants/{tenant}/notification-endpoints/{id}/deliveries", a.listNotifyDeliveries)
+	a.handle("GET /api/v1/catalog", a.catalog)
 	a.handle("POST /api/v1/hooks", a.subscribeRESTHook)
 	a.handle("DELETE /api/v1/hooks/{id}", a.unsubscribeRESTHook)
 	a.handle("GET /api/v1/hooks/events", a.restHookEvents)
