@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -28,10 +27,10 @@ func (u *Uninstaller) Register(reg *queue.Registry) error {
 	return nil
 }
 
-// Timeout lets a long purge run; each batch is its own transaction.
-func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return 10 * time.Minute }
-
-// Work runs the steps left, from the one stored.
+// Work runs the steps left, from the one stored. It keeps the queue's job
+// timeout (at most its rescue delay, so a rescued job never runs beside a
+// live one): a purge cut short resumes where it was, each batch being its
+// own transaction.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	return w.u.Run(ctx, job.Args.TenantID, job.Args.InstallationID)
 }
