@@ -42,8 +42,9 @@ type Config struct {
 	// loopback and private addresses are refused unless allowed).
 	Outbound *connector.Config
 	// RelayInterval is how often pending deliveries are looked for when
-	// no commit woke the relay (after a crash, from another process).
-	// Default 1s.
+	// no commit woke the relay: a commit in this process wakes it at once,
+	// so the interval only bounds how late deliveries left by a crashed
+	// process go out. Default 10s.
 	RelayInterval time.Duration
 	// RotationGrace is how long the previous secret keeps signing after a
 	// rotation. Default 24h.
@@ -82,7 +83,7 @@ func New(st store.Store, q Queue, sealer Sealer, sig Signal, cfg *Config) (*Noti
 		c = *cfg
 	}
 	if c.RelayInterval <= 0 {
-		c.RelayInterval = time.Second
+		c.RelayInterval = 10 * time.Second
 	}
 	if c.RotationGrace <= 0 {
 		c.RotationGrace = 24 * time.Hour
