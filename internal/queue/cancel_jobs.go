@@ -40,11 +40,13 @@ func (q *Queue) whereArgs(params *river.JobListParams, argEquals map[string]stri
 	return params, nil
 }
 
-// CancelJobs cancels the jobs of kind not yet finished (available,
-// scheduled, retryable, pending and running) whose JSON args have every
-// top-level field of argEquals equal to the string given, and returns how
-// many it cancelled. A running job is told to stop (River cancels it when
-// its worker returns); an uninstall uses it to leave no work behind.
+// CancelJobs ends the jobs of kind not yet finished whose JSON args have
+// every top-level field of argEquals equal to the string given, and
+// returns how many it ended. Waiting jobs (available, scheduled,
+// retryable) are deleted, so no row keeps their args; a running or
+// pending one is cancelled (River stops a running job when its worker
+// returns, and its row goes with River's cleaner). An uninstall uses it to
+// leave no work behind.
 func (q *Queue) CancelJobs(ctx context.Context, kind string, argEquals map[string]string) (int, error) {
 	params := river.NewJobListParams().
 		Kinds(kind).
@@ -61,14 +63,40 @@ func (q *Queue) CancelJobs(ctx context.Context, kind string, argEquals map[strin
 		if err != nil {
 			return n, fmt.Errorf("queue: listing %s jobs to cancel: %w", kind, err)
 		}
+		var waiting []int64
 		for _, job := range res.Jobs {
-			if _, err := q.b.jobCancel(ctx, job.ID); err != nil {
-				if errors.Is(notFound(err), ErrJobNotFound) {
-					continue
-				}
+			switch job.State {
+			case JobStateAvailable, JobStateScheduled, JobStateRetryable:
+				waiting = append(waiting, job.ID)
+			}
+		}
+		deleted := 0
+		if len(waiting) > 0 {
+			err := q.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+				var err error
+				deleted, err = q.DeleteWaitingTx(ctx, tx, waiting)
+				return err
+			})
+			if err != nil {
+				return n, err
+			}
+		}
+		n += deleted
+		for _, job := range res.Jobs {
+			if slices.Contains(waiting, job.ID) && deleted == len(waiting) {
+				continue
+			}
+			// Running, pending, or began running since it was listed.
+			row, err := q.b.jobCancel(ctx, job.ID)
+			if errors.Is(notFound(err), ErrJobNotFound) {
+				continue
+			}
+			if err != nil {
 				return n, fmt.Errorf("queue: cancelling job %d: %w", job.ID, err)
 			}
-			n++
+			if row.State == JobStateCancelled || row.State == JobStateRunning {
+				n++
+			}
 		}
 		if len(res.Jobs) < runWaitingPage {
 			return n, nil

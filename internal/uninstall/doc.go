@@ -8,7 +8,8 @@
 // entry together after each: a crash re-runs at most the step it was in.
 //
 //	stop_intake          the connections only this installation uses are noted
-//	cancel_jobs          their queued deliveries and token refreshes are cancelled
+//	cancel_jobs          their waiting deliveries and token refreshes are deleted
+//	                     (running ones cancelled)
 //	revoke_tokens        they are disconnected through the connection lifecycle:
 //	                     tokens revoked at the partner (RFC 7009), secrets wiped,
 //	                     their webhooks answered 410 from then on
