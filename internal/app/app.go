@@ -16,12 +16,14 @@ import (
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/notify"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/retention"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/telemetry"
+	"github.com/accordhq/accord/internal/uninstall"
 	"github.com/accordhq/accord/internal/web"
 	"github.com/accordhq/accord/internal/web/api"
 	"github.com/accordhq/accord/internal/web/status"
@@ -63,6 +65,11 @@ type App struct {
 	// stopBackground ends what runs for the process's life outside Start
 	// (River UI's caches); nil until set.
 	stopBackground context.CancelFunc
+	// Uninstaller runs uninstalls (internal/uninstall); Notifier sends
+	// change notifications and REST hooks (internal/notify).
+	Uninstaller  *uninstall.Uninstaller
+	Notifier     *notify.Notifier
+	notifySignal notify.Signal
 
 	server    *http.Server
 	listener  net.Listener
@@ -103,6 +110,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if a.Store, err = OpenStore(ctx, cfg, logger); err != nil {
 		return nil, err
 	}
+	// Changes the host is notified of write their deliveries in their own
+	// transaction, whoever makes them (internal/notify).
+	a.notifySignal = notify.NewSignal()
+	a.Store = notify.Observe(a.Store, a.notifySignal, now)
 	if a.Catalog, err = LoadCatalog(cfg.Packs); err != nil {
 		return nil, err
 	}
@@ -170,6 +181,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if err := retention.Register(reg, a.Store, &retention.Config{EventRetention: cfg.EventRetention, Logger: logger, Now: now}); err != nil {
 		return nil, err
 	}
+	if err := a.newLifecycle(cfg, reg, logger, now); err != nil {
+		return nil, err
+	}
 	qcfg := queue.Config{}
 	if opts.Queue != nil {
 		qcfg = *opts.Queue
@@ -227,7 +241,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
 			Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
 			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken, Signer: signer, PublicURL: cfg.PublicURL,
-			Status: partners, Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection})
+			Status: partners, Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection,
+			Uninstaller: a.Uninstaller, Notifier: a.Notifier,
+			Rollout: packRollouts(cfg.Packs), EventRetention: cfg.EventRetention})
 		for pattern, h := range admin.Routes() {
 			routes[pattern] = h
 		}
@@ -299,6 +315,9 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	if err := a.Queue.Start(ctx); err != nil {
 		return fmt.Errorf("starting queue: %w", err)
+	}
+	if err := a.Notifier.Start(ctx); err != nil {
+		return fmt.Errorf("starting notifications: %w", err)
 	}
 	a.startDepthGauge()
 	a.logger.InfoContext(ctx, "accord started", "addr", a.Addr(), "role", a.cfg.Role,
@@ -438,6 +457,9 @@ func (a *App) Stop(ctx context.Context) error {
 		close(a.stopDepth)
 		<-a.depthDone
 		a.stopDepth = nil
+	}
+	if a.Notifier != nil {
+		a.Notifier.Stop()
 	}
 	if a.Queue != nil {
 		if err := a.Queue.Stop(ctx); err != nil {

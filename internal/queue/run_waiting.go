@@ -4,14 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
-	"slices"
-	"strconv"
 
 	"github.com/riverqueue/river"
-
-	"github.com/accordhq/accord/internal/store"
 )
 
 // ErrBadArgField is returned by RunWaitingNow for an args field name that
@@ -49,25 +44,9 @@ func (q *Queue) runWaitingNow(ctx context.Context, kind string, argEquals map[st
 		States(JobStateScheduled, JobStateRetryable).
 		OrderBy(river.JobListOrderByID, river.SortOrderAsc).
 		First(page)
-	// Sorted so the SQL text, and River's cached template, is stable.
-	for i, field := range slices.Sorted(maps.Keys(argEquals)) {
-		if !argField.MatchString(field) {
-			return 0, fmt.Errorf("%w: %q", ErrBadArgField, field)
-		}
-		// The trailing underscore keeps one name from being a prefix of
-		// another (@…_1_ and @…_10_): River substitutes names textually.
-		path, val := "accord_path_"+strconv.Itoa(i)+"_", "accord_val_"+strconv.Itoa(i)+"_"
-		var sql string
-		var pathArg string
-		switch q.dialect {
-		case store.DialectPostgres:
-			sql = "args ->> CAST(@" + path + " AS text) = CAST(@" + val + " AS text)"
-			pathArg = field
-		default:
-			sql = "json_extract(args, @" + path + ") = @" + val
-			pathArg = "$." + field
-		}
-		params = params.Where(sql, river.NamedArgs{path: pathArg, val: argEquals[field]})
+	params, err := q.whereArgs(params, argEquals)
+	if err != nil {
+		return 0, err
 	}
 
 	made := 0

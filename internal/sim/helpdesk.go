@@ -67,6 +67,7 @@ type Helpdesk struct {
 	byID    map[string]*Ticket
 	events  int
 	hooks   *hooks
+	api     *webhookAPI
 }
 
 // NewHelpdesk returns a helpdesk with no tickets and no subscribers.
@@ -79,6 +80,8 @@ func NewHelpdesk(cfg *Config) *Helpdesk {
 	mux.Handle("GET /tickets/{id}", h.authed(ScopeTicketsRead, h.get))
 	mux.Handle("POST /tickets", h.authed(ScopeTicketsWrite, h.create))
 	mux.Handle("PATCH /tickets/{id}", h.authed(ScopeTicketsWrite, h.patch))
+	h.api = newWebhookAPI(h.base, h.hooks, ScopeTicketsRead)
+	h.api.routes(mux)
 	h.setRoutes(mux)
 	return h
 }

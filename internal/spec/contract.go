@@ -113,6 +113,9 @@ type Boundaries struct {
 	// Backfill is how far back history is read on install (0: none).
 	Backfill Duration `yaml:"backfill" jsonschema_description:"history read on install, e.g. 30d"`
 	Excludes []string `yaml:"excludes" jsonschema_description:"plain-language list of what this contract will not do"`
+	// Retention is how long an uninstalled installation's stored events,
+	// links and record errors are kept (nil: 30 days; 0: deleted at once).
+	Retention *Duration `yaml:"retention" jsonschema_description:"how long stored events, links and record errors are kept after uninstall, e.g. 30d (default 30d; 0 deletes them at once)"`
 }
 
 // Trigger starts actions: a webhook event or a schedule (exactly one).

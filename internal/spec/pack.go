@@ -13,6 +13,10 @@ type Pack struct {
 	Title       string   `yaml:"title" jsonschema:"required"`
 	Description string   `yaml:"description"`
 	Contracts   []string `yaml:"contracts" jsonschema:"required"`
+	// PrivacyURL and SupportURL are linked from the marketplace review
+	// document (accord contract review).
+	PrivacyURL string `yaml:"privacy_url" jsonschema_description:"privacy policy page, linked from the marketplace review"`
+	SupportURL string `yaml:"support_url" jsonschema_description:"support page, linked from the marketplace review"`
 	// Recommended is the configuration offered by default at install.
 	Recommended []*Recommendation `yaml:"recommended"`
 }

@@ -447,6 +447,56 @@ type Queries interface {
 	// keyPrefix and that have not expired by the store's clock, in key
 	// order.
 	ListProcessLeases(ctx context.Context, keyPrefix string) ([]ProcessLease, error)
+
+	// DeleteEventsForConnection deletes up to limit of the connection's
+	// events, whatever their state (an uninstall's purge), and returns how
+	// many. limit <= 0 means 100: callers loop.
+	DeleteEventsForConnection(ctx context.Context, tenantID, connectionID string, limit int) (int, error)
+	// DeleteLinksForInstallation deletes up to limit of the installation's
+	// links and returns how many. limit <= 0 means 100.
+	DeleteLinksForInstallation(ctx context.Context, tenantID, installationID string, limit int) (int, error)
+	// DeleteRecordErrorsForInstallation deletes up to limit of the
+	// installation's record errors and returns how many. limit <= 0 means
+	// 100.
+	DeleteRecordErrorsForInstallation(ctx context.Context, tenantID, installationID string, limit int) (int, error)
+	// DeleteInstallation deletes the installation row (and whatever still
+	// refers to it). A missing one is ErrNotFound.
+	DeleteInstallation(ctx context.Context, tenantID, id string) error
+	// DeleteConnection deletes the connection row (and its events). A
+	// missing one is ErrNotFound.
+	DeleteConnection(ctx context.Context, tenantID, id string) error
+
+	// CreateUninstall stores u; one per installation (ErrConflict).
+	CreateUninstall(ctx context.Context, u Uninstall) error
+	GetUninstall(ctx context.Context, tenantID, installationID string) (Uninstall, error)
+	// UpdateUninstall writes State, Step, Steps and PurgeAfter and bumps
+	// UpdatedAt.
+	UpdateUninstall(ctx context.Context, u Uninstall) error
+
+	// CreateNotifyEndpoint stores e (ErrConflict on its id).
+	CreateNotifyEndpoint(ctx context.Context, e NotifyEndpoint) error
+	GetNotifyEndpoint(ctx context.Context, tenantID, id string) (NotifyEndpoint, error)
+	// ListNotifyEndpoints returns the tenant's endpoints, oldest first.
+	ListNotifyEndpoints(ctx context.Context, tenantID string) ([]NotifyEndpoint, error)
+	// UpdateNotifyEndpoint writes URL, EventTypes, Secret, PreviousSecret
+	// and PreviousExpiresAt (a rotation) and bumps UpdatedAt.
+	UpdateNotifyEndpoint(ctx context.Context, e NotifyEndpoint) error
+	// DeleteNotifyEndpoint deletes the endpoint and its delivery log.
+	DeleteNotifyEndpoint(ctx context.Context, tenantID, id string) error
+	// InsertNotifyDelivery stores d (State pending when empty).
+	InsertNotifyDelivery(ctx context.Context, d NotifyDelivery) error
+	GetNotifyDelivery(ctx context.Context, tenantID, id string) (NotifyDelivery, error)
+	// UpdateNotifyDelivery writes State, Attempts, LastStatus and LastError
+	// and bumps UpdatedAt.
+	UpdateNotifyDelivery(ctx context.Context, d NotifyDelivery) error
+	// ListNotifyDeliveries returns an endpoint's newest deliveries first.
+	// limit <= 0 means 100.
+	ListNotifyDeliveries(ctx context.Context, tenantID, endpointID string, limit int) ([]NotifyDelivery, error)
+	// ClaimNotifyDeliveries moves up to limit pending deliveries (oldest
+	// first, across tenants: for the relay) to queued in one statement and
+	// returns them: of two claimers each delivery goes to exactly one.
+	// limit <= 0 means 100.
+	ClaimNotifyDeliveries(ctx context.Context, limit int) ([]NotifyDelivery, error)
 }
 
 // PartnerHold is a partner's Retry-After for one tenant.

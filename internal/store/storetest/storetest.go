@@ -66,6 +66,9 @@ func Run(t *testing.T, open Open) {
 		{"UILinks", testUILinks},
 		{"HealthCounts", testHealthCounts},
 		{"AuditNewest", testAuditNewest},
+		{"PurgeInstallation", testPurgeInstallation},
+		{"Uninstalls", testUninstalls},
+		{"Notify", testNotify},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

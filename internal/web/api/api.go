@@ -68,6 +68,16 @@ type Deps struct {
 	// run the work still waiting on that connection now rather than on its
 	// next pause tick. Nil: that work waits for its tick.
 	OnConnectionResumed func(ctx context.Context, c store.Connection)
+	// Uninstaller starts uninstalls; nil answers 501.
+	Uninstaller Uninstaller
+	// Notifier manages notification endpoints and REST hooks; nil answers
+	// 501.
+	Notifier Notifier
+	// Rollout is the rollout stage the packs recommend per contract, and
+	// EventRetention how long delivered events are kept (0: the
+	// default), for the catalog.
+	Rollout        map[string]string
+	EventRetention time.Duration
 }
 
 // API serves /api/v1/.
@@ -125,6 +135,18 @@ func (a *API) routes() {
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/pause", a.setInstallationState(store.InstallationPaused))
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/resume", a.setInstallationState(store.InstallationActive))
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/upgrade", a.upgradeInstallation)
+	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.startUninstall)
+	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.getUninstall)
+	a.handle("POST /api/v1/tenants/{tenant}/notification-endpoints", a.createNotifyEndpoint)
+	a.handle("GET /api/v1/tenants/{tenant}/notification-endpoints", a.listNotifyEndpoints)
+	a.handle("DELETE /api/v1/tenants/{tenant}/notification-endpoints/{id}", a.deleteNotifyEndpoint)
+	a.handle("POST /api/v1/tenants/{tenant}/notification-endpoints/{id}/rotate-secret", a.rotateNotifySecret)
+	a.handle("GET /api/v1/tenants/{tenant}/notification-endpoints/{id}/deliveries", a.listNotifyDeliveries)
+	a.handle("GET /api/v1/catalog", a.catalog)
+	a.handle("POST /api/v1/hooks", a.subscribeRESTHook)
+	a.handle("DELETE /api/v1/hooks/{id}", a.unsubscribeRESTHook)
+	a.handle("GET /api/v1/hooks/events", a.restHookEvents)
+	a.handle("GET /api/v1/hooks/samples/{event}", a.restHookSample)
 	a.handle("GET /api/v1/tenants/{tenant}/record-errors", a.listRecordErrors)
 	a.handle("GET /api/v1/tenants/{tenant}/record-errors/{id}", a.getRecordError)
 	a.handle("POST /api/v1/tenants/{tenant}/record-errors/{id}/retry", a.retryRecordError)

@@ -37,6 +37,10 @@ type installationInput struct {
 	Contract    string            `json:"contract"`
 	Connections map[string]string `json:"connections"`
 	Config      json.RawMessage   `json:"config,omitempty"`
+	// ConsentedBy names who agreed to the contract's scopes (the tenant's
+	// admin, as the host product knows them); recorded in the audit log.
+	// Default "operator".
+	ConsentedBy string `json:"consented_by,omitempty"`
 }
 
 func (a *API) toInstallation(in store.Installation) Installation {
@@ -98,7 +102,17 @@ func (a *API) createInstallation(w http.ResponseWriter, r *http.Request) error {
 	now := time.Now().UTC()
 	inst := store.Installation{TenantID: tenant, ID: "inst_" + uuid.NewString(), Contract: c.Name, ContractVersion: c.Version,
 		State: store.InstallationActive, Connections: in.Connections, Config: in.Config, CreatedAt: now, UpdatedAt: now}
-	if err := a.deps.Store.CreateInstallation(r.Context(), inst); err != nil {
+	who := in.ConsentedBy
+	if who == "" {
+		who = "operator"
+	}
+	err := a.deps.Store.InTx(r.Context(), func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateInstallation(ctx, inst); err != nil {
+			return err
+		}
+		return consent(ctx, tx, inst, c, a.deps.Providers, who)
+	})
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, a.toInstallation(inst))
@@ -130,6 +144,11 @@ func (a *API) getInstallation(w http.ResponseWriter, r *http.Request) error {
 func (a *API) setInstallationState(state store.InstallationState) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		tenant, id := r.PathValue("tenant"), r.PathValue("id")
+		if cur, err := a.deps.Store.GetInstallation(r.Context(), tenant, id); err != nil {
+			return err
+		} else if cur.State == store.InstallationUninstalled {
+			return &Error{Status: http.StatusConflict, Msg: "installation " + id + " is uninstalled; GET …/uninstall shows its progress"}
+		}
 		if err := a.deps.Store.SetInstallationState(r.Context(), tenant, id, state); err != nil {
 			return err
 		}

@@ -19,6 +19,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accordhq/accord/internal/access"
+	"github.com/accordhq/accord/internal/connection"
+	"github.com/accordhq/accord/internal/notify"
+	"github.com/accordhq/accord/internal/uninstall"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/web/api"
 	"github.com/accordhq/accord/internal/web/status"
@@ -91,7 +94,15 @@ func TestOpenAPIDocumentMatchesTheAPI(t *testing.T) {
 	// The client tests' store, vault and catalog, served again through the
 	// checker.
 	var deps api.Deps
-	setupClientWith(t, func(d *api.Deps) { deps = *d })
+	setupClientWith(t, func(d *api.Deps) {
+		n, err := notify.New(d.Store, manyQueue{d.Queue.(*recordingQueue)}, d.Vault, nil, nil)
+		require.NoError(t, err)
+		d.Notifier = n
+		u, err := uninstall.New(d.Store, cancellingQueue{d.Queue.(*recordingQueue)}, lifecycleDisconnector{connection.New(d.Store, nil)}, nil)
+		require.NoError(t, err)
+		d.Uninstaller = u
+		deps = *d
+	})
 	deps.Signer = signer
 	deps.Status = status.NewMonitor(prometheus.NewRegistry(), nil)
 	deps.Versions = map[string]map[string]*spec.Contract{"escalation": {"1.0.0": contract}}
@@ -117,35 +128,53 @@ func TestOpenAPIDocumentMatchesTheAPI(t *testing.T) {
 	// Tenants, connections, installations.
 	_, err = c.CreateTenant(ctx, "globex", "Globex")
 	require.NoError(t, err)
-	call(t, srv, "GET", "/api/v1/tenants", "")
-	call(t, srv, "GET", "/api/v1/tenants/globex", "")
-	call(t, srv, "GET", "/api/v1/tenants/nobody", "")
+	checkedCall(t, srv, "GET", "/api/v1/tenants", "")
+	checkedCall(t, srv, "GET", "/api/v1/tenants/globex", "")
+	checkedCall(t, srv, "GET", "/api/v1/tenants/nobody", "")
 	inst, conns, err := c.InstallContract(ctx, "globex", "escalation", map[string]api.ConnectionInput{
 		"helpdesk": {APIKey: "hd-key", WebhookSecret: "hd-secret"}, "incidents": {APIKey: "inc-key"}})
 	require.NoError(t, err)
-	call(t, srv, "GET", "/api/v1/tenants/globex/connections", "")
-	call(t, srv, "GET", "/api/v1/tenants/globex/connections/"+conns["helpdesk"].ID, "")
-	call(t, srv, "PUT", "/api/v1/tenants/globex/connections/"+conns["helpdesk"].ID+"/webhook-secret", `{"secret":"next-secret"}`)
-	call(t, srv, "DELETE", "/api/v1/tenants/globex/connections/"+conns["helpdesk"].ID+"/webhook-secret/previous", "")
-	call(t, srv, "POST", "/api/v1/tenants/globex/connections", `{"provider":"nope"}`)
-	call(t, srv, "GET", "/api/v1/tenants/globex/installations", "")
-	call(t, srv, "GET", "/api/v1/tenants/globex/installations/"+inst.ID, "")
-	call(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/pause", "")
-	call(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/resume", "")
-	call(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/upgrade", "")
-	call(t, srv, "GET", "/api/v1/tenants/globex/record-errors", "")
-	call(t, srv, "GET", "/api/v1/tenants/globex/record-errors/rerr_missing", "")
-	call(t, srv, "POST", "/api/v1/tenants/globex/record-errors/rerr_missing/retry", "")
-	call(t, srv, "POST", "/api/v1/record-errors/rerr_missing/retry?tenant_id=globex", "")
-	call(t, srv, "GET", "/api/v1/providers", "")
-	call(t, srv, "GET", "/api/v1/contracts", "")
-	call(t, srv, "GET", "/api/v1/status", "")
+	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/connections", "")
+	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/connections/"+conns["helpdesk"].ID, "")
+	checkedCall(t, srv, "PUT", "/api/v1/tenants/globex/connections/"+conns["helpdesk"].ID+"/webhook-secret", `{"secret":"next-secret"}`)
+	checkedCall(t, srv, "DELETE", "/api/v1/tenants/globex/connections/"+conns["helpdesk"].ID+"/webhook-secret/previous", "")
+	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/connections", `{"provider":"nope"}`)
+	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/installations", "")
+	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/installations/"+inst.ID, "")
+	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/pause", "")
+	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/resume", "")
+	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/upgrade", "")
+	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/record-errors", "")
+	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/record-errors/rerr_missing", "")
+	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/record-errors/rerr_missing/retry", "")
+	checkedCall(t, srv, "POST", "/api/v1/record-errors/rerr_missing/retry?tenant_id=globex", "")
+	checkedCall(t, srv, "GET", "/api/v1/providers", "")
+	checkedCall(t, srv, "GET", "/api/v1/contracts", "")
+	checkedCall(t, srv, "GET", "/api/v1/status", "")
 	// Access.
-	tok := call(t, srv, "POST", "/api/v1/tokens", `{"name":"ci","role":"viewer"}`)
-	call(t, srv, "GET", "/api/v1/tokens", "")
+	tok := checkedCall(t, srv, "POST", "/api/v1/tokens", `{"name":"ci","role":"viewer"}`)
+	checkedCall(t, srv, "GET", "/api/v1/tokens", "")
 	id := jsonField(t, tok, "id")
-	call(t, srv, "DELETE", "/api/v1/tokens/"+id, "")
-	call(t, srv, "POST", "/api/v1/tenants/globex/ui-links", `{}`)
+	checkedCall(t, srv, "DELETE", "/api/v1/tokens/"+id, "")
+	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/ui-links", `{}`)
+	// Lifecycle: catalog, notification endpoints, REST hooks, uninstall.
+	_, err = c.Catalog(ctx)
+	require.NoError(t, err)
+	ep, err := c.CreateNotificationEndpoint(ctx, "globex", "https://host.example/n", nil)
+	require.NoError(t, err)
+	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/notification-endpoints", "")
+	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/notification-endpoints/"+ep.ID+"/deliveries", "")
+	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/notification-endpoints/"+ep.ID+"/rotate-secret", "")
+	checkedCall(t, srv, "DELETE", "/api/v1/tenants/globex/notification-endpoints/"+ep.ID, "")
+	checkedCall(t, srv, "GET", "/api/v1/hooks/events", "")
+	checkedCall(t, srv, "GET", "/api/v1/hooks/samples/"+notify.RecordErrorOpened, "")
+	hook, err := c.SubscribeHook(ctx, "globex", "https://hooks.example/z", notify.RecordErrorOpened)
+	require.NoError(t, err)
+	require.NoError(t, c.UnsubscribeHook(ctx, "globex", hook.ID))
+	_, err = c.Uninstall(ctx, "globex", inst.ID)
+	require.NoError(t, err)
+	_, err = c.GetUninstall(ctx, "globex", inst.ID)
+	require.NoError(t, err)
 	// Unauthenticated: the documented 401.
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/v1/tenants", nil)
 	require.NoError(t, err)
@@ -183,9 +212,9 @@ func get(t *testing.T, h http.Handler, path string) []byte {
 	return rec.Body.Bytes()
 }
 
-// call sends an authenticated request through the checking server and
+// checkedCall sends an authenticated request through the checking server and
 // returns the body; the checker reports any mismatch.
-func call(t *testing.T, srv *httptest.Server, method, path, body string) []byte {
+func checkedCall(t *testing.T, srv *httptest.Server, method, path, body string) []byte {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
