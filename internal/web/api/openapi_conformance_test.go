@@ -21,8 +21,8 @@ import (
 	"github.com/accordhq/accord/internal/access"
 	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/notify"
-	"github.com/accordhq/accord/internal/uninstall"
 	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/uninstall"
 	"github.com/accordhq/accord/internal/web/api"
 	"github.com/accordhq/accord/internal/web/status"
 )
