@@ -12,23 +12,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// schema/pack.v1.json is generated like the provider and contract schemas:
-// go test ./internal/spec -run Schema -update rewrites it.
-func TestPackSchemaUpToDate(t *testing.T) {
-	t.Parallel()
-	got, err := JSONSchema(PackFormat)
-	require.NoError(t, err)
-	path := filepath.Join("..", "..", "schema", "pack.v1.json")
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run: go test ./internal/spec -run Schema -update")
-	require.Equal(t, string(want), string(got), "schema/pack.v1.json is stale; run: go test ./internal/spec -run Schema -update")
-}
-
-// Every published schema has an $id, so an editor can cache and reference it.
 func TestSchemaIDs(t *testing.T) {
 	t.Parallel()
 	for _, file := range []string{"provider.v1.json", "contract.v1.json", "pack.v1.json"} {
