@@ -17,6 +17,9 @@ type Call struct {
 	// IdempotencyKey is sent in the endpoint's idempotency_header, when the
 	// manifest names one.
 	IdempotencyKey string
+	// IfMatch is sent as If-Match on an update whose endpoint declares
+	// if_match: the ETag of the partner's last answer for the object.
+	IfMatch string
 	// Auth adds the connection's credentials; nil sends none.
 	Auth Authorizer
 }
@@ -33,6 +36,9 @@ type Result struct {
 	Object map[string]any
 	// Status is the HTTP status.
 	Status int
+	// ETag is the partner's ETag for the object in this answer, when it
+	// sent one (the If-Match of the next conditional update).
+	ETag string
 	// Deprecation is the value of the partner's deprecation header (the
 	// manifest's deprecation_header, else Deprecation or Sunset), empty when
 	// absent.

@@ -141,7 +141,7 @@ func (c *Connector) single(ctx context.Context, call Call, op string) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
-	r := request{op: name, opKind: op, ep: ep, url: u, auth: call.Auth, idempotencyKey: call.IdempotencyKey}
+	r := request{op: name, opKind: op, ep: ep, url: u, auth: call.Auth, idempotencyKey: call.IdempotencyKey, ifMatch: call.IfMatch}
 	if op == opCreate || op == opUpdate {
 		r.body, err = json.Marshal(wrapBody(ep.Body, doc))
 		if err != nil {
@@ -152,7 +152,7 @@ func (c *Connector) single(ctx context.Context, call Call, op string) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
-	return c.fillResult(Result{Status: resp.status, Deprecation: resp.deprecation}, obj, ep, resp.doc, call.ID, name)
+	return c.fillResult(Result{Status: resp.status, Deprecation: resp.deprecation, ETag: resp.header.Get("ETag")}, obj, ep, resp.doc, call.ID, name)
 }
 
 func (c *Connector) fillResult(res Result, obj *spec.Object, ep *spec.Endpoint, doc any, callID, name string) (Result, error) {

@@ -3,12 +3,17 @@ package connector
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/accordhq/accord/internal/spec"
 )
 
 var (
+	// ErrPreconditionFailed matches a *PartnerError with status 412: a
+	// conditional update (If-Match) refused because the partner object
+	// changed since the ETag the write was based on.
+	ErrPreconditionFailed = errors.New("connector: precondition failed")
 	// ErrNotFound is returned by FindByExternalID when the partner has no
 	// object with that external id. A *PartnerError of class not_found
 	// (a 404) also matches it with errors.Is.
@@ -88,7 +93,13 @@ func (e *PartnerError) Unwrap() error { return e.Err }
 
 // Is makes a not_found PartnerError match ErrNotFound.
 func (e *PartnerError) Is(target error) bool {
-	return target == ErrNotFound && e.Class == spec.ClassNotFound
+	switch target {
+	case ErrNotFound:
+		return e.Class == spec.ClassNotFound
+	case ErrPreconditionFailed:
+		return e.Status == http.StatusPreconditionFailed
+	}
+	return false
 }
 
 // Retryable reports whether the same call may succeed later unchanged:

@@ -26,6 +26,7 @@ type request struct {
 	body           []byte
 	auth           Authorizer
 	idempotencyKey string
+	ifMatch        string
 }
 
 type response struct {
@@ -79,6 +80,9 @@ func (c *Connector) attempt(ctx context.Context, r request) (*response, error) {
 	}
 	if v := c.provider.APIVersion; v != nil && v.Header != "" && v.Version != "" {
 		req.Header.Set(v.Header, v.Version)
+	}
+	if r.ep.IfMatch && r.ifMatch != "" {
+		req.Header.Set("If-Match", r.ifMatch)
 	}
 	if r.ep.IdempotencyHeader != "" && r.idempotencyKey != "" {
 		req.Header.Set(r.ep.IdempotencyHeader, r.idempotencyKey)

@@ -378,7 +378,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		return applyResult{}, true
 	}
 	start := e.deps.Now()
-	targetID, err := e.write(ctx, in, auth, link, linked, doc, lease.fence)
+	w, err := e.write(ctx, in, auth, link, linked, doc, lease.fence)
 	e.metrics.duration(a.provider.Name, a.action.Op, e.deps.Now().Sub(start))
 	if errors.Is(err, errLeaseLost) {
 		e.deps.Logger.WarnContext(ctx, "object lease could not be renewed in time; the write waits for the object", "tenant_id", key.TenantID,
@@ -400,8 +400,8 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		return e.handleWriteError(ctx, in, conn, err), false
 	}
 	fields, _ := json.Marshal(doc)
-	written := store.Link{LinkKey: key, TargetID: targetID, Version: ord.version, EventID: in.event.ID, EventAt: ord.at, Fields: fields}
-	err = e.links.write(ctx, written)
+	next := store.Link{LinkKey: key, TargetID: w.id, Version: ord.version, EventID: in.event.ID, EventAt: ord.at, ETag: w.etag, Fields: fields}
+	err = e.links.write(ctx, next)
 	if errors.Is(err, store.ErrStaleLink) {
 		// A newer version was written meanwhile (by a process that took
 		// the object after this one's lease lapsed): the partner may now
@@ -451,22 +451,22 @@ func (e *Engine) linkKey(in applyInput) store.LinkKey {
 // write creates or updates the partner object and returns its id.
 // fence is checked before every partner call: a write never goes out once
 // the object's cross-process lease may have passed to another process.
-func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Authorizer, link store.Link, linked bool, doc map[string]any, fence func() error) (string, error) {
+func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Authorizer, link store.Link, linked bool, doc map[string]any, fence func() error) (written, error) {
 	a := in.action
 	cn := e.connectors[a.provider.Name]
 	call := connector.Call{Object: a.target.Name, Doc: doc, Auth: auth}
 	if linked {
 		call.ID = link.TargetID
 		if err := fence(); err != nil {
-			return "", err
+			return written{}, err
 		}
-		_, err := cn.Update(ctx, call)
+		res, err := e.update(ctx, cn, a.target, call, link.ETag, fence)
 		if err == nil {
-			return link.TargetID, nil
+			return written{id: link.TargetID, etag: res.ETag}, nil
 		}
 		var pe *connector.PartnerError
 		if !errors.As(err, &pe) || pe.Class != spec.ClassNotFound || a.action.OnMissing == "fail" {
-			return "", &callError{op: "update", ep: a.target.Endpoints.Update, err: err}
+			return written{}, &callError{op: "update", ep: a.target.Endpoints.Update, err: err}
 		}
 		// Deleted at the partner and the contract says recreate.
 		call.ID = ""
@@ -480,20 +480,21 @@ func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Author
 	}
 	foundID, err := e.findExisting(ctx, in, cn, call, fence, gone)
 	if err != nil {
-		return "", err
+		return written{}, err
 	}
 	if foundID != "" {
 		if a.action.Op == spec.OpCreate {
-			return foundID, nil
+			return written{id: foundID}, nil
 		}
 		call.ID = foundID
 		if err := fence(); err != nil {
-			return "", err
+			return written{}, err
 		}
-		if _, err := cn.Update(ctx, call); err != nil {
-			return "", &callError{op: "update", ep: a.target.Endpoints.Update, err: err}
+		res, err := e.update(ctx, cn, a.target, call, "", fence)
+		if err != nil {
+			return written{}, &callError{op: "update", ep: a.target.Endpoints.Update, err: err}
 		}
-		return foundID, nil
+		return written{id: foundID, etag: res.ETag}, nil
 	}
 	target := a.provider.Name + "." + a.target.Name
 	if linked {
@@ -504,16 +505,51 @@ func (e *Engine) write(ctx context.Context, in applyInput, auth connector.Author
 	}
 	call.IdempotencyKey = idempotencyKey(in.inst, linkSource(in.trigger, a), in.sourceID, target, a.action.Name)
 	if err := fence(); err != nil {
-		return "", err
+		return written{}, err
 	}
 	created, err := cn.Create(ctx, call)
 	if err != nil {
-		return "", &callError{op: "create", ep: a.target.Endpoints.Create, err: err}
+		return written{}, &callError{op: "create", ep: a.target.Endpoints.Create, err: err}
 	}
 	if created.ID == "" {
-		return "", fmt.Errorf("%s create returned no id", a.provider.Name)
+		return written{}, fmt.Errorf("%s create returned no id", a.provider.Name)
 	}
-	return created.ID, nil
+	return written{id: created.ID, etag: created.ETag}, nil
+}
+
+// written is what a partner write left: the object's id and the ETag of
+// the answer (empty when the partner sends none).
+type written struct{ id, etag string }
+
+// update writes call to the partner. When the endpoint declares if_match,
+// the write is conditional on etag (the partner's last answer for the
+// object); a 412 means the object changed since (another writer, or an
+// earlier write of ours whose answer was lost), so the current ETag is
+// read and the newest state written once more on it.
+func (e *Engine) update(ctx context.Context, cn *connector.Connector, target *spec.Object, call connector.Call, etag string, fence func() error) (connector.Result, error) {
+	conditional := target.Endpoints.Update != nil && target.Endpoints.Update.IfMatch
+	if conditional {
+		call.IfMatch = etag
+	}
+	if err := fence(); err != nil {
+		return connector.Result{}, err
+	}
+	res, err := cn.Update(ctx, call)
+	if !conditional || !errors.Is(err, connector.ErrPreconditionFailed) || target.Endpoints.Get == nil {
+		return res, err
+	}
+	if err := fence(); err != nil {
+		return connector.Result{}, err
+	}
+	cur, gerr := cn.Get(ctx, connector.Call{Object: call.Object, ID: call.ID, Auth: call.Auth})
+	if gerr != nil {
+		return res, err
+	}
+	call.IfMatch = cur.ETag
+	if err := fence(); err != nil {
+		return connector.Result{}, err
+	}
+	return cn.Update(ctx, call)
 }
 
 // handleWriteError turns a partner error into the job's fate.

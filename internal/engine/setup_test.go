@@ -79,6 +79,14 @@ type incidentsFront struct {
 	mu       sync.Mutex
 	requests []partnerRequest
 	deleted  map[string]bool
+	done     int // requests answered (or abandoned by their client)
+}
+
+// answered is how many requests the simulator has finished with.
+func (f *incidentsFront) answered() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.done
 }
 
 func (f *incidentsFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -93,6 +101,9 @@ func (f *incidentsFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.next.ServeHTTP(w, r)
+	f.mu.Lock()
+	f.done++
+	f.mu.Unlock()
 }
 
 func (f *incidentsFront) delete(id string) {

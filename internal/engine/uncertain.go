@@ -205,10 +205,11 @@ func (e *Engine) settle(ctx context.Context, l store.Link) error {
 		if err := json.Unmarshal(cur.Fields, &doc); err != nil {
 			return fmt.Errorf("reading the newest written fields: %w", err)
 		}
-		if err := lease.fence(); err != nil {
-			return err
+		res, err := e.update(ctx, cn, ca.target, connector.Call{Object: ca.target.Name, ID: cur.TargetID, Doc: doc, Auth: auth}, cur.ETag, lease.fence)
+		if err == nil {
+			cur.ETag = res.ETag
 		}
-		if _, err := cn.Update(ctx, connector.Call{Object: ca.target.Name, ID: cur.TargetID, Doc: doc, Auth: auth}); err != nil {
+		if err != nil {
 			if ambiguous(err) {
 				return err // still unknown: the mark stays, and so does its time
 			}

@@ -151,3 +151,34 @@ func TestManifestAnswerWindowIsHonoured(t *testing.T) {
 	require.Equal(t, 45*time.Second, wait, "the incident tool's window, not the default 2m")
 	gate.open()
 }
+
+// With conditional writes declared (if_match on update), a PATCH that
+// timed out and reaches the partner after a newer one is refused there
+// (412): the newer data is never overwritten, not even for a moment.
+func TestLateUpdateIsRefusedByIfMatch(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, pg bool) {
+		gate := newSlowGate(t)
+		opts := lateOpts(gate, upsertIncidents(""))
+		opts.editIncidents = func(t *testing.T, yaml string) string {
+			const update = `update: {method: PATCH, path: "/v1/incidents/{id}", body: incident, item: incident}`
+			require.Contains(t, yaml, update)
+			return strings.Replace(yaml, update, `update: {method: PATCH, path: "/v1/incidents/{id}", body: incident, item: incident, if_match: true}`, 1)
+		}
+		tb := setupOn(t, pg, opts)
+
+		require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 1, "one", "low"))))
+		require.NoError(t, tb.incidents.Inject(sim.Fault{Kind: sim.FaultApplyLate, Method: http.MethodPatch}))
+		requireRetry(t, tb.deliver(t, tb.event(t, escalated("T-1", 2, "two", "low"))))
+		gate.waitEntered(t)
+		require.NoError(t, tb.deliver(t, tb.event(t, escalated("T-1", 3, "three", "high"))))
+		link, err := tb.incidentLink(t, "T-1")
+		require.NoError(t, err)
+		require.Equal(t, `"2"`, link.ETag, "the ETag of the partner's last answer, for the next If-Match")
+
+		before := tb.front.answered()
+		gate.open() // the old PATCH arrives now, carrying the old ETag
+		require.Eventually(t, func() bool { return tb.front.answered() > before }, 30*time.Second, 5*time.Millisecond)
+		require.Equal(t, "three", tb.onlyIncident(t).Title, "refused with 412: the newer data stays")
+	})
+}

@@ -66,7 +66,11 @@ type Incidents struct {
 	// the lookup before each create must not scan every incident, or the
 	// simulator, not Accord, bounds a load test.
 	byExternal map[string][]*Incident
-	keys       idempotencyKeys
+	// revs counts each incident's changes: its ETag is "<rev>", and a
+	// PATCH with an If-Match that is not the current ETag is refused (412),
+	// as conditional-write APIs do.
+	revs map[string]int
+	keys idempotencyKeys
 }
 
 // NewIncidents returns an empty incident tool.
@@ -74,7 +78,7 @@ func NewIncidents(cfg *Config) *Incidents {
 	c := cfg.withDefaults()
 	s := &Incidents{
 		base: newBase(c, []string{ScopeIncidentsRead, ScopeIncidentsWrite}, true),
-		byID: map[string]*Incident{}, byExternal: map[string][]*Incident{}, keys: idempotencyKeys{},
+		byID: map[string]*Incident{}, byExternal: map[string][]*Incident{}, revs: map[string]int{}, keys: idempotencyKeys{},
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/incidents", s.authed(ScopeIncidentsWrite, s.create))
@@ -197,9 +201,11 @@ func (s *Incidents) create(w http.ResponseWriter, r *http.Request) {
 	s.incidents = append(s.incidents, &in)
 	s.byID[in.ID] = &in
 	s.byExternal[in.ExternalID] = append(s.byExternal[in.ExternalID], &in)
+	s.revs[in.ID] = 1
 	var buf bytes.Buffer
 	_ = json.NewEncoder(&buf).Encode(map[string]Incident{"incident": in})
 	s.keys.remember(key, canon, http.StatusCreated, buf.Bytes())
+	w.Header().Set("ETag", s.etag(in.ID))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	_, _ = w.Write(buf.Bytes())
@@ -215,6 +221,11 @@ func (s *Incidents) patch(w http.ResponseWriter, r *http.Request) {
 	cur, found := s.byID[r.PathValue("id")]
 	if !found {
 		writeError(w, http.StatusNotFound, "incident not found")
+		return
+	}
+	if m := r.Header.Get("If-Match"); m != "" && m != s.etag(cur.ID) {
+		w.Header().Set("ETag", s.etag(cur.ID))
+		writeError(w, http.StatusPreconditionFailed, "incident changed since "+m+" (now "+s.etag(cur.ID)+")")
 		return
 	}
 	next := *cur
@@ -235,9 +246,14 @@ func (s *Incidents) patch(w http.ResponseWriter, r *http.Request) {
 			s.byExternal[next.ExternalID] = append(s.byExternal[next.ExternalID], cur)
 		}
 		*cur = next
+		s.revs[cur.ID]++
 	}
+	w.Header().Set("ETag", s.etag(cur.ID))
 	writeJSON(w, http.StatusOK, map[string]Incident{"incident": next})
 }
+
+// etag is an incident's current ETag; the caller holds s.mu.
+func (s *Incidents) etag(id string) string { return `"` + strconv.Itoa(s.revs[id]) + `"` }
 
 func (s *Incidents) get(w http.ResponseWriter, r *http.Request) {
 	in, err := s.Incident(r.PathValue("id"))
@@ -245,6 +261,9 @@ func (s *Incidents) get(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "incident not found")
 		return
 	}
+	s.mu.Lock()
+	w.Header().Set("ETag", s.etag(in.ID))
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]Incident{"incident": in})
 }
 

@@ -172,3 +172,32 @@ func TestIncidentsRateLimit(t *testing.T) {
 	require.Equal(t, http.StatusOK, get().Status, "obeying Retry-After succeeds")
 	require.Equal(t, http.StatusTooManyRequests, get().Status)
 }
+
+// The incident tool answers with an ETag and honours If-Match: a PATCH
+// based on an older state is refused with 412, as conditional-write APIs
+// do (the protection against a late write overwriting newer data).
+func TestIncidentsConditionalUpdate(t *testing.T) {
+	t.Parallel()
+	b := setupIncidents(t, sim.Config{})
+	r := call(t, http.MethodPost, b.url+"/v1/incidents", token, incidentBody(map[string]any{"title": "one", "external_id": "T-1"}))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	first := r.Header.Get("ETag")
+	require.Equal(t, `"1"`, first)
+
+	r = call(t, http.MethodPatch, b.url+"/v1/incidents/inc_1", token, incidentBody(map[string]any{"title": "two"}), "If-Match", first)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	second := r.Header.Get("ETag")
+	require.Equal(t, `"2"`, second)
+
+	r = call(t, http.MethodPatch, b.url+"/v1/incidents/inc_1", token, incidentBody(map[string]any{"title": "late"}), "If-Match", first)
+	require.Equal(t, http.StatusPreconditionFailed, r.Status, "based on an older state")
+	require.Equal(t, second, r.Header.Get("ETag"))
+	in, err := b.sim.Incident("inc_1")
+	require.NoError(t, err)
+	require.Equal(t, "two", in.Title, "the newer data is kept")
+
+	r = call(t, http.MethodGet, b.url+"/v1/incidents/inc_1", token, nil)
+	require.Equal(t, second, r.Header.Get("ETag"))
+	r = call(t, http.MethodPatch, b.url+"/v1/incidents/inc_1", token, incidentBody(map[string]any{"title": "three"}))
+	require.Equal(t, http.StatusOK, r.Status, "no If-Match: unconditional, as before")
+}

@@ -161,6 +161,12 @@ func checkObject(d *decoder, p *Provider, o *Object) {
 		} else if len(ep.ep.Query) > 0 || ep.ep.Request != nil {
 			d.errorAt(ep.ep.Meta.Pos, "`query` and `request` only apply to a find endpoint")
 		}
+		if ep.ep.IfMatch && ep.key != "update" {
+			d.errorAt(ep.ep.Meta.At("if_match"), "`if_match` applies to the update endpoint only (it makes updates conditional on the partner's ETag)")
+		}
+		if ep.key == "update" && ep.ep.IfMatch && e.Get == nil {
+			d.errorAt(ep.ep.Meta.At("if_match"), "`if_match` needs a `get` endpoint: after a 412 Accord reads the object's current ETag and writes the newest state on it")
+		}
 		if (ep.key == "list" || ep.key == "find_by_external_id" || ep.key == "find") && ep.ep.Items == "" {
 			d.errorAt(ep.ep.Meta.Pos, "%s needs `items`: where the list is in the response", ep.key)
 		}

@@ -353,6 +353,11 @@ type Endpoint struct {
 	IDPath string `yaml:"id_path" jsonschema_description:"JSON path of the id in the response, e.g. incident.id"`
 	// IdempotencyHeader names the header carrying the idempotency key.
 	IdempotencyHeader string `yaml:"idempotency_header" jsonschema_description:"header carrying the idempotency key, e.g. Idempotency-Key"`
+	// IfMatch makes updates conditional: the ETag of the partner's last
+	// answer for the object is sent as If-Match, so a write based on an
+	// older state (one that arrives late) is refused with 412 instead of
+	// overwriting newer data.
+	IfMatch bool `yaml:"if_match" jsonschema_description:"update: send the ETag of the last answer as If-Match, so the partner refuses (412) a write based on an older state"`
 	// Query adds request parameters; values may hold {field} placeholders.
 	Query map[string]string `yaml:"query" jsonschema_description:"find: request parameters, values may hold {field} placeholders"`
 	// Request is a JSON body template (find): a string that is exactly

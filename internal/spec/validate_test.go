@@ -39,6 +39,10 @@ func TestProviderDiagnostics(t *testing.T) {
 			[]string{"p.yaml:9:39: prefix is fixed by the github scheme: remove it (only the hmac scheme takes prefix, encoding, payload and timestamp_header)"}},
 		{"oauth needs urls", strings.Replace(minimalProvider, "kind: bearer", "kind: oauth2_code", 1),
 			[]string{"p.yaml:4:7: auth kind oauth2_code needs `authorize_url`", "p.yaml:4:7: auth kind oauth2_code needs `token_url`"}},
+		{"if_match on update only", minimalProvider + "    endpoints: {create: {method: POST, path: /things, if_match: true}}\n",
+			[]string{"p.yaml:8:65: `if_match` applies to the update endpoint only (it makes updates conditional on the partner's ETag)"}},
+		{"if_match needs get", minimalProvider + "    endpoints: {update: {method: PATCH, path: \"/things/{id}\", if_match: true}}\n",
+			[]string{"p.yaml:8:73: `if_match` needs a `get` endpoint: after a 412 Accord reads the object's current ETag and writes the newest state on it"}},
 		{"endpoint path needs id", minimalProvider + "    endpoints: {get: {method: GET, path: /things}}\n",
 			[]string{`p.yaml:8:42: get path "/things" must contain {id}`}},
 		{"token auth method only for oauth", strings.Replace(minimalProvider, "kind: bearer", "kind: bearer, token_auth_method: client_secret_post", 1),
@@ -206,7 +210,7 @@ func TestNullsAreRejectedWithPositions(t *testing.T) {
 		{"null scalar", minimalProvider + "title:\n",
 			[]string{"p.yaml:8:7: no value here: expected a string; fill it in or remove it"}},
 		{"null endpoint", minimalProvider + "    endpoints: {get: }\n",
-			[]string{"p.yaml:8:17: `get` has no value: expected a mapping with keys method, path, body, item, items, id_path, idempotency_header, query, request; fill it in or remove `get`"}},
+			[]string{"p.yaml:8:17: `get` has no value: expected a mapping with keys method, path, body, item, items, id_path, idempotency_header, if_match, query, request; fill it in or remove `get`"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -179,6 +179,9 @@ type Link struct {
 	// of the event's ReceivedAt, microsecond precision): the later-received
 	// event wins, and UpsertLink fences on (Version, EventAt).
 	EventAt int64
+	// ETag is the partner's ETag from the last answer for the target, the
+	// If-Match of the next conditional update; empty when it sends none.
+	ETag string
 	// Uncertain marks a write whose answer never came (a timeout, a crash
 	// mid-call): the partner may or may not hold it. UncertainSince is
 	// when it was marked. A successful UpsertLink clears both.

@@ -213,7 +213,7 @@ func TestLinkActionMigration(t *testing.T) {
 		`DROP INDEX links_uncertain`,
 		`ALTER TABLE links DROP CONSTRAINT links_pkey`,
 		`ALTER TABLE links DROP COLUMN action, DROP COLUMN uncertain, DROP COLUMN uncertain_since,
-			DROP COLUMN event_id, DROP COLUMN event_at`,
+			DROP COLUMN event_id, DROP COLUMN event_at, DROP COLUMN etag`,
 		`ALTER TABLE links ADD PRIMARY KEY (tenant_id, installation_id, source_object, source_id, target_object)`,
 		`DELETE FROM accord_migrations WHERE version >= 4`,
 		`INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'n', now())`,

@@ -141,7 +141,7 @@ func testLinks(t *testing.T, s store.Store) {
 
 	// Upsert replaces every value at the key.
 	l2 := store.Link{LinkKey: key, TargetID: "INC-10", Version: 8, Fields: json.RawMessage(`{"title":"Up","sev":2}`),
-		EventID: "evt_8", EventAt: 1741064767123456789, UpdatedAt: at(time.Minute)}
+		EventID: "evt_8", EventAt: 1741064767123456789, ETag: `W/"rev-8"`, UpdatedAt: at(time.Minute)}
 	require.NoError(t, s.UpsertLink(ctx, l2))
 	got, err = s.GetLink(ctx, key)
 	require.NoError(t, err)
@@ -150,6 +150,7 @@ func testLinks(t *testing.T, s store.Store) {
 	require.Equal(t, int64(8), got.Version)
 	require.Equal(t, "evt_8", got.EventID, "the event that wrote it")
 	require.Equal(t, int64(1741064767123456789), got.EventAt, "receipt order, nanoseconds kept")
+	require.Equal(t, `W/"rev-8"`, got.ETag, "the partner's ETag for the next If-Match")
 	require.Equal(t, norm(l2.UpdatedAt), got.UpdatedAt)
 
 	// Every part of the key matters.
