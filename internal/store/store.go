@@ -329,6 +329,10 @@ type Queries interface {
 	// back, and a second done keeps the first outcome. Moving to EventDone
 	// stores each ref's Outcome. An unknown state is an error.
 	SetEventsState(ctx context.Context, refs []EventRef, state EventState) error
+	// CountWaitingEvents counts the tenant's events received on any of
+	// connectionIDs that are not delivered yet (pending or queued): the
+	// writes a paused connection holds back.
+	CountWaitingEvents(ctx context.Context, tenantID string, connectionIDs []string) (int, error)
 	// ListPendingEvents returns up to limit events still pending that were
 	// received before receivedBefore, oldest first, across tenants: for the
 	// sweeper (operator maintenance), never for tenant-facing reads.

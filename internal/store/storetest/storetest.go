@@ -59,6 +59,7 @@ func Run(t *testing.T, open Open) {
 		{"ClaimPendingEventsRace", testClaimPendingEventsRace},
 		{"DeleteDoneEvents", testDeleteDoneEvents},
 		{"ReleaseLeasesHeldBy", testReleaseLeasesHeldBy},
+		{"CountWaitingEvents", testCountWaitingEvents},
 		{"ConnectionSwap", testConnectionSwap},
 		{"ConnectionSwapRace", testConnectionSwapRace},
 		{"ConnectSessions", testConnectSessions},

@@ -18,17 +18,40 @@ import (
 // RecordError is the API's view of a record that failed, with the
 // remediation an admin follows before retrying it.
 type RecordError struct {
-	ID             string    `json:"id"`
-	InstallationID string    `json:"installation_id"`
-	EventID        string    `json:"event_id,omitempty"`
-	Object         string    `json:"object"`
-	SourceID       string    `json:"source_id"`
-	Class          string    `json:"class"`
-	Message        string    `json:"message"`
-	Remediation    string    `json:"remediation"`
-	Status         string    `json:"status"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ID             string `json:"id"`
+	InstallationID string `json:"installation_id"`
+	EventID        string `json:"event_id,omitempty"`
+	Object         string `json:"object"`
+	SourceID       string `json:"source_id"`
+	Class          string `json:"class"`
+	Message        string `json:"message"`
+	Remediation    string `json:"remediation"`
+	Status         string `json:"status"`
+	// HeldEvents, on an open outage (auth or permission: the connection
+	// is paused), is how many of the installation's events wait for the
+	// reconnect: delivered then, nothing dropped. Absent otherwise.
+	HeldEvents *int      `json:"held_events,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// withHeld fills HeldEvents for an open outage record error.
+func (a *API) withHeld(ctx context.Context, tenant string, e store.RecordError, out RecordError) RecordError {
+	if e.Status != store.RecordErrorOpen || (e.Class != "auth" && e.Class != "permission") || e.InstallationID == "" {
+		return out
+	}
+	inst, err := a.deps.Store.GetInstallation(ctx, tenant, e.InstallationID)
+	if err != nil {
+		return out
+	}
+	ids := make([]string, 0, len(inst.Connections))
+	for _, id := range inst.Connections {
+		ids = append(ids, id)
+	}
+	if n, err := a.deps.Store.CountWaitingEvents(ctx, tenant, ids); err == nil {
+		out.HeldEvents = &n
+	}
+	return out
 }
 
 func toRecordError(e store.RecordError) RecordError {
@@ -52,7 +75,7 @@ func (a *API) listRecordErrors(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]RecordError, 0, len(list))
 	for _, e := range list {
-		out = append(out, toRecordError(e))
+		out = append(out, a.withHeld(r.Context(), r.PathValue("tenant"), e, toRecordError(e)))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"record_errors": out})
 	return nil
@@ -63,7 +86,7 @@ func (a *API) getRecordError(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toRecordError(e))
+	writeJSON(w, http.StatusOK, a.withHeld(r.Context(), r.PathValue("tenant"), e, toRecordError(e)))
 	return nil
 }
 
