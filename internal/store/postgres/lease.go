@@ -25,7 +25,7 @@ func (q *queries) AcquireLease(ctx context.Context, tenantID, key, holder string
 	}
 	now := encTime(q.now())
 	var got string
-	err := q.write.QueryRow(ctx, acquireLeaseSQL, tenantID, key, holder, now.Add(ttl), now).Scan(&got)
+	err := q.coord.QueryRow(ctx, acquireLeaseSQL, tenantID, key, holder, now.Add(ttl), now).Scan(&got)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil // held by another, not expired
 	}
@@ -36,7 +36,7 @@ func (q *queries) AcquireLease(ctx context.Context, tenantID, key, holder string
 }
 
 func (q *queries) ReleaseLease(ctx context.Context, tenantID, key, holder string) error {
-	_, err := q.write.Exec(ctx, `DELETE FROM leases WHERE tenant_id = $1 AND key = $2 AND holder = $3`,
+	_, err := q.coord.Exec(ctx, `DELETE FROM leases WHERE tenant_id = $1 AND key = $2 AND holder = $3`,
 		tenantID, key, holder)
 	return wrapErr("releasing lease", err)
 }
@@ -49,7 +49,7 @@ func (q *queries) RenewLease(ctx context.Context, tenantID, key, holder string, 
 		return false, err
 	}
 	now := encTime(q.now())
-	tag, err := q.write.Exec(ctx, `UPDATE leases SET expires_at = $1
+	tag, err := q.coord.Exec(ctx, `UPDATE leases SET expires_at = $1
 		WHERE tenant_id = $2 AND key = $3 AND holder = $4 AND expires_at >= $5`,
 		now.Add(ttl), tenantID, key, holder, now)
 	n, err := affected(op, tag, err)

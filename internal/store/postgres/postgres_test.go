@@ -239,3 +239,25 @@ func TestLinkActionMigration(t *testing.T) {
 	require.NoError(t, s.UpsertLink(ctx, store.Link{LinkKey: other, TargetID: "INC-2", Version: 1}),
 		"another action is another link")
 }
+
+// TestLeasesCommitWithoutWaitingForTheFlush: object leases are
+// coordination rows and go through their own pool with
+// synchronous_commit=off (half the fsyncs per partner write); every other
+// write stays synchronous.
+func TestLeasesCommitWithoutWaitingForTheFlush(t *testing.T) {
+	t.Parallel()
+	s := postgres.OpenTestSchema(t, testDSN(t))
+	ctx := context.Background()
+	var got string
+	require.NoError(t, s.Driver().(*pgxpool.Pool).QueryRow(ctx, "SHOW synchronous_commit").Scan(&got))
+	require.Equal(t, "on", got, "data: synchronous")
+	require.NoError(t, s.LeasePool().QueryRow(ctx, "SHOW synchronous_commit").Scan(&got))
+	require.Equal(t, "off", got, "leases: asynchronous")
+	require.NoError(t, s.CreateTenant(ctx, store.Tenant{ID: "t1", Name: "t"}))
+	ok, err := s.AcquireLease(ctx, "t1", "object:x", "h1", time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = s.AcquireLease(ctx, "t1", "object:x", "h2", time.Minute)
+	require.NoError(t, err)
+	require.False(t, ok, "visible at once to every session, as any commit")
+}

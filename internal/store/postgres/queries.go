@@ -7,5 +7,9 @@ import "time"
 type queries struct {
 	read  execer
 	write execer
+	// coord writes object leases: coordination rows, committed without
+	// waiting for the WAL flush (see Open). In a transaction it is the
+	// transaction.
+	coord execer
 	now   func() time.Time
 }
