@@ -555,7 +555,17 @@ func (e *Engine) update(ctx context.Context, cn *connector.Connector, target *sp
 // handleWriteError turns a partner error into the job's fate.
 func (e *Engine) handleWriteError(ctx context.Context, in applyInput, conn store.Connection, err error) applyResult {
 	a := in.action
-	labels := e.metrics.labels(in.inst, a.provider.Name)
+	return e.steer(ctx, in, conn, a.provider, fmt.Sprintf("%s %s", a.provider.Name, a.action.Op), err)
+}
+
+// steer turns a failed partner call to provider (a write, or an
+// enrichment read from the source) into the job's fate, the one place
+// that does: policy and bad ids fail at once, throttling holds the
+// tenant's bucket (shared with other processes) and snoozes, a refused
+// sign-in or scope pauses conn, validation fails, and anything else
+// retries until the contract's window is spent.
+func (e *Engine) steer(ctx context.Context, in applyInput, conn store.Connection, provider *spec.Provider, what string, err error) applyResult {
+	labels := e.metrics.labels(in.inst, provider.Name)
 	var pe *connector.PartnerError
 	class := spec.ClassTransient
 	if errors.As(err, &pe) {
@@ -581,8 +591,8 @@ func (e *Engine) handleWriteError(ctx context.Context, in applyInput, conn store
 		if pe != nil && pe.RetryAfter > 0 {
 			wait = pe.RetryAfter
 		}
-		e.connectors[a.provider.Name].Limiter().Backoff(in.inst.TenantID, wait)
-		e.sharePartnerHold(ctx, in.inst.TenantID, a.provider.Name, wait)
+		e.connectors[provider.Name].Limiter().Backoff(in.inst.TenantID, wait)
+		e.sharePartnerHold(ctx, in.inst.TenantID, provider.Name, wait)
 		if e.windowSpent(in) {
 			return e.fail(ctx, in, conn, ClassRateLimit, msg)
 		}
@@ -599,7 +609,7 @@ func (e *Engine) handleWriteError(ctx context.Context, in applyInput, conn store
 			return e.fail(ctx, in, conn, ClassPartnerDown, msg)
 		}
 		e.metrics.retry(labels, retryTransient)
-		return applyResult{retry: fmt.Errorf("%s %s: %w", a.provider.Name, a.action.Op, err)}
+		return applyResult{retry: fmt.Errorf("%s: %w", what, err)}
 	}
 }
 

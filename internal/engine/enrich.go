@@ -2,11 +2,9 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/spec"
@@ -108,44 +106,7 @@ func (e *Engine) enrich(ctx context.Context, in applyInput) (map[string]map[stri
 // a refused sign-in pauses the source connection.
 func (e *Engine) enrichFailed(ctx context.Context, in applyInput, conn store.Connection, err error) applyResult {
 	src := in.trigger.provider
-	labels := e.metrics.labels(in.inst, src.Name)
-	var pe *connector.PartnerError
-	class := spec.ClassTransient
-	if errors.As(err, &pe) {
-		class = pe.Class
-	}
-	msg := partnerMessage(err, pe)
-	switch {
-	case pe != nil && pe.Policy:
-		return e.fail(ctx, in, conn, ClassPolicy, msg)
-	case errors.Is(err, connector.ErrBadPathSegment):
-		return e.fail(ctx, in, conn, ClassBadData, msg)
-	}
-	switch class {
-	case spec.ClassRateLimited:
-		wait := time.Second
-		if pe != nil && pe.RetryAfter > 0 {
-			wait = pe.RetryAfter
-		}
-		e.connectors[src.Name].Limiter().Backoff(in.inst.TenantID, wait)
-		if e.windowSpent(in) {
-			return e.fail(ctx, in, conn, ClassRateLimit, msg)
-		}
-		e.metrics.retry(labels, retryThrottled)
-		return applyResult{snooze: wait}
-	case spec.ClassAuth:
-		return e.authFailed(ctx, in, conn, err, msg)
-	case spec.ClassPermission:
-		return e.pause(ctx, in, conn, store.ConnectionMissingScopes, ClassPermission, msg, false)
-	case spec.ClassValidation, spec.ClassNotFound:
-		return e.fail(ctx, in, conn, recordClass(class), msg)
-	default:
-		if e.windowSpent(in) {
-			return e.fail(ctx, in, conn, ClassPartnerDown, msg)
-		}
-		e.metrics.retry(labels, retryTransient)
-		return applyResult{retry: fmt.Errorf("%s enrichment: %w", src.Name, err)}
-	}
+	return e.steer(ctx, in, conn, src, src.Name+" enrichment", err)
 }
 
 // jsonNumbersToFloat makes a fetched document look like a decoded event
