@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -23,27 +22,13 @@ import (
 	"github.com/accordhq/accord/internal/notify"
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/store"
-	"github.com/accordhq/accord/internal/store/postgres"
-	"github.com/accordhq/accord/internal/store/sqlite"
+	"github.com/accordhq/accord/internal/store/dbtest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
 
-func eachDB(t *testing.T, fn func(t *testing.T, st store.Store)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, sqlite.OpenTest(t))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		dsn := os.Getenv("ACCORD_TEST_POSTGRES")
-		if dsn == "" {
-			t.Skip("set ACCORD_TEST_POSTGRES=postgres://… to run the PostgreSQL tests")
-		}
-		fn(t, postgres.OpenTestSchema(t, dsn))
-	})
-}
+// eachDB runs fn on every store (dbtest.Each).
+func eachDB(t *testing.T, fn func(t *testing.T, st store.Store)) { dbtest.Each(t, fn) }
 
 // received is one request a receiver got.
 type received struct {

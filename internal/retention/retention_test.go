@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -14,29 +13,14 @@ import (
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/retention"
 	"github.com/accordhq/accord/internal/store"
-	"github.com/accordhq/accord/internal/store/postgres"
+	"github.com/accordhq/accord/internal/store/dbtest"
 	"github.com/accordhq/accord/internal/store/sqlite"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
 
-// eachDB runs fn as a parallel subtest on SQLite and, when
-// ACCORD_TEST_POSTGRES is set, PostgreSQL.
-func eachDB(t *testing.T, fn func(t *testing.T, st store.Store)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, sqlite.OpenTest(t))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		dsn := os.Getenv("ACCORD_TEST_POSTGRES")
-		if dsn == "" {
-			t.Skip("set ACCORD_TEST_POSTGRES=postgres://… to run the PostgreSQL tests")
-		}
-		fn(t, postgres.OpenTestSchema(t, dsn))
-	})
-}
+// eachDB runs fn on every store (dbtest.Each).
+func eachDB(t *testing.T, fn func(t *testing.T, st store.Store)) { dbtest.Each(t, fn) }
 
 // bundle is what a sweep is checked against.
 type bundle struct {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -20,28 +19,14 @@ import (
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
-	"github.com/accordhq/accord/internal/store/postgres"
-	"github.com/accordhq/accord/internal/store/sqlite"
+	"github.com/accordhq/accord/internal/store/dbtest"
 	"github.com/accordhq/accord/internal/uninstall"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
 
-func eachDB(t *testing.T, fn func(t *testing.T, st store.Store)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, sqlite.OpenTest(t))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		dsn := os.Getenv("ACCORD_TEST_POSTGRES")
-		if dsn == "" {
-			t.Skip("set ACCORD_TEST_POSTGRES=postgres://… to run the PostgreSQL tests")
-		}
-		fn(t, postgres.OpenTestSchema(t, dsn))
-	})
-}
+// eachDB runs fn on every store (dbtest.Each).
+func eachDB(t *testing.T, fn func(t *testing.T, st store.Store)) { dbtest.Each(t, fn) }
 
 // deliverArgs stands for the engine's delivery job: its args carry the
 // tenant and connection.
