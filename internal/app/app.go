@@ -242,7 +242,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 			Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
 			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken, Signer: signer, PublicURL: cfg.PublicURL,
 			Status: partners, Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection,
-			Uninstaller: a.Uninstaller, Notifier: a.Notifier,
+			OnConnectionChanged: func(_ context.Context, c store.Connection) { a.Ingress.Forget(c.ID) },
+			Uninstaller:         a.Uninstaller, Notifier: a.Notifier,
 			Rollout: packRollouts(cfg.Packs), EventRetention: cfg.EventRetention})
 		for pattern, h := range admin.Routes() {
 			routes[pattern] = h

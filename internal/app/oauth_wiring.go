@@ -62,6 +62,11 @@ func newOAuthManager(cfg *config.Config, logger *slog.Logger, a *App, mk credent
 // is built before the engine, so a.Engine is read at call time; no call
 // comes before New returns (nothing serves or works until Start).
 func (a *App) resumeConnection(ctx context.Context, c store.Connection) {
+	if a.Ingress != nil {
+		// Webhooks of a connection that was just disconnected are refused
+		// from the next request on, not after the ingress cache expires.
+		a.Ingress.Forget(c.ID)
+	}
 	if a.Engine == nil {
 		return
 	}

@@ -61,3 +61,10 @@ func (c *connectionCache) get(ctx context.Context, id string) (store.Connection,
 	c.mu.Unlock()
 	return conn, nil
 }
+
+// forget drops id, so the next request reads the connection afresh.
+func (c *connectionCache) forget(id string) {
+	c.mu.Lock()
+	delete(c.entries, id)
+	c.mu.Unlock()
+}

@@ -69,3 +69,23 @@ func TestConnectionCacheDisabled(t *testing.T) {
 	}
 	require.Equal(t, 3, lookups)
 }
+
+// A connection forgotten after a change committed in this process (a
+// disconnect, a secret rotation) is read afresh by the next request, not
+// after the TTL.
+func TestConnectionCacheForget(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_800_000_000, 0)
+	state := store.ConnectionActive
+	c := newConnectionCache(func(_ context.Context, id string) (store.Connection, error) {
+		return store.Connection{ID: id, State: state}, nil
+	}, func() time.Time { return now }, time.Hour, 10)
+	ctx := context.Background()
+	_, err := c.get(ctx, "a")
+	require.NoError(t, err)
+	state = store.ConnectionDisconnected
+	c.forget("a")
+	got, err := c.get(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, store.ConnectionDisconnected, got.State, "at once, within the TTL")
+}

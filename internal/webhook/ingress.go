@@ -458,3 +458,10 @@ func (ps *providerState) dedupKey(eventID string, body []byte) string {
 func sameBuffer(a, b []byte) bool {
 	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }
+
+// Forget drops the cached connection id: a state change (disconnect,
+// pause) or a webhook-secret rotation committed in this process applies to
+// the next request at once instead of after the cache's few seconds. Other
+// processes see it when their own cache entry expires.
+func (in *Ingress) Forget(id string) { in.conns.forget(id) }
+

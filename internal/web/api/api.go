@@ -68,6 +68,11 @@ type Deps struct {
 	// run the work still waiting on that connection now rather than on its
 	// next pause tick. Nil: that work waits for its tick.
 	OnConnectionResumed func(ctx context.Context, c store.Connection)
+	// OnConnectionChanged, when set, is called after a change to a
+	// connection's secrets committed (a webhook-secret rotation), so the
+	// ingress reads it afresh at once. Nil: ingress sees it within its
+	// cache's few seconds.
+	OnConnectionChanged func(ctx context.Context, c store.Connection)
 	// Uninstaller starts uninstalls; nil answers 501.
 	Uninstaller Uninstaller
 	// Notifier manages notification endpoints and REST hooks; nil answers

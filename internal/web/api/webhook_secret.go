@@ -73,6 +73,7 @@ func (a *API) retirePreviousWebhookSecret(w http.ResponseWriter, r *http.Request
 func (a *API) editWebhookSecrets(r *http.Request, action string, edit func(extra map[string]string)) (WebhookSecretState, error) {
 	tenant, id := r.PathValue("tenant"), r.PathValue("id")
 	var state WebhookSecretState
+	var changed store.Connection
 	err := a.deps.Store.InTx(r.Context(), func(ctx context.Context, tx store.Tx) error {
 		c, err := tx.LockConnection(ctx, tenant, id)
 		if err != nil {
@@ -93,10 +94,14 @@ func (a *API) editWebhookSecrets(r *http.Request, action string, edit func(extra
 		if err := tx.UpdateConnection(ctx, c); err != nil {
 			return err
 		}
+		changed = c
 		state = WebhookSecretState{Current: secret.Extra[WebhookSecretKey] != "", Previous: secret.Extra[WebhookSecretPreviousKey] != ""}
 		detail, _ := json.Marshal(state)
 		_, err = tx.AppendAudit(ctx, store.AuditEntry{TenantID: tenant, Actor: "operator", Action: action, Subject: id, Detail: detail})
 		return err
 	})
+	if err == nil && a.deps.OnConnectionChanged != nil {
+		a.deps.OnConnectionChanged(r.Context(), changed)
+	}
 	return state, err
 }
