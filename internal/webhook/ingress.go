@@ -464,4 +464,3 @@ func sameBuffer(a, b []byte) bool {
 // the next request at once instead of after the cache's few seconds. Other
 // processes see it when their own cache entry expires.
 func (in *Ingress) Forget(id string) { in.conns.forget(id) }
-
