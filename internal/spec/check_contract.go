@@ -50,6 +50,8 @@ func checkContract(d *decoder, c *Contract) {
 			if s.Cron != "" && len(strings.Fields(s.Cron)) != 5 {
 				d.errorAt(s.Meta.At("cron"), "cron %q must have five fields: minute hour day-of-month month day-of-week", s.Cron)
 			}
+			// Lint rejects what the engine cannot run: nothing polls yet.
+			d.errorAt(s.Meta.Pos, "trigger %s: schedule triggers do not run yet (scheduled sync is being built); use a webhook trigger for now", name)
 		}
 	}
 	triggers := sortedKeys(c.Triggers)

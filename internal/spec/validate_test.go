@@ -279,3 +279,22 @@ func TestUnreadableFileHasNoFakePosition(t *testing.T) {
 	require.NotContains(t, diags.Error(), ":0:0")
 	require.Contains(t, diags.Error(), "missing.yaml: cannot read:")
 }
+
+// Lint rejects what the engine cannot run: a schedule trigger used to lint
+// clean and be explained as polling while nothing ran it.
+func TestScheduleTriggersAreRejectedUntilSyncRuns(t *testing.T) {
+	t.Parallel()
+	p, pd := ParseProvider("p.yaml", []byte(minimalProvider))
+	require.Empty(t, pd)
+	c, diags := ParseContract("c.yaml", []byte("accord: contract/v1\nname: c\nversion: 1\nproviders: [p]\ndirection: one_way\n"+
+		"triggers: {t: {schedule: {provider: p, object: thing, every: 5m}}}\n"+
+		"actions: [{name: a, trigger: t, provider: p, object: thing, op: update, mapping: [{to: id, from: thing.id}]}]\n"))
+	if c != nil {
+		diags = append(diags, Resolve(c, map[string]*Provider{"p": p})...)
+	}
+	var msgs []string
+	for _, d := range diags {
+		msgs = append(msgs, d.String())
+	}
+	require.Contains(t, strings.Join(msgs, "\n"), "c.yaml:6:26: trigger t: schedule triggers do not run yet")
+}
