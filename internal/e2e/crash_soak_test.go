@@ -106,6 +106,7 @@ func runCrashSoak(t *testing.T, b backend) {
 			"--event-sweep-after", "2s")
 		cmd.Env = append(append(os.Environ(), ps.env...), "ACCORD_MASTER_KEY="+masterKey)
 		cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
+		dieWithParent(cmd)
 		require.NoError(t, cmd.Start())
 		cur = cmd
 		waitReady(t, base)

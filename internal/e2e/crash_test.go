@@ -44,6 +44,7 @@ func TestCrashBetweenPartnerCreateAndLinkWrite(t *testing.T) {
 			"--job-rescue-after", "2s", "--event-sweep-after", "2s")
 		cmd.Env = append(os.Environ(), ps.env...)
 		cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
+		dieWithParent(cmd)
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() {
 			if cmd.ProcessState == nil {

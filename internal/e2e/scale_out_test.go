@@ -44,6 +44,7 @@ func TestScaleOutAPIAndTwoWorkers(t *testing.T) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(append(os.Environ(), ps.env...), "ACCORD_MASTER_KEY="+masterKey)
 		cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
+		dieWithParent(cmd)
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() {
 			if cmd.ProcessState == nil {
@@ -99,14 +100,21 @@ func TestScaleOutAPIAndTwoWorkers(t *testing.T) {
 	// writes were already made or are made now, once).
 	conn, err := pgxpool.New(context.Background(), db) // probed from two goroutines
 	require.NoError(t, err)
-	defer conn.Close()
-	unfinished := func() int {
+	t.Cleanup(conn.Close) // after the progress probe has stopped (t.Context ends first)
+	count := func() (int, error) {
 		var n int
-		require.NoError(t, conn.QueryRow(context.Background(),
-			`SELECT count(*) FROM river_job WHERE kind = 'accord_deliver_event' AND state NOT IN ('completed', 'cancelled')`).Scan(&n))
+		err := conn.QueryRow(context.Background(),
+			`SELECT count(*) FROM river_job WHERE kind = 'accord_deliver_event' AND state NOT IN ('completed', 'cancelled')`).Scan(&n)
+		return n, err
+	}
+	unfinished := func() int {
+		n, err := count()
+		require.NoError(t, err)
 		return n
 	}
-	drained := untilStalled(t, 60*time.Second, func() string { return fmt.Sprint(unfinished()) })
+	// The probe runs on another goroutine: it reports errors as state, it
+	// does not fail the test from there.
+	drained := untilStalled(t, 60*time.Second, func() string { n, err := count(); return fmt.Sprint(n, err) })
 	for unfinished() > 0 && drained.Err() == nil {
 		time.Sleep(200 * time.Millisecond)
 	}

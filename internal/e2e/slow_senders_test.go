@@ -64,6 +64,7 @@ func TestSlowSendersCannotPinMemory(t *testing.T) {
 		"--allow-loopback-partners=true", "--admin-token", adminToken, "--log-format", "text", "--log-level", "error")
 	cmd.Env = append(os.Environ(), "ACCORD_MASTER_KEY="+key, "HELPDESK_URL=http://127.0.0.1:9", "INCIDENTS_URL=http://127.0.0.1:9", "CHAT_URL=http://127.0.0.1:9")
 	cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
+	dieWithParent(cmd)
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
