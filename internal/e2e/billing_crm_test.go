@@ -12,10 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accordhq/accord/internal/app"
-	"github.com/accordhq/accord/internal/config"
-	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/engine"
-	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/sim"
 	"github.com/accordhq/accord/internal/web/api"
 )
@@ -52,32 +49,7 @@ func setupBilling(t *testing.T, b backend, searchLag time.Duration) *billingEnv 
 	t.Cleanup(crmSrv.Close)
 
 	partners := map[string]string{"BILLING_URL": billingURL, "CRM_URL": crmSrv.URL}
-	cfg := config.Defaults()
-	cfg.DB, cfg.MasterKey, cfg.Addr = db, key, "127.0.0.1:0"
-	cfg.Packs = packsDir(t)
-	cfg.AllowLoopbackPartners = true
-	cfg.AdminToken = adminToken
-	cfg.Workers = 50
-	cfg.ShutdownTimeout = 5 * time.Second
-	require.NoError(t, cfg.Validate())
-	a, err := app.New(t.Context(), cfg, testLogger(t), &app.Options{
-		Engine: &engine.Config{
-			PauseInterval: 200 * time.Millisecond,
-			Connector: &connector.Config{
-				AllowLoopback: true,
-				Timeout:       10 * time.Second,
-				LookupEnv:     func(k string) (string, bool) { v, ok := partners[k]; return v, ok },
-			},
-		},
-		Queue: &queue.Config{FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, RetryPolicy: fastRetry{}},
-	})
-	require.NoError(t, err)
-	require.NoError(t, a.Start(t.Context()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, a.Stop(ctx))
-	})
+	a := startApp(t, db, key, partners, nil)
 	e.app = a
 	url := "http://" + a.Addr()
 	c := &api.Client{BaseURL: url, Token: adminToken}

@@ -187,10 +187,24 @@ func setupWith(t *testing.T, b backend, opts *setupOptions) *env {
 	require.NoError(t, err)
 
 	partners := map[string]string{"HELPDESK_URL": hdURL, "INCIDENTS_URL": incSrv.URL, "CHAT_URL": chatURL}
+	a := startApp(t, db, key, partners, opts.Limiter)
+	e.app = a
+	e.url = "http://" + a.Addr()
+
+	e.helpdeskConn, e.incidentsConn, e.chatConn, e.installation = install(t, e.url, adminToken, tenantID,
+		helpdeskToken, incidentsToken, chatToken, webhookSecret)
+	e.helpdesk.Subscribe(e.url+"/hooks/"+e.helpdeskConn, webhookSecret)
+	return e
+}
+
+// startApp starts Accord in this process over db, with the shipped packs,
+// fast queue polling and retries, and the manifests' base URL variables
+// answered from partners instead of the process environment, so tests run
+// in parallel. It stops when the test ends.
+func startApp(t *testing.T, db, key string, partners map[string]string, limiter *connector.LimiterConfig) *app.App {
+	t.Helper()
 	cfg := config.Defaults()
-	cfg.DB = db
-	cfg.MasterKey = key
-	cfg.Addr = "127.0.0.1:0"
+	cfg.DB, cfg.MasterKey, cfg.Addr = db, key, "127.0.0.1:0"
 	cfg.Packs = packsDir(t)
 	cfg.AllowLoopbackPartners = true
 	cfg.AdminToken = adminToken
@@ -204,11 +218,8 @@ func setupWith(t *testing.T, b backend, opts *setupOptions) *env {
 			Connector: &connector.Config{
 				AllowLoopback: true,
 				Timeout:       10 * time.Second,
-				Limiter:       opts.Limiter,
-				// The manifests' base URLs point at this test's simulators
-				// without touching the process environment, so tests run
-				// in parallel.
-				LookupEnv: func(k string) (string, bool) { v, ok := partners[k]; return v, ok },
+				Limiter:       limiter,
+				LookupEnv:     func(k string) (string, bool) { v, ok := partners[k]; return v, ok },
 			},
 		},
 		Queue: &queue.Config{
@@ -224,13 +235,7 @@ func setupWith(t *testing.T, b backend, opts *setupOptions) *env {
 		defer cancel()
 		require.NoError(t, a.Stop(ctx))
 	})
-	e.app = a
-	e.url = "http://" + a.Addr()
-
-	e.helpdeskConn, e.incidentsConn, e.chatConn, e.installation = install(t, e.url, adminToken, tenantID,
-		helpdeskToken, incidentsToken, chatToken, webhookSecret)
-	e.helpdesk.Subscribe(e.url+"/hooks/"+e.helpdeskConn, webhookSecret)
-	return e
+	return a
 }
 
 // install is the operator's setup through the admin API: tenant, the three

@@ -31,12 +31,14 @@ func eachStore(t *testing.T, fn func(t *testing.T, b *bundle)) {
 		t.Parallel()
 		fn(t, setup(t))
 	})
-	if dsn := os.Getenv("ACCORD_TEST_POSTGRES"); dsn != "" {
-		t.Run("postgres", func(t *testing.T) {
-			t.Parallel()
-			fn(t, setupWith(t, postgres.OpenTestSchema(t, dsn)))
-		})
-	}
+	t.Run("postgres", func(t *testing.T) {
+		dsn := os.Getenv("ACCORD_TEST_POSTGRES")
+		if dsn == "" {
+			t.Skip("set ACCORD_TEST_POSTGRES=postgres://… to run the PostgreSQL tests")
+		}
+		t.Parallel()
+		fn(t, setupWith(t, postgres.OpenTestSchema(t, dsn)))
+	})
 }
 
 func countConnections(t *testing.T, b *bundle) int {

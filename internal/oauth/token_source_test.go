@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/store"
-	"github.com/accordhq/accord/internal/store/postgres"
 )
 
 func TestRefreshRotatesTokens(t *testing.T) {
@@ -112,47 +110,6 @@ func TestConcurrent401sRefreshOnce(t *testing.T) {
 	b.remember(results[0])
 	require.EqualValues(t, 1, refreshCount(t, b, "refreshed"))
 	require.EqualValues(t, n-1, refreshCount(t, b, "reused"))
-}
-
-// TestConcurrent401sAcrossProcesses runs two Managers (two processes, each
-// with its own vault cache and in-process lock) on one PostgreSQL database:
-// only the row lock keeps them from refreshing twice.
-func TestConcurrent401sAcrossProcesses(t *testing.T) {
-	t.Parallel()
-	dsn := os.Getenv("ACCORD_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("set ACCORD_TEST_POSTGRES=postgres://… to run the PostgreSQL tests")
-	}
-	b := setupWith(t, postgres.OpenTestSchema(t, dsn))
-	ctx := context.Background()
-	_, _, c := b.connect(t, "web")
-	stale := b.secret(t, c)
-
-	vault2, err := credential.NewVault(b.st, b.kms, nil)
-	require.NoError(t, err)
-	managers := []*oauth.Manager{b.m, b.newManager(t, vault2, nil)}
-
-	const n = 20
-	var wg sync.WaitGroup
-	results := make([]credential.Secret, n)
-	errs := make([]error, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			results[i], errs[i] = managers[i%2].TokenSource(tenantID, c.ID).ForceRefresh(ctx, stale.AccessToken)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	require.EqualValues(t, 1, b.op.refreshGrants.Load(), "exactly one refresh reached the provider")
-	for i := range n {
-		require.NoError(t, errs[i])
-		require.Equal(t, results[0].AccessToken, results[i].AccessToken)
-	}
-	b.remember(results[0])
 }
 
 func TestRevokedGrantPausesUntilReconnect(t *testing.T) {

@@ -2,14 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/accordhq/accord/internal/store"
-	"github.com/accordhq/accord/internal/store/sqlmigrate"
 )
 
 // TestEventStateMigration: events stored before migration 0003 each came
@@ -18,28 +16,13 @@ import (
 func TestEventStateMigration(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "a.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	ms, err := sqlmigrate.Load(migrationFS, "migrations")
-	require.NoError(t, err)
-	var before []sqlmigrate.Migration
-	for _, m := range ms {
-		if m.Version < 3 {
-			before = append(before, m)
-		}
-	}
-	require.NoError(t, sqlmigrate.Apply(ctx, migrator{s.writer}, before, s.migrateConfig()))
-	for _, q := range []string{
+	s := storeBefore(t, 3,
 		`INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'n', 0)`,
 		`INSERT INTO connections (tenant_id, id, provider, state, created_at, updated_at)
 			VALUES ('t1', 'c1', 'p', 'active', 0, 0)`,
 		`INSERT INTO events (tenant_id, id, connection_id, dedup_key, type, object_id, object_version, received_at)
 			VALUES ('t1', 'evt_old', 'c1', 'd', 'x', 'o', 1, 0)`,
-	} {
-		_, err := s.writer.ExecContext(ctx, q)
-		require.NoError(t, err)
-	}
+	)
 
 	require.NoError(t, s.Migrate(ctx))
 	got, err := s.GetEvent(ctx, "t1", "evt_old")

@@ -2,43 +2,26 @@ package sqlite
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/accordhq/accord/internal/store"
-	"github.com/accordhq/accord/internal/store/sqlmigrate"
 )
 
 // TestLinkActionMigration: migration 0004 rebuilds links with the action in
-// the key; a link stored before keeps its values under action ” and
+// the key; a link stored before keeps its values under action "" and
 // stays clean, and the foreign key to installations still holds.
 func TestLinkActionMigration(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "a.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	ms, err := sqlmigrate.Load(migrationFS, "migrations")
-	require.NoError(t, err)
-	var before []sqlmigrate.Migration
-	for _, m := range ms {
-		if m.Version < 4 {
-			before = append(before, m)
-		}
-	}
-	require.NoError(t, sqlmigrate.Apply(ctx, migrator{s.writer}, before, s.migrateConfig()))
-	for _, q := range []string{
+	s := storeBefore(t, 4,
 		`INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'n', 0)`,
 		`INSERT INTO installations (tenant_id, id, contract, contract_version, state, created_at, updated_at)
 			VALUES ('t1', 'i1', 'c', '1', 'active', 0, 0)`,
 		`INSERT INTO links (tenant_id, installation_id, source_object, source_id, target_object, target_id, version,
 			fields, updated_at) VALUES ('t1', 'i1', 'ticket', 'T-1', 'incident', 'INC-1', 7, '{"a":1}', 5000)`,
-	} {
-		_, err := s.writer.ExecContext(ctx, q)
-		require.NoError(t, err, q)
-	}
+	)
 
 	require.NoError(t, s.Migrate(ctx))
 	key := store.LinkKey{TenantID: "t1", InstallationID: "i1", SourceObject: "ticket", SourceID: "T-1",
