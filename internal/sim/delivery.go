@@ -59,15 +59,6 @@ func newHooks(b *base) *hooks {
 	return &hooks{b: b, scheme: s, changed: make(chan struct{})}
 }
 
-func (hk *hooks) subscribe(url string, secret []byte) {
-	s := &subscriber{url: url, secret: secret, wake: make(chan struct{}, 1)}
-	hk.mu.Lock()
-	hk.subs = append(hk.subs, s)
-	hk.mu.Unlock()
-	hk.b.wg.Add(1)
-	go hk.run(s)
-}
-
 func (hk *hooks) enqueue(ev event) {
 	hk.mu.Lock()
 	subs := hk.subs

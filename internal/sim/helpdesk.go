@@ -91,7 +91,7 @@ func NewHelpdesk(cfg *Config) *Helpdesk {
 func (h *Helpdesk) Subscribe(url, secret string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.hooks.subscribe(url, []byte(secret))
+	h.hooks.add(url, []byte(secret))
 }
 
 // CreateTicket creates a ticket as if through the API; ID, URL, Version and

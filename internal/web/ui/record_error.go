@@ -9,12 +9,7 @@ import (
 // recordError shows one record error: what failed, the partner's message,
 // what to do, and the retry button.
 func (u *UI) recordError(w http.ResponseWriter, r *http.Request, v *view) error {
-	ctx := r.Context()
-	re, err := u.deps.Store.GetRecordError(ctx, v.Tenant, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	inst, err := u.deps.Store.GetInstallation(ctx, v.Tenant, re.InstallationID)
+	re, inst, err := u.recordErrorAt(r, v)
 	if err != nil {
 		return err
 	}
@@ -29,4 +24,18 @@ func (u *UI) recordError(w http.ResponseWriter, r *http.Request, v *view) error 
 		"Retried":  r.URL.Query().Get("retried") != "",
 	})
 	return nil
+}
+
+// recordErrorAt loads the record error the request's path names and the
+// installation it belongs to, both within the viewer's tenant.
+func (u *UI) recordErrorAt(r *http.Request, v *view) (store.RecordError, store.Installation, error) {
+	re, err := u.deps.Store.GetRecordError(r.Context(), v.Tenant, r.PathValue("id"))
+	if err != nil {
+		return store.RecordError{}, store.Installation{}, err
+	}
+	inst, err := u.deps.Store.GetInstallation(r.Context(), v.Tenant, re.InstallationID)
+	if err != nil {
+		return store.RecordError{}, store.Installation{}, err
+	}
+	return re, inst, nil
 }

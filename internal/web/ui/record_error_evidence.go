@@ -59,11 +59,7 @@ type evidenceEvent struct {
 // credentials and personal identifiers removed; never a secret.
 func (u *UI) recordErrorEvidence(w http.ResponseWriter, r *http.Request, v *view) error {
 	ctx := r.Context()
-	re, err := u.deps.Store.GetRecordError(ctx, v.Tenant, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	inst, err := u.deps.Store.GetInstallation(ctx, v.Tenant, re.InstallationID)
+	re, inst, err := u.recordErrorAt(r, v)
 	if err != nil {
 		return err
 	}
