@@ -216,14 +216,13 @@ func (m *Mapper) source(r *row, docs []map[string]any, act *any) (any, bool, err
 		if *act == nil {
 			*act = spec.ActivationFor(m.objs, docs)
 		}
-		out, det, err := r.prg.Eval((*act).(interpreter.Activation))
+		out, _, err := r.prg.Eval((*act).(interpreter.Activation))
 		if err != nil {
 			if strings.Contains(err.Error(), "no such attribute") || strings.Contains(err.Error(), "no such key") {
 				// The expression reads a field this record lacks: same as a
 				// missing source field, so the default applies.
 				return nil, false, nil
 			}
-			_ = det
 			return nil, false, r.exprError(err, (*act).(interpreter.Activation))
 		}
 		v, err := native(out)

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -193,5 +192,4 @@ func TestTokenErrorsKeepTheProvidersDescription(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, te.StatusCode)
 	require.Contains(t, err.Error(), "answered 503")
 	require.NotContains(t, err.Error(), "could not be reached")
-	_ = time.Second
 }

@@ -1,7 +1,6 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -373,5 +372,4 @@ func TestInFlightBudgetRefusesWithRetryAfter(t *testing.T) {
 	require.NotEmpty(t, resp.Header.Get("Retry-After"))
 	require.LessOrEqual(t, webhook.BytesInFlightPeak(b.ingress), int64(16<<10))
 	require.Equal(t, int64(0), webhook.BytesInFlight(b.ingress))
-	_ = bytes.MinRead
 }
