@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,10 +18,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/accordhq/accord/internal/app"
+	"github.com/accordhq/accord/internal/config"
 	"github.com/accordhq/accord/internal/sim"
-	"github.com/accordhq/accord/internal/store"
-	"github.com/accordhq/accord/internal/store/postgres"
-	"github.com/accordhq/accord/internal/store/sqlite"
 )
 
 var (
@@ -179,7 +177,7 @@ func runCrashSoak(t *testing.T, b backend) {
 			duplicates++
 		}
 	}
-	states := eventStates(t, b, db, masterKey)
+	states := eventStates(t, db)
 	t.Logf("tally: %d escalations, %d kills, %d webhooks accepted (%d duplicate deliveries), %d incidents, %d messages, events by state/outcome %v, partner faults incidents %v chat %v",
 		n, kills, len(accepted), duplicates, inc.Count(), len(chat.Messages(chatChannel)), states, inc.AppliedFaults(), chat.AppliedFaults())
 
@@ -207,50 +205,40 @@ func countIncidents(inc *sim.Incidents, ticketID string) int {
 }
 
 // eventStates counts the stored events by state/outcome.
-func eventStates(t *testing.T, b backend, db, masterKey string) map[string]int {
+func eventStates(t *testing.T, db string) map[string]int {
 	t.Helper()
 	ctx := context.Background()
-	var st store.Store
-	if b == "sqlite" {
-		s, err := sqlite.Open(ctx, db[len("sqlite:"):], nil)
-		require.NoError(t, err)
-		st = s
-	} else {
-		s, err := postgres.Open(ctx, db, nil)
-		require.NoError(t, err)
-		st = s
-	}
+	st, err := app.OpenStore(ctx, &config.Config{DB: db}, nil)
+	require.NoError(t, err)
 	defer st.Close()
 	out := map[string]int{}
 	const q = `SELECT state, outcome, count(*) FROM events GROUP BY state, outcome`
-	add := func(state, outcome string, n int) { out[state+"/"+outcome] += n }
+	// *sql.Rows and pgx.Rows share what counting needs.
+	var rows interface {
+		Next() bool
+		Scan(dest ...any) error
+		Err() error
+	}
 	switch d := st.Driver().(type) {
 	case *sql.DB:
-		rows, err := d.QueryContext(ctx, q)
+		r, err := d.QueryContext(ctx, q)
 		require.NoError(t, err)
-		defer rows.Close()
-		for rows.Next() {
-			var s, o string
-			var n int
-			require.NoError(t, rows.Scan(&s, &o, &n))
-			add(s, o, n)
-		}
-		require.NoError(t, rows.Err())
+		defer r.Close()
+		rows = r
 	case *pgxpool.Pool:
-		rows, err := d.Query(ctx, q)
+		r, err := d.Query(ctx, q)
 		require.NoError(t, err)
-		defer rows.Close()
-		for rows.Next() {
-			var s, o string
-			var n int
-			require.NoError(t, rows.Scan(&s, &o, &n))
-			add(s, o, n)
-		}
-		require.NoError(t, rows.Err())
+		defer r.Close()
+		rows = r
 	default:
 		t.Fatalf("unknown driver %T", d)
 	}
-	_ = masterKey
-	_ = http.StatusOK
+	for rows.Next() {
+		var s, o string
+		var n int
+		require.NoError(t, rows.Scan(&s, &o, &n))
+		out[s+"/"+o] += n
+	}
+	require.NoError(t, rows.Err())
 	return out
 }
