@@ -14,7 +14,7 @@ import (
 // style. Page.Next is the cursor for the following page, empty on the last
 // one. Without a pagination section, the list is one page.
 func (c *Connector) List(ctx context.Context, lc ListCall) (Page, error) {
-	_, ep, err := c.endpoint(lc.Object, opList)
+	obj, ep, err := c.endpoint(lc.Object, opList)
 	if err != nil {
 		return Page{}, err
 	}
@@ -73,7 +73,13 @@ func (c *Connector) List(ctx context.Context, lc ListCall) (Page, error) {
 	}
 	page := Page{Items: items, Status: resp.status, Deprecation: resp.deprecation}
 	if pg != nil {
-		next, err := pgr.next(pageState{pg: pg, cursor: lc.Cursor, limit: limit, count: len(items), resp: resp, url: u})
+		st := pageState{pg: pg, cursor: lc.Cursor, limit: limit, count: len(items), resp: resp, url: u}
+		if len(items) > 0 {
+			if v, ok := items[len(items)-1][obj.IDField()]; ok && v != nil {
+				st.lastID = scalarString(v)
+			}
+		}
+		next, err := pgr.next(st)
 		if err != nil {
 			return Page{}, fmt.Errorf("connector: %s: %w", name, err)
 		}
@@ -136,6 +142,7 @@ type pageState struct {
 	count  int    // items on this page
 	resp   *response
 	url    *url.URL // the URL this page was read from
+	lastID string   // the id of the page's last item
 }
 
 // pager is one pagination style.
@@ -149,10 +156,33 @@ type pager interface {
 }
 
 var pagers = map[string]pager{
-	spec.PageCursor: cursorPager{},
-	spec.PagePage:   numberPager{first: 1, step: func(pageState) int { return 1 }},
-	spec.PageOffset: numberPager{first: 0, step: func(s pageState) int { return s.count }},
-	spec.PageLink:   linkPager{},
+	spec.PageCursor:  cursorPager{},
+	spec.PagePage:    numberPager{first: 1, step: func(pageState) int { return 1 }},
+	spec.PageOffset:  numberPager{first: 0, step: func(s pageState) int { return s.count }},
+	spec.PageLink:    linkPager{},
+	spec.PageAfterID: afterIDPager{},
+}
+
+// afterIDPager asks for the items after the previous page's last id
+// (Stripe's starting_after) while the body's has_more is true.
+type afterIDPager struct{}
+
+func (afterIDPager) params(pg *spec.Pagination, cursor string, q url.Values) error {
+	if cursor != "" {
+		q.Set(pg.Param, cursor)
+	}
+	return nil
+}
+
+func (afterIDPager) next(s pageState) (string, error) {
+	v, _ := lookup(s.resp.doc, s.pg.HasMore)
+	if more, _ := v.(bool); !more {
+		return "", nil
+	}
+	if s.lastID == "" {
+		return "", fmt.Errorf("has_more is true but the page's last item has no id: %w", ErrBadResponse)
+	}
+	return s.lastID, nil
 }
 
 // cursorPager sends the partner's opaque cursor back; the next one is at

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -189,4 +190,37 @@ func TestNextLink(t *testing.T) {
 	for in, want := range cases {
 		require.Equal(t, want, nextLink([]string{in}), in)
 	}
+}
+
+// Stripe pages by the last id seen (starting_after) while has_more is true.
+func TestListAfterID(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		start := 0
+		if after := r.URL.Query().Get("starting_after"); after != "" {
+			start = slices.Index(fiveIncidents, after) + 1
+		}
+		end := min(start+2, len(fiveIncidents))
+		reply(200, fmt.Sprintf(`{"incidents":%s,"has_more":%t}`, itemsJSON(fiveIncidents[start:end]), end < len(fiveIncidents)))(w, r)
+	}, func(p *spec.Provider, _ *Config) {
+		p.Pagination = &spec.Pagination{Style: spec.PageAfterID, Param: "starting_after", HasMore: "has_more", LimitParam: "limit", Limit: 2}
+	})
+	ids := readAll(t, b, ListCall{Object: "incident", Auth: apiKey()})
+	require.Equal(t, fiveIncidents, ids)
+	reqs := b.requests()
+	require.Len(t, reqs, 3)
+	require.Equal(t, "limit=2", reqs[0].RawQuery)
+	require.Equal(t, "limit=2&starting_after=b", reqs[1].RawQuery)
+	require.Equal(t, "limit=2&starting_after=d", reqs[2].RawQuery)
+}
+
+// has_more with an item lacking its id cannot go on: an error, not a loop
+// over the first page.
+func TestListAfterIDWithoutAnID(t *testing.T) {
+	t.Parallel()
+	b := setup(t, reply(200, `{"incidents":[{"title":"x"}],"has_more":true}`), func(p *spec.Provider, _ *Config) {
+		p.Pagination = &spec.Pagination{Style: spec.PageAfterID, Param: "starting_after", HasMore: "has_more"}
+	})
+	_, err := b.conn.List(context.Background(), ListCall{Object: "incident", Auth: apiKey()})
+	require.ErrorIs(t, err, ErrBadResponse)
 }

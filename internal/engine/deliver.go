@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 	"time"
 
@@ -125,7 +126,7 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				wait(e.cfg.PauseInterval)
 				continue
 			}
-			doc := objectOf(t.provider, payload)
+			doc := t.objectOf(payload)
 			ok, err := t.cond.Match(doc)
 			if err != nil {
 				e.deps.Logger.WarnContext(ctx, "trigger condition failed; treated as not matching", "tenant_id", inst.TenantID,
@@ -179,19 +180,6 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 		}
 	}
 	return outcome, nil
-}
-
-// objectOf returns the changed object inside a webhook payload.
-func objectOf(p *spec.Provider, payload map[string]any) map[string]any {
-	if p.Webhooks == nil || p.Webhooks.Object == "" {
-		return payload
-	}
-	if v, ok := spec.Get(payload, p.Webhooks.Object); ok {
-		if m, ok := v.(map[string]any); ok {
-			return m
-		}
-	}
-	return map[string]any{}
 }
 
 type applyInput struct {
@@ -365,6 +353,20 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 			"object", in.trigger.source.Name, "fields", res.UnknownFields)
 	}
 
+	if linked && !link.Uncertain && sameFields(doc, link.Fields) {
+		// The partner object already holds exactly what Accord last wrote
+		// there: its own write coming back, a webhook and a poll of one
+		// change, or a change only to fields this action does not map.
+		// Writing again would at best cost a call, and in two-way sync
+		// bounce the change between the sides forever.
+		link.Version, link.EventID, link.EventAt = ord.version, in.event.ID, ord.at
+		if err := e.links.write(ctx, link); err != nil && !errors.Is(err, store.ErrStaleLink) {
+			e.metrics.retry(labels, retryTransient)
+			return applyResult{retry: fmt.Errorf("advancing link: %w", err)}, false
+		}
+		e.metrics.echo(a.provider.Name)
+		return applyResult{outcome: outcomeUnchanged}, false
+	}
 	if wait := e.connectors[a.provider.Name].Limiter().Reserve(key.TenantID, lockKey(key)); wait > 0 {
 		e.metrics.retry(labels, retryThrottled)
 		return applyResult{snooze: wait}, false
@@ -426,6 +428,28 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 	}
 	e.metrics.eventToAction(a.provider.Name, e.deps.Now().Sub(in.event.ReceivedAt))
 	return applyResult{outcome: outcomeApplied}, false
+}
+
+// sameFields reports whether the mapped document equals the fields a link
+// recorded as last written, compared as JSON values (PostgreSQL's jsonb
+// does not keep the bytes).
+func sameFields(doc map[string]any, written json.RawMessage) bool {
+	if len(written) == 0 {
+		return false
+	}
+	var was any
+	if err := json.Unmarshal(written, &was); err != nil {
+		return false
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return false
+	}
+	var now any
+	if err := json.Unmarshal(raw, &now); err != nil {
+		return false
+	}
+	return reflect.DeepEqual(was, now)
 }
 
 // idempotentCreate reports whether the partner deduplicates the action's

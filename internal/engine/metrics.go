@@ -19,6 +19,7 @@ type metrics struct {
 	durationVec      *prometheus.HistogramVec
 	eventToActionVec *prometheus.HistogramVec
 	unknownVec       *prometheus.CounterVec
+	echoVec          *prometheus.CounterVec
 }
 
 type actionLabels struct{ tenant, provider, installation string }
@@ -68,11 +69,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "accord_mapping_unknown_fields_total",
 		Help: "Source fields the provider manifest does not declare, ignored by mappings, by source provider and object.",
 	}, []string{"provider", "object"})
+	m.echoVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_echo_suppressed_total",
+		Help: "Writes not sent because the linked partner object already holds exactly the mapped values Accord last wrote: Accord's own write coming back (two-way sync), a poll and a webhook of one change, or a change to fields the action does not map. By target provider.",
+	}, []string{"provider"})
 	if reg != nil {
+		reg.MustRegister(m.echoVec)
 		reg.MustRegister(m.actionsVec, m.retriesVec, m.eventsVec, m.panics, m.uncertain, m.uncertainMarked, m.uncertainSettled, m.durationVec, m.eventToActionVec, m.unknownVec)
 	}
 	return m
 }
+
+func (m *metrics) echo(provider string) { m.echoVec.WithLabelValues(provider).Inc() }
 
 func (m *metrics) labels(inst store.Installation, provider string) actionLabels {
 	return actionLabels{tenant: inst.TenantID, provider: provider, installation: inst.ID}

@@ -66,7 +66,13 @@ func siblingsOf(c *spec.Contract, a *spec.Action, providers map[string]*spec.Pro
 // contract's record key lists.
 func recordKeyed(c *spec.Contract, a *spec.Action, providers map[string]*spec.Provider) bool {
 	t := c.Triggers[a.Trigger]
-	if t == nil || t.Webhook == nil {
+	if t == nil {
+		return false
+	}
+	if t.Schedule != nil {
+		return c.RecordKeyPath(t.Schedule.Object) != ""
+	}
+	if t.Webhook == nil {
 		return false
 	}
 	p := providers[t.Webhook.Provider]

@@ -112,7 +112,10 @@ type compiledTrigger struct {
 	source   *spec.Object
 	events   map[string]bool
 	cond     *mapping.Condition
-	actions  []*compiledAction
+	// objectPath is where the object is in the event's payload ("" for
+	// the whole payload, as in a sync's events).
+	objectPath string
+	actions    []*compiledAction
 }
 
 type compiledAction struct {
@@ -168,34 +171,11 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 	cc := &compiledContract{contract: c}
 	for _, name := range sortedTriggerNames(c) {
 		t := c.Triggers[name]
-		if t.Webhook == nil {
-			continue // schedules are the syncer's
-		}
-		p, ok := providers[t.Webhook.Provider]
-		if !ok || p.Webhooks == nil {
-			return nil, fmt.Errorf("trigger %s: provider %q has no webhooks", name, t.Webhook.Provider)
-		}
-		ct := &compiledTrigger{trigger: t, provider: p, events: map[string]bool{}}
-		for _, ev := range t.Webhook.Events {
-			et, ok := p.Webhooks.Events[ev]
-			if !ok {
-				return nil, fmt.Errorf("trigger %s: provider %s has no event %q", name, p.Name, ev)
-			}
-			ct.events[ev] = true
-			obj := p.Objects[et.Object]
-			if obj == nil {
-				return nil, fmt.Errorf("trigger %s: event %s carries unknown object %q", name, ev, et.Object)
-			}
-			if ct.source != nil && ct.source != obj {
-				return nil, fmt.Errorf("trigger %s: events carry different objects (%s, %s)", name, ct.source.Name, obj.Name)
-			}
-			ct.source = obj
-		}
-		cond, err := mapping.NewCondition(ct.source, t.Webhook.Condition, 0)
+		ct, err := compileTrigger(name, t, providers)
 		if err != nil {
-			return nil, fmt.Errorf("trigger %s: %w", name, err)
+			return nil, err
 		}
-		ct.cond = cond
+		p := ct.provider
 		targets := map[string]bool{}
 		for _, a := range c.Actions {
 			if a.Trigger != name {
@@ -235,6 +215,76 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 		cc.triggers = append(cc.triggers, ct)
 	}
 	return cc, nil
+}
+
+// SyncEventType is the type of the events a sync stores for each listed
+// object: schedule triggers over that object match it, webhook triggers
+// never do.
+func SyncEventType(object string) string { return "accord.sync/" + object }
+
+// compileTrigger resolves a trigger's source object and condition. A
+// webhook trigger matches its event types and finds its object inside the
+// payload; a schedule trigger matches the sync's events, whose payload is
+// the listed object itself.
+func compileTrigger(name string, t *spec.Trigger, providers map[string]*spec.Provider) (*compiledTrigger, error) {
+	var ct *compiledTrigger
+	var condition string
+	switch {
+	case t.Webhook != nil:
+		p, ok := providers[t.Webhook.Provider]
+		if !ok || p.Webhooks == nil {
+			return nil, fmt.Errorf("trigger %s: provider %q has no webhooks", name, t.Webhook.Provider)
+		}
+		ct = &compiledTrigger{trigger: t, provider: p, events: map[string]bool{}, objectPath: p.Webhooks.Object}
+		for _, ev := range t.Webhook.Events {
+			et, ok := p.Webhooks.Events[ev]
+			if !ok {
+				return nil, fmt.Errorf("trigger %s: provider %s has no event %q", name, p.Name, ev)
+			}
+			ct.events[ev] = true
+			obj := p.Objects[et.Object]
+			if obj == nil {
+				return nil, fmt.Errorf("trigger %s: event %s carries unknown object %q", name, ev, et.Object)
+			}
+			if ct.source != nil && ct.source != obj {
+				return nil, fmt.Errorf("trigger %s: events carry different objects (%s, %s)", name, ct.source.Name, obj.Name)
+			}
+			ct.source = obj
+		}
+		condition = t.Webhook.Condition
+	case t.Schedule != nil:
+		p, ok := providers[t.Schedule.Provider]
+		if !ok {
+			return nil, fmt.Errorf("trigger %s: unknown provider %q", name, t.Schedule.Provider)
+		}
+		obj := p.Objects[t.Schedule.Object]
+		if obj == nil {
+			return nil, fmt.Errorf("trigger %s: provider %s has no object %q", name, p.Name, t.Schedule.Object)
+		}
+		ct = &compiledTrigger{trigger: t, provider: p, source: obj, events: map[string]bool{SyncEventType(obj.Name): true}}
+		condition = t.Schedule.Condition
+	default:
+		return nil, fmt.Errorf("trigger %s has neither a webhook nor a schedule", name)
+	}
+	cond, err := mapping.NewCondition(ct.source, condition, 0)
+	if err != nil {
+		return nil, fmt.Errorf("trigger %s: %w", name, err)
+	}
+	ct.cond = cond
+	return ct, nil
+}
+
+// objectOf returns the changed object inside an event's payload.
+func (t *compiledTrigger) objectOf(payload map[string]any) map[string]any {
+	if t.objectPath == "" {
+		return payload
+	}
+	if v, ok := spec.Get(payload, t.objectPath); ok {
+		if m, ok := v.(map[string]any); ok {
+			return m
+		}
+	}
+	return map[string]any{}
 }
 
 // matches reports whether the trigger fires for an event of eventType

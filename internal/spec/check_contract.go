@@ -50,8 +50,6 @@ func checkContract(d *decoder, c *Contract) {
 			if s.Cron != "" && len(strings.Fields(s.Cron)) != 5 {
 				d.errorAt(s.Meta.At("cron"), "cron %q must have five fields: minute hour day-of-month month day-of-week", s.Cron)
 			}
-			// Lint rejects what the engine cannot run: nothing polls yet.
-			d.errorAt(s.Meta.Pos, "trigger %s: schedule triggers do not run yet (scheduled sync is being built); use a webhook trigger for now", name)
 		}
 	}
 	triggers := sortedKeys(c.Triggers)
@@ -181,6 +179,9 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 				sources[name], sourceProviders[name] = obj, providers[s.Provider]
 				if obj.Endpoints.List == nil {
 					d.errorAt(s.Meta.At("object"), "%s has no list endpoint to poll", obj.Name)
+				}
+				if obj.Version == "" {
+					d.errorAt(s.Meta.At("object"), "%s has no `version` field: a sync needs the field that orders changes (e.g. version: updated in the provider's objects.%s) to list only what changed and apply changes in order", obj.Name, obj.Name)
 				}
 				checkCondition(d, obj, s.Meta, s.Condition)
 			}

@@ -51,6 +51,9 @@ func checkProvider(d *decoder, p *Provider) {
 		if pg.Style == PageCursor && pg.Next == "" {
 			d.errorAt(pg.Meta.Pos, "cursor pagination needs `next`: where the next cursor is in the response")
 		}
+		if pg.Style == PageAfterID && pg.HasMore == "" {
+			d.errorAt(pg.Meta.Pos, "after_id pagination needs `has_more`: where the response says another page follows, e.g. has_more")
+		}
 	}
 	for _, name := range sortedKeys(p.Objects) {
 		o := p.Objects[name]
@@ -130,8 +133,8 @@ func checkObject(d *decoder, p *Provider, o *Object) {
 	if o.UpdatedAt != "" {
 		if f := o.Fields[o.UpdatedAt]; f == nil {
 			d.errorAt(o.Meta.At("updated_at"), "%s has no field %s%s", o.Name, o.UpdatedAt, didYouMean(o.UpdatedAt, fieldNames))
-		} else if f.Type != TypeTimestamp {
-			d.errorAt(o.Meta.At("updated_at"), "updated_at field %s must be a timestamp, not %s", o.UpdatedAt, f.Type)
+		} else if f.Type != TypeTimestamp && f.Type != TypeInt {
+			d.errorAt(o.Meta.At("updated_at"), "updated_at field %s must be a timestamp or an int (Unix seconds), not %s", o.UpdatedAt, f.Type)
 		}
 	}
 	checkFields(d, o.Fields)
@@ -166,6 +169,12 @@ func checkObject(d *decoder, p *Provider, o *Object) {
 		}
 		if ep.key == "update" && ep.ep.IfMatch && e.Get == nil {
 			d.errorAt(ep.ep.Meta.At("if_match"), "`if_match` needs a `get` endpoint: after a 412 Accord reads the object's current ETag and writes the newest state on it")
+		}
+		if ep.ep.Since != "" && ep.key != "list" {
+			d.errorAt(ep.ep.Meta.At("since"), "`since` applies to the list endpoint only (it asks for changes at or after a version)")
+		}
+		if ep.key == "list" && ep.ep.Since != "" && o.Version == "" {
+			d.errorAt(ep.ep.Meta.At("since"), "`since` needs the object's `version` field: its value is what is sent")
 		}
 		if (ep.key == "list" || ep.key == "find_by_external_id" || ep.key == "find") && ep.ep.Items == "" {
 			d.errorAt(ep.ep.Meta.Pos, "%s needs `items`: where the list is in the response", ep.key)

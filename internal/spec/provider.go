@@ -120,18 +120,24 @@ const (
 	PagePage   = "page"
 	PageOffset = "offset"
 	PageLink   = "link"
+	// PageAfterID: the last item's id is the cursor (Stripe's
+	// starting_after); pages continue while has_more is true.
+	PageAfterID = "after_id"
 )
 
 // Pagination describes how list endpoints page.
 type Pagination struct {
 	Meta  Meta   `yaml:"-" json:"-"`
-	Style string `yaml:"style" jsonschema:"required,enum=cursor,enum=page,enum=offset,enum=link"`
+	Style string `yaml:"style" jsonschema:"required,enum=cursor,enum=page,enum=offset,enum=link,enum=after_id"`
 	// Param is the request parameter carrying the cursor, page number or offset.
 	Param      string `yaml:"param" jsonschema_description:"request parameter carrying the cursor, page or offset"`
 	LimitParam string `yaml:"limit_param" jsonschema_description:"request parameter for the page size"`
 	Limit      int    `yaml:"limit" jsonschema_description:"page size to ask for"`
 	// Next is the JSON path of the next cursor in the response (cursor style).
 	Next string `yaml:"next" jsonschema_description:"cursor: JSON path of the next cursor in the response; empty or missing means last page"`
+	// HasMore is the JSON path of the boolean saying another page follows
+	// (after_id style, Stripe's has_more).
+	HasMore string `yaml:"has_more" jsonschema_description:"after_id: JSON path of the boolean saying another page follows, e.g. has_more"`
 }
 
 // Signature schemes.
@@ -269,7 +275,7 @@ type Object struct {
 	// Version is the field that orders changes: an int that increases or an
 	// updated_at timestamp.
 	Version   string            `yaml:"version" jsonschema_description:"field that orders changes (int or timestamp)"`
-	UpdatedAt string            `yaml:"updated_at" jsonschema_description:"field with the last change time, for incremental sync"`
+	UpdatedAt string            `yaml:"updated_at" jsonschema_description:"field with the last change time (timestamp, or int Unix seconds): a sync's first run reads back no further than the contract's boundaries.backfill by it"`
 	Fields    map[string]*Field `yaml:"fields" jsonschema:"required"`
 	Endpoints Endpoints         `yaml:"endpoints"`
 }
@@ -364,4 +370,9 @@ type Endpoint struct {
 	// "{field}" takes the field's value with its type, other strings have
 	// their placeholders replaced as text.
 	Request any `yaml:"request" jsonschema_description:"find: JSON request body template; \"{field}\" takes the mapped field's value"`
+	// Since is the list parameter that asks only for changes at or after a
+	// version (in the version field's own units: the number, or RFC 3339
+	// for a timestamp). Without it a sync lists everything and skips
+	// what it has seen.
+	Since string `yaml:"since" jsonschema_description:"list: request parameter asking only for objects changed at or after a version, e.g. updated_since (sent in the version field's units)"`
 }

@@ -210,7 +210,7 @@ func TestNullsAreRejectedWithPositions(t *testing.T) {
 		{"null scalar", minimalProvider + "title:\n",
 			[]string{"p.yaml:8:7: no value here: expected a string; fill it in or remove it"}},
 		{"null endpoint", minimalProvider + "    endpoints: {get: }\n",
-			[]string{"p.yaml:8:17: `get` has no value: expected a mapping with keys method, path, body, item, items, id_path, idempotency_header, if_match, query, request; fill it in or remove `get`"}},
+			[]string{"p.yaml:8:17: `get` has no value: expected a mapping with keys method, path, body, item, items, id_path, idempotency_header, if_match, query, request, since; fill it in or remove `get`"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -280,21 +280,29 @@ func TestUnreadableFileHasNoFakePosition(t *testing.T) {
 	require.Contains(t, diags.Error(), "missing.yaml: cannot read:")
 }
 
-// Lint rejects what the engine cannot run: a schedule trigger used to lint
-// clean and be explained as polling while nothing ran it.
-func TestScheduleTriggersAreRejectedUntilSyncRuns(t *testing.T) {
+// A schedule trigger lints clean when the engine can run it (a list
+// endpoint and a version field), and names what is missing otherwise.
+func TestScheduleTriggersNeedAListAndAVersion(t *testing.T) {
 	t.Parallel()
-	p, pd := ParseProvider("p.yaml", []byte(minimalProvider))
-	require.Empty(t, pd)
-	c, diags := ParseContract("c.yaml", []byte("accord: contract/v1\nname: c\nversion: 1\nproviders: [p]\ndirection: one_way\n"+
-		"triggers: {t: {schedule: {provider: p, object: thing, every: 5m}}}\n"+
-		"actions: [{name: a, trigger: t, provider: p, object: thing, op: update, mapping: [{to: id, from: thing.id}]}]\n"))
-	if c != nil {
-		diags = append(diags, Resolve(c, map[string]*Provider{"p": p})...)
+	lint := func(provider string) string {
+		p, pd := ParseProvider("p.yaml", []byte(provider))
+		require.Empty(t, pd)
+		c, diags := ParseContract("c.yaml", []byte("accord: contract/v1\nname: c\nversion: 1.0.0\nproviders: [p]\ndirection: one_way\n"+
+			"triggers: {t: {schedule: {provider: p, object: thing, every: 5m}}}\n"+
+			"actions: [{name: a, trigger: t, provider: p, object: thing, op: update, mapping: [{to: id, from: thing.id}]}]\n"))
+		if c != nil {
+			diags = append(diags, Resolve(c, map[string]*Provider{"p": p})...)
+		}
+		var msgs []string
+		for _, d := range diags {
+			msgs = append(msgs, d.String())
+		}
+		return strings.Join(msgs, "\n")
 	}
-	var msgs []string
-	for _, d := range diags {
-		msgs = append(msgs, d.String())
-	}
-	require.Contains(t, strings.Join(msgs, "\n"), "c.yaml:6:26: trigger t: schedule triggers do not run yet")
+	got := lint(minimalProvider)
+	require.Contains(t, got, "c.yaml:6:48: thing has no list endpoint to poll")
+	require.Contains(t, got, "c.yaml:6:48: thing has no `version` field")
+	polls := strings.Replace(minimalProvider, "fields: {id: {type: string}}",
+		"version: updated\n    fields: {id: {type: string}, updated: {type: int}}\n    endpoints: {list: {method: GET, path: /things, items: data, since: updated_since}, update: {method: PATCH, path: \"/things/{id}\"}}", 1)
+	require.Empty(t, lint(polls))
 }

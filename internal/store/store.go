@@ -450,6 +450,14 @@ type Queries interface {
 	// ListPartnerHolds returns the holds still in force after now, across
 	// tenants (each process applies them to its own rate limiter).
 	ListPartnerHolds(ctx context.Context, now time.Time) ([]PartnerHold, error)
+	// GetSyncState reads an installation's sync state of one trigger
+	// (ErrNotFound before its first run).
+	GetSyncState(ctx context.Context, tenantID, installationID, trigger string) (SyncState, error)
+	// PutSyncState stores s whole (insert or replace); UpdatedAt is set by
+	// the caller.
+	PutSyncState(ctx context.Context, s SyncState) error
+	// ListSyncStates returns an installation's sync states by trigger.
+	ListSyncStates(ctx context.Context, tenantID, installationID string) ([]SyncState, error)
 	// ListProcessLeases returns the process leases whose key starts with
 	// keyPrefix and that have not expired by the store's clock, in key
 	// order.
@@ -504,6 +512,44 @@ type Queries interface {
 	// returns them: of two claimers each delivery goes to exactly one.
 	// limit <= 0 means 100.
 	ClaimNotifyDeliveries(ctx context.Context, limit int) ([]NotifyDelivery, error)
+}
+
+// SyncState is where an installation's sync of one schedule trigger
+// stands. A run lists the partner's objects changed since Watermark page by
+// page; each page's events and the state after it commit together, so a
+// crash resumes at Cursor and never skips or repeats a page.
+type SyncState struct {
+	TenantID       string
+	InstallationID string
+	Trigger        string
+	// Running is true while a run is under way (between its first and
+	// last page); Cursor is then the next page to read ("" : the first).
+	Running bool
+	Cursor  string
+	// RunSince is the version the run under way lists from, kept so a
+	// resumed run asks the partner the same question.
+	RunSince int64
+	// RunMax is the newest version the run under way has seen.
+	RunMax int64
+	// RunStartedAt, RunRecords and RunEvents describe the run under way,
+	// or the last one: objects listed, and changes among them stored as
+	// events.
+	RunStartedAt time.Time
+	RunRecords   int64
+	RunEvents    int64
+	// Watermark is the newest version seen by the last complete run: the
+	// next run lists from it. HasWatermark is false before the first
+	// complete run (the backfill).
+	Watermark    int64
+	HasWatermark bool
+	// Runs counts complete runs.
+	Runs            int64
+	LastCompletedAt time.Time
+	// LastError is why the last page failed ("" after a good page).
+	LastError string
+	// NextRunAt is when the next run is due.
+	NextRunAt time.Time
+	UpdatedAt time.Time
 }
 
 // PartnerHold is a partner's Retry-After for one tenant.

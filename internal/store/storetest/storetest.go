@@ -70,6 +70,7 @@ func Run(t *testing.T, open Open) {
 		{"PurgeInstallation", testPurgeInstallation},
 		{"Uninstalls", testUninstalls},
 		{"Notify", testNotify},
+		{"SyncStates", testSyncStates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
