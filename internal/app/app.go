@@ -22,6 +22,7 @@ import (
 	"github.com/accordhq/accord/internal/retention"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
+	"github.com/accordhq/accord/internal/syncer"
 	"github.com/accordhq/accord/internal/telemetry"
 	"github.com/accordhq/accord/internal/uninstall"
 	"github.com/accordhq/accord/internal/web"
@@ -43,6 +44,8 @@ type Options struct {
 	Now func() time.Time
 	// OnEventFinal is engine.Deps.OnEventFinal (load tests).
 	OnEventFinal func(ev store.Event, outcome string)
+	// Syncer tunes the scheduled sync; nil takes its defaults.
+	Syncer *syncer.Config
 }
 
 // App is one running Accord process.
@@ -67,8 +70,10 @@ type App struct {
 	stopBackground context.CancelFunc
 	// Uninstaller runs uninstalls (internal/uninstall); Notifier sends
 	// change notifications and REST hooks (internal/notify).
-	Uninstaller  *uninstall.Uninstaller
-	Notifier     *notify.Notifier
+	Uninstaller *uninstall.Uninstaller
+	Notifier    *notify.Notifier
+	// Syncer runs contracts' schedule triggers.
+	Syncer       *syncer.Syncer
 	notifySignal notify.Signal
 
 	server    *http.Server
@@ -175,6 +180,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if err := a.Engine.Register(reg); err != nil {
 		return nil, err
 	}
+	a.Syncer = syncer.New(syncer.Deps{Store: a.Store, Catalog: a.Catalog, Credentials: creds, Connector: a.Engine.Connector,
+		Logger: logger, Registerer: a.Registry, Now: now}, opts.Syncer)
+	if err := a.Syncer.Register(reg); err != nil {
+		return nil, err
+	}
 	if err := a.OAuth.Register(reg); err != nil {
 		return nil, err
 	}
@@ -202,6 +212,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		return nil, fmt.Errorf("building queue: %w", err)
 	}
 	a.Engine.UseQueue(a.Queue)
+	a.Syncer.UseQueue(a.Queue)
 	if !cfg.NoMigrate {
 		if err := a.Migrate(ctx); err != nil {
 			return nil, err
@@ -243,7 +254,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken, Signer: signer, PublicURL: cfg.PublicURL,
 			Status: partners, Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection,
 			OnConnectionChanged: func(_ context.Context, c store.Connection) { a.Ingress.Forget(c.ID) },
-			Uninstaller:         a.Uninstaller, Notifier: a.Notifier,
+			Uninstaller:         a.Uninstaller, Notifier: a.Notifier, Syncer: syncNow{a.Syncer},
 			Rollout: packRollouts(cfg.Packs), EventRetention: cfg.EventRetention})
 		for pattern, h := range admin.Routes() {
 			routes[pattern] = h
@@ -497,4 +508,15 @@ func (a *App) Stop(ctx context.Context) error {
 		a.logger.Info("accord stopped")
 	}
 	return errors.Join(errs...)
+}
+
+// syncNow is the syncer as the API sees it.
+type syncNow struct{ s *syncer.Syncer }
+
+func (n syncNow) RunNow(ctx context.Context, tenantID, installationID string) ([]string, error) {
+	names, err := n.s.RunNow(ctx, tenantID, installationID)
+	if errors.Is(err, syncer.ErrNoSchedule) {
+		return nil, api.ErrNoSchedule
+	}
+	return names, err
 }

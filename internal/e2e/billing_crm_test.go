@@ -26,20 +26,46 @@ const (
 // billingEnv is Accord running the shipped billing-to-crm pack between a
 // Stripe-shaped billing service and a HubSpot-shaped CRM.
 type billingEnv struct {
-	app      *app.App
-	billing  *sim.Billing
-	crm      *sim.CRM
-	crmCalls *requestLog
+	app          *app.App
+	billing      *sim.Billing
+	crm          *sim.CRM
+	crmCalls     *requestLog
+	billingCalls *requestLog
+	// conns are the installation's connections by provider, inst its id.
+	conns map[string]api.Connection
+	inst  string
 }
 
 func setupBilling(t *testing.T, b backend, searchLag time.Duration) *billingEnv {
 	t.Helper()
+	return setupBillingWith(t, b, searchLag, billingOpts{packs: packsDir(t), subscribe: true})
+}
+
+// billingOpts vary the billing-to-CRM set-up.
+type billingOpts struct {
+	// packs is the packs directory Accord runs.
+	packs string
+	// subscribe sends the billing service's webhooks to Accord.
+	subscribe bool
+	// seed runs on the billing service before Accord starts.
+	seed func(b *sim.Billing)
+	// billingNow is the billing service's clock (default time.Now).
+	billingNow func() time.Time
+}
+
+func setupBillingWith(t *testing.T, b backend, searchLag time.Duration, o billingOpts) *billingEnv {
+	t.Helper()
 	db, key := database(t, b)
 	e := &billingEnv{}
-	e.billing = sim.NewBilling(&sim.Config{Token: billingToken, DeliveryBackoff: 50 * time.Millisecond})
+	e.billing = sim.NewBilling(&sim.Config{Token: billingToken, DeliveryBackoff: 50 * time.Millisecond, Now: o.billingNow})
+	if o.seed != nil {
+		o.seed(e.billing)
+	}
 	t.Cleanup(e.billing.Stop)
-	billingURL, err := e.billing.Start(t.Context(), "127.0.0.1:0")
-	require.NoError(t, err)
+	e.billingCalls = &requestLog{}
+	billingSrv := httptest.NewServer(e.billingCalls.wrap(e.billing.Handler()))
+	t.Cleanup(billingSrv.Close)
+	billingURL := billingSrv.URL
 	// HubSpot's budget: 20 requests a second per token; its search index
 	// lags behind writes.
 	e.crm = sim.NewCRM(&sim.Config{Token: crmToken, RateLimit: 20, RateBurst: 20, SearchLag: searchLag})
@@ -49,18 +75,21 @@ func setupBilling(t *testing.T, b backend, searchLag time.Duration) *billingEnv 
 	t.Cleanup(crmSrv.Close)
 
 	partners := map[string]string{"BILLING_URL": billingURL, "CRM_URL": crmSrv.URL}
-	a := startApp(t, db, key, partners, nil)
+	a := startAppWith(t, o.packs, db, key, partners, nil)
 	e.app = a
 	url := "http://" + a.Addr()
 	c := &api.Client{BaseURL: url, Token: adminToken}
-	_, err = c.CreateTenant(t.Context(), tenantID, "Acme Corp")
+	_, err := c.CreateTenant(t.Context(), tenantID, "Acme Corp")
 	require.NoError(t, err)
-	_, conns, err := c.InstallContract(t.Context(), tenantID, "billing-to-crm", map[string]api.ConnectionInput{
+	inst, conns, err := c.InstallContract(t.Context(), tenantID, "billing-to-crm", map[string]api.ConnectionInput{
 		"billing": {APIKey: billingToken, WebhookSecret: billingSecret},
 		"crm":     {APIKey: crmToken},
 	})
 	require.NoError(t, err)
-	e.billing.Subscribe(url+"/hooks/"+conns["billing"].ID, billingSecret)
+	e.conns, e.inst = conns, inst.ID
+	if o.subscribe {
+		e.billing.Subscribe(url+"/hooks/"+conns["billing"].ID, billingSecret)
+	}
 	return e
 }
 

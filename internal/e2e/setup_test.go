@@ -203,9 +203,15 @@ func setupWith(t *testing.T, b backend, opts *setupOptions) *env {
 // in parallel. It stops when the test ends.
 func startApp(t *testing.T, db, key string, partners map[string]string, limiter *connector.LimiterConfig) *app.App {
 	t.Helper()
+	return startAppWith(t, packsDir(t), db, key, partners, limiter)
+}
+
+// startAppWith is startApp with another packs directory.
+func startAppWith(t *testing.T, packs, db, key string, partners map[string]string, limiter *connector.LimiterConfig) *app.App {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.DB, cfg.MasterKey, cfg.Addr = db, key, "127.0.0.1:0"
-	cfg.Packs = packsDir(t)
+	cfg.Packs = packs
 	cfg.AllowLoopbackPartners = true
 	cfg.AdminToken = adminToken
 	cfg.Workers = 50
@@ -366,10 +372,14 @@ func counter(t *testing.T, g prometheus.Gatherer, name string, labels map[string
 type requestLog struct {
 	mu    sync.Mutex
 	calls []call
+	// fail, when set and true for a request, answers it 503 instead of
+	// passing it on (a partner failing one page of a list).
+	fail func(r *http.Request) bool
 }
 
 type call struct {
 	Method, Path string
+	Query        string
 	Status       int
 	At           time.Time
 }
@@ -377,9 +387,16 @@ type call struct {
 func (l *requestLog) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(sw, r)
 		l.mu.Lock()
-		l.calls = append(l.calls, call{Method: r.Method, Path: r.URL.Path, Status: sw.status, At: time.Now()})
+		fail := l.fail != nil && l.fail(r)
+		l.mu.Unlock()
+		if fail {
+			http.Error(sw, `{"error":{"message":"temporarily unavailable"}}`, http.StatusServiceUnavailable)
+		} else {
+			h.ServeHTTP(sw, r)
+		}
+		l.mu.Lock()
+		l.calls = append(l.calls, call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: sw.status, At: time.Now()})
 		l.mu.Unlock()
 	})
 }

@@ -126,7 +126,7 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				wait(e.cfg.PauseInterval)
 				continue
 			}
-			doc := t.objectOf(payload)
+			doc := t.objectOf(ev.Type, payload)
 			ok, err := t.cond.Match(doc)
 			if err != nil {
 				e.deps.Logger.WarnContext(ctx, "trigger condition failed; treated as not matching", "tenant_id", inst.TenantID,

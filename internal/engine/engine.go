@@ -185,6 +185,10 @@ func (e *Engine) Register(reg *queue.Registry) error {
 		&river.PeriodicJobOpts{ID: KindSweep, RunOnStart: true})
 }
 
+// Connector returns the connector of a provider (nil when unknown): the
+// syncer reads through it, sharing its rate limiter with the writes.
+func (e *Engine) Connector(provider string) *connector.Connector { return e.connectors[provider] }
+
 // UseQueue gives the engine the queue it hands work to.
 func (e *Engine) UseQueue(q JobInserter) { e.jobs = q }
 

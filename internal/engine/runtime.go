@@ -112,10 +112,13 @@ type compiledTrigger struct {
 	source   *spec.Object
 	events   map[string]bool
 	cond     *mapping.Condition
-	// objectPath is where the object is in the event's payload ("" for
-	// the whole payload, as in a sync's events).
+	// objectPath is where the object is in a webhook's payload ("" for
+	// the whole payload).
 	objectPath string
-	actions    []*compiledAction
+	// syncType is the type of the sync's events when the trigger has a
+	// schedule ("" otherwise): their payload is the object itself.
+	syncType string
+	actions  []*compiledAction
 }
 
 type compiledAction struct {
@@ -222,21 +225,20 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 // never do.
 func SyncEventType(object string) string { return "accord.sync/" + object }
 
-// compileTrigger resolves a trigger's source object and condition. A
-// webhook trigger matches its event types and finds its object inside the
-// payload; a schedule trigger matches the sync's events, whose payload is
-// the listed object itself.
+// compileTrigger resolves a trigger's source object and condition. Webhook
+// events find their object inside the payload; the sync's events (a
+// schedule, alone or beside webhooks) carry the listed object as their
+// whole payload. With both, the webhook's condition applies to both.
 func compileTrigger(name string, t *spec.Trigger, providers map[string]*spec.Provider) (*compiledTrigger, error) {
-	var ct *compiledTrigger
+	ct := &compiledTrigger{trigger: t, events: map[string]bool{}}
 	var condition string
-	switch {
-	case t.Webhook != nil:
-		p, ok := providers[t.Webhook.Provider]
+	if w := t.Webhook; w != nil {
+		p, ok := providers[w.Provider]
 		if !ok || p.Webhooks == nil {
-			return nil, fmt.Errorf("trigger %s: provider %q has no webhooks", name, t.Webhook.Provider)
+			return nil, fmt.Errorf("trigger %s: provider %q has no webhooks", name, w.Provider)
 		}
-		ct = &compiledTrigger{trigger: t, provider: p, events: map[string]bool{}, objectPath: p.Webhooks.Object}
-		for _, ev := range t.Webhook.Events {
+		ct.provider, ct.objectPath = p, p.Webhooks.Object
+		for _, ev := range w.Events {
 			et, ok := p.Webhooks.Events[ev]
 			if !ok {
 				return nil, fmt.Errorf("trigger %s: provider %s has no event %q", name, p.Name, ev)
@@ -251,19 +253,28 @@ func compileTrigger(name string, t *spec.Trigger, providers map[string]*spec.Pro
 			}
 			ct.source = obj
 		}
-		condition = t.Webhook.Condition
-	case t.Schedule != nil:
-		p, ok := providers[t.Schedule.Provider]
+		condition = w.Condition
+	}
+	if sc := t.Schedule; sc != nil {
+		p, ok := providers[sc.Provider]
 		if !ok {
-			return nil, fmt.Errorf("trigger %s: unknown provider %q", name, t.Schedule.Provider)
+			return nil, fmt.Errorf("trigger %s: unknown provider %q", name, sc.Provider)
 		}
-		obj := p.Objects[t.Schedule.Object]
+		obj := p.Objects[sc.Object]
 		if obj == nil {
-			return nil, fmt.Errorf("trigger %s: provider %s has no object %q", name, p.Name, t.Schedule.Object)
+			return nil, fmt.Errorf("trigger %s: provider %s has no object %q", name, p.Name, sc.Object)
 		}
-		ct = &compiledTrigger{trigger: t, provider: p, source: obj, events: map[string]bool{SyncEventType(obj.Name): true}}
-		condition = t.Schedule.Condition
-	default:
+		if ct.source != nil && (ct.source != obj || ct.provider != p) {
+			return nil, fmt.Errorf("trigger %s: the schedule lists %s.%s, the webhooks carry %s.%s", name, p.Name, obj.Name, ct.provider.Name, ct.source.Name)
+		}
+		ct.provider, ct.source = p, obj
+		ct.syncType = SyncEventType(obj.Name)
+		ct.events[ct.syncType] = true
+		if t.Webhook == nil {
+			condition = sc.Condition
+		}
+	}
+	if ct.source == nil {
 		return nil, fmt.Errorf("trigger %s has neither a webhook nor a schedule", name)
 	}
 	cond, err := mapping.NewCondition(ct.source, condition, 0)
@@ -274,9 +285,10 @@ func compileTrigger(name string, t *spec.Trigger, providers map[string]*spec.Pro
 	return ct, nil
 }
 
-// objectOf returns the changed object inside an event's payload.
-func (t *compiledTrigger) objectOf(payload map[string]any) map[string]any {
-	if t.objectPath == "" {
+// objectOf returns the changed object inside an event's payload: the
+// whole payload of a sync's event, the webhook's object path otherwise.
+func (t *compiledTrigger) objectOf(eventType string, payload map[string]any) map[string]any {
+	if t.objectPath == "" || eventType == t.syncType {
 		return payload
 	}
 	if v, ok := spec.Get(payload, t.objectPath); ok {

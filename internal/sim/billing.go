@@ -2,11 +2,14 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/accordhq/accord/internal/webhook/signature"
@@ -62,6 +65,7 @@ const (
 // subscriptions, Stripe-signed webhooks (Stripe-Signature: t=…,v1=…) sent
 // in change order to every subscriber, and a read API.
 //
+//	GET  /v1/customers?limit=&starting_after=&updated[gte]=   {"object":"list","data":[…],"has_more":…}
 //	GET  /v1/customers/{id}
 //	GET  /v1/subscriptions/{id}
 //	POST /v1/customers              {"name","email"}             (201)
@@ -103,6 +107,7 @@ func NewBilling(cfg *Config) *Billing {
 	s := &Billing{base: newBase(c, []string{ScopeBillingRead, ScopeBillingWrite}, false), scheme: sch,
 		customers: map[string]*BillingCustomer{}, subscriptions: map[string]*BillingSubscription{}, sentCh: make(chan struct{})}
 	mux := http.NewServeMux()
+	mux.Handle("GET /v1/customers", s.authed(ScopeBillingRead, s.listCustomers))
 	mux.Handle("GET /v1/customers/{id}", s.authed(ScopeBillingRead, s.getCustomer))
 	mux.Handle("GET /v1/subscriptions/{id}", s.authed(ScopeBillingRead, s.getSubscription))
 	mux.Handle("POST /v1/customers", s.authed(ScopeBillingWrite, s.postCustomer))
@@ -309,6 +314,55 @@ func (s *Billing) getCustomer(w http.ResponseWriter, r *http.Request) {
 	if writeOutcome(w, err) {
 		writeJSON(w, http.StatusOK, c)
 	}
+}
+
+// listCustomers pages customers in id order, Stripe style: starting_after
+// is the last id of the previous page, has_more says another page
+// follows; updated[gte] keeps those changed at or after a Unix second.
+func (s *Billing) listCustomers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 10
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeError(w, http.StatusBadRequest, "limit must be a number from 1 to 100")
+			return
+		}
+		limit = n
+	}
+	var since int64
+	if v := q.Get("updated[gte]"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "updated[gte] must be Unix seconds")
+			return
+		}
+		since = n
+	}
+	after := q.Get("starting_after")
+	s.mu.Lock()
+	all := make([]BillingCustomer, 0, len(s.customers))
+	for _, c := range s.customers {
+		if c.Updated >= since {
+			all = append(all, *c)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(all, func(a, b BillingCustomer) int {
+		return cmp.Or(cmp.Compare(len(a.ID), len(b.ID)), cmp.Compare(a.ID, b.ID))
+	})
+	start := 0
+	if after != "" {
+		start = len(all)
+		for i, c := range all {
+			if len(c.ID) > len(after) || (len(c.ID) == len(after) && c.ID > after) {
+				start = i
+				break
+			}
+		}
+	}
+	end := min(start+limit, len(all))
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": all[start:end], "has_more": end < len(all)})
 }
 
 func (s *Billing) getSubscription(w http.ResponseWriter, r *http.Request) {

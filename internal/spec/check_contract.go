@@ -40,8 +40,8 @@ func checkContract(d *decoder, c *Contract) {
 			continue
 		}
 		t.Name = name
-		if (t.Webhook == nil) == (t.Schedule == nil) {
-			d.errorAt(t.Meta.Pos, "trigger %s needs exactly one of `webhook` or `schedule`", name)
+		if t.Webhook == nil && t.Schedule == nil {
+			d.errorAt(t.Meta.Pos, "trigger %s needs `webhook`, `schedule` or both (webhooks apply changes at once; a schedule lists what they missed)", name)
 		}
 		if s := t.Schedule; s != nil {
 			if (s.Cron == "") == (s.Every == 0) {
@@ -175,6 +175,14 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 		}
 		if s := t.Schedule; s != nil {
 			obj := object(s.Meta, "object", provider(s.Meta, "provider", s.Provider), s.Object)
+			if w := t.Webhook; w != nil && s.Condition != "" {
+				d.errorAt(s.Meta.At("condition"), "trigger %s has a webhook and a schedule: write the condition once, under webhook; it applies to both", name)
+			}
+			if prev := sources[name]; obj != nil && prev != nil && (prev != obj || sourceProviders[name] != providers[s.Provider]) {
+				d.errorAt(s.Meta.At("object"), "the schedule lists %s.%s but the trigger's webhook events carry %s.%s: a trigger's webhook and schedule must watch the same object",
+					s.Provider, obj.Name, sourceProviders[name].Name, prev.Name)
+				obj = nil
+			}
 			if obj != nil {
 				sources[name], sourceProviders[name] = obj, providers[s.Provider]
 				if obj.Endpoints.List == nil {

@@ -118,7 +118,9 @@ type Boundaries struct {
 	Retention *Duration `yaml:"retention" jsonschema_description:"how long stored events, links and record errors are kept after uninstall, e.g. 30d (default 30d; 0 deletes them at once)"`
 }
 
-// Trigger starts actions: a webhook event or a schedule (exactly one).
+// Trigger starts actions: webhook events, a schedule, or both. With both,
+// webhooks apply changes at once and the scheduled sync lists the same
+// object for what they missed; both go through the same actions and links.
 type Trigger struct {
 	Meta     Meta             `yaml:"-" json:"-"`
 	Name     string           `yaml:"-" json:"-"`

@@ -109,13 +109,13 @@ func describeTrigger(t *Trigger, b *Bundle) string {
 		where := fmt.Sprintf("%s %s in %s", article(obj), obj, providerTitle(b, w.Provider))
 		switch m := equalsPattern.FindStringSubmatch(w.Condition); {
 		case m != nil && m[1] == obj && (m[2] == "status" || m[2] == "state" || m[2] == "stage"):
-			return fmt.Sprintf("%s changes to %s", where, capitalize(m[3]))
+			return fmt.Sprintf("%s changes to %s", where, capitalize(m[3])) + catchUp(t.Schedule)
 		case m != nil:
-			return fmt.Sprintf("%s has %s %s", where, humanPath(m[2]), m[3])
+			return fmt.Sprintf("%s has %s %s", where, humanPath(m[2]), m[3]) + catchUp(t.Schedule)
 		case w.Condition != "":
-			return fmt.Sprintf("%s changes and %s", where, strings.TrimSpace(w.Condition))
+			return fmt.Sprintf("%s changes and %s", where, strings.TrimSpace(w.Condition)) + catchUp(t.Schedule)
 		}
-		return fmt.Sprintf("%s changes (%s)", where, strings.Join(w.Events, ", "))
+		return fmt.Sprintf("%s changes (%s)", where, strings.Join(w.Events, ", ")) + catchUp(t.Schedule)
 	}
 	if sc := t.Schedule; sc != nil {
 		when := "every " + sc.Every.String()
@@ -125,6 +125,19 @@ func describeTrigger(t *Trigger, b *Bundle) string {
 		return fmt.Sprintf("%s, for each changed %s in %s", when, sc.Object, providerTitle(b, sc.Provider))
 	}
 	return "its trigger fires"
+}
+
+// catchUp describes a schedule beside webhooks: the pass that lists what
+// the webhooks missed.
+func catchUp(sc *ScheduleTrigger) string {
+	if sc == nil {
+		return ""
+	}
+	when := "every " + sc.Every.String()
+	if sc.Cron != "" {
+		when = "on the schedule " + sc.Cron
+	}
+	return fmt.Sprintf(" (and, %s, any change the webhooks missed, listed from %s)", when, sc.Provider)
 }
 
 func describeRows(rows []*Row) string {

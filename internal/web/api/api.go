@@ -78,6 +78,8 @@ type Deps struct {
 	// Notifier manages notification endpoints and REST hooks; nil answers
 	// 501.
 	Notifier Notifier
+	// Syncer runs scheduled syncs on demand; nil answers 501.
+	Syncer Syncer
 	// Rollout is the rollout stage the packs recommend per contract, and
 	// EventRetention how long delivered events are kept (0: the
 	// default), for the catalog.
@@ -142,6 +144,8 @@ func (a *API) routes() {
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/upgrade", a.upgradeInstallation)
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.startUninstall)
 	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.getUninstall)
+	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/sync", a.startSync)
+	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/sync", a.getSync)
 	a.handle("POST /api/v1/tenants/{tenant}/notification-endpoints", a.createNotifyEndpoint)
 	a.handle("GET /api/v1/tenants/{tenant}/notification-endpoints", a.listNotifyEndpoints)
 	a.handle("DELETE /api/v1/tenants/{tenant}/notification-endpoints/{id}", a.deleteNotifyEndpoint)

@@ -27,6 +27,13 @@ import (
 	"github.com/accordhq/accord/internal/web/status"
 )
 
+// queuesOne is a syncer that queues one trigger's run.
+type queuesOne struct{}
+
+func (queuesOne) RunNow(context.Context, string, string) ([]string, error) {
+	return []string{"customers"}, nil
+}
+
 // conformance validates every request and response that passes through
 // against the published OpenAPI document, and records which documented
 // operations were exercised.
@@ -101,6 +108,7 @@ func TestOpenAPIDocumentMatchesTheAPI(t *testing.T) {
 		u, err := uninstall.New(d.Store, cancellingQueue{d.Queue.(*recordingQueue)}, lifecycleDisconnector{connection.New(d.Store, nil)}, nil)
 		require.NoError(t, err)
 		d.Uninstaller = u
+		d.Syncer = queuesOne{}
 		deps = *d
 	})
 	deps.Signer = signer
@@ -171,6 +179,11 @@ func TestOpenAPIDocumentMatchesTheAPI(t *testing.T) {
 	hook, err := c.SubscribeHook(ctx, "globex", "https://hooks.example/z", notify.RecordErrorOpened)
 	require.NoError(t, err)
 	require.NoError(t, c.UnsubscribeHook(ctx, "globex", hook.ID))
+	// Sync: the fake syncer queues one trigger (the answer's shape is
+	// checked; internal/e2e runs real syncs).
+	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/sync", "")
+	_, err = c.GetSync(ctx, "globex", inst.ID)
+	require.NoError(t, err)
 	_, err = c.Uninstall(ctx, "globex", inst.ID)
 	require.NoError(t, err)
 	_, err = c.GetUninstall(ctx, "globex", inst.ID)

@@ -1,0 +1,135 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Syncer runs installations' scheduled syncs on demand (internal/syncer).
+type Syncer interface {
+	// RunNow queues a run of every schedule trigger of the installation
+	// and returns their names; ErrNoSchedule when it has none.
+	RunNow(ctx context.Context, tenantID, installationID string) ([]string, error)
+}
+
+// ErrNoSchedule is what a Syncer returns for a contract without a
+// schedule trigger.
+var ErrNoSchedule = errors.New("the installation's contract has no schedule trigger to sync")
+
+// SyncRun is where one schedule trigger's sync stands.
+type SyncRun struct {
+	Trigger string `json:"trigger"`
+	// Running: a run is under way; its figures are the run so far.
+	Running bool `json:"running"`
+	// RecordsDone is how many objects the run (under way, or the last)
+	// listed, Changes how many of them were new changes handed to the
+	// engine, RecordsPerSecond its listing rate.
+	RecordsDone      int64      `json:"records_done"`
+	Changes          int64      `json:"changes"`
+	RecordsPerSecond float64    `json:"records_per_second"`
+	StartedAt        *time.Time `json:"started_at"`
+	LastCompletedAt  *time.Time `json:"last_completed_at"`
+	NextRunAt        *time.Time `json:"next_run_at"`
+	CompletedRuns    int64      `json:"completed_runs"`
+	LastError        string     `json:"last_error"`
+}
+
+// SyncStatus is an installation's sync, per schedule trigger.
+type SyncStatus struct {
+	InstallationID string    `json:"installation_id"`
+	Runs           []SyncRun `json:"runs"`
+	// Queued names the triggers a POST queued a run of.
+	Queued []string `json:"queued,omitempty"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func (a *API) syncStatus(ctx context.Context, tenant, id string) (SyncStatus, error) {
+	if _, err := a.deps.Store.GetInstallation(ctx, tenant, id); err != nil {
+		return SyncStatus{}, err
+	}
+	states, err := a.deps.Store.ListSyncStates(ctx, tenant, id)
+	if err != nil {
+		return SyncStatus{}, err
+	}
+	out := SyncStatus{InstallationID: id, Runs: []SyncRun{}}
+	now := a.deps.Now()
+	for _, s := range states {
+		r := SyncRun{Trigger: s.Trigger, Running: s.Running, RecordsDone: s.RunRecords, Changes: s.RunEvents,
+			StartedAt: optTime(s.RunStartedAt), LastCompletedAt: optTime(s.LastCompletedAt), NextRunAt: optTime(s.NextRunAt),
+			CompletedRuns: s.Runs, LastError: s.LastError}
+		end := now
+		if !s.Running && !s.LastCompletedAt.IsZero() {
+			end = s.LastCompletedAt
+		}
+		if secs := end.Sub(s.RunStartedAt).Seconds(); !s.RunStartedAt.IsZero() && secs > 0 {
+			r.RecordsPerSecond = float64(s.RunRecords) / secs
+		}
+		out.Runs = append(out.Runs, r)
+	}
+	return out, nil
+}
+
+// getSync answers where each schedule trigger's sync stands: records done,
+// rate, last completion and error.
+func (a *API) getSync(w http.ResponseWriter, r *http.Request) error {
+	out, err := a.syncStatus(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// startSync queues a run of the installation's schedule triggers now
+// (202; audited by authorized like every change); 409 when its contract
+// has none.
+func (a *API) startSync(w http.ResponseWriter, r *http.Request) error {
+	if a.deps.Syncer == nil {
+		return &Error{Status: http.StatusNotImplemented, Msg: "this process does not run syncs"}
+	}
+	ctx, tenant, id := r.Context(), r.PathValue("tenant"), r.PathValue("id")
+	if _, err := a.deps.Store.GetInstallation(ctx, tenant, id); err != nil {
+		return err
+	}
+	queued, err := a.deps.Syncer.RunNow(ctx, tenant, id)
+	if errors.Is(err, ErrNoSchedule) {
+		return &Error{Status: http.StatusConflict, Msg: "the installation's contract has no schedule trigger: nothing to sync (add a schedule to a trigger to list the partner's changes)"}
+	}
+	if err != nil {
+		return err
+	}
+	out, err := a.syncStatus(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	out.Queued = queued
+	writeJSON(w, http.StatusAccepted, out)
+	return nil
+}
+
+// SyncNow queues a run of the installation's schedule triggers.
+func (c *Client) SyncNow(ctx context.Context, tenant, id string) (SyncStatus, error) {
+	var out SyncStatus
+	err := c.do(ctx, http.MethodPost, installationPath(tenant, id)+"/sync", nil, http.StatusAccepted, &out)
+	return out, err
+}
+
+// GetSync returns where the installation's syncs stand.
+func (c *Client) GetSync(ctx context.Context, tenant, id string) (SyncStatus, error) {
+	var out SyncStatus
+	err := c.do(ctx, http.MethodGet, installationPath(tenant, id)+"/sync", nil, http.StatusOK, &out)
+	return out, err
+}
+
+func installationPath(tenant, id string) string {
+	return "/api/v1/tenants/" + url.PathEscape(tenant) + "/installations/" + url.PathEscape(id)
+}
