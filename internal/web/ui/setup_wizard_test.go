@@ -34,12 +34,14 @@ type wizardBundle struct {
 	mu      sync.Mutex
 	testErr map[string]error
 	tested  []string
+	// reconnected are the keys given to ReconnectSecret, by connection.
+	reconnected map[string]string
 }
 
 func setupWizard(t *testing.T, st store.Store) *wizardBundle {
 	t.Helper()
 	ctx := t.Context()
-	b := &wizardBundle{bundle: &bundle{st: st, queue: &recordingQueue{}}, testErr: map[string]error{}}
+	b := &wizardBundle{bundle: &bundle{st: st, queue: &recordingQueue{}}, testErr: map[string]error{}, reconnected: map[string]string{}}
 	pack, diags := spec.LoadDirFS(packs.FS, "support-escalation")
 	require.Empty(t, diags)
 	mk, err := credential.GenerateMasterKey()
@@ -68,6 +70,12 @@ func setupWizard(t *testing.T, st store.Store) *wizardBundle {
 			defer b.mu.Unlock()
 			b.tested = append(b.tested, conn.Provider)
 			return b.testErr[conn.Provider]
+		},
+		ReconnectSecret: func(ctx context.Context, tenant, id, actor string, sec credential.Secret) (store.Connection, error) {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.reconnected[id] = sec.APIKey
+			return st.GetConnection(ctx, tenant, id)
 		}}, &ui.Config{AdminToken: adminToken})
 	require.NoError(t, err)
 	root := http.NewServeMux()
@@ -415,5 +423,40 @@ func TestSetupWizardRefusals(t *testing.T) {
 		conns, err := st.ListConnections(ctx, "acme")
 		require.NoError(t, err)
 		require.Empty(t, conns)
+	})
+}
+
+func TestReconnectWithKey(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, st store.Store) {
+		b := setupWizard(t, st)
+		conn, err := b.client.CreateConnection(t.Context(), "acme", api.ConnectionInput{Provider: "incidents", APIKey: "old-key"})
+		require.NoError(t, err)
+		path := "/ui/t/acme/connections/" + conn.ID + "/reconnect"
+		back := "/ui/t/acme/installations/inst_x"
+
+		viewer := b.browser(t)
+		viewer.login(b.token(t, "viewer", ""))
+		resp := viewer.post("/ui/t/acme/", path, url.Values{"submitted": {"1"}, "api_key": {"new-key"}})
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+
+		admin := b.wizard(t, adminToken, "acme")
+		admin.path = path
+		status, body, _ := admin.do("", url.Values{"back": {back}})
+		require.Equal(t, http.StatusOK, status)
+		require.Contains(t, body, `name="api_key"`, "first the form for the new key")
+		require.NotContains(t, body, "old-key")
+		status, body, _ = admin.do("", url.Values{"back": {back}, "submitted": {"1"}, "api_key": {" "}})
+		require.Equal(t, http.StatusUnprocessableEntity, status)
+		require.Contains(t, body, "Enter the new credentials of the Incidents account.")
+		status, _, loc := admin.do("", url.Values{"back": {back}, "submitted": {"1"}, "api_key": {"new-key"}})
+		require.Equal(t, http.StatusSeeOther, status)
+		require.Equal(t, back, loc)
+		// A return address off this tenant's pages is not followed.
+		_, _, loc = admin.do("", url.Values{"back": {"https://evil.example/"}, "submitted": {"1"}, "api_key": {"newer-key"}})
+		require.Equal(t, "/ui/t/acme/", loc)
+		b.mu.Lock()
+		require.Equal(t, "newer-key", b.reconnected[conn.ID])
+		b.mu.Unlock()
 	})
 }
