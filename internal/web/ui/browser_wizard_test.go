@@ -245,6 +245,13 @@ func TestBrowserSetupWizard(t *testing.T) {
 		require.Contains(t, text, "When it happens, we will create an incident in Incidents with these fields")
 		require.Contains(t, text, "ticket.priority (through its value map)")
 		shot("3-fields")
+		// At phone width nothing scrolls sideways but the code boxes.
+		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)))
+		fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+		require.NoError(t, err)
+		require.True(t, fits, "the fields step fits a 390px screen")
+		shot("3-fields-phone")
+		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)))
 		submit(t, ctx, "#next")
 
 		// 4: the test calls reach the simulators.
@@ -267,8 +274,9 @@ func TestBrowserSetupWizard(t *testing.T) {
 		require.Contains(t, mainText(t, ctx), "records your consent")
 		shot("6-confirm")
 		submit(t, ctx, "#enable")
+		var hook string
 		require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("installed"))))
-		hook, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#installed code.hook")))
+		hook, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#installed code.hook")))
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(hook, d.url+"/hooks/conn_"), hook)
 		shot("enabled")
