@@ -173,7 +173,13 @@ func (u *UI) setupStep(w http.ResponseWriter, r *http.Request, v *view) error {
 			"%s was updated (version %s to %s) while you were setting it up: start again, so you agree to what it now asks.", c.Title, st.Version, c.Version)}
 	}
 	f := setupForm{Sample: r.PostFormValue("sample"), EventType: r.PostFormValue("event_type"), FieldErrors: map[string]string{}}
+	if len(f.Sample) > maxSample {
+		return &pageError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("The sample record is larger than %d KiB: shorten it.", maxSample>>10)}
+	}
 	action, arg, _ := strings.Cut(r.PostFormValue("action"), ":")
+	if (action == "connect" || action == "use" || action == "browser") && !slices.Contains(c.Providers, arg) {
+		return &pageError{Status: http.StatusBadRequest, Msg: c.Title + " does not use " + arg + "."}
+	}
 	status := http.StatusOK
 	switch action {
 	case "goto":
@@ -236,6 +242,9 @@ func (u *UI) setupStep(w http.ResponseWriter, r *http.Request, v *view) error {
 		if err != nil {
 			return err
 		}
+		// The consent entry names who; this one adds from where.
+		u.audit(r, v, v.Tenant, "installation.enabled", inst.ID, map[string]any{"contract": inst.Contract,
+			"contract_version": inst.ContractVersion})
 		http.Redirect(w, r, tenantURL(v.Tenant)+"installations/"+url.PathEscape(inst.ID)+"?installed=1", http.StatusSeeOther)
 		return nil
 	default:
@@ -302,6 +311,9 @@ func (u *UI) setupConnect(r *http.Request, v *view, c *spec.Contract, st *setupS
 	st.Conns[provider], st.Tested = conn.ID, false
 	return ""
 }
+
+// maxSample bounds the sample record a form may carry.
+const maxSample = 64 << 10
 
 // minWebhookSecret is the shortest webhook signing secret accepted: a
 // guessable one would let anyone forge events.

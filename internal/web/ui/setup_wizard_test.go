@@ -318,6 +318,7 @@ func TestSetupWizard(t *testing.T) {
 		}
 		require.True(t, strings.HasPrefix(actions["installation.consented"], "token:"), actions)
 		require.True(t, strings.HasPrefix(actions["connection.created"], "token:"), actions)
+		require.True(t, strings.HasPrefix(actions["installation.enabled"], "token:"), actions)
 	})
 }
 
@@ -416,6 +417,9 @@ func TestSetupWizardRefusals(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, status, "signed out: to the sign-in page")
 		status, _, _ = admin.do("launch", nil)
 		require.Equal(t, http.StatusBadRequest, status)
+		status, body, _ = admin.do("connect:billing", url.Values{"api_key": {"k"}})
+		require.Equal(t, http.StatusBadRequest, status)
+		require.Contains(t, body, "does not use billing")
 
 		insts, err := st.ListInstallations(ctx, "acme")
 		require.NoError(t, err)
