@@ -12,6 +12,7 @@ import (
 	"github.com/accordhq/accord/internal/config"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
+	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/web/api"
 	"github.com/accordhq/accord/internal/web/status"
 	"github.com/accordhq/accord/internal/web/ui"
@@ -45,7 +46,18 @@ func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, s
 			}
 			return s.URL, err
 		},
-		Status: partners, Queue: queueUI, Logger: logger,
+		ReconnectSecret: func(ctx context.Context, tenant, connectionID, actor string, sec credential.Secret) (store.Connection, error) {
+			return a.OAuth.Reconnect(ctx, tenant, connectionID, actor, &sec)
+		},
+		ConnectBrowser: func(ctx context.Context, tenant, provider, returnURL string) (string, error) {
+			s, err := a.OAuth.CreateConnectSession(ctx, tenant, provider, returnURL, 15*time.Minute)
+			if errors.Is(err, oauth.ErrNotBrowserFlow) {
+				return "", ui.ErrNoBrowserReconnect
+			}
+			return s.URL, err
+		},
+		TestConnection: a.OAuth.TestConnection,
+		Status:         partners, Queue: queueUI, Logger: logger,
 	}, &ui.Config{AdminToken: cfg.AdminToken, FrameAncestors: cfg.FrameAncestors(), PublicURL: cfg.PublicURL})
 	if err != nil {
 		return fmt.Errorf("building ui: %w", err)

@@ -17,15 +17,30 @@ import (
 // with why, the data read, written and stored with its retention, and
 // its rollout stage.
 func (a *API) catalog(w http.ResponseWriter, r *http.Request) error {
-	b := &spec.Bundle{Providers: a.deps.Providers}
 	out := []review.Contract{}
 	for _, name := range slices.Sorted(maps.Keys(a.deps.Contracts)) {
-		out = append(out, review.Describe(a.deps.Contracts[name], b, review.Options{
-			EventRetention: a.deps.EventRetention, Rollout: a.deps.Rollout[name]}))
+		_, d, _ := a.CatalogContract(name)
+		out = append(out, d)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"contracts": out})
 	return nil
 }
+
+// CatalogContract is the newest loaded version of contract name, what
+// Install installs, with the catalog's description of it (what GET
+// /api/v1/catalog answers for it): the setup wizard asks consent to
+// exactly what the API describes.
+func (a *API) CatalogContract(name string) (*spec.Contract, review.Contract, bool) {
+	c, ok := a.deps.Contracts[name]
+	if !ok {
+		return nil, review.Contract{}, false
+	}
+	return c, review.Describe(c, &spec.Bundle{Providers: a.deps.Providers}, review.Options{
+		EventRetention: a.deps.EventRetention, Rollout: a.deps.Rollout[name]}), true
+}
+
+// CatalogNames lists the loaded contracts' names, sorted.
+func (a *API) CatalogNames() []string { return slices.Sorted(maps.Keys(a.deps.Contracts)) }
 
 // consent records, in tx, that who agreed to install c for the tenant:
 // when (the entry's time), which contract version and which scopes.

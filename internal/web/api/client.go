@@ -82,7 +82,7 @@ func (c *Client) GetConnection(ctx context.Context, tenant, id string) (Connecti
 // provider the contract uses to one of the tenant's connection ids.
 func (c *Client) CreateInstallation(ctx context.Context, tenant, contract string, connections map[string]string) (Installation, error) {
 	var out Installation
-	in := installationInput{Contract: contract, Connections: connections}
+	in := InstallationInput{Contract: contract, Connections: connections}
 	err := c.do(ctx, http.MethodPost, tenantPath(tenant, "installations"), in, http.StatusCreated, &out)
 	return out, err
 }

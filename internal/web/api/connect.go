@@ -312,11 +312,7 @@ func (c *connectAPI) test(w http.ResponseWriter, r *http.Request) error {
 		conn = after
 	}
 	if testErr != nil {
-		var nr *oauth.NeedsReconnectError
-		msg := testFailure(p.DisplayName, testErr)
-		if errors.As(testErr, &nr) {
-			msg = nr.Reason
-		}
+		msg := TestFailure(p.DisplayName, testErr)
 		var pe *connector.PartnerError
 		policy := errors.As(testErr, &pe) && pe.Policy
 		writeJSON(w, http.StatusBadGateway, map[string]any{"ok": false, "error": msg, "policy": policy, "state": string(conn.State)})
@@ -326,18 +322,22 @@ func (c *connectAPI) test(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// testFailure is the message of a failed test call, for the admin who
-// pressed "test". The connector's messages are the partner's own (scrubbed
+// TestFailure is the message of a failed test call (oauth.Manager's
+// TestConnection), for the admin who pressed "test" in the API or a page.
+// A connection that needs reconnecting says why. The connector's messages are the partner's own (scrubbed
 // of the credential sent) or the policy's remedy; a token endpoint's
 // failure is a *oauth.TokenError, which is neither: it says what the
 // token endpoint answered, never that the partner could not be reached.
-func testFailure(partner string, err error) string {
+func TestFailure(partner string, err error) string {
 	if partner == "" {
 		partner = "the partner"
 	}
 	var pe *connector.PartnerError
 	var te *oauth.TokenError
+	var nr *oauth.NeedsReconnectError
 	switch {
+	case errors.As(err, &nr):
+		return nr.Reason
 	case errors.As(err, &te):
 		return te.Error()
 	case errors.As(err, &pe) && pe.Policy:

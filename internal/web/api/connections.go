@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"time"
@@ -76,31 +77,44 @@ func (a *API) toConnection(c store.Connection) Connection {
 // connect through a connect session instead: their tokens come from the
 // provider, never from an API body.
 func (a *API) createConnection(w http.ResponseWriter, r *http.Request) error {
-	tenant := r.PathValue("tenant")
 	var in ConnectionInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	c, err := a.CreateConnection(r.Context(), r.PathValue("tenant"), "admin api", in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, a.toConnection(c))
+	return nil
+}
+
+// CreateConnection stores an API-key, bearer or basic connection for
+// tenant, active at once (its secret sealed in the vault), with actor in
+// its audit entry. OAuth providers are refused with a pointer to their
+// flow: their tokens come from the provider, never from a form or a body.
+// The admin API and the setup wizard both connect through here.
+func (a *API) CreateConnection(ctx context.Context, tenant, actor string, in ConnectionInput) (store.Connection, error) {
 	p, ok := a.deps.Providers[in.Provider]
 	if !ok {
-		return badRequest("provider %q is not loaded", in.Provider)
+		return store.Connection{}, badRequest("provider %q is not loaded", in.Provider)
 	}
 	switch p.Auth.Kind {
 	case spec.AuthAPIKey, spec.AuthBearer:
 		if in.APIKey == "" {
-			return badRequest("provider %s authenticates with an API key: set api_key", p.Name)
+			return store.Connection{}, badRequest("provider %s authenticates with an API key: set api_key", p.Name)
 		}
 	case spec.AuthBasic:
 		if in.Username == "" {
-			return badRequest("provider %s uses basic auth: set username and password", p.Name)
+			return store.Connection{}, badRequest("provider %s uses basic auth: set username and password", p.Name)
 		}
 	case spec.AuthOAuth2Code:
-		return badRequest("provider %s connects through the browser: create a connect session with POST /api/v1/tenants/{tenant}/connect-sessions", p.Name)
+		return store.Connection{}, badRequest("provider %s connects through the browser: create a connect session with POST /api/v1/tenants/{tenant}/connect-sessions", p.Name)
 	default:
-		return badRequest("provider %s connects with an OAuth grant: POST /api/v1/tenants/{tenant}/connections/oauth", p.Name)
+		return store.Connection{}, badRequest("provider %s connects with an OAuth grant: POST /api/v1/tenants/{tenant}/connections/oauth", p.Name)
 	}
-	if _, err := a.deps.Store.GetTenant(r.Context(), tenant); err != nil {
-		return err
+	if _, err := a.deps.Store.GetTenant(ctx, tenant); err != nil {
+		return store.Connection{}, err
 	}
 	scopes := in.Scopes
 	if scopes == nil {
@@ -110,16 +124,16 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, s := range scopes {
 		if !slices.ContainsFunc(p.Scopes, func(ps spec.Scope) bool { return ps.Name == s }) {
-			return badRequest("scope %q is not one of provider %s's scopes", s, p.Name)
+			return store.Connection{}, badRequest("scope %q is not one of provider %s's scopes", s, p.Name)
 		}
 	}
 	secret := credential.Secret{APIKey: in.APIKey, Username: in.Username, Password: in.Password}
 	if in.WebhookSecret != "" {
 		secret.Extra = map[string]string{WebhookSecretKey: in.WebhookSecret}
 	}
-	sealed, err := a.deps.Vault.SealSecret(r.Context(), tenant, secret)
+	sealed, err := a.deps.Vault.SealSecret(ctx, tenant, secret)
 	if err != nil {
-		return err
+		return store.Connection{}, err
 	}
 	now := time.Now().UTC()
 	c := store.Connection{TenantID: tenant, ID: "conn_" + uuid.NewString(), Provider: p.Name, State: store.ConnectionActive,
@@ -127,13 +141,8 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request) error {
 	// Through the lifecycle: the row and its audit entry in one
 	// transaction.
 	life := connection.New(a.deps.Store, nil)
-	c, err = life.Create(r.Context(), c, connection.Entry{Actor: "admin api", Action: "connection.created",
+	return life.Create(ctx, c, connection.Entry{Actor: actor, Action: "connection.created",
 		Detail: map[string]any{"granted_scopes": scopes}})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, a.toConnection(c))
-	return nil
 }
 
 func (a *API) listConnections(w http.ResponseWriter, r *http.Request) error {

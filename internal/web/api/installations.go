@@ -32,8 +32,8 @@ type Installation struct {
 	UpdatedAt             time.Time         `json:"updated_at"`
 }
 
-// installationInput is the body of POST /api/v1/tenants/{tenant}/installations.
-type installationInput struct {
+// InstallationInput is the body of POST /api/v1/tenants/{tenant}/installations.
+type InstallationInput struct {
 	Contract    string            `json:"contract"`
 	Connections map[string]string `json:"connections"`
 	Config      json.RawMessage   `json:"config,omitempty"`
@@ -69,13 +69,13 @@ func (a *API) contractVersion(name, version string) (*spec.Contract, bool) {
 
 // checkConnections reports the first provider of c that connections does
 // not cover with one of the tenant's connections to that provider.
-func (a *API) checkConnections(r *http.Request, tenant string, c *spec.Contract, connections map[string]string) error {
+func (a *API) checkConnections(ctx context.Context, tenant string, c *spec.Contract, connections map[string]string) error {
 	for _, p := range c.Providers {
 		id, ok := connections[p]
 		if !ok {
 			return badRequest("contract %s %s uses provider %s: connections.%s must name one of this tenant's %s connections", c.Name, c.Version, p, p, p)
 		}
-		conn, err := a.deps.Store.GetConnection(r.Context(), tenant, id)
+		conn, err := a.deps.Store.GetConnection(ctx, tenant, id)
 		if err != nil {
 			return badRequest("connections.%s: connection %q does not exist for tenant %s", p, id, tenant)
 		}
@@ -87,17 +87,31 @@ func (a *API) checkConnections(r *http.Request, tenant string, c *spec.Contract,
 }
 
 func (a *API) createInstallation(w http.ResponseWriter, r *http.Request) error {
-	tenant := r.PathValue("tenant")
-	var in installationInput
+	var in InstallationInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	inst, err := a.Install(r.Context(), r.PathValue("tenant"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, a.toInstallation(inst))
+	return nil
+}
+
+// Install installs the newest loaded version of in.Contract for tenant,
+// active at once, over in.Connections (one of the tenant's connections per
+// provider of the contract). The installation and the consent entry (who,
+// which version, which scopes) are written in one transaction: there is
+// never an installation without its consent. The admin API and the setup
+// wizard both install through here.
+func (a *API) Install(ctx context.Context, tenant string, in InstallationInput) (store.Installation, error) {
 	c, ok := a.deps.Contracts[in.Contract]
 	if !ok {
-		return badRequest("contract %q is not loaded", in.Contract)
+		return store.Installation{}, badRequest("contract %q is not loaded", in.Contract)
 	}
-	if err := a.checkConnections(r, tenant, c, in.Connections); err != nil {
-		return err
+	if err := a.checkConnections(ctx, tenant, c, in.Connections); err != nil {
+		return store.Installation{}, err
 	}
 	now := time.Now().UTC()
 	inst := store.Installation{TenantID: tenant, ID: "inst_" + uuid.NewString(), Contract: c.Name, ContractVersion: c.Version,
@@ -106,17 +120,16 @@ func (a *API) createInstallation(w http.ResponseWriter, r *http.Request) error {
 	if who == "" {
 		who = "operator"
 	}
-	err := a.deps.Store.InTx(r.Context(), func(ctx context.Context, tx store.Tx) error {
+	err := a.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.CreateInstallation(ctx, inst); err != nil {
 			return err
 		}
 		return consent(ctx, tx, inst, c, a.deps.Providers, who)
 	})
 	if err != nil {
-		return err
+		return store.Installation{}, err
 	}
-	writeJSON(w, http.StatusCreated, a.toInstallation(inst))
-	return nil
+	return inst, nil
 }
 
 func (a *API) listInstallations(w http.ResponseWriter, r *http.Request) error {
@@ -187,7 +200,7 @@ func (a *API) upgradeInstallation(w http.ResponseWriter, r *http.Request) error 
 	if !ok {
 		return badRequest("contract %s version %q is not loaded; GET /api/v1/contracts lists the loaded versions", inst.Contract, in.Version)
 	}
-	if err := a.checkConnections(r, tenant, c, inst.Connections); err != nil {
+	if err := a.checkConnections(r.Context(), tenant, c, inst.Connections); err != nil {
 		return err
 	}
 	from := inst.ContractVersion

@@ -1,7 +1,8 @@
 // Package ui serves Accord's server-rendered pages under /ui/: the
 // operator's view of every tenant (/ui/) and a tenant admin's view of its
-// own integrations (/ui/t/{tenant}/…): Integration Health per installation
-// and record errors with retry.
+// own integrations (/ui/t/{tenant}/…): Integration Health per installation,
+// record errors with retry, and the setup wizard that installs a catalog
+// contract (/ui/t/{tenant}/setup/).
 //
 // Templates and assets are embedded and parsed once, in New; a page is
 // rendered into a buffer before anything is written, so a template error

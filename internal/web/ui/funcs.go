@@ -18,11 +18,13 @@ func (u *UI) funcs() template.FuncMap {
 			}
 			return t.UTC().Format("2006-01-02 15:04:05 UTC")
 		},
-		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"seg":       url.PathEscape,
-		"tenantURL": tenantURL,
-		"words":     func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-		"lines":     nonEmptyLines,
+		"iso":           func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"seg":           url.PathEscape,
+		"tenantURL":     tenantURL,
+		"words":         func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"lines":         nonEmptyLines,
+		"inc":           func(i int) int { return i + 1 },
+		"providerTitle": u.providerTitle,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accordhq/accord/internal/access"
+	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/web/api"
@@ -32,6 +33,20 @@ type Deps struct {
 	// send the browser to (the provider's consent page). Nil: the page
 	// explains how to reconnect through the API instead.
 	Reconnect func(ctx context.Context, tenant, connectionID, returnURL string) (string, error)
+	// ReconnectSecret gives an API-key, bearer or basic connection new
+	// credentials in place (same id, so its held writes resume), with actor
+	// in its audit entry. Nil: those connections reconnect through the API
+	// only.
+	ReconnectSecret func(ctx context.Context, tenant, connectionID, actor string, sec credential.Secret) (store.Connection, error)
+	// ConnectBrowser starts a new connection to an OAuth (authorization
+	// code) provider and returns the URL of its consent page, which sends
+	// the browser back to returnURL. ErrNoBrowserReconnect: the provider
+	// does not connect through the browser. Nil: the setup wizard connects
+	// API-key providers only.
+	ConnectBrowser func(ctx context.Context, tenant, provider, returnURL string) (string, error)
+	// TestConnection makes the provider's test call as the connection; nil
+	// means its credentials work. Nil: the setup wizard cannot test.
+	TestConnection func(ctx context.Context, tenant, connectionID string) error
 	// Status judges partners across tenants; a degraded one puts a banner
 	// on the pages of every tenant connected to it. Nil: no banners.
 	Status *status.Monitor
@@ -133,6 +148,9 @@ func (u *UI) routes() {
 	u.tenantRead("GET /ui/t/{tenant}/record-errors/{id}/evidence.zip", u.recordErrorEvidence)
 	u.tenantWrite("POST /ui/t/{tenant}/record-errors/{id}/retry", u.retryRecordError)
 	u.tenantWrite("POST /ui/t/{tenant}/connections/{id}/reconnect", u.reconnectConnection)
+	u.tenantRead("GET /ui/t/{tenant}/setup/{$}", u.setupCatalog)
+	u.tenantRead("GET /ui/t/{tenant}/setup/{contract}", u.setupStart)
+	u.tenantWrite("POST /ui/t/{tenant}/setup/{contract}", u.setupStep)
 	u.tenantRead("GET /ui/t/{tenant}/audit", u.auditLog)
 	u.admin("GET /ui/tokens", u.tokens)
 	u.admin("POST /ui/tokens", u.createToken)
