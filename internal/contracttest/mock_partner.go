@@ -286,13 +286,13 @@ func (m *MockPartner) answer(r *http.Request, body any) (int, http.Header, any) 
 			}
 			return http.StatusOK, nil, shape(ep, o, found[0])
 		}
-		return http.StatusOK, nil, list(ep, found)
+		return http.StatusOK, nil, list(ep, o, found)
 	case OpFind:
 		want := maps.Clone(vars)
 		if ep.Request != nil {
 			placeholdersIn(ep.Request, body, want)
 		}
-		return http.StatusOK, nil, list(ep, m.search(o, func(rec map[string]any) bool {
+		return http.StatusOK, nil, list(ep, o, m.search(o, func(rec map[string]any) bool {
 			for k, v := range want {
 				if !hasField(rec, k, v) {
 					return false
@@ -301,7 +301,7 @@ func (m *MockPartner) answer(r *http.Request, body any) (int, http.Header, any) 
 			return true
 		}))
 	default: // list
-		return http.StatusOK, nil, list(ep, m.search(o, func(map[string]any) bool { return true }))
+		return http.StatusOK, nil, list(ep, o, m.search(o, func(map[string]any) bool { return true }))
 	}
 }
 
@@ -420,18 +420,23 @@ func shape(ep *spec.Endpoint, o *spec.Object, rec map[string]any) any {
 		doc = map[string]any{}
 		setPath(doc, ep.Item, rec)
 	}
-	if ep.IDPath != "" {
+	switch {
+	case ep.IDPath != "":
 		if _, ok := spec.Get(doc, ep.IDPath); !ok {
 			setPath(doc, ep.IDPath, rec[o.IDField()])
 		}
+	case ep.Item != "":
+		doc[o.IDField()] = rec[o.IDField()] // beside the item, as CRMs answer
 	}
 	return doc
 }
 
-func list(ep *spec.Endpoint, recs []map[string]any) any {
+// list answers a list, lookup or search: each item shaped as a single
+// answer would be.
+func list(ep *spec.Endpoint, o *spec.Object, recs []map[string]any) any {
 	items := make([]any, len(recs))
 	for i, r := range recs {
-		items[i] = r
+		items[i] = shape(ep, o, r)
 	}
 	if ep.Items == "" {
 		return items
