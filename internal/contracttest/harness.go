@@ -297,6 +297,10 @@ func (h *harness) post(ctx context.Context, st *Step) (stepResult, error) {
 	for _, path := range slices.Sorted(maps.Keys(st.Set)) {
 		setPath(doc, path, st.Set[path])
 	}
+	typeHeader, inHeader := strings.CutPrefix(p.Webhooks.EventType, "header:")
+	if st.Type != "" && !inHeader {
+		setPath(doc, p.Webhooks.EventType, st.Type)
+	}
 	body, err := json.Marshal(doc)
 	if err != nil {
 		return stepResult{}, fmt.Errorf("encoding the event: %w", err)
@@ -309,6 +313,9 @@ func (h *harness) post(ctx context.Context, st *Step) (stepResult, error) {
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range st.Headers {
 		req.Header.Set(k, v)
+	}
+	if st.Type != "" && inHeader {
+		req.Header.Set(typeHeader, st.Type)
 	}
 	if err := sign(p, req, body, h.clock.Now()); err != nil {
 		return stepResult{}, err

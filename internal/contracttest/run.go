@@ -107,20 +107,11 @@ func (r *Report) Print(w io.Writer) {
 // run itself could not go on (no database); a case that fails is in the
 // report.
 func Run(ctx context.Context, s *Suite, c *spec.Contract, cfg *Config) (*Report, error) {
-	dir, err := os.MkdirTemp(cfg.TempDir, "accord-test-")
+	st, done, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("creating the test database directory: %w", err)
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	// A throwaway database: durability buys nothing here.
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "accord.db"), &sqlite.Config{Synchronous: sqlite.SynchronousNormal, Logger: cfg.logger()})
-	if err != nil {
-		return nil, fmt.Errorf("opening the test database: %w", err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrating the test database: %w", err)
-	}
+	defer done()
 	rep := &Report{File: s.File}
 	for i, tc := range s.Cases {
 		cr := CaseReport{Name: tc.Name, Pos: tc.Pos}
@@ -130,6 +121,29 @@ func Run(ctx context.Context, s *Suite, c *spec.Contract, cfg *Config) (*Report,
 		rep.Cases = append(rep.Cases, cr)
 	}
 	return rep, nil
+}
+
+// openStore opens a migrated throwaway database; done removes it.
+func openStore(ctx context.Context, cfg *Config) (st *sqlite.Store, done func(), err error) {
+	dir, err := os.MkdirTemp(cfg.TempDir, "accord-test-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the test database directory: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(dir)
+		}
+	}()
+	// Durability buys nothing here.
+	st, err = sqlite.Open(ctx, filepath.Join(dir, "accord.db"), &sqlite.Config{Synchronous: sqlite.SynchronousNormal, Logger: cfg.logger()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the test database: %w", err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		_ = st.Close()
+		return nil, nil, fmt.Errorf("migrating the test database: %w", err)
+	}
+	return st, func() { _ = st.Close(); _ = os.RemoveAll(dir) }, nil
 }
 
 func runCase(ctx context.Context, cfg *Config, st *sqlite.Store, c *spec.Contract, s *Suite, tc *Case, tenant string) (failures []string) {

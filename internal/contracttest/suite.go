@@ -56,7 +56,10 @@ type Step struct {
 	// Set overrides fields of the event by dotted path (another version,
 	// another event id) so one payload file serves several steps.
 	Set map[string]any
-	// Headers are sent with the webhook (an event type in a header).
+	// Type is the event type, where the provider's manifest reads it (a
+	// header such as X-GitHub-Event, or the body).
+	Type string
+	// Headers are sent with the webhook.
 	Headers map[string]string
 	// From names the provider whose webhook it is, when the contract has
 	// triggers on several.

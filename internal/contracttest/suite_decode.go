@@ -151,7 +151,7 @@ func (d *suiteDecoder) file(n *yaml.Node) {
 	}
 }
 
-var stepKeys = []string{"event", "set", "headers", "from", "pad_to", "retry", "expect"}
+var stepKeys = []string{"event", "set", "type", "headers", "from", "pad_to", "retry", "expect"}
 
 func (d *suiteDecoder) testCase(n *yaml.Node) *Case {
 	f := d.fields(n, "a case", append([]string{"name", "cassette", "partner", "steps"}, stepKeys...)...)
@@ -311,6 +311,9 @@ func (d *suiteDecoder) step(n *yaml.Node, f map[string]*yaml.Node) *Step {
 		var m map[string]any
 		_ = v.Decode(&m)
 		st.Set, _ = normalize(m).(map[string]any)
+	}
+	if v := f["type"]; v != nil {
+		st.Type = d.str(v, "type")
 	}
 	if v := f["headers"]; v != nil {
 		st.Headers = d.strMap(v, "headers")

@@ -20,7 +20,7 @@ func TestParseSuiteDiagnostics(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, src, want string }{
 		{"typo in a key", suiteHead + "  - name: a\n    event: events/subscription-created.json\n    expcet: {outcome: applied}\n",
-			`t.test.yaml:6:5: unknown key "expcet" in a case: did you mean "expect"? use name, cassette, partner, steps, event, set, headers, from, pad_to, retry, expect`},
+			`t.test.yaml:6:5: unknown key "expcet" in a case: did you mean "expect"? use name, cassette, partner, steps, event, set, type, headers, from, pad_to, retry, expect`},
 		{"unknown outcome", suiteHead + "  - name: a\n    event: events/subscription-created.json\n    expect: {outcome: done}\n",
 			`t.test.yaml:6:23: outcome "done": use one of applied, unchanged, stale, filtered, failed, no_installation, retry, duplicate, ignored, rejected`},
 		{"a step that checks nothing", suiteHead + "  - name: a\n    event: events/subscription-created.json\n",
