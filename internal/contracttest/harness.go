@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
+	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/recorder"
 
 	"github.com/accordhq/accord/internal/connector"
@@ -56,6 +57,7 @@ type harness struct {
 	mocks    map[string]*MockPartner
 	servers  []*httptest.Server
 	rec      *recorder.Recorder
+	cassette string // replayed, when set
 	catalog  *engine.Catalog
 	engine   *engine.Engine
 	disp     *engine.Dispatcher
@@ -129,6 +131,9 @@ func (h *harness) partners(cassette string) error {
 	})
 	var rt http.RoundTripper = route
 	replay := cassette != "" && !h.cfg.Record
+	if replay {
+		h.cassette = cassette
+	}
 	if cassette != "" {
 		rec, err := openCassette(cassette, h.cfg.Record, route, bases, secretParams)
 		if err != nil {
@@ -245,6 +250,26 @@ func (h *harness) close() error {
 		}
 	}
 	return nil
+}
+
+// unplayed says how many recorded exchanges the case never asked for: a
+// contract that no longer makes a call it was recorded making has changed
+// under its test.
+func (h *harness) unplayed() (int, error) {
+	if h.cassette == "" {
+		return 0, nil
+	}
+	c, err := cassette.Load(strings.TrimSuffix(h.cassette, ".yaml"))
+	if err != nil {
+		return 0, fmt.Errorf("reading the cassette: %w", err)
+	}
+	played := 0
+	for _, x := range h.journal.since(0) {
+		if x.Err == "" {
+			played++
+		}
+	}
+	return len(c.Interactions) - played, nil
 }
 
 // stepResult is what one step did.

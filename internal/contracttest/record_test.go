@@ -117,6 +117,12 @@ func TestRecordThenReplay(t *testing.T) {
 	rep = runSuite(t, file, contracttest.Config{})
 	require.Zero(t, rep.Failed(), printed(rep))
 
+	_, recorded, _ := strings.Cut(text, "interactions:\n")
+	require.NoError(t, os.WriteFile(cassette, []byte(text+recorded), 0o600))
+	rep = runSuite(t, file, contracttest.Config{})
+	require.Equal(t, 1, rep.Failed())
+	require.Contains(t, printed(rep), "2 exchanges recorded in "+cassette+" were not requested: the contract changed since the recording")
+
 	require.NoError(t, os.WriteFile(cassette, []byte(strings.ReplaceAll(text, "/crm/v3/objects/companies", "/crm/v3/objects/contacts")), 0o600))
 	rep = runSuite(t, file, contracttest.Config{})
 	require.Equal(t, 1, rep.Failed())

@@ -188,6 +188,12 @@ func runCase(ctx context.Context, cfg *Config, st *sqlite.Store, c *spec.Contrac
 			failures = append(failures, where+": "+f)
 		}
 	}
+	switch n, err := h.unplayed(); {
+	case err != nil:
+		failures = append(failures, err.Error())
+	case n > 0:
+		failures = append(failures, fmt.Sprintf("%d exchange%s recorded in %s %s not requested: the contract changed since the recording; record it again with accord test --record", n, plural(n, "", "s"), tc.Cassette, plural(n, "was", "were")))
+	}
 	return failures
 }
 
@@ -198,4 +204,11 @@ func cutLast(key string) (string, string, bool) {
 		}
 	}
 	return key, "", false
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
