@@ -56,6 +56,7 @@ type harness struct {
 	journal  *journal
 	mocks    map[string]*MockPartner
 	servers  []*httptest.Server
+	idle     []interface{ CloseIdleConnections() }
 	rec      *recorder.Recorder
 	cassette string // replayed, when set
 	catalog  *engine.Catalog
@@ -96,8 +97,11 @@ func newHarness(ctx context.Context, cfg *Config, st store.Store, c *spec.Contra
 func (h *harness) partners(cassette string) error {
 	providers := map[string]*spec.Provider{}
 	plain := &http.Transport{Proxy: nil}
-	guarded := connector.NewHTTPClient(&connector.Config{AllowLoopback: h.cfg.AllowLoopback}).Transport
+	guardedClient := connector.NewHTTPClient(&connector.Config{AllowLoopback: h.cfg.AllowLoopback})
+	guarded := guardedClient.Transport
+	h.idle = append(h.idle, plain, guardedClient)
 	mockHosts := map[string]bool{}
+	mockURLs := map[string]string{}
 	bases := map[string]string{}
 	var secretParams []string
 	for _, name := range h.contract.Providers {
@@ -109,6 +113,7 @@ func (h *harness) partners(cassette string) error {
 		srv := httptest.NewServer(m)
 		h.servers = append(h.servers, srv)
 		h.mocks[name] = m
+		mockURLs[name] = srv.URL
 		u, _ := url.Parse(srv.URL)
 		mockHosts[u.Host] = true
 		bases[srv.URL] = name
@@ -145,7 +150,7 @@ func (h *harness) partners(cassette string) error {
 		p := providers[name]
 		sb, ok := h.cfg.Sandboxes[name]
 		live := ok && (h.cfg.Live || (h.cfg.Record && cassette != ""))
-		mockURL := h.servers[slices.Index(h.contract.Providers, name)].URL
+		mockURL := mockURLs[name]
 		switch {
 		case replay:
 			up, _ := url.Parse(sandboxURL(name))
@@ -243,6 +248,9 @@ func (h *harness) close() error {
 	}
 	for _, s := range h.servers {
 		s.Close()
+	}
+	for _, c := range h.idle {
+		c.CloseIdleConnections()
 	}
 	if h.rec != nil && h.cfg.Record {
 		if err := h.rec.Stop(); err != nil {

@@ -61,7 +61,12 @@ type MockPartner struct {
 	records map[string][]map[string]any // by object, in creation order
 	seq     int
 	idem    map[string]map[string]any // idempotency key → created record
-	faults  []*Fault
+	faults  []*faultState
+}
+
+type faultState struct {
+	Fault
+	used int
 }
 
 type route struct {
@@ -187,7 +192,11 @@ func (m *MockPartner) Seed(object string, recs []map[string]any) error {
 }
 
 // Fail adds a fault; faults are tried in the order they were added.
-func (m *MockPartner) Fail(f Fault) { m.mu.Lock(); m.faults = append(m.faults, &f); m.mu.Unlock() }
+func (m *MockPartner) Fail(f Fault) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.faults = append(m.faults, &faultState{Fault: f})
+}
 
 // Records returns a copy of the object's records, in creation order.
 func (m *MockPartner) Records(object string) []map[string]any {
@@ -309,14 +318,9 @@ func (m *MockPartner) answer(r *http.Request, body any) (int, http.Header, any) 
 // uses one up. The caller holds m.mu.
 func (m *MockPartner) fault(object, op string) *Fault {
 	for _, f := range m.faults {
-		if f.Object == object && f.Op == op && f.Times >= 0 {
-			if f.Times > 0 {
-				f.Times--
-				if f.Times == 0 {
-					f.Times = -1 // used up
-				}
-			}
-			return f
+		if f.Object == object && f.Op == op && (f.Times == 0 || f.used < f.Times) {
+			f.used++
+			return &f.Fault
 		}
 	}
 	return nil

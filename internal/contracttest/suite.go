@@ -1,6 +1,7 @@
 package contracttest
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/accordhq/accord/internal/spec"
@@ -107,5 +108,5 @@ type RequestSpec struct {
 
 // diag is a problem at a position of the suite's file.
 func (s *Suite) diag(p Pos, format string, args ...any) spec.Diagnostic {
-	return spec.Diagnostic{File: s.File, Line: p.Line, Col: p.Col, Message: sprintf(format, args...)}
+	return spec.Diagnostic{File: s.File, Line: p.Line, Col: p.Col, Message: fmt.Sprintf(format, args...)}
 }

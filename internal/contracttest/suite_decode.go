@@ -16,8 +16,6 @@ import (
 	"github.com/accordhq/accord/internal/spec"
 )
 
-var sprintf = fmt.Sprintf
-
 // LoadSuite reads and checks a test file. Every problem is a diagnostic at
 // its file:line:col saying what to write instead; event files it names are
 // read too.
