@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/accordhq/accord/internal/contracttest"
 	"github.com/accordhq/accord/internal/mapping"
 	"github.com/accordhq/accord/internal/spec"
 )
@@ -19,19 +20,33 @@ import (
 func init() {
 	register(&command{
 		name:    "dryrun",
-		summary: "run one webhook event through a contract with no database and no partner: the trigger match, each action's mapped body and the requests it would send",
-		usage:   "--contract FILE --event PAYLOAD.json [--type EVENT_TYPE]",
+		summary: "run one webhook event through a contract with no database and no partner: the trigger match, each action's mapped body and the requests it would send; --live sends them to a sandbox",
+		usage:   "--contract FILE --event PAYLOAD.json [--type EVENT_TYPE] [--live --connection PROVIDER=BASE_URL...]",
 		example: "accord dryrun --contract packs/support-escalation/contracts/escalation.yaml --event ticket.json",
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			var contractFile, eventFile, eventType string
 			fs.StringVar(&contractFile, "contract", "", "the contract file (its pack's providers are loaded beside it)")
 			fs.StringVar(&eventFile, "event", "", "the webhook body, as the partner sends it (- for standard input)")
 			fs.StringVar(&eventType, "type", "", "the event type, when the body does not carry it (a header in the partner's request)")
+			live := fs.Bool("live", false, "then send the event through the engine, its requests going to the --connection sandboxes, and print each answer")
+			conns := sandboxFlag{}
+			fs.Var(conns, "connection", "PROVIDER=BASE_URL of a sandbox account for --live (repeatable); its credential is read from "+sandboxEnv("PROVIDER")+"; a provider without one is answered by a mock")
+			loopback := fs.Bool("allow-loopback-partners", envBool(env, "ACCORD_ALLOW_LOOPBACK_PARTNERS"), "let a sandbox be on 127.0.0.0/8 or ::1 (simulators, local fakes)")
 			return func(ctx context.Context, args []string) error {
 				if contractFile == "" || eventFile == "" || len(args) > 0 {
 					return errors.New("name a contract and an event, e.g. accord dryrun --contract packs/support-escalation/contracts/escalation.yaml --event ticket.json")
 				}
-				c, b, diags := loadContractInPack(contractFile)
+				if *live && len(conns) == 0 {
+					return errors.New("--live needs a --connection PROVIDER=BASE_URL for the partner to send to")
+				}
+				if len(conns) > 0 && !*live {
+					return errors.New("--connection is for --live")
+				}
+				sandboxes, err := conns.sandboxes(env)
+				if err != nil {
+					return err
+				}
+				c, b, diags := loadContractWithCatalog(contractFile)
 				if len(diags) > 0 {
 					for _, d := range diags {
 						fmt.Fprintln(env.Stderr, d.String())
@@ -39,7 +54,6 @@ func init() {
 					return ExitError{Code: 1}
 				}
 				var raw []byte
-				var err error
 				if eventFile == "-" {
 					raw, err = io.ReadAll(os.Stdin)
 				} else {
@@ -52,7 +66,10 @@ func init() {
 				if err := json.Unmarshal(raw, &payload); err != nil {
 					return fmt.Errorf("%s: the event body is not a JSON object: %w", eventFile, err)
 				}
-				return dryRun(env.Stdout, c, b, payload, eventType)
+				if err := dryRun(env.Stdout, c, b, payload, eventType); err != nil || !*live {
+					return err
+				}
+				return dryRunLive(ctx, env.Stdout, c, b, payload, eventType, &contracttest.Config{Live: true, Sandboxes: sandboxes, AllowLoopback: *loopback})
 			}
 		},
 	})
