@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -137,7 +138,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	if a.Vault, err = credential.NewVault(a.Store, kms, &credential.Config{Logger: logger, Now: now}); err != nil {
 		return nil, err
 	}
-	if a.OAuth, err = newOAuthManager(cfg, logger, a, mk, now); err != nil {
+	// The manifests' ${VAR} base URLs resolve the way the engine's do (the
+	// demo and tests answer them without the process environment), so a
+	// connection test reaches the partner the writes go to.
+	lookupEnv := os.LookupEnv
+	if opts.Engine != nil && opts.Engine.Connector != nil && opts.Engine.Connector.LookupEnv != nil {
+		lookupEnv = opts.Engine.Connector.LookupEnv
+	}
+	if a.OAuth, err = newOAuthManager(cfg, logger, a, mk, now, lookupEnv); err != nil {
 		return nil, err
 	}
 	creds := vaultCredentials{vault: a.Vault, oauth: a.OAuth}

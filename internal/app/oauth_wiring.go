@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"time"
 
@@ -21,10 +20,11 @@ import (
 // newOAuthManager builds the connection lifecycle manager from the loaded
 // providers. Its connect-session key is derived from the master key, so
 // every process of a deployment accepts the others' sessions.
-func newOAuthManager(cfg *config.Config, logger *slog.Logger, a *App, mk credential.MasterKey, now func() time.Time) (*oauth.Manager, error) {
+func newOAuthManager(cfg *config.Config, logger *slog.Logger, a *App, mk credential.MasterKey, now func() time.Time,
+	lookupEnv func(string) (string, bool)) (*oauth.Manager, error) {
 	providers := make([]*oauth.ProviderConfig, 0, len(a.Catalog.Providers))
 	for _, p := range a.Catalog.Providers {
-		pc, err := oauth.ConfigFromManifest(p, os.LookupEnv)
+		pc, err := oauth.ConfigFromManifest(p, lookupEnv)
 		if errors.Is(err, oauth.ErrMissingEnv) && !usedByContract(a.Catalog.Versions, p.Name) {
 			// A catalog provider (packs/catalog) that no loaded contract
 			// uses: its OAuth client is set up when a contract needs it.
