@@ -143,7 +143,15 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	// connection test reaches the partner the writes go to.
 	lookupEnv := os.LookupEnv
 	if opts.Engine != nil && opts.Engine.Connector != nil && opts.Engine.Connector.LookupEnv != nil {
-		lookupEnv = opts.Engine.Connector.LookupEnv
+		// What the engine's lookup does not answer (OAuth client ids and
+		// secrets) still comes from the environment.
+		engineLookup := opts.Engine.Connector.LookupEnv
+		lookupEnv = func(k string) (string, bool) {
+			if v, ok := engineLookup(k); ok {
+				return v, true
+			}
+			return os.LookupEnv(k)
+		}
 	}
 	if a.OAuth, err = newOAuthManager(cfg, logger, a, mk, now, lookupEnv); err != nil {
 		return nil, err

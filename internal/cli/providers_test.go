@@ -47,7 +47,7 @@ func TestProvidersShowUnknown(t *testing.T) {
 	t.Parallel()
 	code, _, errOut := run(t, "providers", "show", "--packs", packsDir, "hubspt")
 	require.Equal(t, 1, code)
-	require.Contains(t, errOut, `no provider "hubspt" in ../../packs; there are: billing, chat, crm, github, helpdesk, hubspot,`)
+	require.Contains(t, errOut, `no provider "hubspt" in ../../packs; there are: billing, billing-app, chat, crm, crm-app, github, helpdesk, hubspot,`)
 
 	code, _, errOut = run(t, "providers", "list", "--packs", filepath.Join(t.TempDir(), "nope"))
 	require.Equal(t, 1, code)

@@ -71,9 +71,13 @@ func (c *Connector) List(ctx context.Context, lc ListCall) (Page, error) {
 	if err != nil {
 		return Page{}, fmt.Errorf("connector: %s: %w", name, err)
 	}
+	raw := items
+	if ep.Item != "" {
+		items = itemObjects(items, ep, obj)
+	}
 	page := Page{Items: items, Status: resp.status, Deprecation: resp.deprecation}
 	if pg != nil {
-		st := pageState{pg: pg, cursor: lc.Cursor, limit: limit, count: len(items), resp: resp, url: u}
+		st := pageState{pg: pg, cursor: lc.Cursor, limit: limit, count: len(raw), resp: resp, url: u}
 		if len(items) > 0 {
 			if v, ok := items[len(items)-1][obj.IDField()]; ok && v != nil {
 				st.lastID = scalarString(v)
@@ -94,6 +98,40 @@ func (c *Connector) List(ctx context.Context, lc ListCall) (Page, error) {
 		page.Next = next
 	}
 	return page, nil
+}
+
+// itemObjects unwraps each list entry's object at the endpoint's item path
+// (HubSpot's {"id":…, "properties":{…}}), keeping the entry's id (at
+// id_path, or its id field) when the object itself lacks it.
+func itemObjects(entries []map[string]any, ep *spec.Endpoint, obj *spec.Object) []map[string]any {
+	out := make([]map[string]any, 0, len(entries))
+	for _, it := range entries {
+		inner, _ := lookupMap(it, ep.Item)
+		o := make(map[string]any, len(inner)+1)
+		for k, v := range inner {
+			o[k] = v
+		}
+		if _, ok := o[obj.IDField()]; !ok {
+			idPath := ep.IDPath
+			if idPath == "" {
+				idPath = obj.IDField()
+			}
+			if v, ok := lookup(it, idPath); ok {
+				o[obj.IDField()] = v
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func lookupMap(doc map[string]any, path string) (map[string]any, bool) {
+	v, ok := lookup(doc, path)
+	if !ok {
+		return nil, false
+	}
+	m, ok := v.(map[string]any)
+	return m, ok
 }
 
 // sameOrigin resolves link against ref and refuses another scheme or host

@@ -224,3 +224,16 @@ func TestListAfterIDWithoutAnID(t *testing.T) {
 	_, err := b.conn.List(context.Background(), ListCall{Object: "incident", Auth: apiKey()})
 	require.ErrorIs(t, err, ErrBadResponse)
 }
+
+// HubSpot lists objects as {"id":…, "properties":{…}}: with item set, each
+// listed object is its properties, keeping the entry's id.
+func TestListItemPath(t *testing.T) {
+	t.Parallel()
+	b := setup(t, reply(200, `{"results":[{"id":"1001","properties":{"name":"Acme"}},{"id":"1002","properties":{"name":"Globex","id":"kept"}}]}`),
+		func(p *spec.Provider, _ *Config) {
+			p.Objects["incident"].Endpoints.List = &spec.Endpoint{Method: http.MethodGet, Path: "/api/v1/incidents", Items: "results", Item: "properties"}
+		})
+	page, err := b.conn.List(context.Background(), ListCall{Object: "incident", Auth: apiKey()})
+	require.NoError(t, err)
+	require.Equal(t, []map[string]any{{"id": "1001", "name": "Acme"}, {"id": "kept", "name": "Globex"}}, page.Items)
+}

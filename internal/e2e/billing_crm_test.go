@@ -51,6 +51,8 @@ type billingOpts struct {
 	seed func(b *sim.Billing)
 	// billingNow is the billing service's clock (default time.Now).
 	billingNow func() time.Time
+	// contract is the contract installed (default billing-to-crm).
+	contract string
 }
 
 func setupBillingWith(t *testing.T, b backend, searchLag time.Duration, o billingOpts) *billingEnv {
@@ -81,14 +83,19 @@ func setupBillingWith(t *testing.T, b backend, searchLag time.Duration, o billin
 	c := &api.Client{BaseURL: url, Token: adminToken}
 	_, err := c.CreateTenant(t.Context(), tenantID, "Acme Corp")
 	require.NoError(t, err)
-	inst, conns, err := c.InstallContract(t.Context(), tenantID, "billing-to-crm", map[string]api.ConnectionInput{
-		"billing": {APIKey: billingToken, WebhookSecret: billingSecret},
-		"crm":     {APIKey: crmToken},
+	contract, billingName, crmName := "billing-to-crm", "billing", "crm"
+	if o.contract != "" {
+		contract, billingName, crmName = o.contract, "billing-app", "crm-app"
+	}
+	inst, conns, err := c.InstallContract(t.Context(), tenantID, contract, map[string]api.ConnectionInput{
+		billingName: {APIKey: billingToken, WebhookSecret: billingSecret},
+		crmName:     {APIKey: crmToken},
 	})
 	require.NoError(t, err)
-	e.conns, e.inst = conns, inst.ID
+	// Tests name the connections by role, whatever the pack calls them.
+	e.conns, e.inst = map[string]api.Connection{"billing": conns[billingName], "crm": conns[crmName]}, inst.ID
 	if o.subscribe {
-		e.billing.Subscribe(url+"/hooks/"+conns["billing"].ID, billingSecret)
+		e.billing.Subscribe(url+"/hooks/"+conns[billingName].ID, billingSecret)
 	}
 	return e
 }

@@ -138,6 +138,9 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				}
 				continue
 			}
+			if t.twoWay {
+				e.checkDrift(ctx, inst, cc.contract, t, ev, doc, args)
+			}
 			for _, ca := range t.actions {
 				in := applyInput{event: ev, inst: inst, contract: cc.contract, trigger: t, action: ca, doc: doc, args: args, enriched: enriched}
 				var res applyResult
@@ -295,6 +298,16 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		return applyResult{retry: fmt.Errorf("reading link: %w", err)}, false
 	}
 	hasLink := err == nil
+	if !hasLink && in.trigger.twoWay && a.action.Op != spec.OpCreate {
+		target, err := e.reverseTarget(ctx, in)
+		if err != nil {
+			e.metrics.retry(labels, retryTransient)
+			return applyResult{retry: fmt.Errorf("reading the other direction's links: %w", err)}, false
+		}
+		if target != "" {
+			link, hasLink = store.Link{LinkKey: key, TargetID: target}, true
+		}
+	}
 	linked := hasLink && link.TargetID != ""
 	ord := eventOrder(in.event)
 	if hasLink && link.Uncertain && !linked && !idempotentCreate(a) {

@@ -20,6 +20,7 @@ type metrics struct {
 	eventToActionVec *prometheus.HistogramVec
 	unknownVec       *prometheus.CounterVec
 	echoVec          *prometheus.CounterVec
+	driftVec         *prometheus.CounterVec
 }
 
 type actionLabels struct{ tenant, provider, installation string }
@@ -73,14 +74,26 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "accord_echo_suppressed_total",
 		Help: "Writes not sent because the linked partner object already holds exactly the mapped values Accord last wrote: Accord's own write coming back (two-way sync), a poll and a webhook of one change, or a change to fields the action does not map. By target provider.",
 	}, []string{"provider"})
+	m.driftVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_sync_drift_total",
+		Help: "Two-way contracts: fields Accord wrote that were then changed on the side that does not own them, by provider, object, field and what was done (reported as a drift record error, or reverted to the owner's value).",
+	}, []string{"provider", "object", "field", "action"})
 	if reg != nil {
-		reg.MustRegister(m.echoVec)
+		reg.MustRegister(m.echoVec, m.driftVec)
 		reg.MustRegister(m.actionsVec, m.retriesVec, m.eventsVec, m.panics, m.uncertain, m.uncertainMarked, m.uncertainSettled, m.durationVec, m.eventToActionVec, m.unknownVec)
 	}
 	return m
 }
 
 func (m *metrics) echo(provider string) { m.echoVec.WithLabelValues(provider).Inc() }
+
+func (m *metrics) drift(provider, object, field string, reverted bool) {
+	action := "reported"
+	if reverted {
+		action = "reverted"
+	}
+	m.driftVec.WithLabelValues(provider, object, field, action).Inc()
+}
 
 func (m *metrics) labels(inst store.Installation, provider string) actionLabels {
 	return actionLabels{tenant: inst.TenantID, provider: provider, installation: inst.ID}

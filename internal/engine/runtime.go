@@ -118,7 +118,10 @@ type compiledTrigger struct {
 	// syncType is the type of the sync's events when the trigger has a
 	// schedule ("" otherwise): their payload is the object itself.
 	syncType string
-	actions  []*compiledAction
+	// twoWay: an action of the contract writes this trigger's source
+	// object (see twoWay).
+	twoWay  bool
+	actions []*compiledAction
 }
 
 type compiledAction struct {
@@ -138,6 +141,9 @@ type compiledAction struct {
 	siblings  []string
 	// related are the enriched objects, in the action's enrich order.
 	related []*spec.Object
+	// adoptFrom: link source objects whose ids are this action's target
+	// ids (see adoptFrom).
+	adoptFrom map[string]bool
 }
 
 // runtime compiles contracts lazily and caches them by name and version.
@@ -205,7 +211,8 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 				return nil, fmt.Errorf("action %s: %w", a.Name, err)
 			}
 			kind := tp.Name + "." + target.Name
-			ca := &compiledAction{action: a, provider: tp, target: target, mapper: m, related: related, recordKey: recordKeyOf(c, ct.source)}
+			ca := &compiledAction{action: a, provider: tp, target: target, mapper: m, related: related, recordKey: recordKeyOf(c, ct.source),
+				adoptFrom: adoptFrom(c, target)}
 			// Record keys came after links were keyed by action: no link
 			// of theirs was ever stored without one.
 			ca.legacyLink = !targets[kind] && ca.recordKey == ""
@@ -215,6 +222,7 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 			ct.actions = append(ct.actions, ca)
 			targets[kind] = true
 		}
+		ct.twoWay = twoWay(c, ct)
 		cc.triggers = append(cc.triggers, ct)
 	}
 	return cc, nil

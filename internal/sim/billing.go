@@ -21,7 +21,10 @@ type BillingCustomer struct {
 	Object  string `json:"object"` // "customer"
 	Name    string `json:"name"`
 	Email   string `json:"email,omitempty"`
-	Updated int64  `json:"updated"` // Unix seconds: several changes share one
+	// Metadata holds free-form keys (Stripe's metadata): the CRM's owner
+	// and segment in the two-way pack.
+	Metadata map[string]string `json:"metadata,omitempty"`
+	Updated  int64             `json:"updated"` // Unix seconds: several changes share one
 }
 
 // BillingItem is one subscription item: a price times a quantity.
@@ -149,7 +152,47 @@ func (s *Billing) RenameCustomer(id, name string) (BillingCustomer, error) {
 	}
 	c.Name, c.Updated = name, s.cfg.Now().Unix()
 	s.emitLocked("customer.updated", *c)
-	return *c, nil
+	return s.copyLocked(c), nil
+}
+
+// UpdateCustomer sets the name (when not empty) and merges metadata keys
+// (an empty value deletes one, as Stripe does), and emits
+// customer.updated.
+func (s *Billing) UpdateCustomer(id, name string, metadata map[string]string) (BillingCustomer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.customers[id]
+	if !ok {
+		return BillingCustomer{}, fmt.Errorf("customer %s: %w", id, ErrNotFound)
+	}
+	if name != "" {
+		c.Name = name
+	}
+	for k, v := range metadata {
+		if c.Metadata == nil {
+			c.Metadata = map[string]string{}
+		}
+		if v == "" {
+			delete(c.Metadata, k)
+		} else {
+			c.Metadata[k] = v
+		}
+	}
+	c.Updated = s.cfg.Now().Unix()
+	s.emitLocked("customer.updated", s.copyLocked(c))
+	return s.copyLocked(c), nil
+}
+
+// copyLocked is a customer the caller may keep: its metadata is a copy.
+func (s *Billing) copyLocked(c *BillingCustomer) BillingCustomer {
+	v := *c
+	if c.Metadata != nil {
+		v.Metadata = make(map[string]string, len(c.Metadata))
+		for k, val := range c.Metadata {
+			v.Metadata[k] = val
+		}
+	}
+	return v
 }
 
 // Customer returns one customer.
@@ -160,7 +203,7 @@ func (s *Billing) Customer(id string) (BillingCustomer, error) {
 	if !ok {
 		return BillingCustomer{}, fmt.Errorf("customer %s: %w", id, ErrNotFound)
 	}
-	return *c, nil
+	return s.copyLocked(c), nil
 }
 
 // CreateSubscription creates a subscription of customer with items and
@@ -344,7 +387,7 @@ func (s *Billing) listCustomers(w http.ResponseWriter, r *http.Request) {
 	all := make([]BillingCustomer, 0, len(s.customers))
 	for _, c := range s.customers {
 		if c.Updated >= since {
-			all = append(all, *c)
+			all = append(all, s.copyLocked(c))
 		}
 	}
 	s.mu.Unlock()
@@ -381,7 +424,8 @@ func (s *Billing) getSubscription(w http.ResponseWriter, r *http.Request) {
 }
 
 type billingWrite struct {
-	Name     string        `json:"name"`
+	Name     string            `json:"name"`
+	Metadata map[string]string `json:"metadata"`
 	Email    string        `json:"email"`
 	Customer string        `json:"customer"`
 	Items    []BillingItem `json:"items"`
@@ -399,7 +443,7 @@ func (s *Billing) postCustomerUpdate(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &in) {
 		return
 	}
-	c, err := s.RenameCustomer(r.PathValue("id"), in.Name)
+	c, err := s.UpdateCustomer(r.PathValue("id"), in.Name, in.Metadata)
 	if writeOutcome(w, err) {
 		writeJSON(w, http.StatusOK, c)
 	}

@@ -33,6 +33,7 @@ const (
 // (Config.SearchLag), and a per-token rate limit (Config.RateLimit).
 //
 //	POST  /crm/v3/objects/companies          {"properties":{…}} → 201
+//	GET   /crm/v3/objects/companies?limit=&after=&updatedSince=   → {"results":[…],"paging":{"next":{"after":…}}}
 //	GET   /crm/v3/objects/companies/{id}
 //	PATCH /crm/v3/objects/companies/{id}     {"properties":{…}}
 //	POST  /crm/v3/objects/companies/search   {"filterGroups":[{"filters":[{"propertyName","operator":"EQ","value"}]}]}
@@ -53,6 +54,7 @@ func NewCRM(cfg *Config) *CRM {
 	s := &CRM{base: newBase(c, []string{ScopeCompaniesRead, ScopeCompaniesWrite}, true), byID: map[string]*Company{}}
 	mux := http.NewServeMux()
 	mux.Handle("POST /crm/v3/objects/companies", s.authed(ScopeCompaniesWrite, s.create))
+	mux.Handle("GET /crm/v3/objects/companies", s.authed(ScopeCompaniesRead, s.list))
 	mux.Handle("GET /crm/v3/objects/companies/{id}", s.authed(ScopeCompaniesRead, s.get))
 	mux.Handle("PATCH /crm/v3/objects/companies/{id}", s.authed(ScopeCompaniesWrite, s.patch))
 	mux.Handle("POST /crm/v3/objects/companies/search", s.authed(ScopeCompaniesRead, s.search))
@@ -132,7 +134,85 @@ func (s *CRM) view(c *Company) Company {
 	v := *c
 	v.Properties = clone(c.Properties)
 	v.Properties["hs_object_id"] = c.ID
+	v.Properties["hs_lastmodifieddate"] = c.UpdatedAt.UTC().Format(time.RFC3339Nano)
 	return v
+}
+
+// list pages companies in creation order, HubSpot style: after is the
+// position to continue from, paging.next.after the next one (absent on
+// the last page); updatedSince (RFC 3339) keeps those changed at or after.
+func (s *CRM) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 10
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			crmError(w, http.StatusBadRequest, "VALIDATION_ERROR", "limit must be a number from 1 to 100")
+			return
+		}
+		limit = n
+	}
+	var since time.Time
+	if v := q.Get("updatedSince"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			crmError(w, http.StatusBadRequest, "VALIDATION_ERROR", "updatedSince must be an RFC 3339 time")
+			return
+		}
+		since = t
+	}
+	start := 0
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			crmError(w, http.StatusBadRequest, "VALIDATION_ERROR", "after is not a cursor this API returned")
+			return
+		}
+		start = n
+	}
+	s.mu.Lock()
+	var page []Company
+	next := 0
+	for i := start; i < len(s.companies); i++ {
+		c := s.companies[i]
+		if c.UpdatedAt.Before(since) {
+			continue
+		}
+		if len(page) == limit {
+			next = i
+			break
+		}
+		page = append(page, s.view(c))
+	}
+	s.mu.Unlock()
+	out := map[string]any{"results": page}
+	if page == nil {
+		out["results"] = []Company{}
+	}
+	if next > 0 {
+		out["paging"] = map[string]any{"next": map[string]any{"after": strconv.Itoa(next)}}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// UpdateCompany changes properties as a CRM user would (the company's
+// modification time moves).
+func (s *CRM) UpdateCompany(id string, props map[string]string) (Company, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.byID[id]
+	if !ok {
+		return Company{}, fmt.Errorf("company %s: %w", id, ErrNotFound)
+	}
+	now := s.cfg.Now()
+	if !now.Before(c.indexedAt) {
+		c.indexed = clone(c.Properties)
+	}
+	for k, v := range props {
+		c.Properties[k] = v
+	}
+	c.UpdatedAt, c.indexedAt = now, now.Add(s.cfg.SearchLag)
+	return s.view(c), nil
 }
 
 func (s *CRM) create(w http.ResponseWriter, r *http.Request) {

@@ -31,7 +31,18 @@ type Contract struct {
 	// one of these objects link, lock and look up by the key's value, so
 	// customer and subscription events write one company.
 	RecordKey map[string]string `yaml:"record_key" jsonschema_description:"source object → path of the shared record key, e.g. {customer: customer.id, subscription: subscription.customer}: one target record, link and lock per key value"`
+	// OnDrift decides what a two-way contract does when a field Accord
+	// wrote is changed on the side that does not own it: report it (a
+	// record error of class drift, the default) or revert it (write the
+	// owner's value back).
+	OnDrift string `yaml:"on_drift" jsonschema:"enum=report,enum=revert" jsonschema_description:"two-way: a field changed on the side that does not own it is reported as drift (default) or reverted to the owner's value"`
 }
+
+// Drift policies (Contract.OnDrift).
+const (
+	DriftReport = "report"
+	DriftRevert = "revert"
+)
 
 // RecordKeyObject is the link's source object for actions keyed by the
 // contract's record key (no object name starts with @).

@@ -27,6 +27,9 @@ func Explain(c *Contract, b *Bundle) string {
 			continue
 		}
 		lead := "When " + describeTrigger(c.Triggers[a.Trigger], b) + ", Accord"
+		if t := c.Triggers[a.Trigger]; t != nil && t.Webhook == nil && t.Schedule != nil {
+			lead = capitalize(describeTrigger(t, b)) + ", Accord"
+		}
 		if i > 0 && c.Actions[i-1] != nil && c.Actions[i-1].Trigger == a.Trigger {
 			lead = "It also"
 		}
@@ -65,11 +68,27 @@ func Explain(c *Contract, b *Bundle) string {
 		if o == nil {
 			continue
 		}
-		_, obj, _ := strings.Cut(o.Object, ".")
+		home, obj, _ := strings.Cut(o.Object, ".")
 		for _, f := range sortedKeys(o.Fields) {
 			owner := o.Fields[f]
-			fmt.Fprintf(&s, "%s %s is owned by %s and never written.\n", capitalize(obj), humanPath(f), providerTitle(b, owner))
+			if owner == home {
+				fmt.Fprintf(&s, "%s %s is owned by %s and never written.\n", capitalize(obj), humanPath(f), providerTitle(b, owner))
+				continue
+			}
+			fmt.Fprintf(&s, "%s %s is owned by %s: Accord writes %s's value into %s", capitalize(obj), humanPath(f), providerTitle(b, owner),
+				providerTitle(b, owner), providerTitle(b, home))
+			if c.Direction == TwoWay {
+				if c.OnDrift == DriftRevert {
+					fmt.Fprintf(&s, ", and a change made to it in %s is written back", providerTitle(b, home))
+				} else {
+					fmt.Fprintf(&s, ", and a change made to it in %s is reported as drift (a record error), not copied back", providerTitle(b, home))
+				}
+			}
+			s.WriteString(".\n")
 		}
+	}
+	if c.Direction == TwoWay {
+		s.WriteString("Both ways, a write whose values the other side already holds is not sent, so Accord's own changes never bounce back.\n")
 	}
 	for _, line := range describeOrder(c, b) {
 		s.WriteString(line + "\n")

@@ -367,6 +367,11 @@ type Queries interface {
 	// (operator maintenance), never for tenant-facing reads. limit <= 0
 	// means 100.
 	ListUncertainLinks(ctx context.Context, before time.Time, limit int) ([]Link, error)
+	// ListLinksByTarget returns an installation's links whose partner
+	// object is targetObject (provider.object) targetID, by source and
+	// action: the other direction of a two-way sync reads them to find the
+	// record a change belongs to, and what Accord last wrote there.
+	ListLinksByTarget(ctx context.Context, tenantID, installationID, targetObject, targetID string) ([]Link, error)
 
 	InsertRecordError(ctx context.Context, e RecordError) error
 	GetRecordError(ctx context.Context, tenantID, id string) (RecordError, error)

@@ -98,3 +98,15 @@ func (q *queries) ListUncertainLinks(ctx context.Context, before time.Time, limi
 	out, err := collect(rows, scanLink)
 	return out, wrapErr(op, err)
 }
+
+func (q *queries) ListLinksByTarget(ctx context.Context, tenantID, installationID, targetObject, targetID string) ([]store.Link, error) {
+	const op = "listing links by target"
+	rows, err := q.read.Query(ctx, `SELECT `+linkColumns+` FROM links
+		WHERE tenant_id = $1 AND installation_id = $2 AND target_object = $3 AND target_id = $4
+		ORDER BY source_object, source_id, action`, tenantID, installationID, targetObject, targetID)
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	out, err := collect(rows, scanLink)
+	return out, wrapErr(op, err)
+}

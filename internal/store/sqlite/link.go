@@ -115,3 +115,15 @@ func (q *queries) ListUncertainLinks(ctx context.Context, before time.Time, limi
 	out, err := collect(rows, scanLink)
 	return out, wrapErr(op, err)
 }
+
+func (q *queries) ListLinksByTarget(ctx context.Context, tenantID, installationID, targetObject, targetID string) ([]store.Link, error) {
+	const op = "listing links by target"
+	rows, err := queryPrepared(ctx, q.read, `SELECT `+linkColumns+` FROM links
+		WHERE tenant_id = ? AND installation_id = ? AND target_object = ? AND target_id = ?
+		ORDER BY source_object, source_id, action`, tenantID, installationID, targetObject, targetID)
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	out, err := collect(rows, scanLink)
+	return out, wrapErr(op, err)
+}

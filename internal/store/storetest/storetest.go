@@ -71,6 +71,7 @@ func Run(t *testing.T, open Open) {
 		{"Uninstalls", testUninstalls},
 		{"Notify", testNotify},
 		{"SyncStates", testSyncStates},
+		{"LinksByTarget", testLinksByTarget},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

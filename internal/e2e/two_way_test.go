@@ -1,0 +1,205 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/sim"
+	"github.com/accordhq/accord/internal/web/api"
+)
+
+// syncAll asks for every schedule trigger's run now and waits until each
+// has completed a run after the request.
+func (e *billingEnv) syncAll(t *testing.T) {
+	t.Helper()
+	c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+	st, err := c.GetSync(t.Context(), tenantID, e.inst)
+	require.NoError(t, err)
+	before := map[string]int64{}
+	for _, r := range st.Runs {
+		before[r.Trigger] = r.CompletedRuns
+	}
+	queued, err := c.SyncNow(t.Context(), tenantID, e.inst)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		st, err := c.GetSync(t.Context(), tenantID, e.inst)
+		if err != nil {
+			return false
+		}
+		done := 0
+		for _, r := range st.Runs {
+			if r.CompletedRuns > before[r.Trigger] && !r.Running {
+				done++
+			}
+		}
+		return done == len(queued.Queued)
+	}, waitFor, 20*time.Millisecond, "every sync run completes")
+	e.quiet(t)
+}
+
+// quiet waits until every event stored through either connection has a
+// final outcome.
+func (e *billingEnv) quiet(t *testing.T) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		n, err := e.app.Store.CountWaitingEvents(t.Context(), tenantID, []string{e.conns["billing"].ID, e.conns["crm"].ID})
+		return err == nil && n == 0
+	}, waitFor, 20*time.Millisecond, "every stored event is delivered")
+}
+
+// waitPlannedRuns waits for the first run of each schedule trigger, which
+// the planner starts for a new installation.
+func (e *billingEnv) waitPlannedRuns(t *testing.T, triggers int) {
+	t.Helper()
+	c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+	require.Eventually(t, func() bool {
+		st, err := c.GetSync(t.Context(), tenantID, e.inst)
+		if err != nil || len(st.Runs) != triggers {
+			return false
+		}
+		for _, r := range st.Runs {
+			if r.CompletedRuns < 1 {
+				return false
+			}
+		}
+		return true
+	}, waitFor, 20*time.Millisecond)
+}
+
+func (e *billingEnv) billingWrites() int {
+	n := 0
+	for _, c := range e.billingCalls.all() {
+		if c.Method == http.MethodPost && strings.HasPrefix(c.Path, "/v1/customers/") && c.Status < 300 {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *billingEnv) account(t *testing.T, customerID string) sim.Company {
+	t.Helper()
+	for _, co := range e.crm.Companies() {
+		if co.Properties["billing_customer_id"] == customerID {
+			return co
+		}
+	}
+	t.Fatalf("no CRM account for %s", customerID)
+	return sim.Company{}
+}
+
+// TestCRMBillingTwoWay runs the shipped crm-billing pack both ways: billing
+// customers make CRM accounts (webhooks); owner and segment set in the CRM
+// reach the billing customers (a CRM sync, the ids paired through the
+// links); Accord's own writes coming back are recognised and never bounce
+// (no write is made that the other side already holds); a field changed on
+// the side that does not own it is reported as drift, not copied.
+func TestCRMBillingTwoWay(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			e := setupBillingWith(t, b, 0, billingOpts{packs: packsDir(t), subscribe: true, contract: "crm-billing"})
+			e.waitPlannedRuns(t, 2)
+			const customers = 5
+			ids := make([]string, customers)
+			for i := range customers {
+				ids[i] = e.billing.CreateCustomer(fmt.Sprintf("Customer %d", i), "").ID
+			}
+			require.Eventually(t, func() bool { return e.crm.Count() == customers }, waitFor, 20*time.Millisecond)
+			e.quiet(t)
+
+			// Sales set owners in the CRM; the next CRM pass carries them to billing.
+			for i, owner := range map[int]string{0: "ana", 1: "ben"} {
+				_, err := e.crm.UpdateCompany(e.account(t, ids[i]).ID, map[string]string{"owner": owner, "segment": "enterprise"})
+				require.NoError(t, err)
+			}
+			crmWrites := e.crmWrites(http.MethodPost) + e.crmWrites(http.MethodPatch)
+			e.syncAll(t)
+			for i, owner := range map[int]string{0: "ana", 1: "ben"} {
+				cus, err := e.billing.Customer(ids[i])
+				require.NoError(t, err)
+				require.Equal(t, owner, cus.Metadata["owner"])
+				require.Equal(t, "enterprise", cus.Metadata["segment"])
+			}
+			require.Equal(t, customers, e.crm.Count(), "no second account: the CRM change found its customer through the links")
+			require.Equal(t, crmWrites, e.crmWrites(http.MethodPost)+e.crmWrites(http.MethodPatch),
+				"billing's webhooks for Accord's own writes came back and were recognised: nothing written to the CRM")
+			require.Positive(t, counter(t, e.app.Registry, "accord_echo_suppressed_total", map[string]string{"provider": "crm-app"}))
+
+			// Nothing changed since: a pass over both sides writes nothing.
+			billingWrites := e.billingWrites()
+			e.syncAll(t)
+			require.Equal(t, crmWrites, e.crmWrites(http.MethodPost)+e.crmWrites(http.MethodPatch), "no echo loop into the CRM")
+			require.Equal(t, billingWrites, e.billingWrites(), "no echo loop into billing")
+
+			// Billing renames a customer: the CRM follows, and the CRM pass
+			// that lists Accord's own write is not drift.
+			_, err := e.billing.RenameCustomer(ids[3], "Customer 3 Renamed")
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return e.account(t, ids[3]).Properties["name"] == "Customer 3 Renamed" }, waitFor, 20*time.Millisecond)
+			e.quiet(t)
+			e.syncAll(t)
+			c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+			errs, err := c.ListRecordErrors(t.Context(), tenantID, "")
+			require.NoError(t, err)
+			require.Empty(t, errs, "Accord's own write listed back is not drift")
+			require.Equal(t, billingWrites, e.billingWrites(), "a billing-owned change writes nothing back to billing")
+
+			// Someone edits the account's name in the CRM, which billing owns:
+			// reported as drift, not copied to billing.
+			_, err = e.crm.UpdateCompany(e.account(t, ids[2]).ID, map[string]string{"name": "Typed by sales"})
+			require.NoError(t, err)
+			e.syncAll(t)
+			errs, err = c.ListRecordErrors(t.Context(), tenantID, "")
+			require.NoError(t, err)
+			require.Len(t, errs, 1)
+			require.Equal(t, engine.ClassDrift, errs[0].Class)
+			require.Contains(t, errs[0].Message, `name is "Typed by sales", Accord wrote "Customer 2"`)
+			require.Contains(t, errs[0].Remediation, "on_drift: revert")
+			cus, err := e.billing.Customer(ids[2])
+			require.NoError(t, err)
+			require.Equal(t, "Customer 2", cus.Name, "the non-owner's change is not copied to the owner")
+			require.Equal(t, billingWrites, e.billingWrites())
+			require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_sync_drift_total", map[string]string{"field": "name", "action": "reported"}))
+		})
+	}
+}
+
+// TestCRMBillingRevertsDrift: with on_drift: revert, a billing-owned field
+// edited in the CRM is written back to the owner's value (by the
+// settlement job, within its interval), and no record error is filed.
+func TestCRMBillingRevertsDrift(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "crm-billing")
+	require.NoError(t, os.CopyFS(dst, os.DirFS(filepath.Join(packsDir(t), "crm-billing"))))
+	file := filepath.Join(dst, "contracts", "crm-billing.yaml")
+	raw, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), "on_drift: report\n")
+	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(string(raw), "on_drift: report\n", "on_drift: revert\n", 1)), 0o600))
+
+	e := setupBillingWith(t, "sqlite", 0, billingOpts{packs: dir, subscribe: true, contract: "crm-billing"})
+	e.waitPlannedRuns(t, 2)
+	id := e.billing.CreateCustomer("Acme", "").ID
+	require.Eventually(t, func() bool { return e.crm.Count() == 1 }, waitFor, 20*time.Millisecond)
+	e.quiet(t)
+	_, err = e.crm.UpdateCompany(e.account(t, id).ID, map[string]string{"name": "Typed by sales"})
+	require.NoError(t, err)
+	e.syncAll(t)
+	require.Eventually(t, func() bool { return e.account(t, id).Properties["name"] == "Acme" }, waitFor, 50*time.Millisecond,
+		"the owner's value is written back")
+	c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+	errs, err := c.ListRecordErrors(t.Context(), tenantID, "")
+	require.NoError(t, err)
+	require.Empty(t, errs)
+	require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_sync_drift_total", map[string]string{"field": "name", "action": "reverted"}))
+}

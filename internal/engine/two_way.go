@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
+)
+
+// ClassDrift: a field Accord wrote was changed on the side that does not
+// own it (two-way contracts with on_drift: report).
+const ClassDrift = "drift"
+
+// twoWay reports whether some action of c writes the trigger's own source
+// object: changes to it then come back, and the links of that other
+// direction tell which record they belong to and what Accord wrote there.
+func twoWay(c *spec.Contract, t *compiledTrigger) bool {
+	for _, a := range c.Actions {
+		if a.Provider == t.provider.Name && a.Object == t.source.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// adoptFrom is the set of link source objects whose source ids are ids of
+// the action's target object: the action's target name, and the record
+// key's object when the target object is keyed by its own id.
+func adoptFrom(c *spec.Contract, target *spec.Object) map[string]bool {
+	out := map[string]bool{target.Name: true}
+	if c.RecordKeyPath(target.Name) == target.Name+"."+target.IDField() {
+		out[spec.RecordKeyObject] = true
+	}
+	return out
+}
+
+// reverseTarget finds, for an action of a two-way contract with no link of
+// its own yet, the partner object the other direction already pairs with
+// this record: its link's source is the object this action writes. That
+// link table is the id mapping between the two sides; without it the first
+// change coming back would create a second record.
+func (e *Engine) reverseTarget(ctx context.Context, in applyInput) (string, error) {
+	links, err := e.deps.Store.ListLinksByTarget(ctx, in.inst.TenantID, in.inst.ID,
+		in.trigger.provider.Name+"."+in.trigger.source.Name, in.event.ObjectID)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range links {
+		if in.action.adoptFrom[l.SourceObject] && l.SourceID != "" && l.TargetID != "" {
+			return l.SourceID, nil
+		}
+	}
+	return "", nil
+}
+
+// checkDrift compares a changed object of a two-way contract with what
+// Accord last wrote to it: a written field that now holds another value
+// was changed on the side that does not own it (the other direction's
+// source owns what it writes). It is reported as a drift record error, or
+// reverted by marking the link for the settlement job, which writes the
+// owner's value back. Only observations newer than the write count: a page
+// listed before Accord's write shows the old value, which is not drift.
+func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spec.Contract, t *compiledTrigger, ev store.Event, doc map[string]any, args DeliverArgs) {
+	links, err := e.deps.Store.ListLinksByTarget(ctx, inst.TenantID, inst.ID, t.provider.Name+"."+t.source.Name, ev.ObjectID)
+	if err != nil {
+		e.deps.Logger.WarnContext(ctx, "reading the links of a two-way object failed; drift is not checked for this change",
+			"tenant_id", inst.TenantID, "installation_id", inst.ID, "object_id", ev.ObjectID, "err", err)
+		return
+	}
+	for _, l := range links {
+		if l.Uncertain || len(l.Fields) == 0 || !ev.ReceivedAt.After(l.UpdatedAt) {
+			continue
+		}
+		drifted := driftedFields(doc, l.Fields)
+		if len(drifted) == 0 {
+			continue
+		}
+		for _, d := range drifted {
+			e.metrics.drift(t.provider.Name, t.source.Name, d.path, c.OnDrift == spec.DriftRevert)
+		}
+		what := describeDrift(drifted)
+		if c.OnDrift == spec.DriftRevert {
+			if err := e.markForRevert(ctx, l.LinkKey, doc, t.provider); err != nil {
+				e.deps.Logger.WarnContext(ctx, "marking a drifted object for revert failed; the next change of it is compared again",
+					"tenant_id", inst.TenantID, "err", err)
+				continue
+			}
+			e.deps.Logger.InfoContext(ctx, "drift reverted: the owner's values are written back", "tenant_id", inst.TenantID,
+				"installation_id", inst.ID, "object", t.provider.Name+"."+t.source.Name, "object_id", ev.ObjectID, "fields", what)
+			continue
+		}
+		in := applyInput{event: ev, inst: inst, contract: c, trigger: t, args: args}
+		msg := fmt.Sprintf("%s %s %s was changed in %s where the contract does not let it own %s: %s",
+			providerTitle(t.provider), t.source.Name, ev.ObjectID, providerTitle(t.provider), fieldWord(drifted), what)
+		remedy := "Change these fields on the side that owns them (the contract's source_of_truth); Accord writes the owner's value at its next change. To have Accord write it back at once, set on_drift: revert in the contract."
+		e.recordError(ctx, in, ClassDrift, msg, remedy)
+	}
+}
+
+// markForRevert marks the link due for settlement at once, so the job
+// re-sends what it holds (the owner's values). It holds the object's lock
+// and lease, as a write does, and looks again under them: a write of the
+// same object racing this one (an echo advancing the link) would
+// otherwise clear the mark on a stale read.
+func (e *Engine) markForRevert(ctx context.Context, key store.LinkKey, doc map[string]any, p *spec.Provider) error {
+	lockCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
+	unlock, err := e.locks.lock(lockCtx, lockKey(key))
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	lease, ok, err := e.leaseObject(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("object busy in another process")
+	}
+	defer lease.release()
+	cur, err := e.deps.Store.GetLink(ctx, key)
+	if err != nil {
+		return err
+	}
+	if len(driftedFields(doc, cur.Fields)) == 0 {
+		return nil // written meanwhile: nothing to revert
+	}
+	return e.deps.Store.MarkLinkUncertain(ctx, key, e.deps.Now().Add(-e.answerWindow(p)-time.Second))
+}
+
+// drift is one written field that now holds another value.
+type drift struct{ path, written, now string }
+
+// driftedFields compares the written fields (leaf by leaf) with the
+// object's current values, as text: partners often return numbers as
+// strings (HubSpot's properties), which is not drift. A field the object
+// does not show is not compared.
+func driftedFields(doc map[string]any, written json.RawMessage) []drift {
+	var w map[string]any
+	if err := json.Unmarshal(written, &w); err != nil {
+		return nil
+	}
+	var out []drift
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			path := prefix + k
+			if sub, ok := v.(map[string]any); ok {
+				walk(path+".", sub)
+				continue
+			}
+			cur, ok := spec.Get(doc, path)
+			if !ok {
+				continue
+			}
+			if a, b := asText(v), asText(cur); a != b {
+				out = append(out, drift{path: path, written: a, now: b})
+			}
+		}
+	}
+	walk("", w)
+	slices.SortFunc(out, func(a, b drift) int { return strings.Compare(a.path, b.path) })
+	return out
+}
+
+func asText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		if f, err := x.Float64(); err == nil {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func describeDrift(ds []drift) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%s is %q, Accord wrote %q", d.path, d.now, d.written)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func fieldWord(ds []drift) string {
+	if len(ds) == 1 {
+		return "it"
+	}
+	return "them"
+}

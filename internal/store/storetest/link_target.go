@@ -1,0 +1,45 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accordhq/accord/internal/store"
+)
+
+// testLinksByTarget: the other direction of a two-way sync finds the links
+// that wrote one partner object, in this installation only, with what they
+// wrote.
+func testLinksByTarget(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	f := seed(t, s, "t1")
+	g := seed(t, s, "t2")
+	write := func(tenant, inst, source, id, target, targetID, action string) store.Link {
+		l := store.Link{LinkKey: store.LinkKey{TenantID: tenant, InstallationID: inst, SourceObject: source, SourceID: id,
+			TargetObject: target, Action: action}, TargetID: targetID, Version: 1, Fields: json.RawMessage(`{"name":"Acme"}`), UpdatedAt: at(time.Second)}
+		require.NoError(t, s.UpsertLink(ctx, l))
+		return l
+	}
+	company := write("t1", f.inst.ID, "customer", "cus_1", "crm.company", "1001", "company")
+	mrr := write("t1", f.inst.ID, "subscription", "cus_1", "crm.company", "1001", "company_mrr")
+	write("t1", f.inst.ID, "customer", "cus_2", "crm.company", "1002", "company")
+	write("t2", g.inst.ID, "customer", "cus_1", "crm.company", "1001", "company")
+
+	got, err := s.ListLinksByTarget(ctx, "t1", f.inst.ID, "crm.company", "1001")
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, company.LinkKey, got[0].LinkKey)
+	require.Equal(t, mrr.LinkKey, got[1].LinkKey)
+	requireJSONEq(t, company.Fields, got[0].Fields, "what was written")
+
+	got, err = s.ListLinksByTarget(ctx, "t1", f.inst.ID, "crm.company", "9999")
+	require.NoError(t, err)
+	require.Empty(t, got)
+	got, err = s.ListLinksByTarget(ctx, "t1", f.inst.ID, "billing.customer", "1001")
+	require.NoError(t, err)
+	require.Empty(t, got, "another target object")
+}
