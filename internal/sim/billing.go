@@ -17,10 +17,10 @@ import (
 
 // BillingCustomer is a Stripe-shaped customer.
 type BillingCustomer struct {
-	ID      string `json:"id"`
-	Object  string `json:"object"` // "customer"
-	Name    string `json:"name"`
-	Email   string `json:"email,omitempty"`
+	ID     string `json:"id"`
+	Object string `json:"object"` // "customer"
+	Name   string `json:"name"`
+	Email  string `json:"email,omitempty"`
 	// Metadata holds free-form keys (Stripe's metadata): the CRM's owner
 	// and segment in the two-way pack.
 	Metadata map[string]string `json:"metadata,omitempty"`
@@ -426,9 +426,9 @@ func (s *Billing) getSubscription(w http.ResponseWriter, r *http.Request) {
 type billingWrite struct {
 	Name     string            `json:"name"`
 	Metadata map[string]string `json:"metadata"`
-	Email    string        `json:"email"`
-	Customer string        `json:"customer"`
-	Items    []BillingItem `json:"items"`
+	Email    string            `json:"email"`
+	Customer string            `json:"customer"`
+	Items    []BillingItem     `json:"items"`
 }
 
 func (s *Billing) postCustomer(w http.ResponseWriter, r *http.Request) {
