@@ -463,6 +463,11 @@ type Queries interface {
 	PutSyncState(ctx context.Context, s SyncState) error
 	// ListSyncStates returns an installation's sync states by trigger.
 	ListSyncStates(ctx context.Context, tenantID, installationID string) ([]SyncState, error)
+	// PutReconciliation stores an installation's latest reconciliation
+	// (replacing the previous one); GetReconciliation reads it
+	// (ErrNotFound before the first).
+	PutReconciliation(ctx context.Context, r Reconciliation) error
+	GetReconciliation(ctx context.Context, tenantID, installationID string) (Reconciliation, error)
 	// ListProcessLeases returns the process leases whose key starts with
 	// keyPrefix and that have not expired by the store's clock, in key
 	// order.
@@ -555,6 +560,16 @@ type SyncState struct {
 	// NextRunAt is when the next run is due.
 	NextRunAt time.Time
 	UpdatedAt time.Time
+}
+
+// Reconciliation is the latest full compare of an installation's partner
+// objects with what Accord wrote; Report is its JSON (internal/syncer).
+type Reconciliation struct {
+	TenantID       string
+	InstallationID string
+	StartedAt      time.Time
+	FinishedAt     time.Time // zero while it runs
+	Report         json.RawMessage
 }
 
 // PartnerHold is a partner's Retry-After for one tenant.

@@ -52,3 +52,26 @@ func scanSyncState(r scanner) (store.SyncState, error) {
 	s.RunStartedAt, s.LastCompletedAt, s.NextRunAt, s.UpdatedAt = decOptTime(started), decOptTime(completed), decOptTime(next), decTime(updated)
 	return s, err
 }
+
+func (q *queries) PutReconciliation(ctx context.Context, r store.Reconciliation) error {
+	_, err := q.write.Exec(ctx, `INSERT INTO reconciliations (tenant_id, installation_id, started_at, finished_at, report)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (tenant_id, installation_id) DO UPDATE SET started_at = excluded.started_at,
+		finished_at = excluded.finished_at, report = excluded.report`,
+		r.TenantID, r.InstallationID, encTime(r.StartedAt), encOptTime(r.FinishedAt), string(r.Report))
+	return wrapErr("storing reconciliation", err)
+}
+
+func (q *queries) GetReconciliation(ctx context.Context, tenantID, installationID string) (store.Reconciliation, error) {
+	r := store.Reconciliation{TenantID: tenantID, InstallationID: installationID}
+	var started time.Time
+	var finished *time.Time
+	var report []byte
+	err := q.read.QueryRow(ctx, `SELECT started_at, finished_at, report FROM reconciliations
+		WHERE tenant_id = $1 AND installation_id = $2`, tenantID, installationID).Scan(&started, &finished, &report)
+	if err != nil {
+		return store.Reconciliation{}, wrapErr("reading reconciliation", err)
+	}
+	r.StartedAt, r.FinishedAt, r.Report = decTime(started), decOptTime(finished), report
+	return r, nil
+}

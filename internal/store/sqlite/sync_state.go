@@ -50,3 +50,27 @@ func scanSyncState(r scanner) (store.SyncState, error) {
 	s.RunStartedAt, s.LastCompletedAt, s.NextRunAt, s.UpdatedAt = decOptTime(started), decOptTime(completed), decOptTime(next), decTime(updated)
 	return s, err
 }
+
+func (q *queries) PutReconciliation(ctx context.Context, r store.Reconciliation) error {
+	const op = "storing reconciliation"
+	if err := checkTimes(op, r.StartedAt, r.FinishedAt); err != nil {
+		return err
+	}
+	_, err := q.write.ExecContext(ctx, `INSERT OR REPLACE INTO reconciliations (tenant_id, installation_id, started_at, finished_at, report)
+		VALUES (?, ?, ?, ?, ?)`, r.TenantID, r.InstallationID, encTime(r.StartedAt), encOptTime(r.FinishedAt), string(r.Report))
+	return wrapErr(op, err)
+}
+
+func (q *queries) GetReconciliation(ctx context.Context, tenantID, installationID string) (store.Reconciliation, error) {
+	r := store.Reconciliation{TenantID: tenantID, InstallationID: installationID}
+	var started int64
+	var finished sql.NullInt64
+	var report string
+	err := q.read.QueryRowContext(ctx, `SELECT started_at, finished_at, report FROM reconciliations
+		WHERE tenant_id = ? AND installation_id = ?`, tenantID, installationID).Scan(&started, &finished, &report)
+	if err != nil {
+		return store.Reconciliation{}, wrapErr("reading reconciliation", err)
+	}
+	r.StartedAt, r.FinishedAt, r.Report = decTime(started), decOptTime(finished), []byte(report)
+	return r, nil
+}

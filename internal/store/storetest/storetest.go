@@ -72,6 +72,7 @@ func Run(t *testing.T, open Open) {
 		{"Notify", testNotify},
 		{"SyncStates", testSyncStates},
 		{"LinksByTarget", testLinksByTarget},
+		{"Reconciliations", testReconciliations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

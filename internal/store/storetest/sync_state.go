@@ -77,3 +77,31 @@ func normSync(s store.SyncState) store.SyncState {
 	}
 	return s
 }
+
+// testReconciliations: an installation keeps its latest reconciliation
+// report, and loses it with the installation.
+func testReconciliations(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	f := seed(t, s, "t1")
+	_, err := s.GetReconciliation(ctx, "t1", f.inst.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	r := store.Reconciliation{TenantID: "t1", InstallationID: f.inst.ID, StartedAt: at(time.Minute), Report: []byte(`{"complete":false}`)}
+	require.NoError(t, s.PutReconciliation(ctx, r))
+	got, err := s.GetReconciliation(ctx, "t1", f.inst.ID)
+	require.NoError(t, err)
+	require.True(t, got.FinishedAt.IsZero(), "running")
+	requireJSONEq(t, r.Report, got.Report, "report")
+
+	r.FinishedAt, r.Report = at(2*time.Minute), []byte(`{"complete":true,"objects":[{"object":"crm.company","listed":3}]}`)
+	require.NoError(t, s.PutReconciliation(ctx, r))
+	got, err = s.GetReconciliation(ctx, "t1", f.inst.ID)
+	require.NoError(t, err)
+	require.Equal(t, norm(at(2*time.Minute)), got.FinishedAt)
+	requireJSONEq(t, r.Report, got.Report, "replaced")
+	_, err = s.GetReconciliation(ctx, "t2", f.inst.ID)
+	require.ErrorIs(t, err, store.ErrNotFound, "another tenant")
+
+	require.NoError(t, s.DeleteInstallation(ctx, "t1", f.inst.ID))
+	_, err = s.GetReconciliation(ctx, "t1", f.inst.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
