@@ -79,7 +79,7 @@ func checkRegistration(d *decoder, r *Registration) {
 // checkRegistrationEndpoint refuses the object-endpoint settings that mean
 // nothing for a subscription call, rather than ignore them silently.
 func checkRegistrationEndpoint(d *decoder, key string, ep *Endpoint) {
-	for _, k := range []string{"query", "since", "if_match"} {
+	for _, k := range []string{"query", "since", "if_match", "body"} {
 		if ep.Meta.Has(k) {
 			d.errorAt(ep.Meta.At(k), "`%s` does not apply to a webhook registration's %s endpoint", k, key)
 		}
