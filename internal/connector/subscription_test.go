@@ -14,8 +14,8 @@ func withRegistration(secret string) func(*spec.Provider, *Config) {
 		reg := &spec.Registration{
 			Create: &spec.Endpoint{Method: "POST", Path: "/v1/hooks", IDPath: "hook.id", IdempotencyHeader: "Idempotency-Key",
 				Request: map[string]any{"target": "{url}", "types": "{events}", "signing": map[string]any{"key": "{secret}"}}},
-			Delete: &spec.Endpoint{Method: "DELETE", Path: "/v1/hooks/{id}"},
-			List:   &spec.Endpoint{Method: "GET", Path: "/v1/hooks", Items: "hooks"},
+			Delete:  &spec.Endpoint{Method: "DELETE", Path: "/v1/hooks/{id}"},
+			List:    &spec.Endpoint{Method: "GET", Path: "/v1/hooks", Items: "hooks"},
 			URLPath: "target", Secret: secret,
 		}
 		if secret == spec.SecretIssued {
