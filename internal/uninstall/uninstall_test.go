@@ -277,7 +277,7 @@ func requireNothingLeft(t *testing.T, b *bundle) {
 		require.False(t, dup, "step %s recorded once", s.Step)
 		counts[s.Step] = s.Count
 	}
-	require.Equal(t, map[string]int{uninstall.StepStopIntake: 2, uninstall.StepCancelJobs: 1, uninstall.StepRevokeTokens: 2,
+	require.Equal(t, map[string]int{uninstall.StepStopIntake: 2, uninstall.StepCancelJobs: 1, uninstall.StepDeregisterHooks: 0, uninstall.StepRevokeTokens: 2,
 		uninstall.StepRetain: 0, uninstall.StepPurgeEvents: 5, uninstall.StepPurgeLinks: 5, uninstall.StepPurgeRecordErrors: 5,
 		uninstall.StepDeleteRows: 3}, counts)
 }
