@@ -53,7 +53,7 @@ func TestWebhookRegistrationInstallToUninstall(t *testing.T) {
 			var ce *api.ClientError
 			require.ErrorAs(t, err, &ce)
 			require.Equal(t, http.StatusBadGateway, ce.Status)
-			require.Contains(t, ce.Message, "the installation was not created: registering webhooks of helpdesk connection "+e.helpdeskConn+": creating the subscription")
+			require.Contains(t, ce.Message, "the installation was not created: webhook registration of helpdesk connection "+e.helpdeskConn+": creating the subscription")
 			require.Contains(t, ce.Message, "HTTP 403")
 			require.Contains(t, ce.Message, "the connection may not manage webhooks at helpdesk: grant it that permission (scope), then try again")
 			require.Empty(t, e.helpdesk.Webhooks())

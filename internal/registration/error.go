@@ -23,7 +23,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("registering webhooks of %s connection %s: %s: %v; %s", e.Provider, e.ConnectionID, e.Step, e.Err, e.Remedy())
+	return fmt.Sprintf("webhook registration of %s connection %s: %s: %v; %s", e.Provider, e.ConnectionID, e.Step, e.Err, e.Remedy())
 }
 
 func (e *Error) Unwrap() error { return e.Err }
