@@ -20,6 +20,7 @@ import (
 	"github.com/accordhq/accord/internal/notify"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/queue"
+	"github.com/accordhq/accord/internal/registration"
 	"github.com/accordhq/accord/internal/retention"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -73,6 +74,9 @@ type App struct {
 	// change notifications and REST hooks (internal/notify).
 	Uninstaller *uninstall.Uninstaller
 	Notifier    *notify.Notifier
+	// Webhooks registers partner-side webhook subscriptions at install
+	// and deletes them at uninstall (internal/registration).
+	Webhooks *registration.Registrar
 	// Syncer runs contracts' schedule triggers.
 	Syncer       *syncer.Syncer
 	notifySignal notify.Signal
@@ -270,7 +274,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken, Signer: signer, PublicURL: cfg.PublicURL,
 			Status: partners, Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection,
 			OnConnectionChanged: func(_ context.Context, c store.Connection) { a.Ingress.Forget(c.ID) },
-			Uninstaller:         a.Uninstaller, Notifier: a.Notifier, Syncer: syncNow{a.Syncer},
+			Uninstaller:         a.Uninstaller, Webhooks: a.Webhooks, Notifier: a.Notifier, Syncer: syncNow{a.Syncer},
 			Rollout: packRollouts(cfg.Packs), EventRetention: cfg.EventRetention})
 		for pattern, h := range admin.Routes() {
 			routes[pattern] = h

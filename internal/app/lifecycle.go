@@ -15,6 +15,7 @@ import (
 	"github.com/accordhq/accord/internal/notify"
 	"github.com/accordhq/accord/internal/oauth"
 	"github.com/accordhq/accord/internal/queue"
+	"github.com/accordhq/accord/internal/registration"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/uninstall"
@@ -49,7 +50,26 @@ func (a *App) newLifecycle(cfg *config.Config, reg *queue.Registry, logger *slog
 	if err := a.Notifier.Register(reg); err != nil {
 		return err
 	}
+	a.Webhooks, err = registration.New(registration.Deps{
+		Store: a.Store, Vault: a.Vault,
+		Providers: func(name string) (*spec.Provider, bool) { p, ok := a.Catalog.Providers[name]; return p, ok },
+		// The engine's connectors: registration calls share their rate
+		// limits and outbound policy with every other call to the partner.
+		Connector:  func(provider string) *connector.Connector { return a.Engine.Connector(provider) },
+		Authorizer: a.OAuth.Authorizer,
+		PublicURL:  a.publicURL,
+		OnChange: func(_ context.Context, c store.Connection) {
+			if a.Ingress != nil {
+				a.Ingress.Forget(c.ID)
+			}
+		},
+		Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
 	a.Uninstaller, err = uninstall.New(a.Store, appQueue{a}, a.OAuth, &uninstall.Config{
+		Webhooks: a.Webhooks,
 		Contract: func(name, version string) (*spec.Contract, bool) {
 			c, ok := a.Catalog.Versions[name][version]
 			return c, ok
@@ -87,4 +107,13 @@ func packRollouts(dir string) map[string]string {
 		}
 	}
 	return out
+}
+
+// publicURL is where partners reach this process: public_url, else the
+// address it listens on (known once it listens, hence read at call time).
+func (a *App) publicURL() string {
+	if a.cfg.PublicURL != "" {
+		return a.cfg.PublicURL
+	}
+	return "http://" + a.Addr()
 }

@@ -27,6 +27,9 @@ type request struct {
 	auth           Authorizer
 	idempotencyKey string
 	ifMatch        string
+	// redact are secrets the body carries (a generated webhook secret):
+	// scrubbed from error messages like the credentials.
+	redact []string
 }
 
 type response struct {
@@ -101,6 +104,7 @@ func (c *Connector) attempt(ctx context.Context, r request) (*response, error) {
 		}
 		secrets = before.added(req)
 	}
+	secrets = append(secrets, r.redact...)
 
 	hresp, err := c.client.Do(req)
 	if err != nil {

@@ -150,6 +150,9 @@ type setupOptions struct {
 	Seed uint64
 	// Limiter configures the partners' rate limiters.
 	Limiter *connector.LimiterConfig
+	// NoInstall leaves the tenant, connections and installation to the
+	// test (one that installs through webhook registration).
+	NoInstall bool
 }
 
 // setupWith is setup with opts.
@@ -191,8 +194,14 @@ func setupWith(t *testing.T, b backend, opts *setupOptions) *env {
 	e.app = a
 	e.url = "http://" + a.Addr()
 
+	if opts.NoInstall {
+		return e
+	}
 	e.helpdeskConn, e.incidentsConn, e.chatConn, e.installation = install(t, e.url, adminToken, tenantID,
 		helpdeskToken, incidentsToken, chatToken, webhookSecret)
+	// Subscribed by hand, as an operator pasting the hook URL: the
+	// connection has its webhook secret, so Accord does not register it
+	// through the helpdesk's API as well (that would double deliveries).
 	e.helpdesk.Subscribe(e.url+"/hooks/"+e.helpdeskConn, webhookSecret)
 	return e
 }

@@ -250,6 +250,9 @@ func checkWebhooks(d *decoder, p *Provider, w *Webhooks) {
 			}
 		}
 	}
+	if w.Registration != nil {
+		checkRegistration(d, w.Registration)
+	}
 	objs := sortedKeys(p.Objects)
 	for _, name := range sortedKeys(w.Events) {
 		ev := w.Events[name]

@@ -165,6 +165,46 @@ type Webhooks struct {
 	// Object is the JSON path of the changed object in the body (data).
 	Object string                `yaml:"object" jsonschema_description:"JSON path of the changed object in the body, e.g. data"`
 	Events map[string]*EventType `yaml:"events" jsonschema:"required" jsonschema_description:"known event types and the object each carries"`
+	// Registration, when set, lets Accord subscribe each connection to
+	// these webhooks through the partner's API at install, and delete the
+	// subscription at uninstall; without it an admin registers the hook
+	// URL and secret by hand.
+	Registration *Registration `yaml:"registration" jsonschema_description:"how Accord subscribes a connection to these webhooks through the partner's API (at install) and unsubscribes it (at uninstall)"`
+}
+
+// Registration secret modes.
+const (
+	// SecretGenerated: Accord generates the signing secret and sends it
+	// in the create request ("{secret}" in its request template).
+	SecretGenerated = "generated"
+	// SecretIssued: the partner issues the signing secret in its answer
+	// to the create request (at secret_path).
+	SecretIssued = "issued"
+)
+
+// Registration describes the partner's webhook subscription API. The
+// create request is a JSON template: a string that is exactly "{url}",
+// "{events}" or "{secret}" takes the hook URL, the list of event types the
+// installations need, or the generated secret.
+type Registration struct {
+	Meta   Meta      `yaml:"-" json:"-"`
+	Create *Endpoint `yaml:"create" jsonschema:"required" jsonschema_description:"creates a subscription: request is a JSON template with {url}, {events} and (secret: generated) {secret}; id_path is where the subscription id is in the answer"`
+	Delete *Endpoint `yaml:"delete" jsonschema:"required" jsonschema_description:"deletes a subscription: path with {id}; a 404 counts as already deleted"`
+	// List finds a subscription whose create answer was lost (a crash, a
+	// timeout), so a retried install adopts it instead of adding another.
+	List *Endpoint `yaml:"list" jsonschema_description:"lists subscriptions (items: where the list is), so a retried install finds the one an unanswered create made instead of creating a second"`
+	// URLPath is where a listed subscription's URL is (default url).
+	URLPath    string `yaml:"url_path" jsonschema_description:"list: JSON path of each subscription's URL (default url)"`
+	Secret     string `yaml:"secret" jsonschema:"required,enum=generated,enum=issued" jsonschema_description:"generated: Accord makes the signing secret and sends it as {secret}; issued: the partner returns it at secret_path"`
+	SecretPath string `yaml:"secret_path" jsonschema_description:"secret issued: JSON path of the signing secret in the create answer, e.g. secret"`
+}
+
+// ListURLPath returns URLPath or its default, url.
+func (r *Registration) ListURLPath() string {
+	if r.URLPath == "" {
+		return "url"
+	}
+	return r.URLPath
 }
 
 // EffectiveMaxBody returns MaxBody or its default of 1MiB.

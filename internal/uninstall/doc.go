@@ -10,6 +10,9 @@
 //	stop_intake          the connections only this installation uses are noted
 //	cancel_jobs          their waiting deliveries and token refreshes are deleted
 //	                     (running ones cancelled)
+//	deregister_webhooks  the webhook subscriptions Accord registered at their
+//	                     partners are deleted (a 404 is already gone; a
+//	                     permanent refusal is recorded and the uninstall goes on)
 //	revoke_tokens        they are disconnected through the connection lifecycle:
 //	                     tokens revoked at the partner (RFC 7009), secrets wiped,
 //	                     their webhooks answered 410 from then on

@@ -26,6 +26,7 @@ const DefaultRetention = 30 * 24 * time.Hour
 const (
 	StepStopIntake        = "stop_intake"
 	StepCancelJobs        = "cancel_jobs"
+	StepDeregisterHooks   = "deregister_webhooks"
 	StepRevokeTokens      = "revoke_tokens"
 	StepRetain            = "retain"
 	StepPurgeEvents       = "purge_events"
@@ -35,7 +36,7 @@ const (
 	StepDone              = "done"
 )
 
-var steps = []string{StepStopIntake, StepCancelJobs, StepRevokeTokens, StepRetain, StepPurgeEvents,
+var steps = []string{StepStopIntake, StepCancelJobs, StepDeregisterHooks, StepRevokeTokens, StepRetain, StepPurgeEvents,
 	StepPurgeLinks, StepPurgeRecordErrors, StepDeleteRows, StepDone}
 
 // ErrAlreadyUninstalled is returned by Start for an installation whose
@@ -59,8 +60,21 @@ type Disconnector interface {
 	Disconnect(ctx context.Context, tenantID, connectionID, actor string) (revoked bool, err error)
 }
 
+// Deregisterer deletes the webhook subscriptions Accord registered at a
+// connection's partner. deleted is false when there were none; a 404 from
+// the partner is no error. An error that Retryable (below) calls
+// permanent does not stop the uninstall: the step records it and the
+// uninstall goes on to revoke the tokens, which ends the deliveries'
+// use anyway.
+type Deregisterer interface {
+	Deregister(ctx context.Context, tenantID, connectionID, actor string) (deleted bool, err error)
+}
+
 // Config configures an Uninstaller. Zero values take the defaults.
 type Config struct {
+	// Webhooks deletes partner-side webhook subscriptions; nil: the
+	// deregister_webhooks step has nothing to do.
+	Webhooks Deregisterer
 	// Contract returns a loaded contract version, for its retention; nil
 	// or not found: DefaultRetention.
 	Contract func(name, version string) (*spec.Contract, bool)
@@ -202,6 +216,10 @@ type StepResult struct {
 	// Revoked, on revoke_tokens, counts the connections whose tokens the
 	// provider confirmed revoked.
 	Revoked int `json:"revoked,omitempty"`
+	// Failed, on deregister_webhooks, says which subscriptions the partner
+	// refused to delete for good (the connection and the reason): an
+	// admin removes them at the partner.
+	Failed []string `json:"failed,omitempty"`
 }
 
 // Results decodes an Uninstall's Steps.

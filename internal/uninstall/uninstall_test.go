@@ -63,7 +63,43 @@ func (c *clock) Add(d time.Duration)           { c.mu.Lock(); c.now = c.now.Add(
 func newClock() *clock                         { return &clock{now: time.Now().UTC()} }
 func retention(d time.Duration) *spec.Duration { v := spec.Duration(d); return &v }
 
+// hooks is the partner side of deregister_webhooks: it records each
+// connection asked for and answers with fail's error, if any.
+type hooks struct {
+	rev  *revoker
+	mu   sync.Mutex
+	asks []string
+	// revokedFirst counts the asks that came after a revocation.
+	revokedFirst int
+	fail         func(id string) error
+}
+
+func (h *hooks) Deregister(_ context.Context, _, id, _ string) (bool, error) {
+	h.rev.mu.Lock()
+	revoked := len(h.rev.revoked)
+	h.rev.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.asks = append(h.asks, id)
+	if revoked > 0 {
+		h.revokedFirst++
+	}
+	if h.fail != nil {
+		if err := h.fail(id); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// hookError is a deregistration failure, permanent or not.
+type hookError struct{ temporary bool }
+
+func (e hookError) Error() string   { return fmt.Sprintf("partner refused (temporary %v)", e.temporary) }
+func (e hookError) Temporary() bool { return e.temporary }
+
 type bundle struct {
+	hooks *hooks
 	st    store.Store
 	q     *queue.Queue
 	u     *uninstall.Uninstaller
@@ -79,6 +115,7 @@ func setup(t *testing.T, st store.Store, keep time.Duration, workers bool) *bund
 	t.Helper()
 	ctx := context.Background()
 	b := &bundle{st: st, clock: newClock(), rev: &revoker{life: connection.New(st, nil)}}
+	b.hooks = &hooks{rev: b.rev}
 	reg := queue.NewRegistry()
 	require.NoError(t, queue.AddWorker(reg, river.WorkFunc(func(ctx context.Context, job *river.Job[deliverArgs]) error { return nil })))
 	contract := &spec.Contract{Name: "escalation", Version: "1.0.0", Boundaries: spec.Boundaries{Retention: retention(keep)}}
@@ -89,7 +126,7 @@ func setup(t *testing.T, st store.Store, keep time.Duration, workers bool) *bund
 	// first: Register before New.
 	b.u, err = uninstall.New(st, lateQueue{&b.q}, b.rev, &uninstall.Config{
 		Contract: func(name, version string) (*spec.Contract, bool) { return contract, name == "escalation" },
-		JobKinds: []string{deliverArgs{}.Kind()}, BatchSize: 2, Now: b.clock.Now, Logger: quiet})
+		JobKinds: []string{deliverArgs{}.Kind()}, BatchSize: 2, Now: b.clock.Now, Logger: quiet, Webhooks: b.hooks})
 	require.NoError(t, err)
 	require.NoError(t, b.u.Register(reg))
 	b.q, err = queue.New(st, reg, qcfg)
@@ -277,7 +314,7 @@ func requireNothingLeft(t *testing.T, b *bundle) {
 		require.False(t, dup, "step %s recorded once", s.Step)
 		counts[s.Step] = s.Count
 	}
-	require.Equal(t, map[string]int{uninstall.StepStopIntake: 2, uninstall.StepCancelJobs: 1, uninstall.StepRevokeTokens: 2,
+	require.Equal(t, map[string]int{uninstall.StepStopIntake: 2, uninstall.StepCancelJobs: 1, uninstall.StepDeregisterHooks: 2, uninstall.StepRevokeTokens: 2,
 		uninstall.StepRetain: 0, uninstall.StepPurgeEvents: 5, uninstall.StepPurgeLinks: 5, uninstall.StepPurgeRecordErrors: 5,
 		uninstall.StepDeleteRows: 3}, counts)
 }
@@ -384,5 +421,48 @@ func TestUninstallRunsAsJob(t *testing.T) {
 			return err == nil && u.State == store.UninstallDone
 		}, 20*time.Second, 20*time.Millisecond)
 		requireNothingLeft(t, b)
+	})
+}
+
+// TestUninstallDeregistersWebhooksBeforeRevoking: the partner
+// subscriptions of the connections the uninstall ends are deleted before
+// their tokens are revoked (deleting needs them); a temporary failure
+// stops the job there to be retried, a permanent one is recorded in the
+// step and the uninstall goes on.
+func TestUninstallDeregistersWebhooksBeforeRevoking(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		b := setup(t, st, 0, false)
+		_, err := b.u.Start(ctx, "t1", "inst", "alice")
+		require.NoError(t, err)
+
+		b.hooks.fail = func(string) error { return hookError{temporary: true} }
+		require.ErrorAs(t, b.u.Run(ctx, "t1", "inst"), &hookError{})
+		u, err := st.GetUninstall(ctx, "t1", "inst")
+		require.NoError(t, err)
+		require.Equal(t, uninstall.StepDeregisterHooks, u.Step, "the job waits at the step for its retry")
+		require.Empty(t, b.rev.revoked, "nothing revoked while the subscriptions may still be deleted")
+
+		b.hooks.fail = func(id string) error {
+			if id == "c_inc" {
+				return hookError{temporary: false}
+			}
+			return nil
+		}
+		require.NoError(t, b.u.Run(ctx, "t1", "inst"))
+		require.Zero(t, b.hooks.revokedFirst)
+		require.Equal(t, []string{"c_help", "c_help", "c_inc"}, b.hooks.asks, "the failed connection is asked again, then the next")
+		u, err = st.GetUninstall(ctx, "t1", "inst")
+		require.NoError(t, err)
+		res, err := uninstall.Results(u)
+		require.NoError(t, err)
+		for _, r := range res {
+			if r.Step == uninstall.StepDeregisterHooks {
+				require.Equal(t, 1, r.Count)
+				require.Equal(t, []string{"c_inc: partner refused (temporary false)"}, r.Failed)
+			}
+		}
+		require.ElementsMatch(t, []string{"c_help", "c_inc"}, b.rev.revoked, "tokens revoked all the same")
 	})
 }

@@ -81,6 +81,9 @@ func (u *Uninstaller) Run(ctx context.Context, tenantID, installationID string) 
 		if res.Connections != nil {
 			detail["connections"] = res.Connections
 		}
+		if res.Failed != nil {
+			detail["failed"] = res.Failed
+		}
 		action := "installation.uninstall_step"
 		if un.Step == StepDone {
 			action, detail["steps"] = "installation.uninstalled", results
@@ -100,6 +103,17 @@ func (u *Uninstaller) Run(ctx context.Context, tenantID, installationID string) 
 	}
 	u.cfg.Logger.InfoContext(ctx, "installation uninstalled", "tenant_id", tenantID, "installation_id", installationID)
 	return nil
+}
+
+// retryable reports whether a deregistration may work later unchanged: an
+// error that says it is not (Retryable() false) is permanent; any other
+// (the store, the vault) is retried.
+func retryable(err error) bool {
+	var r interface{ Temporary() bool }
+	if errors.As(err, &r) {
+		return r.Temporary()
+	}
+	return true
 }
 
 // connections returns the connections the uninstall ends, as stop_intake
@@ -137,6 +151,30 @@ func (u *Uninstaller) run(ctx context.Context, un store.Uninstall, results []Ste
 			}
 		}
 		return StepResult{Count: n}, nil
+	case StepDeregisterHooks:
+		var res StepResult
+		if u.cfg.Webhooks == nil {
+			return res, nil
+		}
+		for _, id := range conns {
+			deleted, err := u.cfg.Webhooks.Deregister(ctx, tenantID, id, un.Actor)
+			if err != nil {
+				if retryable(err) {
+					return StepResult{}, err
+				}
+				// Waiting will not help (credentials refused, the partner
+				// rejects the call): say so where the uninstall is
+				// followed, and revoke the tokens all the same.
+				res.Failed = append(res.Failed, id+": "+err.Error())
+				u.cfg.Logger.WarnContext(ctx, "webhook subscription could not be deleted at the partner", "tenant_id", tenantID,
+					"connection_id", id, "error", err)
+				continue
+			}
+			if deleted {
+				res.Count++
+			}
+		}
+		return res, nil
 	case StepRevokeTokens:
 		var res StepResult
 		for _, id := range conns {

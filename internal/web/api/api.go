@@ -75,6 +75,10 @@ type Deps struct {
 	OnConnectionChanged func(ctx context.Context, c store.Connection)
 	// Uninstaller starts uninstalls; nil answers 501.
 	Uninstaller Uninstaller
+	// Webhooks registers partner-side webhook subscriptions at install,
+	// for providers that declare webhooks.registration; nil: none are
+	// registered (admins register the hook URL by hand).
+	Webhooks WebhookRegistrar
 	// Notifier manages notification endpoints and REST hooks; nil answers
 	// 501.
 	Notifier Notifier

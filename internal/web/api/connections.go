@@ -16,8 +16,8 @@ import (
 
 // Secret.Extra keys holding a connection's webhook signing secrets.
 const (
-	WebhookSecretKey         = "webhook_secret"
-	WebhookSecretPreviousKey = "webhook_secret_previous"
+	WebhookSecretKey         = credential.ExtraWebhookSecret
+	WebhookSecretPreviousKey = credential.ExtraWebhookSecretPrevious
 )
 
 // Scope is a permission a connection holds, described from the provider's

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/accordhq/accord/internal/access"
+	"github.com/accordhq/accord/internal/registration"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -30,6 +31,9 @@ type Installation struct {
 	Config                json.RawMessage   `json:"config,omitempty"`
 	CreatedAt             time.Time         `json:"created_at"`
 	UpdatedAt             time.Time         `json:"updated_at"`
+	// Webhooks, in the answer to an install, says what was registered at
+	// each partner that lets Accord subscribe its webhooks.
+	Webhooks []registration.Result `json:"webhooks,omitempty"`
 }
 
 // InstallationInput is the body of POST /api/v1/tenants/{tenant}/installations.
@@ -91,11 +95,13 @@ func (a *API) createInstallation(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	inst, err := a.Install(r.Context(), r.PathValue("tenant"), in)
+	inst, hooks, err := a.install(r.Context(), r.PathValue("tenant"), in)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, a.toInstallation(inst))
+	out := a.toInstallation(inst)
+	out.Webhooks = hooks
+	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -105,31 +111,47 @@ func (a *API) createInstallation(w http.ResponseWriter, r *http.Request) error {
 // which version, which scopes) are written in one transaction: there is
 // never an installation without its consent. The admin API and the setup
 // wizard both install through here.
+//
+// Before the installation is stored, the connections of providers that
+// declare webhooks.registration are subscribed at the partner to the
+// events the contract triggers on (see package registration): a failure
+// is the install's error, saying what failed and how to fix it, and no
+// installation is stored. Registration is idempotent, so installing again
+// is the retry.
 func (a *API) Install(ctx context.Context, tenant string, in InstallationInput) (store.Installation, error) {
+	inst, _, err := a.install(ctx, tenant, in)
+	return inst, err
+}
+
+func (a *API) install(ctx context.Context, tenant string, in InstallationInput) (store.Installation, []registration.Result, error) {
 	c, ok := a.deps.Contracts[in.Contract]
 	if !ok {
-		return store.Installation{}, badRequest("contract %q is not loaded", in.Contract)
+		return store.Installation{}, nil, badRequest("contract %q is not loaded", in.Contract)
 	}
 	if err := a.checkConnections(ctx, tenant, c, in.Connections); err != nil {
-		return store.Installation{}, err
+		return store.Installation{}, nil, err
 	}
-	now := time.Now().UTC()
-	inst := store.Installation{TenantID: tenant, ID: "inst_" + uuid.NewString(), Contract: c.Name, ContractVersion: c.Version,
-		State: store.InstallationActive, Connections: in.Connections, Config: in.Config, CreatedAt: now, UpdatedAt: now}
 	who := in.ConsentedBy
 	if who == "" {
 		who = "operator"
 	}
-	err := a.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	hooks, err := a.registerWebhooks(ctx, tenant, c, in.Connections, who)
+	if err != nil {
+		return store.Installation{}, nil, err
+	}
+	now := time.Now().UTC()
+	inst := store.Installation{TenantID: tenant, ID: "inst_" + uuid.NewString(), Contract: c.Name, ContractVersion: c.Version,
+		State: store.InstallationActive, Connections: in.Connections, Config: in.Config, CreatedAt: now, UpdatedAt: now}
+	err = a.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.CreateInstallation(ctx, inst); err != nil {
 			return err
 		}
 		return consent(ctx, tx, inst, c, a.deps.Providers, who)
 	})
 	if err != nil {
-		return store.Installation{}, err
+		return store.Installation{}, nil, err
 	}
-	return inst, nil
+	return inst, hooks, nil
 }
 
 func (a *API) listInstallations(w http.ResponseWriter, r *http.Request) error {

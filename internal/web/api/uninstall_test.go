@@ -79,7 +79,7 @@ func TestUninstallRoutes(t *testing.T) {
 	status, got = call(t, b, http.MethodGet, path+"/uninstall", nil)
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "retaining", got["state"])
-	require.Len(t, got["steps"], 3)
+	require.Len(t, got["steps"], 4) // stop_intake, cancel_jobs, deregister_webhooks, revoke_tokens
 	c, err := b.st.GetConnection(t.Context(), "acme", conns["helpdesk"].ID)
 	require.NoError(t, err)
 	require.Equal(t, store.ConnectionDisconnected, c.State)
