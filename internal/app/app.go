@@ -201,7 +201,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		return nil, err
 	}
 	a.Syncer = syncer.New(syncer.Deps{Store: a.Store, Catalog: a.Catalog, Credentials: creds, Connector: a.Engine.Connector,
-		Logger: logger, Registerer: a.Registry, Now: now}, opts.Syncer)
+		Revert: a.Engine.RevertDrift, Logger: logger, Registerer: a.Registry, Now: now}, opts.Syncer)
 	if err := a.Syncer.Register(reg); err != nil {
 		return nil, err
 	}
@@ -532,6 +532,10 @@ func (a *App) Stop(ctx context.Context) error {
 
 // syncNow is the syncer as the API sees it.
 type syncNow struct{ s *syncer.Syncer }
+
+func (n syncNow) ReconcileNow(ctx context.Context, tenantID, installationID string) error {
+	return n.s.ReconcileNow(ctx, tenantID, installationID)
+}
 
 func (n syncNow) RunNow(ctx context.Context, tenantID, installationID string) ([]string, error) {
 	names, err := n.s.RunNow(ctx, tenantID, installationID)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/sim"
+	"github.com/accordhq/accord/internal/syncer"
 	"github.com/accordhq/accord/internal/web/api"
 )
 
@@ -202,4 +203,57 @@ func TestCRMBillingRevertsDrift(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, errs)
 	require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_sync_drift_total", map[string]string{"field": "name", "action": "reverted"}))
+}
+
+// TestCRMBillingReconciliation: a full compare of both sides reports
+// every object, which are paired through the links, and each field that
+// holds another value than Accord wrote, with samples; nothing is written
+// in report mode.
+func TestCRMBillingReconciliation(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			e := setupBillingWith(t, b, 0, billingOpts{packs: packsDir(t), subscribe: true, contract: "crm-billing"})
+			e.waitPlannedRuns(t, 2)
+			ids := make([]string, 4)
+			for i := range ids {
+				ids[i] = e.billing.CreateCustomer(fmt.Sprintf("Customer %d", i), "").ID
+			}
+			require.Eventually(t, func() bool { return e.crm.Count() == len(ids) }, waitFor, 20*time.Millisecond)
+			e.quiet(t)
+			_, err := e.crm.UpdateCompany(e.account(t, ids[1]).ID, map[string]string{"name": "Typed by sales"})
+			require.NoError(t, err)
+			stray := e.crm.CreateCompany(map[string]string{"name": "Prospect, no billing yet"})
+			crmWrites, billingWrites := e.crmWrites(http.MethodPost)+e.crmWrites(http.MethodPatch), e.billingWrites()
+
+			c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+			require.NoError(t, c.Reconcile(t.Context(), tenantID, e.inst))
+			var rep syncer.Report
+			require.Eventually(t, func() bool {
+				rep = syncer.Report{}
+				return c.GetReconciliation(t.Context(), tenantID, e.inst, &rep) == nil && !rep.FinishedAt.IsZero()
+			}, waitFor, 20*time.Millisecond, "the reconciliation finishes")
+			require.True(t, rep.Complete)
+			require.Equal(t, "report", rep.Repair)
+			byObject := map[string]syncer.ObjectReport{}
+			for _, o := range rep.Objects {
+				byObject[o.Object] = o
+			}
+			cus := byObject["billing-app.customer"]
+			require.Equal(t, 4, cus.Listed)
+			require.Equal(t, 4, cus.Paired, "every customer has its account")
+			require.Empty(t, cus.Diffs)
+			acc := byObject["crm-app.account"]
+			require.Equal(t, 5, acc.Listed)
+			require.Equal(t, 4, acc.Paired)
+			require.Equal(t, 1, acc.Unpaired, "the prospect %s is no customer's", stray.ID)
+			require.Equal(t, map[string]int{"name": 1}, acc.Diffs)
+			require.Equal(t, []syncer.DiffSample{{ObjectID: e.account(t, ids[1]).ID, Field: "name", Written: "Customer 1", Now: "Typed by sales"}}, acc.Samples)
+			require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_reconciliation_diffs_total", map[string]string{"object": "account", "field": "name"}))
+			e.quiet(t)
+			require.Equal(t, crmWrites, e.crmWrites(http.MethodPost)+e.crmWrites(http.MethodPatch), "report mode writes nothing")
+			require.Equal(t, billingWrites, e.billingWrites())
+		})
+	}
 }

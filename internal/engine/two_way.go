@@ -77,12 +77,12 @@ func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spe
 		if l.Uncertain || len(l.Fields) == 0 || !ev.ReceivedAt.After(l.UpdatedAt) {
 			continue
 		}
-		drifted := driftedFields(doc, l.Fields)
+		drifted := DriftedFields(doc, l.Fields)
 		if len(drifted) == 0 {
 			continue
 		}
 		for _, d := range drifted {
-			e.metrics.drift(t.provider.Name, t.source.Name, d.path, c.OnDrift == spec.DriftRevert)
+			e.metrics.drift(t.provider.Name, t.source.Name, d.Path, c.OnDrift == spec.DriftRevert)
 		}
 		what := describeDrift(drifted)
 		if c.OnDrift == spec.DriftRevert {
@@ -101,6 +101,13 @@ func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spe
 		remedy := "Change these fields on the side that owns them (the contract's source_of_truth); Accord writes the owner's value at its next change. To have Accord write it back at once, set on_drift: revert in the contract."
 		e.recordError(ctx, in, ClassDrift, msg, remedy)
 	}
+}
+
+// RevertDrift marks a link whose partner object (doc, as listed from p)
+// drifted from what Accord wrote, so the settlement job writes the
+// owner's values back (reconciliation with on_drift: revert).
+func (e *Engine) RevertDrift(ctx context.Context, key store.LinkKey, doc map[string]any, p *spec.Provider) error {
+	return e.markForRevert(ctx, key, doc, p)
 }
 
 // markForRevert marks the link due for settlement at once, so the job
@@ -128,25 +135,25 @@ func (e *Engine) markForRevert(ctx context.Context, key store.LinkKey, doc map[s
 	if err != nil {
 		return err
 	}
-	if len(driftedFields(doc, cur.Fields)) == 0 {
+	if len(DriftedFields(doc, cur.Fields)) == 0 {
 		return nil // written meanwhile: nothing to revert
 	}
 	return e.deps.Store.MarkLinkUncertain(ctx, key, e.deps.Now().Add(-e.answerWindow(p)-time.Second))
 }
 
-// drift is one written field that now holds another value.
-type drift struct{ path, written, now string }
+// Drift is one written field that now holds another value.
+type Drift struct{ Path, Written, Now string }
 
-// driftedFields compares the written fields (leaf by leaf) with the
+// DriftedFields compares the written fields (leaf by leaf) with the
 // object's current values, as text: partners often return numbers as
 // strings (HubSpot's properties), which is not drift. A field the object
 // does not show is not compared.
-func driftedFields(doc map[string]any, written json.RawMessage) []drift {
+func DriftedFields(doc map[string]any, written json.RawMessage) []Drift {
 	var w map[string]any
 	if err := json.Unmarshal(written, &w); err != nil {
 		return nil
 	}
-	var out []drift
+	var out []Drift
 	var walk func(prefix string, m map[string]any)
 	walk = func(prefix string, m map[string]any) {
 		for k, v := range m {
@@ -160,12 +167,12 @@ func driftedFields(doc map[string]any, written json.RawMessage) []drift {
 				continue
 			}
 			if a, b := asText(v), asText(cur); a != b {
-				out = append(out, drift{path: path, written: a, now: b})
+				out = append(out, Drift{Path: path, Written: a, Now: b})
 			}
 		}
 	}
 	walk("", w)
-	slices.SortFunc(out, func(a, b drift) int { return strings.Compare(a.path, b.path) })
+	slices.SortFunc(out, func(a, b Drift) int { return strings.Compare(a.Path, b.Path) })
 	return out
 }
 
@@ -189,15 +196,15 @@ func asText(v any) string {
 	return string(b)
 }
 
-func describeDrift(ds []drift) string {
+func describeDrift(ds []Drift) string {
 	parts := make([]string, len(ds))
 	for i, d := range ds {
-		parts[i] = fmt.Sprintf("%s is %q, Accord wrote %q", d.path, d.now, d.written)
+		parts[i] = fmt.Sprintf("%s is %q, Accord wrote %q", d.Path, d.Now, d.Written)
 	}
 	return strings.Join(parts, "; ")
 }
 
-func fieldWord(ds []drift) string {
+func fieldWord(ds []Drift) string {
 	if len(ds) == 1 {
 		return "it"
 	}

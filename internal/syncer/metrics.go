@@ -6,6 +6,7 @@ type metrics struct {
 	records *prometheus.CounterVec
 	pages   *prometheus.CounterVec
 	runs    *prometheus.CounterVec
+	diffs   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -22,9 +23,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "accord_sync_runs_total",
 			Help: "Complete sync runs (every page read and committed), by provider and object.",
 		}, []string{"provider", "object"}),
+		diffs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_reconciliation_diffs_total",
+			Help: "Differences reconciliations found between a partner object and what Accord last wrote to it, by provider, object and field.",
+		}, []string{"provider", "object", "field"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.records, m.pages, m.runs)
+		reg.MustRegister(m.records, m.pages, m.runs, m.diffs)
 	}
 	return m
 }
@@ -41,3 +46,7 @@ func (m *metrics) pageFailed(provider, object string) {
 }
 
 func (m *metrics) runDone(provider, object string) { m.runs.WithLabelValues(provider, object).Inc() }
+
+func (m *metrics) diff(provider, object, field string) {
+	m.diffs.WithLabelValues(provider, object, field).Inc()
+}

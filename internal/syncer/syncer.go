@@ -36,7 +36,10 @@ type Deps struct {
 	Credentials engine.Credentials
 	// Connector returns the engine's connector for a provider (its rate
 	// limiter is shared with the writes).
-	Connector  func(provider string) *connector.Connector
+	Connector func(provider string) *connector.Connector
+	// Revert marks a drifted link to be written back (engine.RevertDrift);
+	// nil: reconciliation only reports.
+	Revert     func(ctx context.Context, key store.LinkKey, doc map[string]any, p *spec.Provider) error
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Now        func() time.Time
@@ -135,6 +138,9 @@ func (s *Syncer) Register(reg *queue.Registry) error {
 	if err := queue.AddWorker(reg, &planWorker{s: s}); err != nil {
 		return err
 	}
+	if err := queue.AddWorker(reg, &reconcileWorker{s: s}); err != nil {
+		return err
+	}
 	return reg.AddPeriodic(river.PeriodicInterval(s.cfg.PlanInterval),
 		func() (river.JobArgs, *river.InsertOpts) {
 			return PlanArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: s.cfg.PlanInterval}}
@@ -218,6 +224,14 @@ func (s *Syncer) Plan(ctx context.Context) (int, error) {
 			trigs, err := s.triggers(inst)
 			if err != nil {
 				continue // the engine reports an unloaded contract version
+			}
+			if len(trigs) > 0 && now.Sub(inst.CreatedAt) >= reconcileEvery {
+				last, err := s.deps.Store.GetReconciliation(ctx, inst.TenantID, inst.ID)
+				if errors.Is(err, store.ErrNotFound) || (err == nil && now.Sub(last.StartedAt) >= reconcileEvery) {
+					a := ReconcileArgs{TenantID: inst.TenantID, InstallationID: inst.ID}
+					opts := a.InsertOpts()
+					due = append(due, river.InsertManyParams{Args: a, InsertOpts: &opts})
+				}
 			}
 			for _, tr := range trigs {
 				st, err := s.deps.Store.GetSyncState(ctx, inst.TenantID, inst.ID, tr.name)

@@ -150,6 +150,8 @@ func (a *API) routes() {
 	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.getUninstall)
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/sync", a.startSync)
 	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/sync", a.getSync)
+	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/reconcile", a.startReconcile)
+	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/reconcile", a.getReconcile)
 	a.handle("POST /api/v1/tenants/{tenant}/notification-endpoints", a.createNotifyEndpoint)
 	a.handle("GET /api/v1/tenants/{tenant}/notification-endpoints", a.listNotifyEndpoints)
 	a.handle("DELETE /api/v1/tenants/{tenant}/notification-endpoints/{id}", a.deleteNotifyEndpoint)

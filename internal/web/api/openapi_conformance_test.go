@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -22,16 +23,25 @@ import (
 	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/notify"
 	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/uninstall"
 	"github.com/accordhq/accord/internal/web/api"
 	"github.com/accordhq/accord/internal/web/status"
 )
 
 // queuesOne is a syncer that queues one trigger's run.
-type queuesOne struct{}
+type queuesOne struct{ store store.Store }
 
 func (queuesOne) RunNow(context.Context, string, string) ([]string, error) {
 	return []string{"customers"}, nil
+}
+
+// ReconcileNow stores a small report, as the syncer's job would.
+func (q queuesOne) ReconcileNow(ctx context.Context, tenant, id string) error {
+	return q.store.PutReconciliation(ctx, store.Reconciliation{TenantID: tenant, InstallationID: id, StartedAt: time.Now(), FinishedAt: time.Now(),
+		Report: []byte(`{"installation_id":"` + id + `","started_at":"2026-12-06T00:00:00Z","finished_at":"2026-12-06T00:00:01Z","complete":true,"repair":"report",` +
+			`"objects":[{"object":"crm.company","listed":2,"paired":2,"unpaired":0,"diffs":{"name":1},"reverted":0,` +
+			`"samples":[{"object_id":"1001","field":"name","written":"Acme","now":"ACME"}],"complete":true}]}`)})
 }
 
 // conformance validates every request and response that passes through
@@ -108,7 +118,7 @@ func TestOpenAPIDocumentMatchesTheAPI(t *testing.T) {
 		u, err := uninstall.New(d.Store, cancellingQueue{d.Queue.(*recordingQueue)}, lifecycleDisconnector{connection.New(d.Store, nil)}, nil)
 		require.NoError(t, err)
 		d.Uninstaller = u
-		d.Syncer = queuesOne{}
+		d.Syncer = queuesOne{store: d.Store}
 		deps = *d
 	})
 	deps.Signer = signer
@@ -184,6 +194,10 @@ func TestOpenAPIDocumentMatchesTheAPI(t *testing.T) {
 	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/sync", "")
 	_, err = c.GetSync(ctx, "globex", inst.ID)
 	require.NoError(t, err)
+	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/installations/"+inst.ID+"/reconcile", "")
+	require.NoError(t, c.Reconcile(ctx, "globex", inst.ID))
+	var report map[string]any
+	require.NoError(t, c.GetReconciliation(ctx, "globex", inst.ID, &report))
 	_, err = c.Uninstall(ctx, "globex", inst.ID)
 	require.NoError(t, err)
 	_, err = c.GetUninstall(ctx, "globex", inst.ID)

@@ -13,6 +13,9 @@ type Syncer interface {
 	// RunNow queues a run of every schedule trigger of the installation
 	// and returns their names; ErrNoSchedule when it has none.
 	RunNow(ctx context.Context, tenantID, installationID string) ([]string, error)
+	// ReconcileNow queues a full compare of the installation's partner
+	// objects with what Accord wrote.
+	ReconcileNow(ctx context.Context, tenantID, installationID string) error
 }
 
 // ErrNoSchedule is what a Syncer returns for a contract without a
@@ -132,4 +135,41 @@ func (c *Client) GetSync(ctx context.Context, tenant, id string) (SyncStatus, er
 
 func installationPath(tenant, id string) string {
 	return "/api/v1/tenants/" + url.PathEscape(tenant) + "/installations/" + url.PathEscape(id)
+}
+
+// startReconcile queues a reconciliation (202); GET …/reconcile reads its
+// report once it has started.
+func (a *API) startReconcile(w http.ResponseWriter, r *http.Request) error {
+	if a.deps.Syncer == nil {
+		return &Error{Status: http.StatusNotImplemented, Msg: "this process does not run reconciliations"}
+	}
+	if err := a.deps.Syncer.ReconcileNow(r.Context(), r.PathValue("tenant"), r.PathValue("id")); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"installation_id": r.PathValue("id"), "queued": true})
+	return nil
+}
+
+// getReconcile answers the installation's latest reconciliation report
+// (finished_at absent while it runs); 404 before the first.
+func (a *API) getReconcile(w http.ResponseWriter, r *http.Request) error {
+	rec, err := a.deps.Store.GetReconciliation(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(rec.Report)
+	return err
+}
+
+// Reconcile queues a reconciliation of the installation.
+func (c *Client) Reconcile(ctx context.Context, tenant, id string) error {
+	return c.do(ctx, http.MethodPost, installationPath(tenant, id)+"/reconcile", nil, http.StatusAccepted, nil)
+}
+
+// GetReconciliation returns the installation's latest reconciliation
+// report as JSON (internal/syncer.Report).
+func (c *Client) GetReconciliation(ctx context.Context, tenant, id string, out any) error {
+	return c.do(ctx, http.MethodGet, installationPath(tenant, id)+"/reconcile", nil, http.StatusOK, out)
 }

@@ -1,0 +1,317 @@
+package syncer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/accordhq/accord/internal/connector"
+	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/queue"
+	"github.com/accordhq/accord/internal/spec"
+	"github.com/accordhq/accord/internal/store"
+)
+
+// ReconcileArgs is the job that compares every object an installation's
+// contract lists with what Accord wrote.
+type ReconcileArgs struct {
+	TenantID       string `json:"tenant_id"`
+	InstallationID string `json:"installation_id"`
+}
+
+// KindReconcile is the job kind of ReconcileArgs.
+const KindReconcile = "accord_reconcile"
+
+// Kind implements river.JobArgs.
+func (ReconcileArgs) Kind() string { return KindReconcile }
+
+// InsertOpts: one reconciliation of an installation waiting at a time.
+func (ReconcileArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}
+}
+
+type reconcileWorker struct {
+	river.WorkerDefaults[ReconcileArgs]
+	s *Syncer
+}
+
+// Timeout: a full compare reads every page of every listed object.
+func (w *reconcileWorker) Timeout(*river.Job[ReconcileArgs]) time.Duration { return time.Hour }
+
+func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs]) error {
+	_, err := w.s.Reconcile(ctx, job.Args.TenantID, job.Args.InstallationID)
+	return err
+}
+
+// reconcileEvery is how often an installation with schedule triggers is
+// reconciled by itself (the first time a day after it was installed).
+const reconcileEvery = 24 * time.Hour
+
+// maxSamples bounds the differences a report shows per object.
+const maxSamples = 10
+
+// Report is one reconciliation: per partner object the contract lists,
+// how many objects there are, how many are paired with a record on the
+// other side, and which fields hold another value than Accord wrote.
+type Report struct {
+	InstallationID string    `json:"installation_id"`
+	StartedAt      time.Time `json:"started_at"`
+	FinishedAt     time.Time `json:"finished_at,omitzero"`
+	// Complete: every page of every object was read. An incomplete report
+	// draws no conclusion about what is missing.
+	Complete bool           `json:"complete"`
+	Repair   string         `json:"repair"`
+	Objects  []ObjectReport `json:"objects"`
+}
+
+// ObjectReport is one partner object's part of a Report.
+type ObjectReport struct {
+	Object   string `json:"object"` // provider.object
+	Listed   int    `json:"listed"`
+	Paired   int    `json:"paired"`
+	Unpaired int    `json:"unpaired"`
+	// Diffs counts, per field, the objects whose value differs from what
+	// Accord last wrote there; Reverted how many were marked to be
+	// written back (on_drift: revert).
+	Diffs    map[string]int `json:"diffs"`
+	Reverted int            `json:"reverted"`
+	Samples  []DiffSample   `json:"samples"`
+	Complete bool           `json:"complete"`
+	Error    string         `json:"error,omitempty"`
+}
+
+// DiffSample is one difference found.
+type DiffSample struct {
+	ObjectID string `json:"object_id"`
+	Field    string `json:"field"`
+	Written  string `json:"written"`
+	Now      string `json:"now"`
+}
+
+// ReconcileNow queues a reconciliation of the installation.
+func (s *Syncer) ReconcileNow(ctx context.Context, tenantID, installationID string) error {
+	if _, err := s.deps.Store.GetInstallation(ctx, tenantID, installationID); err != nil {
+		return err
+	}
+	if s.jobs == nil {
+		return errors.New("syncer: no queue")
+	}
+	a := ReconcileArgs{TenantID: tenantID, InstallationID: installationID}
+	opts := a.InsertOpts()
+	return s.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		_, err := s.jobs.InsertManyTx(ctx, tx, []river.InsertManyParams{{Args: a, InsertOpts: &opts}})
+		return err
+	})
+}
+
+// listedObject is a partner object a reconciliation reads, and the
+// contract's actions whose links it can be the source of.
+type listedObject struct {
+	provider *spec.Provider
+	object   *spec.Object
+	sources  []*spec.Action // actions of triggers reading this object
+}
+
+// Reconcile lists every object the installation's contract reads or
+// writes (those with a list endpoint), page by page with bounded memory,
+// and compares each with the links: paired or not, and every field Accord
+// wrote that now holds another value. With on_drift: revert, such fields
+// are marked to be written back. The report is stored (GET …/reconcile)
+// and counted in accord_reconciliation_diffs_total.
+func (s *Syncer) Reconcile(ctx context.Context, tenantID, installationID string) (Report, error) {
+	st := s.deps.Store
+	inst, err := st.GetInstallation(ctx, tenantID, installationID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Report{}, queue.Cancel(err)
+	}
+	if err != nil {
+		return Report{}, fmt.Errorf("syncer: reading installation: %w", err)
+	}
+	c, err := s.deps.Catalog.Contract(inst.Contract, inst.ContractVersion)
+	if err != nil {
+		return Report{}, fmt.Errorf("syncer: %w", err)
+	}
+	rep := Report{InstallationID: inst.ID, StartedAt: s.deps.Now(), Complete: true, Repair: spec.DriftReport, Objects: []ObjectReport{}}
+	if c.OnDrift == spec.DriftRevert {
+		rep.Repair = spec.DriftRevert
+	}
+	save := func() error {
+		raw, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		return st.PutReconciliation(ctx, store.Reconciliation{TenantID: tenantID, InstallationID: installationID,
+			StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt, Report: raw})
+	}
+	if err := save(); err != nil {
+		return rep, fmt.Errorf("syncer: storing reconciliation: %w", err)
+	}
+	for _, lo := range s.listedObjects(c) {
+		or := s.reconcileObject(ctx, inst, c, lo)
+		rep.Complete = rep.Complete && or.Complete
+		rep.Objects = append(rep.Objects, or)
+	}
+	rep.FinishedAt = s.deps.Now()
+	if err := save(); err != nil {
+		return rep, fmt.Errorf("syncer: storing reconciliation: %w", err)
+	}
+	s.deps.Logger.InfoContext(ctx, "reconciliation done", "tenant_id", tenantID, "installation_id", installationID, "complete", rep.Complete)
+	return rep, nil
+}
+
+// listedObjects are the objects of c's providers that it reads or writes
+// and that have a list endpoint, in contract order.
+func (s *Syncer) listedObjects(c *spec.Contract) []listedObject {
+	var out []listedObject
+	seen := map[string]int{}
+	add := func(provider, object string) int {
+		key := provider + "." + object
+		if i, ok := seen[key]; ok {
+			return i
+		}
+		p := s.deps.Catalog.Providers[provider]
+		if p == nil || p.Objects[object] == nil || p.Objects[object].Endpoints.List == nil {
+			return -1
+		}
+		seen[key] = len(out)
+		out = append(out, listedObject{provider: p, object: p.Objects[object]})
+		return len(out) - 1
+	}
+	for _, name := range sortedKeys(c.Triggers) {
+		t := c.Triggers[name]
+		provider, object := "", ""
+		switch {
+		case t.Schedule != nil:
+			provider, object = t.Schedule.Provider, t.Schedule.Object
+		case t.Webhook != nil && len(t.Webhook.Events) > 0:
+			if p := s.deps.Catalog.Providers[t.Webhook.Provider]; p != nil && p.Webhooks != nil {
+				if et := p.Webhooks.Events[t.Webhook.Events[0]]; et != nil {
+					provider, object = t.Webhook.Provider, et.Object
+				}
+			}
+		}
+		if i := add(provider, object); i >= 0 {
+			for _, a := range c.Actions {
+				if a.Trigger == name {
+					out[i].sources = append(out[i].sources, a)
+				}
+			}
+		}
+	}
+	for _, a := range c.Actions {
+		add(a.Provider, a.Object)
+	}
+	return out
+}
+
+func (s *Syncer) reconcileObject(ctx context.Context, inst store.Installation, c *spec.Contract, lo listedObject) ObjectReport {
+	name := lo.provider.Name + "." + lo.object.Name
+	or := ObjectReport{Object: name, Diffs: map[string]int{}, Samples: []DiffSample{}}
+	fail := func(err error) ObjectReport {
+		or.Error = err.Error()
+		return or
+	}
+	conn, err := s.deps.Store.GetConnection(ctx, inst.TenantID, inst.Connections[lo.provider.Name])
+	if err != nil {
+		return fail(fmt.Errorf("reading the %s connection: %w", lo.provider.Name, err))
+	}
+	if why := notRunnable(inst, conn, lo.provider.Name); why != "" {
+		return fail(errors.New(why))
+	}
+	auth, err := s.deps.Credentials.Authorizer(ctx, conn, lo.provider)
+	if err != nil {
+		return fail(err)
+	}
+	cn := s.deps.Connector(lo.provider.Name)
+	cursor := ""
+	for {
+		if err := s.waitForRate(ctx, cn, inst.TenantID); err != nil {
+			return fail(err)
+		}
+		page, err := cn.List(ctx, connector.ListCall{Object: lo.object.Name, Cursor: cursor, Limit: s.cfg.PageLimit, Auth: auth})
+		if err != nil {
+			return fail(fmt.Errorf("listing %s: %w", name, err))
+		}
+		for _, it := range page.Items {
+			id := scalarString(it[lo.object.IDField()])
+			if id == "" {
+				continue
+			}
+			or.Listed++
+			paired, err := s.compare(ctx, inst, c, lo, id, it, &or)
+			if err != nil {
+				return fail(err)
+			}
+			if paired {
+				or.Paired++
+			} else {
+				or.Unpaired++
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	or.Complete = true
+	return or
+}
+
+// compare checks one listed object against the links: those that wrote it
+// (what they wrote, field by field) and those it is the source of.
+func (s *Syncer) compare(ctx context.Context, inst store.Installation, c *spec.Contract, lo listedObject, id string, it map[string]any, or *ObjectReport) (bool, error) {
+	st := s.deps.Store
+	targets, err := st.ListLinksByTarget(ctx, inst.TenantID, inst.ID, or.Object, id)
+	if err != nil {
+		return false, fmt.Errorf("reading links: %w", err)
+	}
+	paired := false
+	for _, l := range targets {
+		if l.TargetID == "" {
+			continue
+		}
+		paired = true
+		diffs := engine.DriftedFields(it, l.Fields)
+		for _, d := range diffs {
+			or.Diffs[d.Path]++
+			s.metrics.diff(lo.provider.Name, lo.object.Name, d.Path)
+			if len(or.Samples) < maxSamples {
+				or.Samples = append(or.Samples, DiffSample{ObjectID: id, Field: d.Path, Written: d.Written, Now: d.Now})
+			}
+		}
+		if len(diffs) > 0 && c.OnDrift == spec.DriftRevert && s.deps.Revert != nil {
+			if err := s.deps.Revert(ctx, l.LinkKey, it, lo.provider); err != nil {
+				s.deps.Logger.WarnContext(ctx, "reconciliation could not mark a drifted object to be written back", "tenant_id", inst.TenantID, "err", err)
+			} else {
+				or.Reverted++
+			}
+		}
+	}
+	if paired {
+		return true, nil
+	}
+	for _, a := range lo.sources {
+		src, sid := lo.object.Name, id
+		if path := c.RecordKeyPath(lo.object.Name); path != "" {
+			v, ok := spec.Get(it, strings.TrimPrefix(path, lo.object.Name+"."))
+			if !ok {
+				continue
+			}
+			src, sid = spec.RecordKeyObject, scalarString(v)
+		}
+		l, err := st.GetLink(ctx, store.LinkKey{TenantID: inst.TenantID, InstallationID: inst.ID, SourceObject: src, SourceID: sid,
+			TargetObject: a.Provider + "." + a.Object, Action: a.Name})
+		if err == nil && l.TargetID != "" {
+			return true, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, fmt.Errorf("reading links: %w", err)
+		}
+	}
+	return false, nil
+}
