@@ -327,3 +327,49 @@ func TestSyncWaitsForAPausedInstallationOrALostConnection(t *testing.T) {
 	require.EqualValues(t, 1, run.Changes, "the change made meanwhile")
 	require.Eventually(t, func() bool { return e.crm.Count() == 2 }, waitFor, 20*time.Millisecond)
 }
+
+// TestSyncPermissionDrift: the billing service starts refusing the list
+// (a scope was removed): the connection moves to missing_scopes with one
+// record error that says how to reconnect, reads and writes wait, and
+// after the reconnect the next run applies everything made meanwhile.
+func TestSyncPermissionDrift(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			e := setupBillingWith(t, b, 0, billingOpts{packs: syncPacks(t, "")})
+			e.waitFirstRun(t)
+			c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+			require.NoError(t, e.billing.Inject(sim.Fault{Kind: sim.FaultForbidden, Method: http.MethodGet, Count: 1}))
+			for i := range 3 {
+				e.billing.CreateCustomer(fmt.Sprintf("Made while refused %d", i), "")
+			}
+			_, err := c.SyncNow(t.Context(), tenantID, e.inst)
+			require.NoError(t, err)
+			var conn api.Connection
+			require.Eventually(t, func() bool {
+				conn, err = c.GetConnection(t.Context(), tenantID, e.conns["billing"].ID)
+				return err == nil && conn.State == "missing_scopes"
+			}, waitFor, 20*time.Millisecond, "a refused read pauses the connection")
+			errs, err := c.ListRecordErrors(t.Context(), tenantID, "")
+			require.NoError(t, err)
+			require.Len(t, errs, 1, "one record error for the outage")
+			require.Equal(t, "permission", errs[0].Class)
+			require.Contains(t, errs[0].Message, "reading customer for the sync")
+			require.Contains(t, errs[0].Remediation, "/reconnect")
+			require.Zero(t, e.crm.Count(), "nothing applied while refused")
+
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+e.app.Addr()+"/api/v1/tenants/"+tenantID+
+				"/connections/"+e.conns["billing"].ID+"/reconnect", strings.NewReader(`{"api_key":"`+billingToken+`","webhook_secret":"`+billingSecret+`"}`))
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+adminToken)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			run := e.syncRun(t)
+			require.EqualValues(t, 3, run.Changes)
+			require.Eventually(t, func() bool { return e.crm.Count() == 3 }, waitFor, 20*time.Millisecond, "nothing lost")
+		})
+	}
+}

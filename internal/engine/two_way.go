@@ -3,12 +3,14 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -209,4 +211,33 @@ func fieldWord(ds []Drift) string {
 		return "it"
 	}
 	return "them"
+}
+
+// ReadRefused handles a partner refusing a read the syncer made with
+// conn (a list page): a refused sign-in or a missing scope pauses the
+// connection exactly as a refused write does (needs_reconnect or
+// missing_scopes, the installation's one record error for the outage, the
+// reconnect prompt), so reads and writes wait together and nothing is
+// lost: the sync resumes at its cursor once the account is reconnected.
+// It reports whether err was such a refusal.
+func (e *Engine) ReadRefused(ctx context.Context, inst store.Installation, conn store.Connection, p *spec.Provider, object string, err error) bool {
+	var pe *connector.PartnerError
+	if !errors.As(err, &pe) || (pe.Class != spec.ClassAuth && pe.Class != spec.ClassPermission) {
+		return errors.Is(err, connector.ErrNeedsReconnect)
+	}
+	c, cerr := e.deps.Catalog.Contract(inst.Contract, inst.ContractVersion)
+	if cerr != nil {
+		return false
+	}
+	in := applyInput{inst: inst, contract: c, action: &compiledAction{provider: p}, trigger: &compiledTrigger{source: p.Objects[object]}}
+	if in.trigger.source == nil {
+		in.trigger.source = &spec.Object{Name: object}
+	}
+	msg := "reading " + object + " for the sync: " + partnerMessage(err, pe)
+	if pe.Class == spec.ClassPermission {
+		e.pause(ctx, in, conn, store.ConnectionMissingScopes, ClassPermission, msg, false)
+	} else {
+		e.pause(ctx, in, conn, store.ConnectionNeedsReconnect, ClassAuth, msg, false)
+	}
+	return true
 }

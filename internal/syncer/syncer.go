@@ -37,6 +37,10 @@ type Deps struct {
 	// Connector returns the engine's connector for a provider (its rate
 	// limiter is shared with the writes).
 	Connector func(provider string) *connector.Connector
+	// ReadRefused pauses the connection when the partner refuses a read
+	// (engine.ReadRefused) and reports whether it did; nil: such a page
+	// is retried like any failure.
+	ReadRefused func(ctx context.Context, inst store.Installation, conn store.Connection, p *spec.Provider, object string, err error) bool
 	// Revert marks a drifted link to be written back (engine.RevertDrift);
 	// nil: reconciliation only reports.
 	Revert     func(ctx context.Context, key store.LinkKey, doc map[string]any, p *spec.Provider) error
@@ -428,6 +432,11 @@ func (s *Syncer) Run(ctx context.Context, args RunArgs) error {
 			var pe *connector.PartnerError
 			if errors.As(err, &pe) && pe.RetryAfter > 0 {
 				return queue.Snooze(pe.RetryAfter)
+			}
+			if s.deps.ReadRefused != nil && s.deps.ReadRefused(ctx, inst, conn, tr.provider, tr.object.Name, err) {
+				// The connection is paused with its reconnect prompt; the
+				// run keeps its cursor and its job, and looks again.
+				return queue.Snooze(pausedRecheck)
 			}
 			return fmt.Errorf("syncer: listing %s %s: %w", tr.provider.Name, tr.object.Name, err)
 		}
