@@ -201,7 +201,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		return nil, err
 	}
 	a.Syncer = syncer.New(syncer.Deps{Store: a.Store, Catalog: a.Catalog, Credentials: creds, Connector: a.Engine.Connector,
-		Revert: a.Engine.RevertDrift, ReadRefused: a.Engine.ReadRefused, Logger: logger, Registerer: a.Registry, Now: now}, opts.Syncer)
+		Revert: a.Engine.RevertDrift, ReadRefused: a.Engine.ReadRefused, Alerter: a.alerter, Logger: logger, Registerer: a.Registry, Now: now}, opts.Syncer)
 	if err := a.Syncer.Register(reg); err != nil {
 		return nil, err
 	}

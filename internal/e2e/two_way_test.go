@@ -257,3 +257,54 @@ func TestCRMBillingReconciliation(t *testing.T) {
 		})
 	}
 }
+
+// TestReconciliationDeleteGuard: objects a complete listing no longer
+// shows are counted as missing; one of 25 is reported, and a share above
+// the guard (5%) is taken as a fault, with an alert, not as deletes.
+func TestReconciliationDeleteGuard(t *testing.T) {
+	t.Parallel()
+	e := setupBillingWith(t, "sqlite", 0, billingOpts{packs: packsDir(t), subscribe: true, contract: "crm-billing"})
+	e.waitPlannedRuns(t, 2)
+	ids := make([]string, 25)
+	for i := range ids {
+		ids[i] = e.billing.CreateCustomer(fmt.Sprintf("Customer %d", i), "").ID
+	}
+	require.Eventually(t, func() bool { return e.crm.Count() == len(ids) }, waitFor, 20*time.Millisecond)
+	e.quiet(t)
+	c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+	reconcile := func() syncer.ObjectReport {
+		t.Helper()
+		var before syncer.Report
+		_ = c.GetReconciliation(t.Context(), tenantID, e.inst, &before)
+		require.NoError(t, c.Reconcile(t.Context(), tenantID, e.inst))
+		var rep syncer.Report
+		require.Eventually(t, func() bool {
+			rep = syncer.Report{}
+			return c.GetReconciliation(t.Context(), tenantID, e.inst, &rep) == nil && !rep.FinishedAt.IsZero() &&
+				rep.StartedAt.After(before.StartedAt)
+		}, waitFor, 20*time.Millisecond)
+		for _, o := range rep.Objects {
+			if o.Object == "crm-app.account" {
+				return o
+			}
+		}
+		t.Fatal("no account report")
+		return syncer.ObjectReport{}
+	}
+
+	gone := e.account(t, ids[4]).ID
+	require.NoError(t, e.crm.DeleteCompany(gone))
+	acc := reconcile()
+	require.True(t, acc.DeletesChecked)
+	require.Equal(t, 1, acc.Missing)
+	require.Equal(t, []string{gone}, acc.MissingSamples)
+	require.False(t, acc.DeletesStopped, "1 of 25 is under the guard")
+
+	for _, i := range []int{5, 6} {
+		require.NoError(t, e.crm.DeleteCompany(e.account(t, ids[i]).ID))
+	}
+	acc = reconcile()
+	require.Equal(t, 3, acc.Missing)
+	require.True(t, acc.DeletesStopped, "3 of 25 is past the guard: a fault, not deletes")
+	require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_alerts_total", map[string]string{"class": "delete_guard"}))
+}

@@ -46,6 +46,9 @@ type CRM struct {
 	mu        sync.Mutex
 	companies []*Company
 	byID      map[string]*Company
+	// created numbers the companies ever made: ids are never reused after
+	// a delete.
+	created int
 }
 
 // NewCRM returns a CRM with no companies.
@@ -87,8 +90,9 @@ func (s *CRM) CreateCompany(props map[string]string) Company {
 	now := s.cfg.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := &Company{ID: strconv.Itoa(1000 + len(s.companies)), Properties: clone(props), CreatedAt: now, UpdatedAt: now, indexedAt: now.Add(s.cfg.SearchLag)}
+	c := &Company{ID: strconv.Itoa(1000 + s.created), Properties: clone(props), CreatedAt: now, UpdatedAt: now, indexedAt: now.Add(s.cfg.SearchLag)}
 	s.companies = append(s.companies, c)
+	s.created++
 	s.byID[c.ID] = c
 	return s.view(c)
 }
@@ -195,6 +199,23 @@ func (s *CRM) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// DeleteCompany removes a company, as a CRM user archiving it would.
+func (s *CRM) DeleteCompany(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.byID[id]; !ok {
+		return fmt.Errorf("company %s: %w", id, ErrNotFound)
+	}
+	delete(s.byID, id)
+	for i, c := range s.companies {
+		if c.ID == id {
+			s.companies = append(s.companies[:i], s.companies[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
 // UpdateCompany changes properties as a CRM user would (the company's
 // modification time moves).
 func (s *CRM) UpdateCompany(id string, props map[string]string) (Company, error) {
@@ -222,8 +243,9 @@ func (s *CRM) create(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.Now()
 	s.mu.Lock()
-	c := &Company{ID: strconv.Itoa(1000 + len(s.companies)), Properties: props, CreatedAt: now, UpdatedAt: now, indexedAt: now.Add(s.cfg.SearchLag)}
+	c := &Company{ID: strconv.Itoa(1000 + s.created), Properties: props, CreatedAt: now, UpdatedAt: now, indexedAt: now.Add(s.cfg.SearchLag)}
 	s.companies = append(s.companies, c)
+	s.created++
 	s.byID[c.ID] = c
 	v := s.view(c)
 	s.mu.Unlock()

@@ -372,6 +372,12 @@ type Queries interface {
 	// action: the other direction of a two-way sync reads them to find the
 	// record a change belongs to, and what Accord last wrote there.
 	ListLinksByTarget(ctx context.Context, tenantID, installationID, targetObject, targetID string) ([]Link, error)
+	// ListLinksToObject pages through an installation's links to partner
+	// objects of one kind (provider.object), ordered by source object,
+	// source id and action, after the given key (zero: from the start).
+	// Reconciliation reads it to find linked objects a complete listing
+	// no longer shows.
+	ListLinksToObject(ctx context.Context, tenantID, installationID, targetObject string, after LinkKey, limit int) ([]Link, error)
 
 	InsertRecordError(ctx context.Context, e RecordError) error
 	GetRecordError(ctx context.Context, tenantID, id string) (RecordError, error)

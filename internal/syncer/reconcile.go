@@ -30,9 +30,14 @@ const KindReconcile = "accord_reconcile"
 // Kind implements river.JobArgs.
 func (ReconcileArgs) Kind() string { return KindReconcile }
 
-// InsertOpts: one reconciliation of an installation waiting at a time.
-func (ReconcileArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}
+// InsertOpts: on-demand requests are never folded together (the planner
+// adds plannedReconcileOpts' uniqueness to its own).
+func (ReconcileArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
+
+// plannedReconcileOpts: the planner queues at most one a minute per
+// installation however often it looks.
+func plannedReconcileOpts() *river.InsertOpts {
+	return &river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}
 }
 
 type reconcileWorker struct {
@@ -83,7 +88,21 @@ type ObjectReport struct {
 	Samples  []DiffSample   `json:"samples"`
 	Complete bool           `json:"complete"`
 	Error    string         `json:"error,omitempty"`
+	// Missing counts links to objects of this kind that the complete
+	// listing no longer shows (deleted at the partner, or hidden from
+	// Accord's account), with samples; only counted after a complete
+	// listing (DeletesChecked). Past DeleteGuard of the links, the count
+	// is treated as a fault, not as deletes: DeletesStopped, and an alert.
+	Missing        int      `json:"missing"`
+	MissingSamples []string `json:"missing_samples"`
+	DeletesChecked bool     `json:"deletes_checked"`
+	DeletesStopped bool     `json:"deletes_stopped"`
 }
+
+// DeleteGuard is the largest share of an object's links a reconciliation
+// takes as deleted at the partner; more is more likely a partial or
+// filtered listing (a permission change, a partner bug) than deletes.
+const DeleteGuard = 0.05
 
 // DiffSample is one difference found.
 type DiffSample struct {
@@ -229,6 +248,7 @@ func (s *Syncer) reconcileObject(ctx context.Context, inst store.Installation, c
 	}
 	cn := s.deps.Connector(lo.provider.Name)
 	cursor := ""
+	seen := map[string]struct{}{}
 	for {
 		if err := s.waitForRate(ctx, cn, inst.TenantID); err != nil {
 			return fail(err)
@@ -243,6 +263,7 @@ func (s *Syncer) reconcileObject(ctx context.Context, inst store.Installation, c
 				continue
 			}
 			or.Listed++
+			seen[id] = struct{}{}
 			paired, err := s.compare(ctx, inst, c, lo, id, it, &or)
 			if err != nil {
 				return fail(err)
@@ -259,7 +280,54 @@ func (s *Syncer) reconcileObject(ctx context.Context, inst store.Installation, c
 		cursor = page.Next
 	}
 	or.Complete = true
+	if err := s.missing(ctx, inst, c, lo, seen, &or); err != nil {
+		or.Error = err.Error()
+	}
 	return or
+}
+
+// missing counts the links to this kind of object whose object the
+// complete listing did not show, and stops (an alert, no conclusion) past
+// DeleteGuard.
+func (s *Syncer) missing(ctx context.Context, inst store.Installation, c *spec.Contract, lo listedObject, seen map[string]struct{}, or *ObjectReport) error {
+	or.MissingSamples = []string{}
+	links := 0
+	after := store.LinkKey{}
+	for {
+		page, err := s.deps.Store.ListLinksToObject(ctx, inst.TenantID, inst.ID, or.Object, after, 500)
+		if err != nil {
+			return fmt.Errorf("reading links: %w", err)
+		}
+		for _, l := range page {
+			if l.TargetID == "" {
+				continue
+			}
+			links++
+			if _, ok := seen[l.TargetID]; ok {
+				continue
+			}
+			or.Missing++
+			if len(or.MissingSamples) < maxSamples {
+				or.MissingSamples = append(or.MissingSamples, l.TargetID)
+			}
+		}
+		if len(page) < 500 {
+			break
+		}
+		after = page[len(page)-1].LinkKey
+	}
+	or.DeletesChecked = true
+	if or.Missing > 0 && float64(or.Missing) > DeleteGuard*float64(links) {
+		or.DeletesStopped = true
+		if s.deps.Alerter != nil {
+			s.deps.Alerter.Raise(ctx, engine.Alert{TenantID: inst.TenantID, InstallationID: inst.ID, Contract: c.Name, Object: or.Object,
+				Class: "delete_guard", At: s.deps.Now(),
+				Message: fmt.Sprintf("%d of %d linked %s objects are missing from a complete listing, more than %.0f%%: taken as a fault, not as deletes",
+					or.Missing, links, or.Object, DeleteGuard*100),
+				Remediation: "Check that Accord's account at the partner still sees every object (permissions, filters, a partner incident), then reconcile again."})
+		}
+	}
+	return nil
 }
 
 // compare checks one listed object against the links: those that wrote it

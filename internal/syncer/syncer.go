@@ -43,7 +43,9 @@ type Deps struct {
 	ReadRefused func(ctx context.Context, inst store.Installation, conn store.Connection, p *spec.Provider, object string, err error) bool
 	// Revert marks a drifted link to be written back (engine.RevertDrift);
 	// nil: reconciliation only reports.
-	Revert     func(ctx context.Context, key store.LinkKey, doc map[string]any, p *spec.Provider) error
+	Revert func(ctx context.Context, key store.LinkKey, doc map[string]any, p *spec.Provider) error
+	// Alerter raises the delete guard's alert (nil: logged only).
+	Alerter    *engine.Alerter
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Now        func() time.Time
@@ -232,9 +234,8 @@ func (s *Syncer) Plan(ctx context.Context) (int, error) {
 			if len(trigs) > 0 && now.Sub(inst.CreatedAt) >= reconcileEvery {
 				last, err := s.deps.Store.GetReconciliation(ctx, inst.TenantID, inst.ID)
 				if errors.Is(err, store.ErrNotFound) || (err == nil && now.Sub(last.StartedAt) >= reconcileEvery) {
-					a := ReconcileArgs{TenantID: inst.TenantID, InstallationID: inst.ID}
-					opts := a.InsertOpts()
-					due = append(due, river.InsertManyParams{Args: a, InsertOpts: &opts})
+					due = append(due, river.InsertManyParams{Args: ReconcileArgs{TenantID: inst.TenantID, InstallationID: inst.ID},
+						InsertOpts: plannedReconcileOpts()})
 				}
 			}
 			for _, tr := range trigs {

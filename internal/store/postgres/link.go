@@ -110,3 +110,17 @@ func (q *queries) ListLinksByTarget(ctx context.Context, tenantID, installationI
 	out, err := collect(rows, scanLink)
 	return out, wrapErr(op, err)
 }
+
+func (q *queries) ListLinksToObject(ctx context.Context, tenantID, installationID, targetObject string, after store.LinkKey, limit int) ([]store.Link, error) {
+	const op = "listing links to an object"
+	rows, err := q.read.Query(ctx, `SELECT `+linkColumns+` FROM links
+		WHERE tenant_id = $1 AND installation_id = $2 AND target_object = $3
+		AND (source_object, source_id, action) > ($4, $5, $6)
+		ORDER BY source_object, source_id, action LIMIT $7`,
+		tenantID, installationID, targetObject, after.SourceObject, after.SourceID, after.Action, row.Limit(limit))
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	out, err := collect(rows, scanLink)
+	return out, wrapErr(op, err)
+}

@@ -127,3 +127,17 @@ func (q *queries) ListLinksByTarget(ctx context.Context, tenantID, installationI
 	out, err := collect(rows, scanLink)
 	return out, wrapErr(op, err)
 }
+
+func (q *queries) ListLinksToObject(ctx context.Context, tenantID, installationID, targetObject string, after store.LinkKey, limit int) ([]store.Link, error) {
+	const op = "listing links to an object"
+	rows, err := q.read.QueryContext(ctx, `SELECT `+linkColumns+` FROM links
+		WHERE tenant_id = ? AND installation_id = ? AND target_object = ?
+		AND (source_object, source_id, action) > (?, ?, ?)
+		ORDER BY source_object, source_id, action LIMIT ?`,
+		tenantID, installationID, targetObject, after.SourceObject, after.SourceID, after.Action, row.Limit(limit))
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	out, err := collect(rows, scanLink)
+	return out, wrapErr(op, err)
+}

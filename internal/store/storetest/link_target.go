@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -42,4 +43,31 @@ func testLinksByTarget(t *testing.T, s store.Store) {
 	got, err = s.ListLinksByTarget(ctx, "t1", f.inst.ID, "billing.customer", "1001")
 	require.NoError(t, err)
 	require.Empty(t, got, "another target object")
+}
+
+// testLinksToObject: an installation's links to one kind of partner object
+// page by key, in order, and only those.
+func testLinksToObject(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	f := seed(t, s, "t1")
+	for i := range 5 {
+		require.NoError(t, s.UpsertLink(ctx, store.Link{LinkKey: store.LinkKey{TenantID: "t1", InstallationID: f.inst.ID, SourceObject: "customer",
+			SourceID: fmt.Sprintf("cus_%d", i), TargetObject: "crm.company", Action: "company"}, TargetID: fmt.Sprint(1000 + i), Version: 1, UpdatedAt: at(time.Second)}))
+	}
+	require.NoError(t, s.UpsertLink(ctx, store.Link{LinkKey: store.LinkKey{TenantID: "t1", InstallationID: f.inst.ID, SourceObject: "account",
+		SourceID: "1000", TargetObject: "billing.customer", Action: "owner"}, TargetID: "cus_0", Version: 1, UpdatedAt: at(time.Second)}))
+	var got []string
+	after := store.LinkKey{}
+	for range 10 {
+		page, err := s.ListLinksToObject(ctx, "t1", f.inst.ID, "crm.company", after, 2)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		for _, l := range page {
+			got = append(got, l.TargetID)
+		}
+		after = page[len(page)-1].LinkKey
+	}
+	require.Equal(t, []string{"1000", "1001", "1002", "1003", "1004"}, got)
 }

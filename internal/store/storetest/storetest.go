@@ -72,6 +72,7 @@ func Run(t *testing.T, open Open) {
 		{"Notify", testNotify},
 		{"SyncStates", testSyncStates},
 		{"LinksByTarget", testLinksByTarget},
+		{"LinksToObject", testLinksToObject},
 		{"Reconciliations", testReconciliations},
 	}
 	for _, tc := range tests {
