@@ -147,6 +147,9 @@ const (
 	SigGitHub           = "github"
 	SigSlack            = "slack"
 	SigShopify          = "shopify"
+	SigHubSpot          = "hubspot"
+	SigIntercom         = "intercom"
+	SigZendesk          = "zendesk"
 	SigHMAC             = "hmac"
 )
 
@@ -178,7 +181,7 @@ func (w *Webhooks) EffectiveMaxBody() int64 {
 // Signature describes how webhook bodies are signed.
 type Signature struct {
 	Meta     Meta   `yaml:"-" json:"-"`
-	Scheme   string `yaml:"scheme" jsonschema:"required,enum=standard-webhooks,enum=stripe,enum=github,enum=slack,enum=shopify,enum=hmac"`
+	Scheme   string `yaml:"scheme" jsonschema:"required,enum=standard-webhooks,enum=stripe,enum=github,enum=slack,enum=shopify,enum=hubspot,enum=intercom,enum=zendesk,enum=hmac"`
 	Header   string `yaml:"header" jsonschema_description:"header carrying the signature (scheme default when empty)"`
 	Prefix   string `yaml:"prefix" jsonschema_description:"text before the signature, e.g. sha256= or v1,"`
 	Encoding string `yaml:"encoding" jsonschema:"enum=hex,enum=base64" jsonschema_description:"hex or base64 (scheme default when empty)"`
