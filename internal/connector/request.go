@@ -24,6 +24,7 @@ type request struct {
 	ep             *spec.Endpoint
 	url            *url.URL
 	body           []byte
+	contentType    string // of body
 	auth           Authorizer
 	idempotencyKey string
 	ifMatch        string
@@ -76,7 +77,7 @@ func (c *Connector) attempt(ctx context.Context, r request) (*response, error) {
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", r.contentType)
 	}
 	if v := c.provider.APIVersion; v != nil && v.Header != "" && v.Version != "" {
 		req.Header.Set(v.Header, v.Version)

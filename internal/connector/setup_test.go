@@ -30,6 +30,7 @@ type seen struct {
 	RawQuery string
 	Header   http.Header
 	Body     map[string]any
+	RawBody  string
 }
 
 type bundle struct {
@@ -61,7 +62,7 @@ func setup(t *testing.T, h http.HandlerFunc, mutate ...func(*spec.Provider, *Con
 	b := &bundle{reg: prometheus.NewRegistry()}
 	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
-		s := seen{Method: r.Method, Path: r.URL.Path, RawPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header.Clone()}
+		s := seen{Method: r.Method, Path: r.URL.Path, RawPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), RawBody: string(raw)}
 		if len(raw) > 0 {
 			_ = json.Unmarshal(raw, &s.Body)
 		}

@@ -23,6 +23,9 @@ type Provider struct {
 	Webhooks   *Webhooks          `yaml:"webhooks"`
 	Errors     *Errors            `yaml:"errors"`
 	Objects    map[string]*Object `yaml:"objects" jsonschema:"required"`
+	// Encoding is the request body encoding of every endpoint that does
+	// not choose its own (default json).
+	Encoding string `yaml:"encoding" jsonschema:"enum=json,enum=form" jsonschema_description:"request body encoding of every endpoint that sets none: json (default) or form (application/x-www-form-urlencoded, nested objects and lists in brackets: metadata[plan]=pro, items[0][price]=p_1)"`
 	// MaxAnswerWindow is how long after a request the partner may still
 	// apply it although its answer never came (it answered past the
 	// client's timeout, or the connection broke): Accord settles such
@@ -378,4 +381,26 @@ type Endpoint struct {
 	// for a timestamp). Without it a sync lists everything and skips
 	// what it has seen.
 	Since string `yaml:"since" jsonschema_description:"list: request parameter asking only for objects changed at or after a version, e.g. updated_since (sent in the version field's units)"`
+	// Encoding overrides the provider's request body encoding.
+	Encoding string `yaml:"encoding" jsonschema:"enum=json,enum=form" jsonschema_description:"request body encoding: json or form (default: the provider's encoding, else json)"`
+}
+
+// Request body encodings.
+const (
+	EncodingJSON = "json"
+	// EncodingForm is application/x-www-form-urlencoded with objects and
+	// lists nested in brackets, the way Stripe and Rails read them.
+	EncodingForm = "form"
+)
+
+// BodyEncoding returns the encoding of ep's request body: its own, else
+// the provider's, else json.
+func (p *Provider) BodyEncoding(ep *Endpoint) string {
+	switch {
+	case ep != nil && ep.Encoding != "":
+		return ep.Encoding
+	case p.Encoding != "":
+		return p.Encoding
+	}
+	return EncodingJSON
 }
