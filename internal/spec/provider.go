@@ -26,6 +26,13 @@ type Provider struct {
 	// Encoding is the request body encoding of every endpoint that does
 	// not choose its own (default json).
 	Encoding string `yaml:"encoding" jsonschema:"enum=json,enum=form" jsonschema_description:"request body encoding of every endpoint that sets none: json (default) or form (application/x-www-form-urlencoded, nested objects and lists in brackets: metadata[plan]=pro, items[0][price]=p_1)"`
+	// Settings are the non-secret values a tenant gives when connecting
+	// (a subdomain, a user's email), referenced as {connection.NAME} in
+	// base_url and headers.
+	Settings map[string]*ConnectionSetting `yaml:"connection_settings" jsonschema_description:"non-secret values asked for when a tenant connects, referenced as {connection.NAME} in base_url (dns_label settings only, as a whole host label) and in headers"`
+	// Headers are sent on every request; values may reference
+	// {connection.NAME}.
+	Headers map[string]string `yaml:"headers" jsonschema_description:"request headers sent on every call; values may hold {connection.NAME} placeholders"`
 	// MaxAnswerWindow is how long after a request the partner may still
 	// apply it although its answer never came (it answered past the
 	// client's timeout, or the connection broke): Accord settles such
@@ -383,6 +390,8 @@ type Endpoint struct {
 	Since string `yaml:"since" jsonschema_description:"list: request parameter asking only for objects changed at or after a version, e.g. updated_since (sent in the version field's units)"`
 	// Encoding overrides the provider's request body encoding.
 	Encoding string `yaml:"encoding" jsonschema:"enum=json,enum=form" jsonschema_description:"request body encoding: json or form (default: the provider's encoding, else json)"`
+	// Headers are sent on this endpoint's requests, over the provider's.
+	Headers map[string]string `yaml:"headers" jsonschema_description:"request headers for this endpoint (over the provider's); values may hold {connection.NAME} placeholders, e.g. From: \"{connection.from_email}\""`
 }
 
 // Request body encodings.
