@@ -17,15 +17,16 @@ const (
 	contentTypeForm = "application/x-www-form-urlencoded"
 )
 
-// encodeBody encodes a request document the way the endpoint takes it, and
-// returns the body with its Content-Type. Every body the connector sends
-// goes through here, so an encoding is implemented once.
-func (c *Connector) encodeBody(ep *spec.Endpoint, doc any) ([]byte, string, error) {
+// EncodeBody encodes a request document the way p's endpoint ep takes it,
+// and returns the body with its Content-Type. Every body the connector
+// sends goes through here (and dryrun shows what it returns), so an
+// encoding is implemented once.
+func EncodeBody(p *spec.Provider, ep *spec.Endpoint, doc any) ([]byte, string, error) {
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, "", fmt.Errorf("encoding body: %w", err)
 	}
-	if c.provider.BodyEncoding(ep) != spec.EncodingForm {
+	if p.BodyEncoding(ep) != spec.EncodingForm {
 		return raw, contentTypeJSON, nil
 	}
 	form, err := formEncode(raw)
@@ -33,6 +34,10 @@ func (c *Connector) encodeBody(ep *spec.Endpoint, doc any) ([]byte, string, erro
 		return nil, "", fmt.Errorf("encoding body as a form: %w", err)
 	}
 	return form, contentTypeForm, nil
+}
+
+func (c *Connector) encodeBody(ep *spec.Endpoint, doc any) ([]byte, string, error) {
+	return EncodeBody(c.provider, ep, doc)
 }
 
 // formEncode writes a JSON document as application/x-www-form-urlencoded

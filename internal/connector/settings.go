@@ -48,6 +48,13 @@ func (s settingsAuth) Authorize(ctx context.Context, req *http.Request) error {
 
 func (s settingsAuth) ConnectionSettings() map[string]string { return s.settings }
 
+// String is the wrapped Authorizer's own (redacting) String: printed as a
+// struct, the wrapper would show the credential's unexported fields raw.
+func (s settingsAuth) String() string { return fmt.Sprint(s.inner) }
+
+// GoString keeps the credential out of %#v.
+func (s settingsAuth) GoString() string { return s.String() }
+
 type settingsRefresher struct {
 	settingsAuth
 	refresher Refresher

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -86,6 +87,12 @@ func TestWithSettingsKeepsRefresher(t *testing.T) {
 	_, ok = WithSettings(apiKey(), nil).(Refresher)
 	require.False(t, ok, "an API key must not pretend it can refresh")
 	require.NoError(t, WithSettings(nil, nil).Authorize(t.Context(), &http.Request{Header: http.Header{}}))
+
+	for _, a := range []Authorizer{WithSettings(apiKey(), map[string]string{"k": "v"}), WithSettings(Bearer{Token: testSecret}, nil)} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			require.NotContains(t, fmt.Sprintf(verb, a), testSecret, verb)
+		}
+	}
 }
 
 type countingRefresher struct{ n int }
