@@ -99,3 +99,35 @@ type countingRefresher struct{ n int }
 
 func (c *countingRefresher) Authorize(context.Context, *http.Request) error { return nil }
 func (c *countingRefresher) Refresh(context.Context) error                  { c.n++; return nil }
+
+// A per-tenant host's next links: the tenant's own host (absolute) and a
+// relative link are followed; another tenant's host is refused like any
+// foreign origin.
+func TestPerTenantHostNextLinks(t *testing.T) {
+	t.Parallel()
+	b := perTenant(t)
+	b.conn.provider.Pagination = &spec.Pagination{Style: spec.PageLink}
+	srv := b.srv.URL
+	port := srv[strings.LastIndex(srv, ":"):]
+	acme := WithSettings(apiKey(), map[string]string{"subdomain": "acme"})
+
+	for _, tc := range []struct {
+		cursor string
+		ok     bool
+	}{
+		{"http://acme.partner.test" + port + "/api/v1/incidents?after=b", true},
+		{"/api/v1/incidents?after=c", true},
+		{"http://globex.partner.test" + port + "/api/v1/incidents?after=b", false},
+		{"http://127.0.0.1" + port + "/api/v1/incidents?after=b", false},
+	} {
+		n := len(b.requests())
+		_, err := b.conn.List(t.Context(), ListCall{Object: "incident", Cursor: tc.cursor, Auth: acme})
+		if !tc.ok {
+			require.ErrorIs(t, err, ErrForeignLink, tc.cursor)
+			require.Len(t, b.requests(), n, "a foreign link is never fetched")
+			continue
+		}
+		require.NoError(t, err, tc.cursor)
+		require.Equal(t, "acme.partner.test", strings.Split(b.last(t).Host, ":")[0])
+	}
+}
