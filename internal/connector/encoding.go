@@ -63,11 +63,14 @@ func formEncode(raw []byte) ([]byte, error) {
 		return nil, fmt.Errorf("a form body must be an object, not %T", doc)
 	}
 	var b strings.Builder
-	writeFormObject(&b, "", top)
+	writeFormObject(&b, "", top, true)
 	return []byte(b.String()), nil
 }
 
-func writeFormObject(b *strings.Builder, prefix string, m map[string]any) {
+// writeFormObject writes m's fields; at the root they are named by their
+// keys, below it nested in brackets after prefix (even an empty prefix:
+// a field named "" is still a level).
+func writeFormObject(b *strings.Builder, prefix string, m map[string]any, root bool) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -75,7 +78,7 @@ func writeFormObject(b *strings.Builder, prefix string, m map[string]any) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		name := k
-		if prefix != "" {
+		if !root {
 			name = prefix + "[" + k + "]"
 		}
 		writeFormValue(b, name, m[k])
@@ -85,7 +88,7 @@ func writeFormObject(b *strings.Builder, prefix string, m map[string]any) {
 func writeFormValue(b *strings.Builder, name string, v any) {
 	switch x := v.(type) {
 	case map[string]any:
-		writeFormObject(b, name, x)
+		writeFormObject(b, name, x, false)
 		return
 	case []any:
 		for i, e := range x {
