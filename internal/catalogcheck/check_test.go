@@ -69,3 +69,19 @@ func TestParseDocumentRejectsOtherFiles(t *testing.T) {
 	_, err := ParseDocument([]byte("accord: provider/v1\n"))
 	require.ErrorContains(t, err, "not an openapi document")
 }
+
+// A write sent as JSON to a vendor that reads forms (or the other way) is
+// drift too: Stripe's document takes application/x-www-form-urlencoded.
+func TestCheckReportsBodyEncodingDrift(t *testing.T) {
+	t.Parallel()
+	p, diags := spec.LoadProvider(filepath.Join("..", "..", "packs", "catalog", "providers", "stripe.yaml"))
+	require.Empty(t, diags, diags.Error())
+	doc, err := LoadDocument(filepath.Join("testdata", "vendor", "stripe.json"))
+	require.NoError(t, err)
+	require.Empty(t, Check(p, doc), "the catalog's form-encoded Stripe writes match the document")
+
+	p.Objects["customer"].Endpoints.Update.Encoding = spec.EncodingJSON
+	got := Check(p, doc)
+	require.Len(t, got, 1)
+	require.Contains(t, got[0].Message, "customer.update: sends json, but the vendor takes application/x-www-form-urlencoded")
+}

@@ -48,6 +48,7 @@ func (c *checker) object(name string, o *spec.Object) {
 		case "get":
 			add(descend(resp, ep.ep.Item))
 		case "create", "update":
+			c.encoding(what, ep.ep, op)
 			req := descend(requestSchema(op), ep.ep.Body)
 			add(req)
 			add(descend(resp, ep.ep.Item))
@@ -65,6 +66,25 @@ func (c *checker) object(name string, o *spec.Object) {
 	if create != nil {
 		c.required(name, o.Fields, create, createEP)
 	}
+}
+
+// encoding reports a write whose body the vendor does not take: the
+// manifest sends JSON where the vendor reads a form, or the other way.
+func (c *checker) encoding(what string, ep *spec.Endpoint, op *openapi3.Operation) {
+	if op.RequestBody == nil || op.RequestBody.Value == nil || len(op.RequestBody.Value.Content) == 0 {
+		return
+	}
+	enc := c.p.BodyEncoding(ep)
+	var takes []string
+	for mt := range op.RequestBody.Value.Content {
+		isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json")
+		if (enc == spec.EncodingForm && mt == "application/x-www-form-urlencoded") || (enc == spec.EncodingJSON && isJSON) {
+			return
+		}
+		takes = append(takes, mt)
+	}
+	sort.Strings(takes)
+	c.errorAt(ep.Meta.At("encoding"), "%s: sends %s, but the vendor takes %s: set encoding (json or form) on the endpoint or the provider", what, enc, strings.Join(takes, ", "))
 }
 
 // pathOnly are the fields that fill path placeholders ({owner}): they are

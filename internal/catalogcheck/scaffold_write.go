@@ -67,6 +67,9 @@ func (s *scaffold) write() []byte {
 	}
 	s.writeAuth(&b)
 	s.writePagination(&b)
+	if s.takesForms() {
+		p("# The vendor reads write bodies as forms (application/x-www-form-urlencoded).\nencoding: form\n")
+	}
 	p("objects:\n  %s:\n", s.object)
 	if d := firstSentence(s.target.Description); d != "" {
 		p("    description: %s\n", q(d))
@@ -414,4 +417,26 @@ func findNext(x *openapi3.Schema, prefix string, depth int) string {
 		}
 	}
 	return ""
+}
+
+// takesForms reports whether the writes found take only form bodies.
+func (s *scaffold) takesForms() bool {
+	forms := false
+	for _, role := range []string{"create", "update"} {
+		ep := s.endpoints[role]
+		if ep == nil || ep.op == nil || ep.op.RequestBody == nil || ep.op.RequestBody.Value == nil {
+			continue
+		}
+		content := ep.op.RequestBody.Value.Content
+		if content.Get("application/x-www-form-urlencoded") == nil {
+			return false
+		}
+		for mt := range content {
+			if mt == "application/json" || strings.HasSuffix(mt, "+json") {
+				return false
+			}
+		}
+		forms = true
+	}
+	return forms
 }

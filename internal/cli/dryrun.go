@@ -7,11 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/contracttest"
 	"github.com/accordhq/accord/internal/mapping"
 	"github.com/accordhq/accord/internal/spec"
@@ -220,6 +223,20 @@ func dryRunAction(w io.Writer, c *spec.Contract, b *spec.Bundle, a *spec.Action,
 	fmt.Fprintf(w, "      %s\n", authHeader(tp))
 	if ep.IdempotencyHeader != "" {
 		fmt.Fprintf(w, "      %s: accord-… (one key per record and action: a retry is the same request)\n", ep.IdempotencyHeader)
+	}
+	for _, hs := range []map[string]string{tp.Headers, ep.Headers} {
+		for _, name := range slices.Sorted(maps.Keys(hs)) {
+			fmt.Fprintf(w, "      %s: %s\n", name, hs[name])
+		}
+	}
+	if tp.BodyEncoding(ep) == spec.EncodingForm {
+		// What goes on the wire, not the JSON the mapping produced.
+		form, ct, err := connector.EncodeBody(tp, ep, body)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "      Content-Type: %s\n      %s\n", ct, form)
+		return nil
 	}
 	fmt.Fprintf(w, "      %s\n", j)
 	return nil

@@ -159,6 +159,18 @@ func printProvider(w io.Writer, p *spec.Provider) {
 		}
 		fmt.Fprintln(w)
 	}
+	if p.Encoding != "" {
+		fmt.Fprintf(w, "  encoding:    %s (request bodies)\n", p.Encoding)
+	}
+	for _, name := range sortedNames(p.Settings) {
+		// What the tenant is asked for when connecting.
+		st := p.Settings[name]
+		format := st.Format
+		if format == "" {
+			format = spec.SettingText
+		}
+		fmt.Fprintf(w, "  setting:     %s (%s): %s\n", name, format, st.Description)
+	}
 	fmt.Fprintf(w, "  auth:        %s\n", describeAuth(&p.Auth))
 	fmt.Fprintf(w, "  rate limit:  %s\n", rateLimit(p.RateLimit))
 	if pg := p.Pagination; pg != nil {

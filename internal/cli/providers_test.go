@@ -84,3 +84,15 @@ func TestProvidersListReadsAccordPacks(t *testing.T) {
 	require.Equal(t, 0, Run(context.Background(), []string{"providers", "list"}, env), errb.String())
 	require.Contains(t, out.String(), "shopify")
 }
+
+// An author sees what a tenant is asked for when connecting, and how
+// bodies are sent.
+func TestProvidersShowSettingsAndEncoding(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "providers", "show", "--packs", packsDir, "pagerduty")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "setting:     from_email (email): Email of a PagerDuty user")
+	code, out, errOut = run(t, "providers", "show", "--packs", packsDir, "stripe")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "encoding:    form (request bodies)")
+}

@@ -21,6 +21,9 @@ import (
 type Connector struct {
 	provider *spec.Provider
 	base     *url.URL
+	// hostTmpl is the base URL's host when it holds {connection.NAME}
+	// labels: base then has a placeholder host, replaced per request.
+	hostTmpl string
 	cfg      Config
 	client   *http.Client
 	limiter  *Limiter
@@ -36,7 +39,8 @@ func New(p *spec.Provider, cfg *Config) (*Connector, error) {
 		return nil, errors.New("connector: nil provider")
 	}
 	c := cfg.withDefaults()
-	base, err := url.Parse(p.ResolvedBaseURL(c.LookupEnv))
+	hostTmpl, resolved := hostTemplate(p.ResolvedBaseURL(c.LookupEnv))
+	base, err := url.Parse(resolved)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		// The template, not the interpolated value: the environment may
 		// hold things that do not belong in an error.
@@ -66,6 +70,7 @@ func New(p *spec.Provider, cfg *Config) (*Connector, error) {
 	return &Connector{
 		provider: p,
 		base:     base,
+		hostTmpl: hostTmpl,
 		cfg:      c,
 		client:   newHTTPClient(&c),
 		limiter:  lim,

@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 )
 
@@ -47,8 +46,8 @@ func (c *Connector) Find(ctx context.Context, call Call) ([]Candidate, error) {
 	}
 	r := request{op: name, opKind: opSearch, ep: ep, url: u, auth: call.Auth}
 	if body != nil {
-		if r.body, err = json.Marshal(body); err != nil {
-			return nil, fmt.Errorf("connector: %s: encoding body: %w", name, err)
+		if r.body, r.contentType, err = c.encodeBody(ep, body); err != nil {
+			return nil, fmt.Errorf("connector: %s: %w", name, err)
 		}
 	}
 	resp, err := c.do(ctx, r)

@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -74,4 +75,45 @@ func FuzzExpandPath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzFormEncode feeds documents whose keys and values come from partners
+// and webhooks: the form must parse back, every pair must belong to one of
+// the document's top-level fields, and a key's brackets or an '&' or '='
+// inside a value must never split one field into another.
+func FuzzFormEncode(f *testing.F) {
+	f.Add([]byte(`{"metadata":{"a[b]":"x&y=z"},"items":[{"price":"p"},null,[1,2]]}`))
+	f.Add([]byte(`{"k]":"v","[":"","x":{"":true}}`))
+	f.Add([]byte(`{"n":1e300,"s":"\u0000\r\n"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var doc map[string]any
+		if json.Unmarshal(raw, &doc) != nil || doc == nil {
+			return
+		}
+		form, err := formEncode(raw)
+		if err != nil {
+			t.Fatalf("a JSON object did not encode: %v", err)
+		}
+		vals, err := url.ParseQuery(string(form))
+		if err != nil {
+			t.Fatalf("%q does not parse back: %v", form, err)
+		}
+		for k := range vals {
+			top, _, _ := strings.Cut(k, "[")
+			// A top-level key that itself holds '[' reads back cut short,
+			// for Stripe as for us: it still names that field.
+			if _, ok := doc[top]; !ok && !hasKeyWithPrefix(doc, top+"[") {
+				t.Fatalf("key %q of %q belongs to no field of the document", k, form)
+			}
+		}
+	})
+}
+
+func hasKeyWithPrefix(doc map[string]any, prefix string) bool {
+	for k := range doc {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
 }

@@ -38,7 +38,7 @@ func (c *Connector) List(ctx context.Context, lc ListCall) (Page, error) {
 	var u *url.URL
 	if pg != nil && pg.Style == spec.PageLink && lc.Cursor != "" {
 		// The cursor is the partner's own next link, parameters and all.
-		if u, err = c.sameOrigin(c.base, lc.Cursor); err != nil {
+		if u, err = c.sameOrigin(c.base, lc.Cursor, lc.Auth); err != nil {
 			return Page{}, fmt.Errorf("connector: %s: %w", name, err)
 		}
 	} else {
@@ -91,7 +91,7 @@ func (c *Connector) List(ctx context.Context, lc ListCall) (Page, error) {
 			return Page{}, fmt.Errorf("connector: %s: the partner returned the same cursor again: %w", name, ErrBadResponse)
 		}
 		if next != "" && pg.Style == spec.PageLink {
-			if _, err := c.sameOrigin(u, next); err != nil {
+			if _, err := c.sameOrigin(u, next, lc.Auth); err != nil {
 				return Page{}, fmt.Errorf("connector: %s: %w", name, err)
 			}
 		}
@@ -136,13 +136,21 @@ func lookupMap(doc map[string]any, path string) (map[string]any, bool) {
 
 // sameOrigin resolves link against ref and refuses another scheme or host
 // than the base URL's: the next request carries our credentials.
-func (c *Connector) sameOrigin(ref *url.URL, link string) (*url.URL, error) {
+func (c *Connector) sameOrigin(ref *url.URL, link string, auth Authorizer) (*url.URL, error) {
 	l, err := url.Parse(link)
 	if err != nil {
 		return nil, fmt.Errorf("next link: %v: %w", err, ErrBadResponse)
 	}
 	u := ref.ResolveReference(l)
-	if !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Host, c.base.Host) {
+	host, err := c.resolveHost(auth)
+	if err != nil {
+		return nil, err
+	}
+	// A relative link keeps the base's host (a placeholder for a per-tenant
+	// host, filled when the request is sent); an absolute one must name the
+	// connection's own host.
+	sameHost := strings.EqualFold(u.Host, c.base.Host) || strings.EqualFold(u.Host, host)
+	if !strings.EqualFold(u.Scheme, c.base.Scheme) || !sameHost {
 		return nil, fmt.Errorf("next link to %s://%s: %w", u.Scheme, u.Host, ErrForeignLink)
 	}
 	return u, nil

@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/accordhq/accord/internal/spec"
@@ -143,9 +142,9 @@ func (c *Connector) single(ctx context.Context, call Call, op string) (Result, e
 	}
 	r := request{op: name, opKind: op, ep: ep, url: u, auth: call.Auth, idempotencyKey: call.IdempotencyKey, ifMatch: call.IfMatch}
 	if op == opCreate || op == opUpdate {
-		r.body, err = json.Marshal(wrapBody(ep.Body, doc))
+		r.body, r.contentType, err = c.encodeBody(ep, wrapBody(ep.Body, doc))
 		if err != nil {
-			return Result{}, fmt.Errorf("connector: %s: encoding body: %w", name, err)
+			return Result{}, fmt.Errorf("connector: %s: %w", name, err)
 		}
 	}
 	resp, err := c.do(ctx, r)

@@ -24,6 +24,7 @@ type request struct {
 	ep             *spec.Endpoint
 	url            *url.URL
 	body           []byte
+	contentType    string // of body
 	auth           Authorizer
 	idempotencyKey string
 	ifMatch        string
@@ -68,18 +69,29 @@ func (c *Connector) do(ctx context.Context, r request) (*response, error) {
 
 func (c *Connector) attempt(ctx context.Context, r request) (*response, error) {
 	start := time.Now()
+	var err error
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.ep.Method, r.url.String(), body)
+	u := *r.url
+	if u.Host == c.base.Host {
+		// Another host (a partner's next link) was checked by sameOrigin.
+		if u.Host, err = c.resolveHost(r.auth); err != nil {
+			return nil, settingError(r.op, err)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, r.ep.Method, u.String(), body)
 	if err != nil {
 		return nil, fmt.Errorf("connector: %s: building request: %w", r.op, err)
+	}
+	if err := c.setHeaders(req, r.ep, r.auth); err != nil {
+		return nil, settingError(r.op, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", r.contentType)
 	}
 	if v := c.provider.APIVersion; v != nil && v.Header != "" && v.Version != "" {
 		req.Header.Set(v.Header, v.Version)

@@ -25,11 +25,13 @@ var testNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 // seen is one request as the fake partner received it.
 type seen struct {
 	Method   string
+	Host     string
 	Path     string // decoded
 	RawPath  string // as sent
 	RawQuery string
 	Header   http.Header
 	Body     map[string]any
+	RawBody  string
 }
 
 type bundle struct {
@@ -61,7 +63,7 @@ func setup(t *testing.T, h http.HandlerFunc, mutate ...func(*spec.Provider, *Con
 	b := &bundle{reg: prometheus.NewRegistry()}
 	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
-		s := seen{Method: r.Method, Path: r.URL.Path, RawPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header.Clone()}
+		s := seen{Method: r.Method, Host: r.Host, Path: r.URL.Path, RawPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), RawBody: string(raw)}
 		if len(raw) > 0 {
 			_ = json.Unmarshal(raw, &s.Body)
 		}

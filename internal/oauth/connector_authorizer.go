@@ -28,13 +28,17 @@ var (
 //
 // For API key, bearer and basic it returns the connector's static
 // authorizer for the stored secret.
+//
+// Either way the Authorizer carries the connection's settings
+// (connector.WithSettings), which fill the manifest's {connection.NAME}
+// placeholders in base_url and headers.
 func (m *Manager) Authorizer(ctx context.Context, conn store.Connection) (connector.Authorizer, error) {
 	p, err := m.Provider(conn.Provider)
 	if err != nil {
 		return nil, err
 	}
 	if p.usesOAuth() {
-		return &tokenAuthorizer{ts: m.TokenSource(conn.TenantID, conn.ID), p: p}, nil
+		return connector.WithSettings(&tokenAuthorizer{ts: m.TokenSource(conn.TenantID, conn.ID), p: p}, conn.Settings), nil
 	}
 	if conn.State != store.ConnectionActive {
 		return nil, needsReconnect(conn)
@@ -43,7 +47,11 @@ func (m *Manager) Authorizer(ctx context.Context, conn store.Connection) (connec
 	if err != nil {
 		return nil, fmt.Errorf("opening connection secret: %w", err)
 	}
-	return p.staticAuthorizer(sec)
+	a, err := p.staticAuthorizer(sec)
+	if err != nil {
+		return nil, err
+	}
+	return connector.WithSettings(a, conn.Settings), nil
 }
 
 // tokenAuthorizer remembers the access token it last sent: Refresh must

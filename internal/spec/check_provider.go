@@ -18,7 +18,9 @@ func checkProvider(d *decoder, p *Provider) {
 		d.errorAt(p.Meta.At("name"), "name %q must be lowercase letters, digits, - or _, starting with a letter", p.Name)
 	}
 	if p.BaseURL != "" {
-		u, err := url.Parse(ExpandEnv(p.BaseURL, func(string) (string, bool) { return "", false }))
+		// A {connection.NAME} label is checked by checkBaseURLSettings; here
+		// it stands for any label.
+		u, err := url.Parse(connPlaceholder.ReplaceAllString(ExpandEnv(p.BaseURL, func(string) (string, bool) { return "", false }), "tenant"))
 		if !strings.Contains(p.BaseURL, "${") && (err != nil || u.Scheme == "" || u.Host == "") {
 			d.errorAt(p.Meta.At("base_url"), "base_url %q must be an absolute http(s) URL", p.BaseURL)
 		} else if err == nil && u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
@@ -29,6 +31,7 @@ func checkProvider(d *decoder, p *Provider) {
 		}
 	}
 	checkAuth(d, &p.Auth)
+	checkSettings(d, p)
 	seen := map[string]bool{}
 	for _, s := range p.Scopes {
 		if seen[s.Name] {

@@ -23,6 +23,16 @@ type Provider struct {
 	Webhooks   *Webhooks          `yaml:"webhooks"`
 	Errors     *Errors            `yaml:"errors"`
 	Objects    map[string]*Object `yaml:"objects" jsonschema:"required"`
+	// Encoding is the request body encoding of every endpoint that does
+	// not choose its own (default json).
+	Encoding string `yaml:"encoding" jsonschema:"enum=json,enum=form" jsonschema_description:"request body encoding of every endpoint that sets none: json (default) or form (application/x-www-form-urlencoded, nested objects and lists in brackets: metadata[plan]=pro, items[0][price]=p_1)"`
+	// Settings are the non-secret values a tenant gives when connecting
+	// (a subdomain, a user's email), referenced as {connection.NAME} in
+	// base_url and headers.
+	Settings map[string]*ConnectionSetting `yaml:"connection_settings" jsonschema_description:"non-secret values asked for when a tenant connects, referenced as {connection.NAME} in base_url (dns_label settings only, as a whole host label) and in headers"`
+	// Headers are sent on every request; values may reference
+	// {connection.NAME}.
+	Headers map[string]string `yaml:"headers" jsonschema_description:"request headers sent on every call; values may hold {connection.NAME} placeholders"`
 	// MaxAnswerWindow is how long after a request the partner may still
 	// apply it although its answer never came (it answered past the
 	// client's timeout, or the connection broke): Accord settles such
@@ -147,6 +157,9 @@ const (
 	SigGitHub           = "github"
 	SigSlack            = "slack"
 	SigShopify          = "shopify"
+	SigHubSpot          = "hubspot"
+	SigIntercom         = "intercom"
+	SigZendesk          = "zendesk"
 	SigHMAC             = "hmac"
 )
 
@@ -218,7 +231,7 @@ func (w *Webhooks) EffectiveMaxBody() int64 {
 // Signature describes how webhook bodies are signed.
 type Signature struct {
 	Meta     Meta   `yaml:"-" json:"-"`
-	Scheme   string `yaml:"scheme" jsonschema:"required,enum=standard-webhooks,enum=stripe,enum=github,enum=slack,enum=shopify,enum=hmac"`
+	Scheme   string `yaml:"scheme" jsonschema:"required,enum=standard-webhooks,enum=stripe,enum=github,enum=slack,enum=shopify,enum=hubspot,enum=intercom,enum=zendesk,enum=hmac"`
 	Header   string `yaml:"header" jsonschema_description:"header carrying the signature (scheme default when empty)"`
 	Prefix   string `yaml:"prefix" jsonschema_description:"text before the signature, e.g. sha256= or v1,"`
 	Encoding string `yaml:"encoding" jsonschema:"enum=hex,enum=base64" jsonschema_description:"hex or base64 (scheme default when empty)"`
@@ -415,4 +428,28 @@ type Endpoint struct {
 	// for a timestamp). Without it a sync lists everything and skips
 	// what it has seen.
 	Since string `yaml:"since" jsonschema_description:"list: request parameter asking only for objects changed at or after a version, e.g. updated_since (sent in the version field's units)"`
+	// Encoding overrides the provider's request body encoding.
+	Encoding string `yaml:"encoding" jsonschema:"enum=json,enum=form" jsonschema_description:"request body encoding: json or form (default: the provider's encoding, else json)"`
+	// Headers are sent on this endpoint's requests, over the provider's.
+	Headers map[string]string `yaml:"headers" jsonschema_description:"request headers for this endpoint (over the provider's); values may hold {connection.NAME} placeholders, e.g. From: \"{connection.from_email}\""`
+}
+
+// Request body encodings.
+const (
+	EncodingJSON = "json"
+	// EncodingForm is application/x-www-form-urlencoded with objects and
+	// lists nested in brackets, the way Stripe and Rails read them.
+	EncodingForm = "form"
+)
+
+// BodyEncoding returns the encoding of ep's request body: its own, else
+// the provider's, else json.
+func (p *Provider) BodyEncoding(ep *Endpoint) string {
+	switch {
+	case ep != nil && ep.Encoding != "":
+		return ep.Encoding
+	case p.Encoding != "":
+		return p.Encoding
+	}
+	return EncodingJSON
 }

@@ -210,7 +210,7 @@ func TestNullsAreRejectedWithPositions(t *testing.T) {
 		{"null scalar", minimalProvider + "title:\n",
 			[]string{"p.yaml:8:7: no value here: expected a string; fill it in or remove it"}},
 		{"null endpoint", minimalProvider + "    endpoints: {get: }\n",
-			[]string{"p.yaml:8:17: `get` has no value: expected a mapping with keys method, path, body, item, items, id_path, idempotency_header, if_match, query, request, since; fill it in or remove `get`"}},
+			[]string{"p.yaml:8:17: `get` has no value: expected a mapping with keys method, path, body, item, items, id_path, idempotency_header, if_match, query, request, since, encoding, headers; fill it in or remove `get`"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

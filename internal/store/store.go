@@ -68,6 +68,12 @@ type Connection struct {
 	// AccountID is the provider account the grant belongs to (an OIDC
 	// subject, a workspace or account id); empty when unknown.
 	AccountID string
+	// Settings are the non-secret values the tenant gave when connecting
+	// (the provider manifest's connection_settings: a subdomain, a user's
+	// email), checked by spec.Provider.CheckSettings before they are
+	// stored. CreateConnection stores them; updates leave them as they are
+	// (a caller that rebuilt the struct cannot wipe them by accident).
+	Settings map[string]string
 	// Version is the row's version: CreateConnection stores 1 (whatever is
 	// given) and every UpdateConnection or SwapConnection adds one. A
 	// caller that read a connection can store a change only if nobody else

@@ -9,14 +9,24 @@ import (
 )
 
 const connectionColumns = `tenant_id, id, provider, state, state_reason, secret, granted_scopes,
-	token_expires_at, account_id, version, created_at, updated_at`
+	token_expires_at, account_id, version, created_at, updated_at, settings`
+
+// decSettings reads the settings column (a JSON object of strings).
+func decSettings(raw string) (map[string]string, error) {
+	return row.DecodeSettings(raw)
+}
 
 func scanConnection(s scanner) (store.Connection, error) {
 	var c store.Connection
+	var settings string
+	var err error
 	var expires *time.Time
 	var created, updated time.Time
-	if err := s.Scan(&c.TenantID, &c.ID, &c.Provider, &c.State, &c.StateReason, &c.Secret, &c.GrantedScopes,
-		&expires, &c.AccountID, &c.Version, &created, &updated); err != nil {
+	if err = s.Scan(&c.TenantID, &c.ID, &c.Provider, &c.State, &c.StateReason, &c.Secret, &c.GrantedScopes,
+		&expires, &c.AccountID, &c.Version, &created, &updated, &settings); err != nil {
+		return store.Connection{}, err
+	}
+	if c.Settings, err = decSettings(settings); err != nil {
 		return store.Connection{}, err
 	}
 	c.GrantedScopes = row.NilIfEmpty(c.GrantedScopes)
@@ -29,11 +39,15 @@ func scanConnection(s scanner) (store.Connection, error) {
 func (q *queries) CreateConnection(ctx context.Context, c store.Connection) error {
 	const op = "creating connection"
 	scopes := row.Scopes(c.GrantedScopes)
+	settings, err := row.Settings(c.Settings)
+	if err != nil {
+		return wrapErr(op, err)
+	}
 	created, updated := row.Stamps(c.CreatedAt, c.UpdatedAt, q.now)
-	_, err := q.write.Exec(ctx, `INSERT INTO connections (`+connectionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11)`,
+	_, err = q.write.Exec(ctx, `INSERT INTO connections (`+connectionColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12)`,
 		c.TenantID, c.ID, c.Provider, string(c.State), c.StateReason, c.Secret, scopes,
-		encOptTime(c.TokenExpiresAt), c.AccountID, encTime(created), encTime(updated))
+		encOptTime(c.TokenExpiresAt), c.AccountID, encTime(created), encTime(updated), settings)
 	return wrapErr(op, err)
 }
 

@@ -11,20 +11,30 @@ import (
 )
 
 const connectionColumns = `tenant_id, id, provider, state, state_reason, secret, granted_scopes,
-	token_expires_at, account_id, version, created_at, updated_at`
+	token_expires_at, account_id, version, created_at, updated_at, settings`
 
 const (
 	getConnectionSQL    = `SELECT ` + connectionColumns + ` FROM connections WHERE tenant_id = ? AND id = ?`
 	lookupConnectionSQL = `SELECT ` + connectionColumns + ` FROM connections WHERE id = ? LIMIT 2`
 )
 
+// decSettings reads the settings column (a JSON object of strings).
+func decSettings(raw string) (map[string]string, error) {
+	return row.DecodeSettings(raw)
+}
+
 func scanConnection(s scanner) (store.Connection, error) {
 	var c store.Connection
+	var settings string
+	var err error
 	var scopes []byte
 	var expires sql.NullInt64
 	var created, updated int64
-	if err := s.Scan(&c.TenantID, &c.ID, &c.Provider, &c.State, &c.StateReason, &c.Secret, &scopes,
-		&expires, &c.AccountID, &c.Version, &created, &updated); err != nil {
+	if err = s.Scan(&c.TenantID, &c.ID, &c.Provider, &c.State, &c.StateReason, &c.Secret, &scopes,
+		&expires, &c.AccountID, &c.Version, &created, &updated, &settings); err != nil {
+		return store.Connection{}, err
+	}
+	if c.Settings, err = decSettings(settings); err != nil {
 		return store.Connection{}, err
 	}
 	if err := json.Unmarshal(scopes, &c.GrantedScopes); err != nil {
@@ -51,11 +61,15 @@ func (q *queries) CreateConnection(ctx context.Context, c store.Connection) erro
 	if err != nil {
 		return wrapErr(op, err)
 	}
+	settings, err := row.Settings(c.Settings)
+	if err != nil {
+		return wrapErr(op, err)
+	}
 	created, updated := row.Stamps(c.CreatedAt, c.UpdatedAt, q.now)
 	_, err = q.write.ExecContext(ctx, `INSERT INTO connections (`+connectionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
 		c.TenantID, c.ID, c.Provider, string(c.State), c.StateReason, c.Secret, scopes,
-		encOptTime(c.TokenExpiresAt), c.AccountID, encTime(created), encTime(updated))
+		encOptTime(c.TokenExpiresAt), c.AccountID, encTime(created), encTime(updated), settings)
 	return wrapErr(op, err)
 }
 

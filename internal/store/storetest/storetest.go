@@ -26,6 +26,7 @@ func Run(t *testing.T, open Open) {
 	}{
 		{"Tenants", testTenants},
 		{"Connections", testConnections},
+		{"ConnectionSettings", testConnectionSettings},
 		{"Installations", testInstallations},
 		{"Events", testEvents},
 		{"EventsConcurrentDedup", testEventsConcurrentDedup},

@@ -30,14 +30,17 @@ type Scope struct {
 // Connection is the API's view of a tenant's connection to a provider. It
 // never carries the connection's secret.
 type Connection struct {
-	ID            string    `json:"id"`
-	Provider      string    `json:"provider"`
-	State         string    `json:"state"`
-	StateReason   string    `json:"state_reason,omitempty"`
-	GrantedScopes []Scope   `json:"granted_scopes"`
-	HookPath      string    `json:"hook_path"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            string  `json:"id"`
+	Provider      string  `json:"provider"`
+	State         string  `json:"state"`
+	StateReason   string  `json:"state_reason,omitempty"`
+	GrantedScopes []Scope `json:"granted_scopes"`
+	// Settings are the non-secret values given when connecting (the
+	// manifest's connection_settings).
+	Settings  map[string]string `json:"settings,omitempty"`
+	HookPath  string            `json:"hook_path"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
 }
 
 // ConnectionInput is the body of POST /api/v1/tenants/{tenant}/connections:
@@ -49,6 +52,9 @@ type ConnectionInput struct {
 	Username      string `json:"username,omitempty"`
 	Password      string `json:"password,omitempty"`
 	WebhookSecret string `json:"webhook_secret,omitempty"`
+	// Settings are the provider's connection_settings (a subdomain, a
+	// user's email): checked against the manifest, stored in clear.
+	Settings map[string]string `json:"settings,omitempty"`
 	// Scopes granted to the connection; nil grants all the provider's
 	// scopes, an empty slice none. No omitempty: it would turn "none" into
 	// "all".
@@ -57,7 +63,7 @@ type ConnectionInput struct {
 
 func (a *API) toConnection(c store.Connection) Connection {
 	out := Connection{ID: c.ID, Provider: c.Provider, State: string(c.State), StateReason: c.StateReason,
-		GrantedScopes: []Scope{}, HookPath: "/hooks/" + c.ID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		GrantedScopes: []Scope{}, Settings: c.Settings, HookPath: "/hooks/" + c.ID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	p := a.deps.Providers[c.Provider]
 	for _, s := range c.GrantedScopes {
 		sj := Scope{Name: s}
@@ -127,6 +133,10 @@ func (a *API) CreateConnection(ctx context.Context, tenant, actor string, in Con
 			return store.Connection{}, badRequest("scope %q is not one of provider %s's scopes", s, p.Name)
 		}
 	}
+	settings, err := p.CheckSettings(in.Settings)
+	if err != nil {
+		return store.Connection{}, badRequest("%v", err)
+	}
 	secret := credential.Secret{APIKey: in.APIKey, Username: in.Username, Password: in.Password}
 	if in.WebhookSecret != "" {
 		secret.Extra = map[string]string{WebhookSecretKey: in.WebhookSecret}
@@ -137,7 +147,7 @@ func (a *API) CreateConnection(ctx context.Context, tenant, actor string, in Con
 	}
 	now := time.Now().UTC()
 	c := store.Connection{TenantID: tenant, ID: "conn_" + uuid.NewString(), Provider: p.Name, State: store.ConnectionActive,
-		Secret: sealed, GrantedScopes: scopes, CreatedAt: now, UpdatedAt: now}
+		Secret: sealed, GrantedScopes: scopes, Settings: settings, CreatedAt: now, UpdatedAt: now}
 	// Through the lifecycle: the row and its audit entry in one
 	// transaction.
 	life := connection.New(a.deps.Store, nil)

@@ -12,7 +12,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, []string{"github", "hmac", "shopify", "slack", "standard-webhooks", "stripe"}, signature.Names())
+	require.Equal(t, []string{"github", "hmac", "hubspot", "intercom", "shopify", "slack", "standard-webhooks", "stripe", "zendesk"}, signature.Names())
 
 	_, err := signature.New("carrier-pigeon", signature.Options{})
 	require.ErrorIs(t, err, signature.ErrUnknownScheme)

@@ -32,11 +32,14 @@ const DefaultTolerance = 5 * time.Minute
 
 // Request is what a scheme needs from an incoming webhook: the headers and the
 // raw body exactly as received (a re-encoded body would not verify). Method
-// and URL are only read by the hmac scheme when its payload template signs
-// them.
+// and URL are only read by the schemes that sign them (hmac with {method} or
+// {url}, hubspot); Host only by hubspot, which signs the absolute URL.
 type Request struct {
 	Method string
 	URL    string
+	// Host is the host the sender addressed (the Host header): a proxy in
+	// front of Accord must pass it on unchanged for hubspot to verify.
+	Host   string
 	Header http.Header
 	Body   []byte
 }
@@ -44,7 +47,7 @@ type Request struct {
 // FromHTTP builds a Request from an incoming request and its already-read
 // body. The URL is the request URI as the sender addressed it.
 func FromHTTP(r *http.Request, body []byte) *Request {
-	return &Request{Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header, Body: body}
+	return &Request{Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host, Header: r.Header, Body: body}
 }
 
 // Scheme verifies and produces one partner's webhook signatures. A Scheme is

@@ -1,6 +1,7 @@
 package signature_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,6 +41,9 @@ func schemeCases() []schemeCase {
 		{name: "github", sigHeader: "X-Hub-Signature-256"},
 		{name: "slack", sigHeader: "X-Slack-Signature", timestamped: true},
 		{name: "shopify", sigHeader: "X-Shopify-Hmac-Sha256"},
+		{name: "hubspot", sigHeader: "X-HubSpot-Signature-v3", timestamped: true},
+		{name: "intercom", sigHeader: "X-Hub-Signature"},
+		{name: "zendesk", sigHeader: "X-Zendesk-Webhook-Signature", timestamped: true},
 		{
 			name: "hmac", sigHeader: "X-Sig", timestamped: true,
 			opts: signature.Options{
@@ -60,9 +64,16 @@ var (
 
 func sign(t *testing.T, s signature.Scheme, b, secret []byte, at time.Time) *signature.Request {
 	t.Helper()
+	r := &signature.Request{Method: http.MethodPost, URL: "/hooks/c1", Host: "accord.example.com", Body: b}
+	if rs, ok := s.(signature.RequestSigner); ok {
+		// The scheme signs the method and URL too (hubspot).
+		require.NoError(t, rs.SignRequest(r, secret, at, "msg_1"))
+		return r
+	}
 	h, err := s.Sign(b, secret, at, "msg_1")
 	require.NoError(t, err)
-	return &signature.Request{Method: http.MethodPost, URL: "/hooks/c1", Header: h, Body: b}
+	r.Header = h
+	return r
 }
 
 func TestSchemes(t *testing.T) {
@@ -242,6 +253,9 @@ func TestSignsDelivery(t *testing.T) {
 		{"slack", signature.Options{}, true},
 		{"github", signature.Options{}, false},
 		{"shopify", signature.Options{}, false},
+		{"hubspot", signature.Options{}, true},
+		{"intercom", signature.Options{}, false},
+		{"zendesk", signature.Options{}, true},
 		{"hmac", signature.Options{}, false},
 		{"hmac", signature.Options{Payload: "{timestamp}.{body}", TimestampHeader: "X-Ts"}, true},
 		{"hmac", signature.Options{Payload: "{id}.{body}", IDHeader: "X-Id"}, true},
@@ -250,4 +264,45 @@ func TestSignsDelivery(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, tc.want, signature.SignsDelivery(s), "%s %+v", tc.scheme, tc.opts)
 	}
+}
+
+func TestHubSpotSignsMethodAndAbsoluteURL(t *testing.T) {
+	t.Parallel()
+	s, err := signature.New("hubspot", signature.Options{})
+	require.NoError(t, err)
+	_, err = s.Sign(body, newSecret, signedAt, "")
+	require.Error(t, err, "Sign cannot know the method and URL")
+
+	for name, change := range map[string]func(r *signature.Request){
+		"other method": func(r *signature.Request) { r.Method = http.MethodPut },
+		"other path":   func(r *signature.Request) { r.URL = "/hooks/c2" },
+		"other host":   func(r *signature.Request) { r.Host = "evil.example.com" },
+		"other time": func(r *signature.Request) {
+			r.Header.Set("X-HubSpot-Request-Timestamp", fmt.Sprint(signedAt.UnixMilli()+1))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := sign(t, s, body, newSecret, signedAt)
+			require.NoError(t, s.Verify(r, [][]byte{newSecret}, signedAt))
+			change(r)
+			require.ErrorIs(t, s.Verify(r, [][]byte{newSecret}, signedAt), signature.ErrBadSignature)
+		})
+	}
+	t.Run("seconds are not milliseconds", func(t *testing.T) {
+		t.Parallel()
+		r := sign(t, s, body, newSecret, signedAt)
+		r.Header.Set("X-HubSpot-Request-Timestamp", fmt.Sprint(signedAt.Unix()))
+		require.ErrorIs(t, s.Verify(r, [][]byte{newSecret}, signedAt), signature.ErrTimestamp)
+	})
+}
+
+func TestZendeskTimestampIsISO8601(t *testing.T) {
+	t.Parallel()
+	s, err := signature.New("zendesk", signature.Options{})
+	require.NoError(t, err)
+	r := sign(t, s, body, newSecret, signedAt)
+	require.Equal(t, "2023-11-14T22:13:20Z", r.Header.Get("X-Zendesk-Webhook-Signature-Timestamp"))
+	r.Header.Set("X-Zendesk-Webhook-Signature-Timestamp", fmt.Sprint(signedAt.Unix()))
+	require.ErrorIs(t, s.Verify(r, [][]byte{newSecret}, signedAt), signature.ErrTimestamp)
 }
