@@ -533,6 +533,14 @@ func (a *App) Stop(ctx context.Context) error {
 // syncNow is the syncer as the API sees it.
 type syncNow struct{ s *syncer.Syncer }
 
+func (n syncNow) TestRecord(ctx context.Context, tenantID, installationID, trigger, objectID string) (any, error) {
+	res, err := n.s.TestRecord(ctx, tenantID, installationID, trigger, objectID)
+	if errors.Is(err, syncer.ErrUnknownTrigger) || errors.Is(err, syncer.ErrNoGet) {
+		return nil, fmt.Errorf("%w: %v", api.ErrBadTest, err)
+	}
+	return res, err
+}
+
 func (n syncNow) ReconcileNow(ctx context.Context, tenantID, installationID string) error {
 	return n.s.ReconcileNow(ctx, tenantID, installationID)
 }

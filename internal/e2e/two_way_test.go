@@ -308,3 +308,46 @@ func TestReconciliationDeleteGuard(t *testing.T) {
 	require.True(t, acc.DeletesStopped, "3 of 25 is past the guard: a fault, not deletes")
 	require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_alerts_total", map[string]string{"class": "delete_guard"}))
 }
+
+// TestTestSyncOneRecord: the test-sync action syncs one chosen record now
+// and shows its source and each target before and after: an account
+// created for a customer the webhooks never announced, then an owner set
+// in the CRM reaching the billing customer.
+func TestTestSyncOneRecord(t *testing.T) {
+	t.Parallel()
+	e := setupBillingWith(t, "sqlite", 0, billingOpts{packs: packsDir(t), contract: "crm-billing"}) // no webhooks
+	e.waitPlannedRuns(t, 2)
+	c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+	cus := e.billing.CreateCustomer("Acme", "")
+
+	var res syncer.TestResult
+	require.NoError(t, c.TestSync(t.Context(), tenantID, e.inst, "customer", cus.ID, &res))
+	require.Equal(t, "applied", res.Outcome)
+	require.Equal(t, "Acme", res.Source["name"])
+	require.Len(t, res.Actions, 1)
+	acc := res.Actions[0]
+	require.Equal(t, "account", acc.Action)
+	require.Nil(t, acc.Before, "no account before")
+	require.NotEmpty(t, acc.TargetID)
+	require.Equal(t, "Acme", acc.After["name"])
+	require.Equal(t, cus.ID, acc.After["billing_customer_id"])
+	require.Equal(t, 1, e.crm.Count())
+
+	_, err := e.crm.UpdateCompany(acc.TargetID, map[string]string{"owner": "ana", "segment": "smb"})
+	require.NoError(t, err)
+	res = syncer.TestResult{}
+	require.NoError(t, c.TestSync(t.Context(), tenantID, e.inst, "account", acc.TargetID, &res))
+	require.Equal(t, "applied", res.Outcome)
+	require.Len(t, res.Actions, 1)
+	owner := res.Actions[0]
+	require.Equal(t, cus.ID, owner.TargetID, "paired through the link the other direction wrote")
+	require.NotNil(t, owner.Before)
+	require.Nil(t, owner.Before["metadata"], "no owner before")
+	require.Equal(t, map[string]any{"owner": "ana", "segment": "smb"}, owner.After["metadata"])
+
+	var apiErr *api.ClientError
+	err = c.TestSync(t.Context(), tenantID, e.inst, "subscription", "sub_1", &res)
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, http.StatusBadRequest, apiErr.Status, "a webhook-only trigger cannot be test-synced")
+	require.Contains(t, apiErr.Error(), "has no schedule")
+}

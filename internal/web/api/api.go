@@ -150,6 +150,7 @@ func (a *API) routes() {
 	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.getUninstall)
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/sync", a.startSync)
 	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/sync", a.getSync)
+	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/sync/test", a.testSync)
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/reconcile", a.startReconcile)
 	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/reconcile", a.getReconcile)
 	a.handle("POST /api/v1/tenants/{tenant}/notification-endpoints", a.createNotifyEndpoint)

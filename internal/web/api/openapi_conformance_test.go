@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,6 +35,17 @@ type queuesOne struct{ store store.Store }
 
 func (queuesOne) RunNow(context.Context, string, string) ([]string, error) {
 	return []string{"customers"}, nil
+}
+
+// TestRecord answers what a real test sync answers, for one record.
+func (queuesOne) TestRecord(_ context.Context, _, _, trigger, objectID string) (any, error) {
+	if trigger != "customer" {
+		return nil, fmt.Errorf("%w: no trigger %q", api.ErrBadTest, trigger)
+	}
+	return map[string]any{"trigger": trigger, "object_id": objectID, "event_id": "ev_1", "outcome": "applied",
+		"source": map[string]any{"id": objectID, "name": "Acme"},
+		"actions": []map[string]any{{"action": "account", "target": "crm.company", "target_id": "1001", "before": nil,
+			"after": map[string]any{"name": "Acme"}, "note": "not linked: no company written for this record yet"}}}, nil
 }
 
 // ReconcileNow stores a small report, as the syncer's job would.
@@ -195,6 +207,8 @@ func TestOpenAPIDocumentMatchesTheAPI(t *testing.T) {
 	_, err = c.GetSync(ctx, "globex", inst.ID)
 	require.NoError(t, err)
 	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/installations/"+inst.ID+"/reconcile", "")
+	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/sync/test", `{"trigger":"customer","object_id":"cus_1"}`)
+	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/sync/test", `{"trigger":"nope","object_id":"cus_1"}`)
 	require.NoError(t, c.Reconcile(ctx, "globex", inst.ID))
 	var report map[string]any
 	require.NoError(t, c.GetReconciliation(ctx, "globex", inst.ID, &report))

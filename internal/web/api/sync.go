@@ -16,7 +16,15 @@ type Syncer interface {
 	// ReconcileNow queues a full compare of the installation's partner
 	// objects with what Accord wrote.
 	ReconcileNow(ctx context.Context, tenantID, installationID string) error
+	// TestRecord syncs one chosen record now and answers the source and
+	// each action's target before and after (JSON-ready); ErrBadTest
+	// wraps a request that cannot work (unknown trigger, no schedule or
+	// get endpoint).
+	TestRecord(ctx context.Context, tenantID, installationID, trigger, objectID string) (any, error)
 }
+
+// ErrBadTest marks a test-sync request that cannot work as asked.
+var ErrBadTest = errors.New("bad test sync request")
 
 // ErrNoSchedule is what a Syncer returns for a contract without a
 // schedule trigger.
@@ -172,4 +180,44 @@ func (c *Client) Reconcile(ctx context.Context, tenant, id string) error {
 // report as JSON (internal/syncer.Report).
 func (c *Client) GetReconciliation(ctx context.Context, tenant, id string, out any) error {
 	return c.do(ctx, http.MethodGet, installationPath(tenant, id)+"/reconcile", nil, http.StatusOK, out)
+}
+
+type testSyncRequest struct {
+	Trigger  string `json:"trigger"`
+	ObjectID string `json:"object_id"`
+}
+
+// testSync syncs one chosen record now and answers what it did: the source
+// record and each action's target before and after. The setup wizard's
+// "test sync" step calls it.
+func (a *API) testSync(w http.ResponseWriter, r *http.Request) error {
+	if a.deps.Syncer == nil {
+		return &Error{Status: http.StatusNotImplemented, Msg: "this process does not run syncs"}
+	}
+	var in testSyncRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Trigger == "" || in.ObjectID == "" {
+		return badRequest("trigger and object_id are required: the schedule trigger to run and the id of a record in its partner object")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	if _, err := a.deps.Store.GetInstallation(ctx, r.PathValue("tenant"), r.PathValue("id")); err != nil {
+		return err
+	}
+	out, err := a.deps.Syncer.TestRecord(ctx, r.PathValue("tenant"), r.PathValue("id"), in.Trigger, in.ObjectID)
+	if errors.Is(err, ErrBadTest) {
+		return badRequest("%v", err)
+	}
+	if err != nil {
+		return &Error{Status: http.StatusBadGateway, Msg: "test sync: " + err.Error()}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// TestSync syncs one record now (see testSync); out receives the answer.
+func (c *Client) TestSync(ctx context.Context, tenant, id, trigger, objectID string, out any) error {
+	return c.do(ctx, http.MethodPost, installationPath(tenant, id)+"/sync/test", testSyncRequest{Trigger: trigger, ObjectID: objectID}, http.StatusOK, out)
 }
