@@ -351,3 +351,28 @@ func TestTestSyncOneRecord(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, apiErr.Status, "a webhook-only trigger cannot be test-synced")
 	require.Contains(t, apiErr.Error(), "has no schedule")
 }
+
+// TestCRMBillingCancellationAndReactivation: a cancellation and a
+// reactivation are state transitions of the one account (MRR to zero and
+// back), never a second record.
+func TestCRMBillingCancellationAndReactivation(t *testing.T) {
+	t.Parallel()
+	e := setupBillingWith(t, "sqlite", 0, billingOpts{packs: packsDir(t), subscribe: true, contract: "crm-billing"})
+	e.waitPlannedRuns(t, 2)
+	cus := e.billing.CreateCustomer("Acme", "")
+	sub, err := e.billing.CreateSubscription(cus.ID, sim.NewBillingItem(5000, 2, "month"))
+	require.NoError(t, err)
+	mrrIs := func(want string) func() bool {
+		return func() bool { return e.crm.Count() == 1 && e.account(t, cus.ID).Properties["mrr"] == want }
+	}
+	require.Eventually(t, mrrIs("100"), waitFor, 20*time.Millisecond)
+	_, err = e.billing.SetStatus(sub.ID, "canceled")
+	require.NoError(t, err)
+	require.Eventually(t, mrrIs("0"), waitFor, 20*time.Millisecond, "a canceled subscription counts for nothing")
+	_, err = e.billing.SetStatus(sub.ID, "active")
+	require.NoError(t, err)
+	require.Eventually(t, mrrIs("100"), waitFor, 20*time.Millisecond, "reactivated")
+	e.quiet(t)
+	require.Equal(t, 1, e.crm.Count(), "one account through every transition")
+	require.Equal(t, 1, e.crmWrites(http.MethodPost), "created once")
+}

@@ -51,7 +51,9 @@ type BillingSubscription struct {
 	ID       string `json:"id"`
 	Object   string `json:"object"` // "subscription"
 	Customer string `json:"customer"`
-	Items    struct {
+	// Status is active or canceled (Stripe's subscription status).
+	Status string `json:"status"`
+	Items  struct {
 		Object string        `json:"object"` // "list"
 		Data   []BillingItem `json:"data"`
 	} `json:"items"`
@@ -215,7 +217,7 @@ func (s *Billing) CreateSubscription(customer string, items ...BillingItem) (Bil
 		return BillingSubscription{}, fmt.Errorf("customer %s: %w", customer, ErrNotFound)
 	}
 	s.seq++
-	sub := &BillingSubscription{ID: fmt.Sprintf("sub_%04d", s.seq), Object: "subscription", Customer: customer, Updated: s.cfg.Now().Unix()}
+	sub := &BillingSubscription{ID: fmt.Sprintf("sub_%04d", s.seq), Object: "subscription", Customer: customer, Status: "active", Updated: s.cfg.Now().Unix()}
 	sub.Items.Object = "list"
 	s.setItemsLocked(sub, items)
 	s.subscriptions[sub.ID] = sub
@@ -238,6 +240,25 @@ func (s *Billing) SetItems(id string, items ...BillingItem) (BillingSubscription
 	return *sub, nil
 }
 
+// SetStatus moves a subscription to status (active or canceled) and emits
+// customer.subscription.deleted for a cancellation, as Stripe does, and
+// customer.subscription.updated otherwise.
+func (s *Billing) SetStatus(id, status string) (BillingSubscription, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sub, ok := s.subscriptions[id]
+	if !ok {
+		return BillingSubscription{}, fmt.Errorf("subscription %s: %w", id, ErrNotFound)
+	}
+	sub.Status, sub.Updated = status, s.cfg.Now().Unix()
+	event := "customer.subscription.updated"
+	if status == "canceled" {
+		event = "customer.subscription.deleted"
+	}
+	s.emitLocked(event, *sub)
+	return *sub, nil
+}
+
 func (s *Billing) setItemsLocked(sub *BillingSubscription, items []BillingItem) {
 	sub.Items.Data = make([]BillingItem, len(items))
 	for i, it := range items {
@@ -248,13 +269,14 @@ func (s *Billing) setItemsLocked(sub *BillingSubscription, items []BillingItem) 
 }
 
 // MRR is a customer's monthly recurring revenue in currency units, over
-// every item of every subscription (yearly prices count a twelfth).
+// every item of every subscription not canceled (yearly prices count a
+// twelfth).
 func (s *Billing) MRR(customer string) float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var cents float64
 	for _, sub := range s.subscriptions {
-		if sub.Customer != customer {
+		if sub.Customer != customer || sub.Status == "canceled" {
 			continue
 		}
 		for _, it := range sub.Items.Data {
