@@ -221,3 +221,26 @@ func (a *API) testSync(w http.ResponseWriter, r *http.Request) error {
 func (c *Client) TestSync(ctx context.Context, tenant, id, trigger, objectID string, out any) error {
 	return c.do(ctx, http.MethodPost, installationPath(tenant, id)+"/sync/test", testSyncRequest{Trigger: trigger, ObjectID: objectID}, http.StatusOK, out)
 }
+
+// SyncStatus answers where an installation's syncs stand (the UI shows it).
+func (a *API) SyncStatus(ctx context.Context, tenant, id string) (SyncStatus, error) {
+	return a.syncStatus(ctx, tenant, id)
+}
+
+// SyncNow queues a run of the installation's schedule triggers (the UI's
+// button); ErrNoSchedule when it has none.
+func (a *API) SyncNow(ctx context.Context, tenant, id string) ([]string, error) {
+	if a.deps.Syncer == nil {
+		return nil, &Error{Status: http.StatusNotImplemented, Msg: "this process does not run syncs"}
+	}
+	return a.deps.Syncer.RunNow(ctx, tenant, id)
+}
+
+// TestSyncRecord syncs one record now and answers what it did (the UI's
+// test-sync form); ErrBadTest wraps a request that cannot work.
+func (a *API) TestSyncRecord(ctx context.Context, tenant, id, trigger, objectID string) (any, error) {
+	if a.deps.Syncer == nil {
+		return nil, &Error{Status: http.StatusNotImplemented, Msg: "this process does not run syncs"}
+	}
+	return a.deps.Syncer.TestRecord(ctx, tenant, id, trigger, objectID)
+}

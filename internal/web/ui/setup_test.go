@@ -84,6 +84,9 @@ type setupOptions struct {
 	reconnect func(ctx context.Context, tenant, id, returnURL string) (string, error)
 	// queue, when set, is the UI's Deps.Queue.
 	queue http.Handler
+	// syncer, when set, is the API's Deps.Syncer, and the contract's
+	// trigger also runs on a schedule.
+	syncer api.Syncer
 }
 
 func setup(t *testing.T) *bundle { return setupWith(t, setupOptions{}) }
@@ -106,6 +109,9 @@ func setupWith(t *testing.T, o setupOptions) *bundle {
 			Webhook: &spec.WebhookTrigger{Provider: "helpdesk", Events: []string{"ticket.updated"}}}},
 		Actions: []*spec.Action{{Trigger: "escalated", Provider: "incidents", Object: "incident", Op: spec.OpCreate}},
 	}
+	if o.syncer != nil {
+		contract.Triggers["escalated"].Schedule = &spec.ScheduleTrigger{Provider: "helpdesk", Object: "ticket", Every: spec.Duration(15 * time.Minute)}
+	}
 	versions := map[string]map[string]*spec.Contract{"escalation": {"1.0.0": contract}}
 	reg := prometheus.NewRegistry()
 	b.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "accord_partner_requests_total"}, []string{"provider", "operation", "outcome"})
@@ -114,7 +120,7 @@ func setupWith(t *testing.T, o setupOptions) *bundle {
 	b.statusAt.Store(time.Now().UnixNano())
 	monitor := status.NewMonitor(reg, &status.Config{Now: func() time.Time { return time.Unix(0, b.statusAt.Load()) }})
 	admin := api.New(api.Deps{Store: b.st, Queue: b.queue, Token: adminToken, Signer: signer, Status: monitor,
-		Providers: providers, Contracts: map[string]*spec.Contract{"escalation": contract}, Versions: versions})
+		Providers: providers, Contracts: map[string]*spec.Contract{"escalation": contract}, Versions: versions, Syncer: o.syncer})
 	pages, err := ui.New(ui.Deps{Store: b.st, API: admin, Signer: signer, Providers: providers, Versions: versions,
 		Reconnect: o.reconnect, Status: monitor, Queue: o.queue}, &ui.Config{AdminToken: adminToken, FrameAncestors: o.frameAncestors})
 	require.NoError(t, err)

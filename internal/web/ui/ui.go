@@ -148,6 +148,8 @@ func (u *UI) routes() {
 	u.tenantRead("GET /ui/t/{tenant}/record-errors/{id}/evidence.zip", u.recordErrorEvidence)
 	u.tenantWrite("POST /ui/t/{tenant}/record-errors/{id}/retry", u.retryRecordError)
 	u.tenantWrite("POST /ui/t/{tenant}/connections/{id}/reconnect", u.reconnectConnection)
+	u.tenantWrite("POST /ui/t/{tenant}/installations/{id}/sync", u.syncInstallation)
+	u.tenantWrite("POST /ui/t/{tenant}/installations/{id}/sync/test", u.testSyncRecord)
 	u.tenantRead("GET /ui/t/{tenant}/setup/{$}", u.setupCatalog)
 	u.tenantRead("GET /ui/t/{tenant}/setup/{contract}", u.setupStart)
 	u.tenantWrite("POST /ui/t/{tenant}/setup/{contract}", u.setupStep)
