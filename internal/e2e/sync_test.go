@@ -35,6 +35,12 @@ func syncPacks(t *testing.T, backfill string) string {
 	require.Contains(t, string(raw), webhookOnly, "the pack's contract changed shape; update the test's edit")
 	edited := strings.Replace(string(raw), webhookOnly,
 		"customer: {webhook: {provider: billing, events: [customer.created, customer.updated]}, schedule: {provider: billing, object: customer, every: 1h}}", 1)
+	// Pages of 20, so a few dozen customers make several pages.
+	manifest := filepath.Join(dst, "providers", "billing.yaml")
+	rawManifest, err := os.ReadFile(manifest)
+	require.NoError(t, err)
+	require.Contains(t, string(rawManifest), "limit: 100}")
+	require.NoError(t, os.WriteFile(manifest, []byte(strings.Replace(string(rawManifest), "limit: 100}", "limit: 20}", 1)), 0o600))
 	if backfill != "" {
 		edited += "boundaries: {backfill: " + backfill + "}\n"
 	}
@@ -82,14 +88,47 @@ func (e *billingEnv) waitFirstRun(t *testing.T) {
 		"the planner runs a new installation's sync")
 }
 
+// waitCount waits until count reaches want, for as long as it keeps
+// moving: a loaded machine writes slower, and only a count that stops
+// short for waitFor fails.
+func waitCount(t *testing.T, count func() int, want int) {
+	t.Helper()
+	last, since := count(), time.Now()
+	for last < want {
+		time.Sleep(20 * time.Millisecond) // polling interval, not a budget
+		if n := count(); n != last {
+			last, since = n, time.Now()
+			continue
+		}
+		require.Less(t, time.Since(since), waitFor, "stuck at %d of %d", last, want)
+	}
+}
+
 // waitQuiet waits until every event the installation's billing connection
 // stored has a final outcome.
 func waitQuiet(t *testing.T, e *billingEnv) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		n, err := e.app.Store.CountWaitingEvents(t.Context(), tenantID, []string{e.conns["billing"].ID})
-		return err == nil && n == 0
-	}, waitFor, 20*time.Millisecond, "every stored event is delivered")
+	waitDrained(t, e, e.conns["billing"].ID)
+}
+
+// waitDrained waits until no event stored through the connections waits
+// for delivery, for as long as that number keeps moving.
+func waitDrained(t *testing.T, e *billingEnv, connIDs ...string) {
+	t.Helper()
+	waiting := func() int {
+		n, err := e.app.Store.CountWaitingEvents(t.Context(), tenantID, connIDs)
+		require.NoError(t, err)
+		return n
+	}
+	last, since := waiting(), time.Now()
+	for last > 0 {
+		time.Sleep(20 * time.Millisecond) // polling interval, not a budget
+		if n := waiting(); n != last {
+			last, since = n, time.Now()
+			continue
+		}
+		require.Less(t, time.Since(since), waitFor, "%d events still wait for delivery", last)
+	}
 }
 
 // crmWrites counts the CRM calls that create or update a company.
@@ -114,7 +153,7 @@ func TestSyncCatchesWhatWebhooksMissed(t *testing.T) {
 			t.Parallel()
 			e := setupBillingWith(t, b, 0, billingOpts{packs: syncPacks(t, "")})
 			e.waitFirstRun(t)
-			const customers = 120 // pages of 100: 100, 20
+			const customers = 50 // pages of 20: 20, 20, 10
 			ids := make([]string, 0, customers)
 			for i := range customers {
 				ids = append(ids, e.billing.CreateCustomer(fmt.Sprintf("Customer %d", i), "").ID)
@@ -124,7 +163,7 @@ func TestSyncCatchesWhatWebhooksMissed(t *testing.T) {
 			require.EqualValues(t, customers, run.RecordsDone)
 			require.EqualValues(t, customers, run.Changes)
 			require.Empty(t, run.LastError)
-			require.Eventually(t, func() bool { return e.crm.Count() == customers }, waitFor, 20*time.Millisecond)
+			waitCount(t, e.crm.Count, customers)
 			waitQuiet(t, e)
 			require.Equal(t, customers, e.crm.Count(), "one company per customer")
 			require.Equal(t, customers, e.crmWrites(http.MethodPost), "one create per customer")
@@ -136,7 +175,7 @@ func TestSyncCatchesWhatWebhooksMissed(t *testing.T) {
 				require.Equal(t, fmt.Sprintf("Customer %d", i), names[id])
 			}
 
-			for _, i := range []int{3, 77, 119} {
+			for _, i := range []int{3, 27, 49} {
 				_, err := e.billing.RenameCustomer(ids[i], fmt.Sprintf("Customer %d Renamed", i))
 				require.NoError(t, err)
 			}
@@ -147,8 +186,8 @@ func TestSyncCatchesWhatWebhooksMissed(t *testing.T) {
 			waitQuiet(t, e)
 			require.Equal(t, patches+3, e.crmWrites(http.MethodPatch), "three updates, nothing else")
 			for _, co := range e.crm.Companies() {
-				if co.Properties["billing_customer_id"] == ids[77] {
-					require.Equal(t, "Customer 77 Renamed", co.Properties["name"])
+				if co.Properties["billing_customer_id"] == ids[27] {
+					require.Equal(t, "Customer 27 Renamed", co.Properties["name"])
 				}
 			}
 
@@ -172,7 +211,7 @@ func TestSyncResumesAtTheFailedPage(t *testing.T) {
 			t.Parallel()
 			e := setupBillingWith(t, b, 0, billingOpts{packs: syncPacks(t, "")})
 			e.waitFirstRun(t)
-			const customers = 150 // pages of 100: 100, 50
+			const customers = 50 // pages of 20: 20, 20, 10
 			for i := range customers {
 				e.billing.CreateCustomer(fmt.Sprintf("Customer %d", i), "")
 			}
@@ -195,12 +234,12 @@ func TestSyncResumesAtTheFailedPage(t *testing.T) {
 					pages = append(pages, fmt.Sprintf("%d %s", c.Status, c.Query))
 				}
 			}
-			require.Len(t, pages, 3, "first page, second page failed, second page again: %v", pages)
+			require.Len(t, pages, 4, "first page, second page failed, second page again, third page: %v", pages)
 			require.Contains(t, pages[1], "503")
 			require.Equal(t, strings.TrimPrefix(pages[1], "503 "), strings.TrimPrefix(pages[2], "200 "), "the run resumed at the failed page")
 			require.NotContains(t, strings.Join(pages[1:], " "), pages[0][4:], "the first page is not read again")
 
-			require.Eventually(t, func() bool { return e.crm.Count() == customers }, waitFor, 20*time.Millisecond)
+			waitCount(t, e.crm.Count, customers)
 			waitQuiet(t, e)
 			require.Equal(t, customers, e.crm.Count())
 			require.Equal(t, customers, e.crmWrites(http.MethodPost), "nothing written twice")
@@ -219,7 +258,7 @@ func TestSyncAndWebhooksTogether(t *testing.T) {
 	for i := range customers {
 		e.billing.CreateCustomer(fmt.Sprintf("Customer %d", i), "")
 	}
-	require.Eventually(t, func() bool { return e.crm.Count() == customers }, waitFor, 20*time.Millisecond)
+	waitCount(t, e.crm.Count, customers)
 	waitQuiet(t, e)
 	calls := len(e.crmCalls.all())
 

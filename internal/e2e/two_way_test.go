@@ -13,6 +13,7 @@ import (
 
 	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/sim"
+	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/syncer"
 	"github.com/accordhq/accord/internal/web/api"
 )
@@ -50,10 +51,7 @@ func (e *billingEnv) syncAll(t *testing.T) {
 // final outcome.
 func (e *billingEnv) quiet(t *testing.T) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		n, err := e.app.Store.CountWaitingEvents(t.Context(), tenantID, []string{e.conns["billing"].ID, e.conns["crm"].ID})
-		return err == nil && n == 0
-	}, waitFor, 20*time.Millisecond, "every stored event is delivered")
+	waitDrained(t, e, e.conns["billing"].ID, e.conns["crm"].ID)
 }
 
 // waitPlannedRuns waits for the first run of each schedule trigger, which
@@ -269,7 +267,7 @@ func TestReconciliationDeleteGuard(t *testing.T) {
 	for i := range ids {
 		ids[i] = e.billing.CreateCustomer(fmt.Sprintf("Customer %d", i), "").ID
 	}
-	require.Eventually(t, func() bool { return e.crm.Count() == len(ids) }, waitFor, 20*time.Millisecond)
+	waitCount(t, e.crm.Count, len(ids))
 	e.quiet(t)
 	c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
 	reconcile := func() syncer.ObjectReport {
@@ -375,4 +373,55 @@ func TestCRMBillingCancellationAndReactivation(t *testing.T) {
 	e.quiet(t)
 	require.Equal(t, 1, e.crm.Count(), "one account through every transition")
 	require.Equal(t, 1, e.crmWrites(http.MethodPost), "created once")
+}
+
+// TestCRMBillingAccountMerge: two CRM accounts merged into one (the
+// survivor names the other in hs_merged_object_ids): the links move to the
+// survivor, none names the merged-away account, and a later change of
+// either customer updates the survivor instead of recreating the merged
+// account.
+func TestCRMBillingAccountMerge(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			e := setupBillingWith(t, b, 0, billingOpts{packs: packsDir(t), subscribe: true, contract: "crm-billing"})
+			e.waitPlannedRuns(t, 2)
+			one := e.billing.CreateCustomer("Acme", "").ID
+			two := e.billing.CreateCustomer("Acme Inc", "").ID
+			require.Eventually(t, func() bool { return e.crm.Count() == 2 }, waitFor, 20*time.Millisecond)
+			e.quiet(t)
+			e.syncAll(t) // the CRM pass pairs both accounts with their customers
+			loser, survivor := e.account(t, one).ID, e.account(t, two).ID
+
+			_, err := e.crm.MergeCompanies(survivor, loser)
+			require.NoError(t, err)
+			e.syncAll(t)
+			links, err := e.app.Store.ListLinksByTarget(t.Context(), tenantID, e.inst, "crm-app.account", loser)
+			require.NoError(t, err)
+			require.Empty(t, links, "no link names the merged-away account")
+			links, err = e.app.Store.ListLinksByTarget(t.Context(), tenantID, e.inst, "crm-app.account", survivor)
+			require.NoError(t, err)
+			require.Len(t, links, 2, "both customers are linked to the survivor")
+			_, err = e.app.Store.GetLink(t.Context(), store.LinkKey{TenantID: tenantID, InstallationID: e.inst, SourceObject: "account",
+				SourceID: loser, TargetObject: "billing-app.customer", Action: "customer_owner"})
+			require.ErrorIs(t, err, store.ErrNotFound, "no orphaned billing link from the merged-away account")
+			require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_sync_merges_total", map[string]string{"object": "account"}))
+
+			posts := e.crmWrites(http.MethodPost)
+			_, err = e.billing.RenameCustomer(one, "Acme Holdings")
+			require.NoError(t, err)
+			require.Eventually(t, func() bool {
+				for _, co := range e.crm.Companies() {
+					if co.ID == survivor && co.Properties["name"] == "Acme Holdings" {
+						return true
+					}
+				}
+				return false
+			}, waitFor, 20*time.Millisecond, "the merged customer's change reaches the survivor")
+			e.quiet(t)
+			require.Equal(t, 1, e.crm.Count(), "the merged-away account is not recreated")
+			require.Equal(t, posts, e.crmWrites(http.MethodPost))
+		})
+	}
 }

@@ -138,6 +138,12 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				}
 				continue
 			}
+			if t.source.MergedIDs != "" {
+				if err := e.applyMerges(ctx, inst, t, ev, doc); err != nil {
+					retry = errors.Join(retry, err)
+					continue
+				}
+			}
 			if t.twoWay {
 				e.checkDrift(ctx, inst, cc.contract, t, ev, doc, args)
 			}

@@ -21,6 +21,7 @@ type metrics struct {
 	unknownVec       *prometheus.CounterVec
 	echoVec          *prometheus.CounterVec
 	driftVec         *prometheus.CounterVec
+	mergeVec         *prometheus.CounterVec
 }
 
 type actionLabels struct{ tenant, provider, installation string }
@@ -78,14 +79,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "accord_sync_drift_total",
 		Help: "Two-way contracts: fields Accord wrote that were then changed on the side that does not own them, by provider, object, field and what was done (reported as a drift record error, or reverted to the owner's value).",
 	}, []string{"provider", "object", "field", "action"})
+	m.mergeVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_sync_merges_total",
+		Help: "Partner objects merged into another (the survivor's merged_ids) whose links Accord moved onto the survivor, by provider and object.",
+	}, []string{"provider", "object"})
 	if reg != nil {
-		reg.MustRegister(m.echoVec, m.driftVec)
+		reg.MustRegister(m.echoVec, m.driftVec, m.mergeVec)
 		reg.MustRegister(m.actionsVec, m.retriesVec, m.eventsVec, m.panics, m.uncertain, m.uncertainMarked, m.uncertainSettled, m.durationVec, m.eventToActionVec, m.unknownVec)
 	}
 	return m
 }
 
 func (m *metrics) echo(provider string) { m.echoVec.WithLabelValues(provider).Inc() }
+
+func (m *metrics) merge(provider, object string) { m.mergeVec.WithLabelValues(provider, object).Inc() }
 
 func (m *metrics) drift(provider, object, field string, reverted bool) {
 	action := "reported"

@@ -241,3 +241,40 @@ func (e *Engine) ReadRefused(ctx context.Context, inst store.Installation, conn 
 	}
 	return true
 }
+
+// applyMerges moves the links of objects merged into this one (the
+// object's merged_ids field) onto it: links to a merged-away object point
+// to the survivor, and links from it are deleted, so no link names an
+// object the partner no longer has (which a later write would recreate).
+// It is idempotent: a merge already applied finds nothing to move.
+func (e *Engine) applyMerges(ctx context.Context, inst store.Installation, t *compiledTrigger, ev store.Event, doc map[string]any) error {
+	v, ok := spec.Get(doc, t.source.MergedIDs)
+	if !ok || v == nil {
+		return nil
+	}
+	var ids []string
+	switch x := v.(type) {
+	case string:
+		ids = strings.FieldsFunc(x, func(r rune) bool { return r == ';' || r == ',' || r == ' ' })
+	case []any:
+		for _, it := range x {
+			ids = append(ids, asText(it))
+		}
+	}
+	target := t.provider.Name + "." + t.source.Name
+	for _, from := range ids {
+		if from == "" || from == ev.ObjectID {
+			continue
+		}
+		moved, dropped, err := e.deps.Store.MergeLinks(ctx, inst.TenantID, inst.ID, target, t.source.Name, from, ev.ObjectID)
+		if err != nil {
+			return fmt.Errorf("moving the links of %s %s merged into %s: %w", target, from, ev.ObjectID, err)
+		}
+		if moved+dropped > 0 {
+			e.metrics.merge(t.provider.Name, t.source.Name)
+			e.deps.Logger.InfoContext(ctx, "merged partner object: its links now name the survivor", "tenant_id", inst.TenantID,
+				"installation_id", inst.ID, "object", target, "merged", from, "survivor", ev.ObjectID, "links_moved", moved, "links_dropped", dropped)
+		}
+	}
+	return nil
+}

@@ -216,6 +216,28 @@ func (s *CRM) DeleteCompany(id string) error {
 	return nil
 }
 
+// MergeCompanies merges loser into survivor as HubSpot does: the loser is
+// gone, and the survivor lists it in hs_merged_object_ids (';'-separated)
+// and counts as changed.
+func (s *CRM) MergeCompanies(survivor, loser string) (Company, error) {
+	s.mu.Lock()
+	c, ok := s.byID[survivor]
+	s.mu.Unlock()
+	if !ok {
+		return Company{}, fmt.Errorf("company %s: %w", survivor, ErrNotFound)
+	}
+	if err := s.DeleteCompany(loser); err != nil {
+		return Company{}, err
+	}
+	s.mu.Lock()
+	merged := c.Properties["hs_merged_object_ids"]
+	s.mu.Unlock()
+	if merged != "" {
+		merged += ";"
+	}
+	return s.UpdateCompany(survivor, map[string]string{"hs_merged_object_ids": merged + loser})
+}
+
 // UpdateCompany changes properties as a CRM user would (the company's
 // modification time moves).
 func (s *CRM) UpdateCompany(id string, props map[string]string) (Company, error) {

@@ -133,6 +133,13 @@ func checkObject(d *decoder, p *Provider, o *Object) {
 			d.errorAt(o.Meta.At("version"), "version field %s must be int or timestamp, not %s", o.Version, f.Type)
 		}
 	}
+	if o.MergedIDs != "" {
+		if f := o.Fields[o.MergedIDs]; f == nil {
+			d.errorAt(o.Meta.At("merged_ids"), "%s has no field %s%s", o.Name, o.MergedIDs, didYouMean(o.MergedIDs, fieldNames))
+		} else if f.Type != TypeString && f.Type != TypeList {
+			d.errorAt(o.Meta.At("merged_ids"), "merged_ids field %s must be a string (ids separated by ; or ,) or a list, not %s", o.MergedIDs, f.Type)
+		}
+	}
 	if o.UpdatedAt != "" {
 		if f := o.Fields[o.UpdatedAt]; f == nil {
 			d.errorAt(o.Meta.At("updated_at"), "%s has no field %s%s", o.Name, o.UpdatedAt, didYouMean(o.UpdatedAt, fieldNames))

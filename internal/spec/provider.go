@@ -327,7 +327,11 @@ type Object struct {
 	ID string `yaml:"id" jsonschema_description:"field holding the id (default id)"`
 	// Version is the field that orders changes: an int that increases or an
 	// updated_at timestamp.
-	Version   string            `yaml:"version" jsonschema_description:"field that orders changes (int or timestamp)"`
+	Version string `yaml:"version" jsonschema_description:"field that orders changes (int or timestamp)"`
+	// MergedIDs is the field listing the ids of objects merged into this
+	// one (HubSpot's hs_merged_object_ids, separated by ';' or ','): links
+	// to those objects move to this one.
+	MergedIDs string            `yaml:"merged_ids" jsonschema_description:"field listing the ids of objects merged into this one (e.g. hs_merged_object_ids, separated by ; or ,): Accord moves its links to them onto this object"`
 	UpdatedAt string            `yaml:"updated_at" jsonschema_description:"field with the last change time (timestamp, or int Unix seconds): a sync's first run reads back no further than the contract's boundaries.backfill by it"`
 	Fields    map[string]*Field `yaml:"fields" jsonschema:"required"`
 	Endpoints Endpoints         `yaml:"endpoints"`

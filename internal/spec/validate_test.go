@@ -198,7 +198,7 @@ func TestNullsAreRejectedWithPositions(t *testing.T) {
 		want       []string
 	}{
 		{"null object", minimalProvider + "  other:\n",
-			[]string{"p.yaml:8:3: `other` has no value: expected a mapping with keys description, id, version, updated_at, fields, endpoints; fill it in or remove `other`"}},
+			[]string{"p.yaml:8:3: `other` has no value: expected a mapping with keys description, id, version, merged_ids, updated_at, fields, endpoints; fill it in or remove `other`"}},
 		{"null field", strings.Replace(minimalProvider, "{id: {type: string}}", "{id: {type: string}, name: }", 1),
 			[]string{"p.yaml:7:34: `name` has no value: expected a mapping with keys type, enum, required, read_only, description, fields, items; fill it in or remove `name`"}},
 		{"null scope", minimalProvider + "scopes: [~]\n",

@@ -384,6 +384,12 @@ type Queries interface {
 	// Reconciliation reads it to find linked objects a complete listing
 	// no longer shows.
 	ListLinksToObject(ctx context.Context, tenantID, installationID, targetObject string, after LinkKey, limit int) ([]Link, error)
+	// MergeLinks records that partner object targetObject fromID was
+	// merged into toID: links to fromID point to toID, and links whose
+	// source is that object (sourceObject fromID) are deleted, so no link
+	// names the merged-away object. It returns how many were re-pointed
+	// and deleted.
+	MergeLinks(ctx context.Context, tenantID, installationID, targetObject, sourceObject, fromID, toID string) (repointed, deleted int, err error)
 
 	InsertRecordError(ctx context.Context, e RecordError) error
 	GetRecordError(ctx context.Context, tenantID, id string) (RecordError, error)

@@ -124,3 +124,17 @@ func (q *queries) ListLinksToObject(ctx context.Context, tenantID, installationI
 	out, err := collect(rows, scanLink)
 	return out, wrapErr(op, err)
 }
+
+func (q *queries) MergeLinks(ctx context.Context, tenantID, installationID, targetObject, sourceObject, fromID, toID string) (int, int, error) {
+	const op = "merging links"
+	r1, err1 := q.write.Exec(ctx, `UPDATE links SET target_id = $1
+		WHERE tenant_id = $2 AND installation_id = $3 AND target_object = $4 AND target_id = $5`, toID, tenantID, installationID, targetObject, fromID)
+	repointed, err := affected(op, r1, err1)
+	if err != nil {
+		return 0, 0, err
+	}
+	r2, err2 := q.write.Exec(ctx, `DELETE FROM links
+		WHERE tenant_id = $1 AND installation_id = $2 AND source_object = $3 AND source_id = $4`, tenantID, installationID, sourceObject, fromID)
+	deleted, err := affected(op, r2, err2)
+	return repointed, deleted, err
+}

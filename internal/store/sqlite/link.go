@@ -141,3 +141,17 @@ func (q *queries) ListLinksToObject(ctx context.Context, tenantID, installationI
 	out, err := collect(rows, scanLink)
 	return out, wrapErr(op, err)
 }
+
+func (q *queries) MergeLinks(ctx context.Context, tenantID, installationID, targetObject, sourceObject, fromID, toID string) (int, int, error) {
+	const op = "merging links"
+	r1, err1 := q.write.ExecContext(ctx, `UPDATE links SET target_id = ?
+		WHERE tenant_id = ? AND installation_id = ? AND target_object = ? AND target_id = ?`, toID, tenantID, installationID, targetObject, fromID)
+	repointed, err := affected(op, r1, err1)
+	if err != nil {
+		return 0, 0, err
+	}
+	r2, err2 := q.write.ExecContext(ctx, `DELETE FROM links
+		WHERE tenant_id = ? AND installation_id = ? AND source_object = ? AND source_id = ?`, tenantID, installationID, sourceObject, fromID)
+	deleted, err := affected(op, r2, err2)
+	return repointed, deleted, err
+}

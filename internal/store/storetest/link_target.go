@@ -71,3 +71,37 @@ func testLinksToObject(t *testing.T, s store.Store) {
 	}
 	require.Equal(t, []string{"1000", "1001", "1002", "1003", "1004"}, got)
 }
+
+// testMergeLinks: after a merge no link names the merged-away object: the
+// links to it point to the survivor, the links from it are gone, and other
+// installations' links are untouched.
+func testMergeLinks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	f := seed(t, s, "t1")
+	g := seed(t, s, "t2")
+	put := func(tenant, inst, source, id, target, targetID, action string) {
+		require.NoError(t, s.UpsertLink(ctx, store.Link{LinkKey: store.LinkKey{TenantID: tenant, InstallationID: inst, SourceObject: source, SourceID: id,
+			TargetObject: target, Action: action}, TargetID: targetID, Version: 1, UpdatedAt: at(time.Second)}))
+	}
+	put("t1", f.inst.ID, "@record", "cus_1", "crm.account", "1001", "account")
+	put("t1", f.inst.ID, "@record", "cus_2", "crm.account", "1002", "account")
+	put("t1", f.inst.ID, "account", "1001", "billing.customer", "cus_1", "owner")
+	put("t1", f.inst.ID, "account", "1002", "billing.customer", "cus_2", "owner")
+	put("t2", g.inst.ID, "@record", "cus_1", "crm.account", "1001", "account")
+
+	repointed, deleted, err := s.MergeLinks(ctx, "t1", f.inst.ID, "crm.account", "account", "1001", "1002")
+	require.NoError(t, err)
+	require.Equal(t, 1, repointed)
+	require.Equal(t, 1, deleted)
+	to, err := s.ListLinksByTarget(ctx, "t1", f.inst.ID, "crm.account", "1002")
+	require.NoError(t, err)
+	require.Len(t, to, 2, "both customers' links now name the survivor")
+	gone, err := s.ListLinksByTarget(ctx, "t1", f.inst.ID, "crm.account", "1001")
+	require.NoError(t, err)
+	require.Empty(t, gone)
+	_, err = s.GetLink(ctx, store.LinkKey{TenantID: "t1", InstallationID: f.inst.ID, SourceObject: "account", SourceID: "1001", TargetObject: "billing.customer", Action: "owner"})
+	require.ErrorIs(t, err, store.ErrNotFound, "no link from the merged-away account")
+	other, err := s.ListLinksByTarget(ctx, "t2", g.inst.ID, "crm.account", "1001")
+	require.NoError(t, err)
+	require.Len(t, other, 1, "another tenant's links are untouched")
+}

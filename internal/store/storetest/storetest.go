@@ -74,6 +74,7 @@ func Run(t *testing.T, open Open) {
 		{"SyncStates", testSyncStates},
 		{"LinksByTarget", testLinksByTarget},
 		{"LinksToObject", testLinksToObject},
+		{"MergeLinks", testMergeLinks},
 		{"Reconciliations", testReconciliations},
 	}
 	for _, tc := range tests {
