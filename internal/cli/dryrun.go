@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -194,8 +193,8 @@ func dryRunAction(w io.Writer, c *spec.Contract, b *spec.Bundle, a *spec.Action,
 	base := strings.TrimRight(tp.ResolvedBaseURL(os.LookupEnv), "/")
 	e := dst.Endpoints
 	fmt.Fprintln(w, "  requests it would send (credentials redacted):")
-	if lookup := firstEndpoint(e.Find, e.FindByExternalID); lookup != nil && a.Op != spec.OpUpdate {
-		path, _ := fillPath(lookup.Path, res.Doc, "{source id}")
+	if lookup := connector.FirstEndpoint(e.Find, e.FindByExternalID); lookup != nil && a.Op != spec.OpUpdate {
+		path, _ := connector.PreviewPath(lookup.Path, res.Doc, "{source id}")
 		fmt.Fprintf(w, "    %s %s%s   (look the object up first: the link table, then this; found, it is updated instead of created)\n",
 			lookup.Method, base, path)
 	}
@@ -207,7 +206,7 @@ func dryRunAction(w io.Writer, c *spec.Contract, b *spec.Bundle, a *spec.Action,
 		fmt.Fprintln(w, "    (no endpoint for this operation)")
 		return nil
 	}
-	path, used := fillPath(ep.Path, res.Doc, "{linked id}")
+	path, used := connector.PreviewPath(ep.Path, res.Doc, "{linked id}")
 	fields := map[string]any{}
 	for k, v := range res.Doc {
 		if !contains(used, k) { // a field that fills the path is not sent in the body
@@ -220,7 +219,7 @@ func dryRunAction(w io.Writer, c *spec.Contract, b *spec.Bundle, a *spec.Action,
 	}
 	j, _ := json.MarshalIndent(body, "      ", "  ")
 	fmt.Fprintf(w, "    %s %s%s\n", ep.Method, base, path)
-	fmt.Fprintf(w, "      %s\n", authHeader(tp))
+	fmt.Fprintf(w, "      %s\n", connector.RedactedAuth(tp))
 	if ep.IdempotencyHeader != "" {
 		fmt.Fprintf(w, "      %s: accord-… (one key per record and action: a retry is the same request)\n", ep.IdempotencyHeader)
 	}
@@ -239,54 +238,6 @@ func dryRunAction(w io.Writer, c *spec.Contract, b *spec.Bundle, a *spec.Action,
 		return nil
 	}
 	fmt.Fprintf(w, "      %s\n", j)
-	return nil
-}
-
-var placeholder = regexp.MustCompile(`\{([^{}]+)\}`)
-
-// fillPath shows a path template with the fields it names filled from
-// doc, and returns the fields it used; {id} and {external_id} come from
-// the link and the source record.
-func fillPath(path string, doc map[string]any, id string) (string, []string) {
-	var used []string
-	out := placeholder.ReplaceAllStringFunc(path, func(m string) string {
-		name := m[1 : len(m)-1]
-		if name == "id" || name == "external_id" {
-			return id
-		}
-		if v, ok := spec.Get(doc, name); ok {
-			used = append(used, name)
-			return fmt.Sprint(v)
-		}
-		return m
-	})
-	return out, used
-}
-
-func authHeader(p *spec.Provider) string {
-	switch p.Auth.Kind {
-	case spec.AuthAPIKey:
-		if p.Auth.QueryParam != "" {
-			return "?" + p.Auth.QueryParam + "=<redacted>"
-		}
-		h := p.Auth.Header
-		if h == "" {
-			h = "Authorization"
-		}
-		return h + ": " + p.Auth.Prefix + "<redacted>"
-	case spec.AuthBasic:
-		return "Authorization: Basic <redacted>"
-	default:
-		return "Authorization: Bearer <redacted>"
-	}
-}
-
-func firstEndpoint(eps ...*spec.Endpoint) *spec.Endpoint {
-	for _, e := range eps {
-		if e != nil {
-			return e
-		}
-	}
 	return nil
 }
 

@@ -14,15 +14,10 @@ import (
 
 // installationHealth is the Integration Health page of one installation.
 func (u *UI) installationHealth(w http.ResponseWriter, r *http.Request, v *view) error {
-	inst, err := u.deps.Store.GetInstallation(r.Context(), v.Tenant, r.PathValue("id"))
+	inst, h, err := u.installationOf(r, v)
 	if err != nil {
 		return err
 	}
-	h, err := u.health(r.Context(), inst, windows, true)
-	if err != nil {
-		return err
-	}
-	v.Title = h.Title
 	// Just installed: where the trigger connections' partners must send
 	// their webhooks.
 	type hook struct{ Provider, URL string }
@@ -34,6 +29,21 @@ func (u *UI) installationHealth(w http.ResponseWriter, r *http.Request, v *view)
 		}
 	}
 	return u.renderInstallation(w, r, v, inst, h, map[string]any{"Installed": installed, "Hooks": hooks})
+}
+
+// installationOf reads the installation the page is about and its
+// health, and titles the page after it.
+func (u *UI) installationOf(r *http.Request, v *view) (store.Installation, health, error) {
+	inst, err := u.deps.Store.GetInstallation(r.Context(), v.Tenant, r.PathValue("id"))
+	if err != nil {
+		return inst, health{}, err
+	}
+	h, err := u.health(r.Context(), inst, windows, true)
+	if err != nil {
+		return inst, h, err
+	}
+	v.Title = h.Title
+	return inst, h, nil
 }
 
 // renderInstallation renders the installation page with extra page data
@@ -82,15 +92,10 @@ func (u *UI) syncInstallation(w http.ResponseWriter, r *http.Request, v *view) e
 // testSyncRecord syncs one record the admin names and shows, on the
 // installation's page, the record and each target before and after.
 func (u *UI) testSyncRecord(w http.ResponseWriter, r *http.Request, v *view) error {
-	inst, err := u.deps.Store.GetInstallation(r.Context(), v.Tenant, r.PathValue("id"))
+	inst, h, err := u.installationOf(r, v)
 	if err != nil {
 		return err
 	}
-	h, err := u.health(r.Context(), inst, windows, true)
-	if err != nil {
-		return err
-	}
-	v.Title = h.Title
 	trigger, objectID := r.PostFormValue("trigger"), strings.TrimSpace(r.PostFormValue("object_id"))
 	extra := map[string]any{"TestTrigger": trigger, "TestObject": objectID}
 	if objectID == "" {

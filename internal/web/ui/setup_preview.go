@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/mapping"
 	"github.com/accordhq/accord/internal/spec"
 )
@@ -139,8 +139,8 @@ func previewOne(c *spec.Contract, providers map[string]*spec.Provider, a *spec.A
 		return pa
 	}
 	e := dst.Endpoints
-	if lookup := firstEndpoint(e.Find, e.FindByExternalID); lookup != nil && a.Op != spec.OpUpdate {
-		path, _ := fillPath(lookup.Path, res.Doc, "{source id}")
+	if lookup := connector.FirstEndpoint(e.Find, e.FindByExternalID); lookup != nil && a.Op != spec.OpUpdate {
+		path, _ := connector.PreviewPath(lookup.Path, res.Doc, "{source id}")
 		pa.Requests = append(pa.Requests, previewRequest{Method: lookup.Method, Path: path,
 			Note: "First the record is looked up (the link table, then this call): found, it is updated instead of created again."})
 	}
@@ -151,7 +151,7 @@ func previewOne(c *spec.Contract, providers map[string]*spec.Provider, a *spec.A
 	if ep == nil {
 		return pa
 	}
-	path, used := fillPath(ep.Path, res.Doc, "{linked id}")
+	path, used := connector.PreviewPath(ep.Path, res.Doc, "{linked id}")
 	fields := map[string]any{}
 	for k, v := range res.Doc {
 		if !slices.Contains(used, k) { // a field that fills the path is not sent in the body
@@ -163,7 +163,7 @@ func previewOne(c *spec.Contract, providers map[string]*spec.Provider, a *spec.A
 		body = map[string]any{ep.Body: fields}
 	}
 	j, _ := json.MarshalIndent(body, "", "  ")
-	req := previewRequest{Method: ep.Method, Path: path, Headers: []string{authHeader(tp)}, Body: string(j)}
+	req := previewRequest{Method: ep.Method, Path: path, Headers: []string{connector.RedactedAuth(tp)}, Body: string(j)}
 	if ep.IdempotencyHeader != "" {
 		req.Headers = append(req.Headers, ep.IdempotencyHeader+": accord-… (one key per record and action: a retry is the same request)")
 	}
@@ -205,55 +205,6 @@ func providerTitleOf(providers map[string]*spec.Provider, name string) string {
 		return p.Title
 	}
 	return name
-}
-
-var placeholder = regexp.MustCompile(`\{([^{}]+)\}`)
-
-// fillPath shows a path template with the fields it names filled from
-// doc, and returns the fields it used; {id} and {external_id} come from
-// the link and the source record.
-func fillPath(path string, doc map[string]any, id string) (string, []string) {
-	var used []string
-	out := placeholder.ReplaceAllStringFunc(path, func(m string) string {
-		name := m[1 : len(m)-1]
-		if name == "id" || name == "external_id" {
-			return id
-		}
-		if v, ok := spec.Get(doc, name); ok {
-			used = append(used, name)
-			return fmt.Sprint(v)
-		}
-		return m
-	})
-	return out, used
-}
-
-// authHeader is how the request authenticates, the credential redacted.
-func authHeader(p *spec.Provider) string {
-	switch p.Auth.Kind {
-	case spec.AuthAPIKey:
-		if p.Auth.QueryParam != "" {
-			return "?" + p.Auth.QueryParam + "=<redacted>"
-		}
-		h := p.Auth.Header
-		if h == "" {
-			h = "Authorization"
-		}
-		return h + ": " + p.Auth.Prefix + "<redacted>"
-	case spec.AuthBasic:
-		return "Authorization: Basic <redacted>"
-	default:
-		return "Authorization: Bearer <redacted>"
-	}
-}
-
-func firstEndpoint(eps ...*spec.Endpoint) *spec.Endpoint {
-	for _, e := range eps {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 // sampleJSON is a sample record for the first trigger taking eventType:
