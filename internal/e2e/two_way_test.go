@@ -425,3 +425,28 @@ func TestCRMBillingAccountMerge(t *testing.T) {
 		})
 	}
 }
+
+// TestCRMBillingMRROverEverySubscription: a customer's MRR in the CRM is
+// the sum over all its subscriptions not canceled (the pack's rule), not
+// the one that changed last.
+func TestCRMBillingMRROverEverySubscription(t *testing.T) {
+	t.Parallel()
+	e := setupBillingWith(t, "sqlite", 0, billingOpts{packs: packsDir(t), subscribe: true, contract: "crm-billing"})
+	e.waitPlannedRuns(t, 2)
+	cus := e.billing.CreateCustomer("Acme", "")
+	mrrIs := func(want string) func() bool {
+		return func() bool { return e.crm.Count() == 1 && e.account(t, cus.ID).Properties["mrr"] == want }
+	}
+	_, err := e.billing.CreateSubscription(cus.ID, sim.NewBillingItem(5000, 2, "month")) // 100/month
+	require.NoError(t, err)
+	require.Eventually(t, mrrIs("100"), waitFor, 20*time.Millisecond)
+	second, err := e.billing.CreateSubscription(cus.ID, sim.NewBillingItem(120000, 1, "year")) // 100/month
+	require.NoError(t, err)
+	require.Eventually(t, mrrIs("200"), waitFor, 20*time.Millisecond, "both subscriptions count")
+	_, err = e.billing.SetStatus(second.ID, "canceled")
+	require.NoError(t, err)
+	require.Eventually(t, mrrIs("100"), waitFor, 20*time.Millisecond, "the canceled one no longer does")
+	require.InDelta(t, 100.0, e.billing.MRR(cus.ID), 1e-9, "the billing service agrees")
+	e.quiet(t)
+	require.Equal(t, 1, e.crm.Count())
+}

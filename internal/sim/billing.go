@@ -374,11 +374,42 @@ func (s *Billing) WaitSent(ctx context.Context, n int) error {
 	}
 }
 
+// getCustomer answers a customer; with expand[]=subscriptions (Stripe's
+// expansion) it also carries its subscriptions as a list object.
 func (s *Billing) getCustomer(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Customer(r.PathValue("id"))
-	if writeOutcome(w, err) {
-		writeJSON(w, http.StatusOK, c)
+	if !writeOutcome(w, err) {
+		return
 	}
+	if !slices.Contains(r.URL.Query()["expand[]"], "subscriptions") {
+		writeJSON(w, http.StatusOK, c)
+		return
+	}
+	type expanded struct {
+		BillingCustomer
+		Subscriptions struct {
+			Object string                `json:"object"`
+			Data   []BillingSubscription `json:"data"`
+		} `json:"subscriptions"`
+	}
+	out := expanded{BillingCustomer: c}
+	out.Subscriptions.Object = "list"
+	out.Subscriptions.Data = s.SubscriptionsOf(c.ID)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// SubscriptionsOf returns a customer's subscriptions, oldest first.
+func (s *Billing) SubscriptionsOf(customer string) []BillingSubscription {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []BillingSubscription{}
+	for _, sub := range s.subscriptions {
+		if sub.Customer == customer {
+			out = append(out, *sub)
+		}
+	}
+	slices.SortFunc(out, func(a, b BillingSubscription) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
 
 // listCustomers pages customers in id order, Stripe style: starting_after
