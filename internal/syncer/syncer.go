@@ -303,6 +303,9 @@ func (s *Syncer) RunNow(ctx context.Context, tenantID, installationID string) ([
 // after the page commit in one transaction: a crash or an error resumes at
 // the page that did not commit, and a page is never stored twice.
 func (s *Syncer) Run(ctx context.Context, args RunArgs) error {
+	if s.jobs == nil {
+		return errors.New("syncer: no queue to hand the events to (UseQueue)")
+	}
 	st := s.deps.Store
 	inst, err := st.GetInstallation(ctx, args.TenantID, args.InstallationID)
 	if errors.Is(err, store.ErrNotFound) {
