@@ -157,7 +157,8 @@ func testStormingTenant(t *testing.T, b backend) {
 // TestHeldWritesWaitInTheDatabase is issue 14's backlog property in small:
 // writes held by a partner's Retry-After leave the in-process fast path
 // for the queue's table (no event stays pending in memory, whatever the
-// backlog), and all of them are delivered when the partner comes back.
+// backlog), nothing is created while the partner refuses, and all of them
+// are delivered when the partner comes back.
 func TestHeldWritesWaitInTheDatabase(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends() {
@@ -177,8 +178,9 @@ func TestHeldWritesWaitInTheDatabase(t *testing.T) {
 				return err == nil && len(pending) == 0
 			}, waitFor, 20*time.Millisecond, "held events still pending in memory")
 			require.Zero(t, e.incidents.Count(), "the partner is held, nothing was created")
-			calls := len(e.incidentCalls.all())
-			require.Less(t, calls, held/4, "held writes do not each call the partner: %d calls for %d writes", calls, held)
+			// How often the held writes call the partner meanwhile is
+			// TestStormingTenantDoesNotHoldOthersBack's to count: here the
+			// only clock would be the machine's speed.
 
 			e.incidents.ClearFaults()
 			require.Eventually(t, func() bool { return e.incidents.Count() == held }, 5*waitFor, 50*time.Millisecond,
