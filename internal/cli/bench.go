@@ -39,6 +39,7 @@ func init() {
 			fs.BoolVar(&baseline, "baseline", true, "also measure a no-op handler answering 202 with the same load")
 			fs.StringVar(&logLevel, "log-level", "", "Accord's log level on stderr (debug, info, warn, error); default silent")
 			fs.StringVar(&jsonFile, "json", "", "also write the results, the machine and the git revision as JSON to this file")
+			scenario := addScenarioFlags(fs)
 			return func(ctx context.Context, args []string) error {
 				if len(args) > 0 {
 					return fmt.Errorf("unexpected arguments %q", args)
@@ -50,6 +51,9 @@ func init() {
 					c.Logger = telemetry.NewLogger(env.Stderr, "text", logLevel)
 				} else {
 					c.Logger = slog.New(slog.DiscardHandler)
+				}
+				if scenario.name != "" {
+					return runScenario(ctx, env, scenario, &c, jsonFile)
 				}
 				var results []*loadtest.Result
 				noop := func(name string) error {

@@ -80,6 +80,11 @@ type Config struct {
 
 	// Logger receives Accord's logs. Default: discarded.
 	Logger *slog.Logger
+
+	// countOnly makes the run count final deliveries instead of timing
+	// each: set by the backlog scenario, whose million events' times
+	// would otherwise sit in the RSS it measures.
+	countOnly bool
 }
 
 func (c *Config) withDefaults() (Config, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -45,8 +46,13 @@ type system struct {
 	url       string
 	incidents *sim.Incidents
 	chat      *sim.Chat
-	hooks     []string // per tenant: /hooks/{helpdesk connection}
-	cleanups  []func()
+	// calls counts the requests the incidents simulator answered, per
+	// tenant (bearer token).
+	calls    *partnerLog
+	hooks    []string // per tenant: /hooks/{helpdesk connection}
+	tenants  []string // per tenant: its id
+	incToken []string // per tenant: its incidents token, a fault can target one
+	cleanups []func()
 }
 
 // close stops everything in reverse start order.
@@ -84,10 +90,12 @@ func startSystem(ctx context.Context, c *Config) (_ *system, err error) {
 	// what the run exercises, and the sim must not be the bottleneck.
 	s.incidents = sim.NewIncidents(&sim.Config{Token: incidentsToken, RateLimit: -1})
 	s.cleanups = append(s.cleanups, s.incidents.Stop)
-	incURL, err := s.incidents.Start(ctx, "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("starting incidents simulator: %w", err)
-	}
+	// Served through a counter: what each tenant asked the partner, and
+	// how fast, is what the fairness and backlog scenarios report.
+	s.calls = newPartnerLog()
+	incSrv := httptest.NewServer(s.calls.wrap(s.incidents.Handler()))
+	s.cleanups = append(s.cleanups, incSrv.Close)
+	incURL := incSrv.URL
 	s.chat = sim.NewChat(&sim.Config{Token: chatToken})
 	s.cleanups = append(s.cleanups, s.chat.Stop)
 	chatURL, err := s.chat.Start(ctx, "127.0.0.1:0")
@@ -122,7 +130,7 @@ func startSystem(ctx context.Context, c *Config) (_ *system, err error) {
 		Timeout:       10 * time.Second,
 		LookupEnv:     func(k string) (string, bool) { v, ok := partners[k]; return v, ok },
 	}
-	s.done = newCompletions()
+	s.done = newCompletions(!c.countOnly)
 	a, err := app.New(ctx, cfg, c.Logger, &app.Options{Engine: &eng, Queue: c.Queue, OnEventFinal: s.done.record})
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: building accord: %w", err)
@@ -141,24 +149,31 @@ func startSystem(ctx context.Context, c *Config) (_ *system, err error) {
 
 	admin := &api.Client{BaseURL: s.url, Token: adminToken, HTTP: &http.Client{Timeout: 10 * time.Second}}
 	for t := range c.Tenants {
-		hookPath, err := install(ctx, admin, fmt.Sprintf("tenant-%03d", t))
+		tenant := fmt.Sprintf("tenant-%03d", t)
+		// A token per tenant, so a fault can hit one tenant's partner.
+		tok := incidentsToken + "-" + tenant
+		s.incidents.GrantScope(tok, sim.ScopeIncidentsRead)
+		s.incidents.GrantScope(tok, sim.ScopeIncidentsWrite)
+		hookPath, err := install(ctx, admin, tenant, tok)
 		if err != nil {
 			return nil, err
 		}
 		s.hooks = append(s.hooks, s.url+hookPath)
+		s.tenants = append(s.tenants, tenant)
+		s.incToken = append(s.incToken, tok)
 	}
 	return s, nil
 }
 
 // install creates a tenant with its three connections and the escalation
 // installation, and returns the helpdesk connection's webhook path.
-func install(ctx context.Context, admin *api.Client, tenant string) (string, error) {
+func install(ctx context.Context, admin *api.Client, tenant, incToken string) (string, error) {
 	if _, err := admin.CreateTenant(ctx, tenant, tenant); err != nil {
 		return "", fmt.Errorf("loadtest: %w", err)
 	}
 	_, conns, err := admin.InstallContract(ctx, tenant, "escalation", map[string]api.ConnectionInput{
 		"helpdesk":  {APIKey: helpdeskToken, WebhookSecret: webhookSecret},
-		"incidents": {APIKey: incidentsToken},
+		"incidents": {APIKey: incToken},
 		"chat":      {APIKey: chatToken},
 	})
 	if err != nil {

@@ -104,7 +104,7 @@ func (hk *hooks) run(s *subscriber) {
 		if !ok {
 			return
 		}
-		ft, faulted := hk.b.next(true, "")
+		ft, faulted := hk.b.next(true, "", "")
 		if faulted && ft.Kind == FaultReorder && held == nil {
 			held = &ev
 			continue

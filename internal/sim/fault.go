@@ -96,6 +96,17 @@ type Fault struct {
 	// Webhook targets the helpdesk's outgoing webhooks rather than incoming
 	// requests. Implied by duplicate and reorder.
 	Webhook bool
+	// Token limits a request fault to requests presenting this bearer
+	// token: with one token per tenant, one tenant's partner fails while
+	// the others' is healthy. Other requests pass it, as with Method.
+	// Default: any token.
+	Token string
+	// Persist keeps the fault in force for every matching request until
+	// ClearFaults, instead of for Count requests: a partner that answers
+	// 429 to everything for as long as a test or a bench needs. Persistent
+	// faults are checked before the queue, in the order injected, and do
+	// not block it: a request they do not match meets the queue as usual.
+	Persist bool
 }
 
 func (f Fault) withDefaults() (Fault, error) {
@@ -138,8 +149,8 @@ func (f Fault) withDefaults() (Fault, error) {
 	if f.Webhook && f.Kind != FaultDuplicate && f.Kind != FaultReorder && f.Kind != FaultOversized {
 		return f, fmt.Errorf("sim: fault %q cannot target webhooks", f.Kind)
 	}
-	if f.Webhook && f.Method != "" {
-		return f, fmt.Errorf("sim: fault %q: method applies to requests, not webhooks", f.Kind)
+	if f.Webhook && (f.Method != "" || f.Token != "" || f.Persist) {
+		return f, fmt.Errorf("sim: fault %q: method, token and persist apply to requests, not webhooks", f.Kind)
 	}
 	f.Method = strings.ToUpper(f.Method)
 	return f, nil
@@ -151,13 +162,14 @@ func (f Fault) withDefaults() (Fault, error) {
 type Faults struct {
 	sleep func(context.Context, time.Duration) error
 
-	mu       sync.Mutex
-	requests []Fault // queued, for incoming requests
-	webhooks []Fault // queued, for the helpdesk's deliveries
-	rate     float64
-	kinds    []FaultKind
-	rng      *rand.Rand
-	applied  map[FaultKind]int
+	mu         sync.Mutex
+	persistent []Fault // in force until cleared, for incoming requests
+	requests   []Fault // queued, for incoming requests
+	webhooks   []Fault // queued, for the helpdesk's deliveries
+	rate       float64
+	kinds      []FaultKind
+	rng        *rand.Rand
+	applied    map[FaultKind]int
 }
 
 func newFaults(seed uint64, sleep func(context.Context, time.Duration) error) *Faults {
@@ -182,7 +194,9 @@ func (f *Faults) Inject(faults ...Fault) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, ft := range checked {
-		if ft.Webhook {
+		if ft.Persist {
+			f.persistent = append(f.persistent, ft)
+		} else if ft.Webhook {
 			f.webhooks = append(f.webhooks, ft)
 		} else {
 			f.requests = append(f.requests, ft)
@@ -211,18 +225,20 @@ func (f *Faults) Random(rate float64, kinds ...FaultKind) error {
 	return nil
 }
 
-// ClearFaults drops queued faults and turns the random mode off.
+// ClearFaults drops queued and persistent faults and turns the random mode
+// off.
 func (f *Faults) ClearFaults() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests, f.webhooks, f.rate = nil, nil, 0
+	f.persistent, f.requests, f.webhooks, f.rate = nil, nil, nil, 0
 }
 
-// PendingFaults returns the queued faults, request faults first.
+// PendingFaults returns the persistent faults, then the queued ones,
+// request faults first.
 func (f *Faults) PendingFaults() []Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append(append([]Fault(nil), f.requests...), f.webhooks...)
+	return append(append(append([]Fault(nil), f.persistent...), f.requests...), f.webhooks...)
 }
 
 // AppliedFaults counts the faults applied so far, by kind.
@@ -236,16 +252,24 @@ func (f *Faults) AppliedFaults() map[FaultKind]int {
 	return out
 }
 
-// next pops the fault for one request (webhook=false, with its method) or
-// one delivery (method "").
-func (f *Faults) next(webhook bool, method string) (Fault, bool) {
+// next pops the fault for one request (webhook=false, with its method and
+// bearer token) or one delivery (method and token "").
+func (f *Faults) next(webhook bool, method, token string) (Fault, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if !webhook {
+		for _, ft := range f.persistent {
+			if ft.matches(method, token) {
+				f.applied[ft.Kind]++
+				return ft, true
+			}
+		}
+	}
 	q := &f.requests
 	if webhook {
 		q = &f.webhooks
 	}
-	if len(*q) > 0 && (*q)[0].Method != "" && (*q)[0].Method != method {
+	if len(*q) > 0 && !(*q)[0].matches(method, token) {
 		return Fault{}, false
 	}
 	if len(*q) > 0 {
@@ -277,10 +301,17 @@ func (f *Faults) next(webhook bool, method string) (Fault, bool) {
 	return ft, true
 }
 
+// matches reports whether a request with method and bearer token is one
+// the fault targets.
+func (ft Fault) matches(method, token string) bool {
+	return (ft.Method == "" || ft.Method == method) && (ft.Token == "" || ft.Token == token)
+}
+
 // middleware applies the next request fault, if any, before next.
 func (f *Faults) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ft, ok := f.next(false, r.Method)
+		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		ft, ok := f.next(false, r.Method, token)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
@@ -411,11 +442,13 @@ type faultJSON struct {
 	Message    string    `json:"message,omitempty"`
 	Method     string    `json:"method,omitempty"`
 	Webhook    bool      `json:"webhook,omitempty"`
+	Token      string    `json:"token,omitempty"`
+	Persist    bool      `json:"persist,omitempty"`
 }
 
 // MarshalJSON writes durations as strings such as "2s".
 func (f Fault) MarshalJSON() ([]byte, error) {
-	return json.Marshal(faultJSON{f.Kind, f.Count, duration(f.RetryAfter), f.Status, duration(f.Delay), f.Size, f.Message, f.Method, f.Webhook})
+	return json.Marshal(faultJSON{f.Kind, f.Count, duration(f.RetryAfter), f.Status, duration(f.Delay), f.Size, f.Message, f.Method, f.Webhook, f.Token, f.Persist})
 }
 
 // UnmarshalJSON reads durations as strings ("1.5s") or seconds (1.5).
@@ -424,7 +457,7 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*f = Fault{j.Kind, j.Count, time.Duration(j.RetryAfter), j.Status, time.Duration(j.Delay), j.Size, j.Message, j.Method, j.Webhook}
+	*f = Fault{j.Kind, j.Count, time.Duration(j.RetryAfter), j.Status, time.Duration(j.Delay), j.Size, j.Message, j.Method, j.Webhook, j.Token, j.Persist}
 	return nil
 }
 
