@@ -48,12 +48,12 @@ func init() {
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			o := benchSyncOptions{}
 			fs.IntVar(&o.records, "records", 100_000, "records in the source simulator, all synced in one run")
-			fs.StringVar(&o.db, "db", "", "database (default: a fresh SQLite file in a temporary directory)")
+			fs.StringVar(&o.db, "db", "", "database: sqlite:PATH or an empty PostgreSQL database (default: a fresh SQLite file in a temporary directory)")
 			fs.StringVar(&o.synchronous, "sqlite-synchronous", "FULL", "SQLite durability: FULL or NORMAL")
 			fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the sync run, from install until every write is final")
 			fs.BoolVar(&o.reconcile, "reconcile", true, "also reconcile the N pairs the run made")
 			fs.StringVar(&o.reconcileProfile, "reconcile-cpuprofile", "", "write a CPU profile (pprof) of the reconciliation (with --reconcile-child=false)")
-			fs.BoolVar(&o.reconcileChild, "reconcile-child", true, "reconcile in an `accord serve` of its own on the same database, so its peak RSS is Accord's alone; false: in this process, the simulators' objects included")
+			fs.BoolVar(&o.reconcileChild, "reconcile-child", true, "reconcile in an accord serve of its own on the same database, so its peak RSS is Accord's alone; false: in this process, the simulators' objects included")
 			fs.StringVar(&o.logLevel, "log-level", "", "Accord's log level on stderr (debug, info, warn, error); default silent")
 			fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
 			return func(ctx context.Context, args []string) error {
