@@ -55,6 +55,8 @@ type Dispatcher interface {
 	Backlog() (waiting, capacity int)
 }
 
+var _ Dispatcher = (*engine.Dispatcher)(nil)
+
 // Config tunes the syncer. Zero values take the defaults.
 type Config struct {
 	// PlanInterval is how often the leader looks for due runs. Default 5s.
@@ -576,14 +578,17 @@ func (s *Syncer) waitForRate(ctx context.Context, cn *connector.Connector, tenan
 const maxAhead = 4
 
 // waitForWorkers holds the next page while the fast path's backlog is
-// more than 1/maxAhead full.
+// more than 1/maxAhead full, for at most a third of the run's lease TTL:
+// workers stuck on a slow partner must not let the lease lapse, and what
+// overflows the backlog is still delivered (the sweeper queues it).
 func (s *Syncer) waitForWorkers(ctx context.Context) error {
 	if s.fast == nil {
 		return nil
 	}
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
-	for {
+	deadline := time.Now().Add(runLeaseTTL / 3)
+	for time.Now().Before(deadline) {
 		waiting, capacity := s.fast.Backlog()
 		if waiting*maxAhead <= capacity {
 			return nil
@@ -594,6 +599,7 @@ func (s *Syncer) waitForWorkers(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+	return nil
 }
 
 // nextRun is when a schedule fires after t.
