@@ -252,6 +252,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		if cfg.RunsWorkers() {
 			a.Dispatcher = a.Engine.NewDispatcher(nil)
 			dispatch = a.Dispatcher.Dispatch
+			a.Syncer.UseDispatcher(a.Dispatcher)
 		}
 		a.Ingress, err = webhook.NewIngress(webhook.Deps{
 			Store: a.Store, Queue: a.Queue,

@@ -104,3 +104,58 @@ func TestMigrateHelpListsItsOwnFlags(t *testing.T) {
 	require.Contains(t, out.String(), "-db")
 	require.NotContains(t, out.String(), "-webhook-max-bytes-in-flight")
 }
+
+// TestDemoCRMBillingCarriesBothWays runs the crm-billing demo until its
+// progress line shows both directions at work: billing customers made CRM
+// accounts, and an owner sales set in the CRM reached billing (which takes
+// a CRM sync the demo asks for). It then stops the demo and checks the
+// final summary: never more accounts than customers.
+func TestDemoCRMBillingCarriesBothWays(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var errOut strings.Builder
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"demo", "--pack", "crm-billing", "--duration", "60s", "--addr", "127.0.0.1:0",
+			"--db", "sqlite:" + t.TempDir() + "/demo.db", "--rate", "10", "--fault-rate", "0", "--progress", "250ms"},
+			&Env{Stdout: pw, Stderr: &errOut, Getenv: func(string) (string, bool) { return "", false }})
+		pw.Close()
+	}()
+	progress := regexp.MustCompile(`customers: (\d+), accounts: (\d+), owners set in CRM: \d+, owners carried to billing: (\d+)`)
+	var out strings.Builder
+	sc := bufio.NewScanner(pr)
+	carried := false
+	for sc.Scan() {
+		line := sc.Text()
+		out.WriteString(line + "\n")
+		if m := progress.FindStringSubmatch(line); m != nil && !carried {
+			accounts, _ := strconv.Atoi(m[2])
+			owners, _ := strconv.Atoi(m[3])
+			if accounts > 0 && owners > 0 {
+				carried = true
+				cancel() // both ways seen: stop early
+			}
+		}
+	}
+	require.Equal(t, 0, <-done, "stderr: %s", errOut.String())
+	require.True(t, carried, "an account was created and an owner reached billing before the demo ended:\n%s", out.String())
+	require.Contains(t, out.String(), "/sync")
+	require.Contains(t, out.String(), "accord_reconciliation_diffs_total")
+	m := regexp.MustCompile(`stopping\. customers: (\d+), accounts: (\d+)`).FindStringSubmatch(out.String())
+	require.NotNil(t, m, "final summary in:\n%s", out.String())
+	customers, _ := strconv.Atoi(m[1])
+	accounts, _ := strconv.Atoi(m[2])
+	require.Positive(t, accounts)
+	require.LessOrEqual(t, accounts, customers, "one account per customer, never more")
+}
+
+func TestDemoUnknownPackNamesTheKnownOnes(t *testing.T) {
+	t.Parallel()
+	var errOut strings.Builder
+	code := Run(t.Context(), []string{"demo", "--pack", "nope", "--addr", "127.0.0.1:0"}, &Env{Stdout: io.Discard, Stderr: &errOut})
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut.String(), "crm-billing")
+	require.Contains(t, errOut.String(), "support-escalation")
+}

@@ -112,6 +112,11 @@ func (d *Dispatcher) Dispatch(events []store.Event) {
 	}
 }
 
+// Backlog is how many dispatched events wait for a worker, and how many
+// may: a producer that can wait (a sync run) stays well below capacity, so
+// its events are not left to the sweeper.
+func (d *Dispatcher) Backlog() (waiting, capacity int) { return len(d.ch), cap(d.ch) }
+
 // Close lets the workers finish the events they hold until ctx ends, then
 // cancels what is still in flight; the backlog and the cancelled events
 // stay pending for the sweeper (the next start's, or another process's).

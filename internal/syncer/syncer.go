@@ -51,6 +51,18 @@ type Deps struct {
 	Now        func() time.Time
 }
 
+// Dispatcher is the engine's in-process fast path (*engine.Dispatcher):
+// events handed to it are delivered by this process's workers without a
+// job each; those it cannot take stay pending for the sweeper.
+type Dispatcher interface {
+	Dispatch(events []store.Event)
+	// Backlog is how many dispatched events wait for a worker, and how
+	// many may.
+	Backlog() (waiting, capacity int)
+}
+
+var _ Dispatcher = (*engine.Dispatcher)(nil)
+
 // Config tunes the syncer. Zero values take the defaults.
 type Config struct {
 	// PlanInterval is how often the leader looks for due runs. Default 5s.
@@ -69,6 +81,7 @@ type Syncer struct {
 	deps    Deps
 	cfg     Config
 	jobs    engine.JobInserter
+	fast    Dispatcher
 	metrics *metrics
 }
 
@@ -95,6 +108,12 @@ func New(deps Deps, cfg *Config) *Syncer {
 
 // UseQueue gives the syncer the queue its events' delivery jobs go to.
 func (s *Syncer) UseQueue(q engine.JobInserter) { s.jobs = q }
+
+// UseDispatcher hands each page's events to this process's workers
+// (stored pending, as the webhook ingress does) instead of queueing a job
+// per event; call it before the syncer runs jobs. Without it (a process
+// running no workers in-process) every event gets its delivery job.
+func (s *Syncer) UseDispatcher(d Dispatcher) { s.fast = d }
 
 // RunArgs is the job that runs (or resumes) one installation's sync of one
 // schedule trigger.
@@ -299,8 +318,8 @@ func (s *Syncer) RunNow(ctx context.Context, tenantID, installationID string) ([
 }
 
 // Run runs one installation's sync of one trigger from where it stands to
-// the last page. Each page's events, their delivery jobs and the state
-// after the page commit in one transaction: a crash or an error resumes at
+// the last page. Each page's events, their delivery (jobs, or pending for
+// the fast path) and the state after the page commit in one transaction: a crash or an error resumes at
 // the page that did not commit, and a page is never stored twice.
 func (s *Syncer) Run(ctx context.Context, args RunArgs) error {
 	if s.jobs == nil {
@@ -401,17 +420,28 @@ func (s *Syncer) Run(ctx context.Context, args RunArgs) error {
 	}
 	run := runState{tr: tr, inst: inst, connID: connID, boundary: s.boundary(tr, inst, state)}
 	lastLog := now
+	// The lease was just taken; it is renewed once a third of its TTL has
+	// passed rather than before every page: on SQLite each renewal waits
+	// for the one writer connection behind the workers applying the pages
+	// already stored, and per page that wait was half of a backfill's time.
+	renewed := time.Now()
 	for {
-		ok, err := st.RenewLease(ctx, inst.TenantID, leaseKey, engine.HolderID(), runLeaseTTL)
-		if err != nil {
-			return fmt.Errorf("syncer: renewing the run's lease: %w", err)
-		}
-		if !ok {
-			// Another process took the run over after the lease lapsed; it
-			// resumes from the last committed page.
-			return queue.Snooze(time.Second)
+		if time.Since(renewed) >= runLeaseTTL/3 {
+			ok, err := st.RenewLease(ctx, inst.TenantID, leaseKey, engine.HolderID(), runLeaseTTL)
+			if err != nil {
+				return fmt.Errorf("syncer: renewing the run's lease: %w", err)
+			}
+			if !ok {
+				// Another process took the run over after the lease lapsed;
+				// it resumes from the last committed page.
+				return queue.Snooze(time.Second)
+			}
+			renewed = time.Now()
 		}
 		if err := s.waitForRate(ctx, cn, inst.TenantID); err != nil {
+			return err
+		}
+		if err := s.waitForWorkers(ctx); err != nil {
 			return err
 		}
 		lc := connector.ListCall{Object: tr.object.Name, Cursor: state.Cursor, Limit: s.cfg.PageLimit, Auth: auth}
@@ -456,19 +486,27 @@ func (s *Syncer) Run(ctx context.Context, args RunArgs) error {
 			next.LastCompletedAt, next.NextRunAt = end, s.nextRun(tr.sched, end)
 		}
 		var stored int
+		var fresh []store.Event // stored pending, for the fast path
 		err = st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-			stored = 0
+			stored, fresh = 0, fresh[:0]
 			jobs := make([]river.InsertManyParams, 0, len(events))
 			for _, ev := range events {
+				if s.fast != nil {
+					ev.State = store.EventPending
+				}
 				inserted, err := tx.InsertEvent(ctx, ev)
 				if err != nil {
 					return fmt.Errorf("storing event for %s: %w", ev.ObjectID, err)
 				}
-				if inserted {
+				switch {
+				case !inserted:
+				case s.fast != nil:
+					fresh = append(fresh, ev)
+				default:
 					jobs = append(jobs, engine.NewEventJob(ev))
 				}
 			}
-			stored = len(jobs)
+			stored = len(jobs) + len(fresh)
 			after := next
 			after.RunEvents += int64(stored)
 			after.UpdatedAt = s.deps.Now()
@@ -483,6 +521,9 @@ func (s *Syncer) Run(ctx context.Context, args RunArgs) error {
 		})
 		if err != nil {
 			return fmt.Errorf("syncer: committing a page: %w", err)
+		}
+		if len(fresh) > 0 {
+			s.fast.Dispatch(fresh)
 		}
 		next.RunEvents += int64(stored)
 		state = next
@@ -541,6 +582,37 @@ func (s *Syncer) waitForRate(ctx context.Context, cn *connector.Connector, tenan
 	case <-t.C:
 		return nil
 	}
+}
+
+// maxAhead is the share of the fast path's backlog a run may fill before
+// it lists the next page. Events past the backlog would wait for the
+// sweeper (event_sweep_after), so a backfill keeps its listing just ahead
+// of the workers instead, leaving room for webhooks.
+const maxAhead = 4
+
+// waitForWorkers holds the next page while the fast path's backlog is
+// more than 1/maxAhead full, for at most a third of the run's lease TTL:
+// workers stuck on a slow partner must not let the lease lapse, and what
+// overflows the backlog is still delivered (the sweeper queues it).
+func (s *Syncer) waitForWorkers(ctx context.Context) error {
+	if s.fast == nil {
+		return nil
+	}
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	deadline := time.Now().Add(runLeaseTTL / 3)
+	for time.Now().Before(deadline) {
+		waiting, capacity := s.fast.Backlog()
+		if waiting*maxAhead <= capacity {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 // nextRun is when a schedule fires after t.

@@ -118,7 +118,11 @@ func (q *queries) ListUncertainLinks(ctx context.Context, before time.Time, limi
 
 func (q *queries) ListLinksByTarget(ctx context.Context, tenantID, installationID, targetObject, targetID string) ([]store.Link, error) {
 	const op = "listing links by target"
-	rows, err := queryPrepared(ctx, q.read, `SELECT `+linkColumns+` FROM links
+	// INDEXED BY: without statistics the planner prefers the primary key,
+	// whose order matches the ORDER BY, and scans every link of the
+	// installation for each lookup, making reconciliation and two-way
+	// drift checks quadratic in the number of links.
+	rows, err := queryPrepared(ctx, q.read, `SELECT `+linkColumns+` FROM links INDEXED BY links_target
 		WHERE tenant_id = ? AND installation_id = ? AND target_object = ? AND target_id = ?
 		ORDER BY source_object, source_id, action`, tenantID, installationID, targetObject, targetID)
 	if err != nil {
