@@ -137,11 +137,6 @@ type demo struct {
 }
 
 func runDemo(ctx context.Context, env *Env, o demoOptions, sc demoScenario) (err error) {
-	if o.duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.duration)
-		defer cancel()
-	}
 	if o.db == "" {
 		dir, err := os.MkdirTemp("", "accord-demo-")
 		if err != nil {
@@ -221,6 +216,13 @@ func runDemo(ctx context.Context, env *Env, o demoOptions, sc demoScenario) (err
 	}
 	sc.welcome(d)
 
+	// --duration counts the traffic, not the start-up: a loaded machine
+	// that starts slowly still runs the demo as long as asked.
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
