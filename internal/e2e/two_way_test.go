@@ -139,9 +139,16 @@ func TestCRMBillingTwoWay(t *testing.T) {
 			require.Equal(t, crmWrites, e.crmWrites(http.MethodPost)+e.crmWrites(http.MethodPatch), "no echo loop into the CRM")
 			require.Equal(t, billingWrites, e.billingWrites(), "no echo loop into billing")
 
-			// Billing renames a customer: the CRM follows, and the CRM pass
-			// that lists Accord's own write is not drift.
-			_, err := e.billing.RenameCustomer(ids[3], "Customer 3 Renamed")
+			// Billing renames a customer whose account two actions write
+			// (account and account_mrr): the CRM follows, and the CRM pass
+			// that lists Accord's own write is not drift, though the
+			// older account_mrr link still holds the old name.
+			_, err := e.billing.CreateSubscription(ids[3], sim.NewBillingItem(1000, 1, "month"))
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return e.account(t, ids[3]).Properties["mrr"] == "10" }, waitFor, 20*time.Millisecond)
+			e.quiet(t)
+			billingWrites = e.billingWrites()
+			_, err = e.billing.RenameCustomer(ids[3], "Customer 3 Renamed")
 			require.NoError(t, err)
 			require.Eventually(t, func() bool { return e.account(t, ids[3]).Properties["name"] == "Customer 3 Renamed" }, waitFor, 20*time.Millisecond)
 			e.quiet(t)

@@ -66,29 +66,45 @@ func (e *Engine) reverseTarget(ctx context.Context, in applyInput) (string, erro
 // was changed on the side that does not own it (the other direction's
 // source owns what it writes). It is reported as a drift record error, or
 // reverted by marking the link for the settlement job, which writes the
-// owner's value back. Only observations newer than the write count: a page
-// listed before Accord's write shows the old value, which is not drift.
+// owner's value back.
+//
+// Each field is compared with its newest write only, when several actions
+// write one object (a rename reaches the account through one action while
+// another's link still holds the old name). Each link is read under its
+// object's lock, so a write in flight (its partner call made, its link not
+// yet committed) finishes first and Accord's own change coming back is
+// compared with what it wrote. And only observations newer than the write
+// count: a page listed before Accord's write shows the old value.
 func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spec.Contract, t *compiledTrigger, ev store.Event, doc map[string]any, args DeliverArgs) {
 	links, err := e.deps.Store.ListLinksByTarget(ctx, inst.TenantID, inst.ID, t.provider.Name+"."+t.source.Name, ev.ObjectID)
+	if err == nil {
+		for i, l := range links {
+			if links[i], err = e.settledLink(ctx, l.LinkKey); err != nil {
+				break
+			}
+		}
+	}
 	if err != nil {
 		e.deps.Logger.WarnContext(ctx, "reading the links of a two-way object failed; drift is not checked for this change",
 			"tenant_id", inst.TenantID, "installation_id", inst.ID, "object_id", ev.ObjectID, "err", err)
 		return
 	}
-	for _, l := range links {
-		if l.Uncertain || len(l.Fields) == 0 || !ev.ReceivedAt.After(l.UpdatedAt) {
-			continue
+	byLink := map[store.LinkKey][]Drift{}
+	var order []store.LinkKey
+	for _, d := range Drifted(doc, NewestWritten(links), ev.ReceivedAt) {
+		if byLink[d.Key] == nil {
+			order = append(order, d.Key)
 		}
-		drifted := DriftedFields(doc, l.Fields)
-		if len(drifted) == 0 {
-			continue
-		}
+		byLink[d.Key] = append(byLink[d.Key], d)
+	}
+	for _, key := range order {
+		drifted := byLink[key]
 		for _, d := range drifted {
 			e.metrics.drift(t.provider.Name, t.source.Name, d.Path, c.OnDrift == spec.DriftRevert)
 		}
 		what := describeDrift(drifted)
 		if c.OnDrift == spec.DriftRevert {
-			if err := e.markForRevert(ctx, l.LinkKey, doc, t.provider); err != nil {
+			if err := e.markForRevert(ctx, key, doc, t.provider); err != nil {
 				e.deps.Logger.WarnContext(ctx, "marking a drifted object for revert failed; the next change of it is compared again",
 					"tenant_id", inst.TenantID, "err", err)
 				continue
@@ -102,6 +118,87 @@ func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spe
 			providerTitle(t.provider), t.source.Name, ev.ObjectID, providerTitle(t.provider), fieldWord(drifted), what)
 		remedy := "Change these fields on the side that owns them (the contract's source_of_truth); Accord writes the owner's value at its next change. To have Accord write it back at once, set on_drift: revert in the contract."
 		e.recordError(ctx, in, ClassDrift, msg, remedy)
+	}
+}
+
+// settledLink reads a link under its object's lock and lease: a write of
+// it in progress has committed by then.
+func (e *Engine) settledLink(ctx context.Context, key store.LinkKey) (store.Link, error) {
+	lockCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
+	unlock, err := e.locks.lock(lockCtx, lockKey(key))
+	cancel()
+	if err != nil {
+		return store.Link{}, fmt.Errorf("waiting for a write of the object: %w", err)
+	}
+	defer unlock()
+	lease, ok, err := e.leaseObject(ctx, key)
+	if err != nil {
+		return store.Link{}, err
+	}
+	if !ok {
+		return store.Link{}, fmt.Errorf("the object is being written in another process")
+	}
+	defer lease.release()
+	return e.deps.Store.GetLink(ctx, key)
+}
+
+// Written is the newest value Accord wrote to one field of a partner
+// object, when, and by which link.
+type Written struct {
+	Value string
+	At    time.Time
+	Key   store.LinkKey
+}
+
+// NewestWritten collects, per field (dotted path), the newest value the
+// links wrote, as text.
+func NewestWritten(links []store.Link) map[string]Written {
+	out := map[string]Written{}
+	for _, l := range links {
+		if l.Uncertain || len(l.Fields) == 0 || l.TargetID == "" {
+			continue
+		}
+		var w map[string]any
+		if err := json.Unmarshal(l.Fields, &w); err != nil {
+			continue
+		}
+		walkLeaves("", w, func(path string, v any) {
+			if cur, ok := out[path]; !ok || l.UpdatedAt.After(cur.At) {
+				out[path] = Written{Value: asText(v), At: l.UpdatedAt, Key: l.LinkKey}
+			}
+		})
+	}
+	return out
+}
+
+// Drifted compares an object with the newest writes of its fields: a field
+// the object shows with another value, written before seenAt (zero: any
+// time), drifted. A field the object does not show is not compared.
+func Drifted(doc map[string]any, newest map[string]Written, seenAt time.Time) []Drift {
+	var out []Drift
+	for path, w := range newest {
+		if !seenAt.IsZero() && !seenAt.After(w.At) {
+			continue
+		}
+		cur, ok := spec.Get(doc, path)
+		if !ok {
+			continue
+		}
+		if now := asText(cur); now != w.Value {
+			out = append(out, Drift{Path: path, Written: w.Value, Now: now, Key: w.Key})
+		}
+	}
+	slices.SortFunc(out, func(a, b Drift) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+func walkLeaves(prefix string, m map[string]any, fn func(path string, v any)) {
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			walkLeaves(prefix+k+".", sub, fn)
+			continue
+		}
+		fn(prefix+k, v)
 	}
 }
 
@@ -143,39 +240,19 @@ func (e *Engine) markForRevert(ctx context.Context, key store.LinkKey, doc map[s
 	return e.deps.Store.MarkLinkUncertain(ctx, key, e.deps.Now().Add(-e.answerWindow(p)-time.Second))
 }
 
-// Drift is one written field that now holds another value.
-type Drift struct{ Path, Written, Now string }
+// Drift is one written field that now holds another value, and the link
+// that wrote it.
+type Drift struct {
+	Path, Written, Now string
+	Key                store.LinkKey
+}
 
-// DriftedFields compares the written fields (leaf by leaf) with the
-// object's current values, as text: partners often return numbers as
+// DriftedFields compares one link's written fields (leaf by leaf) with
+// the object's current values, as text: partners often return numbers as
 // strings (HubSpot's properties), which is not drift. A field the object
 // does not show is not compared.
 func DriftedFields(doc map[string]any, written json.RawMessage) []Drift {
-	var w map[string]any
-	if err := json.Unmarshal(written, &w); err != nil {
-		return nil
-	}
-	var out []Drift
-	var walk func(prefix string, m map[string]any)
-	walk = func(prefix string, m map[string]any) {
-		for k, v := range m {
-			path := prefix + k
-			if sub, ok := v.(map[string]any); ok {
-				walk(path+".", sub)
-				continue
-			}
-			cur, ok := spec.Get(doc, path)
-			if !ok {
-				continue
-			}
-			if a, b := asText(v), asText(cur); a != b {
-				out = append(out, Drift{Path: path, Written: a, Now: b})
-			}
-		}
-	}
-	walk("", w)
-	slices.SortFunc(out, func(a, b Drift) int { return strings.Compare(a.Path, b.Path) })
-	return out
+	return Drifted(doc, NewestWritten([]store.Link{{TargetID: "-", Fields: written}}), time.Time{})
 }
 
 func asText(v any) string {

@@ -340,24 +340,26 @@ func (s *Syncer) compare(ctx context.Context, inst store.Installation, c *spec.C
 	}
 	paired := false
 	for _, l := range targets {
-		if l.TargetID == "" {
+		paired = paired || l.TargetID != ""
+	}
+	// Each field against its newest write only: several actions may write
+	// one object, and an older link's value is not what the object should
+	// hold.
+	reverted := map[store.LinkKey]bool{}
+	for _, d := range engine.Drifted(it, engine.NewestWritten(targets), time.Time{}) {
+		or.Diffs[d.Path]++
+		s.metrics.diff(lo.provider.Name, lo.object.Name, d.Path)
+		if len(or.Samples) < maxSamples {
+			or.Samples = append(or.Samples, DiffSample{ObjectID: id, Field: d.Path, Written: d.Written, Now: d.Now})
+		}
+		if c.OnDrift != spec.DriftRevert || s.deps.Revert == nil || reverted[d.Key] {
 			continue
 		}
-		paired = true
-		diffs := engine.DriftedFields(it, l.Fields)
-		for _, d := range diffs {
-			or.Diffs[d.Path]++
-			s.metrics.diff(lo.provider.Name, lo.object.Name, d.Path)
-			if len(or.Samples) < maxSamples {
-				or.Samples = append(or.Samples, DiffSample{ObjectID: id, Field: d.Path, Written: d.Written, Now: d.Now})
-			}
-		}
-		if len(diffs) > 0 && c.OnDrift == spec.DriftRevert && s.deps.Revert != nil {
-			if err := s.deps.Revert(ctx, l.LinkKey, it, lo.provider); err != nil {
-				s.deps.Logger.WarnContext(ctx, "reconciliation could not mark a drifted object to be written back", "tenant_id", inst.TenantID, "err", err)
-			} else {
-				or.Reverted++
-			}
+		reverted[d.Key] = true
+		if err := s.deps.Revert(ctx, d.Key, it, lo.provider); err != nil {
+			s.deps.Logger.WarnContext(ctx, "reconciliation could not mark a drifted object to be written back", "tenant_id", inst.TenantID, "err", err)
+		} else {
+			or.Reverted++
 		}
 	}
 	if paired {
