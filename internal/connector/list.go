@@ -156,10 +156,14 @@ func (c *Connector) sameOrigin(ref *url.URL, link string, auth Authorizer) (*url
 	return u, nil
 }
 
-// itemsAt reads the list at path; a missing or null list is empty.
+// itemsAt reads the list at path ("." for a body that is the list
+// itself); a missing or null list is empty.
 func itemsAt(doc any, path string) ([]map[string]any, error) {
 	if doc == nil {
 		return nil, nil
+	}
+	if path == "." {
+		path = ""
 	}
 	v, ok := lookup(doc, path)
 	if !ok || v == nil {

@@ -237,3 +237,23 @@ func TestListItemPath(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []map[string]any{{"id": "1001", "name": "Acme"}, {"id": "kept", "name": "Globex"}}, page.Items)
 }
+
+// GitHub answers a list as a bare JSON array, paged by its Link header:
+// items "." names the body itself.
+func TestListBareArray(t *testing.T) {
+	t.Parallel()
+	var base string
+	b := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("page") == "" {
+			w.Header().Set("Link", `<`+base+`/api/v1/incidents?page=2>; rel="next"`)
+			reply(200, `[{"id":"a"},{"id":"b"}]`)(w, r)
+			return
+		}
+		reply(200, `[{"id":"c"}]`)(w, r)
+	}, func(p *spec.Provider, _ *Config) {
+		p.Pagination = &spec.Pagination{Style: spec.PageLink}
+		p.Objects["incident"].Endpoints.List = &spec.Endpoint{Method: http.MethodGet, Path: "/api/v1/incidents", Items: "."}
+	})
+	base = b.srv.URL
+	require.Equal(t, []string{"a", "b", "c"}, readAll(t, b, ListCall{Object: "incident", Auth: apiKey()}))
+}

@@ -411,7 +411,7 @@ type Endpoint struct {
 	// Item is the JSON path of the object in a single-object response.
 	Item string `yaml:"item" jsonschema_description:"JSON path of the object in the response (empty: the whole body)"`
 	// Items is the JSON path of the array in a list response.
-	Items string `yaml:"items" jsonschema_description:"JSON path of the list in the response, e.g. tickets"`
+	Items string `yaml:"items" jsonschema_description:"JSON path of the list in the response, e.g. tickets; . when the response is the list itself (GitHub)"`
 	// IDPath is the JSON path of the created object's id in the response.
 	IDPath string `yaml:"id_path" jsonschema_description:"JSON path of the id in the response, e.g. incident.id"`
 	// IdempotencyHeader names the header carrying the idempotency key.
