@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -411,4 +413,39 @@ func TestSyncPermissionDrift(t *testing.T) {
 			require.Eventually(t, func() bool { return e.crm.Count() == 3 }, waitFor, 20*time.Millisecond, "nothing lost")
 		})
 	}
+}
+
+// TestSyncCompletedIsNotified: a host subscribed to sync.completed hears of
+// each complete run, with its counts.
+func TestSyncCompletedIsNotified(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []string
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(raw))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(host.Close)
+	e := setupBillingWith(t, "sqlite", 0, billingOpts{packs: syncPacks(t, "")})
+	e.waitFirstRun(t)
+	c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+	_, err := c.CreateNotificationEndpoint(t.Context(), tenantID, host.URL+"/accord", []string{"sync.completed"})
+	require.NoError(t, err)
+	for i := range 3 {
+		e.billing.CreateCustomer(fmt.Sprintf("Customer %d", i), "")
+	}
+	e.syncRun(t)
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, b := range got {
+			if strings.Contains(b, `"type":"sync.completed"`) && strings.Contains(b, `"records_done":3`) && strings.Contains(b, `"changes":3`) {
+				return true
+			}
+		}
+		return false
+	}, waitFor, 20*time.Millisecond, "the host hears of the completed run")
 }

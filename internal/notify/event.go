@@ -14,12 +14,13 @@ const (
 	InstallationUninstalled = "installation.uninstalled"
 	RecordErrorOpened       = "record_error.opened"
 	RecordErrorResolved     = "record_error.resolved"
+	SyncCompleted           = "sync.completed"
 )
 
 // EventTypes lists every event type, in a stable order.
 func EventTypes() []string {
 	return []string{ConnectionStateChanged, InstallationPaused, InstallationResumed, InstallationUninstalled,
-		RecordErrorOpened, RecordErrorResolved}
+		RecordErrorOpened, RecordErrorResolved, SyncCompleted}
 }
 
 // Known reports whether t is an event type.
@@ -61,6 +62,16 @@ type RecordErrorData struct {
 	Status         string `json:"status"`
 }
 
+// SyncData is the data of sync.completed: one schedule trigger's run
+// read every page.
+type SyncData struct {
+	InstallationID string    `json:"installation_id"`
+	Trigger        string    `json:"trigger"`
+	RecordsDone    int64     `json:"records_done"`
+	Changes        int64     `json:"changes"`
+	CompletedAt    time.Time `json:"completed_at"`
+}
+
 // Sample returns an example message of type t, for an iPaaS trigger's
 // field mapping; false for an unknown type.
 func Sample(t string) (json.RawMessage, bool) {
@@ -79,6 +90,8 @@ func Sample(t string) (json.RawMessage, bool) {
 		data = RecordErrorData{RecordErrorID: "rerr_45c48cce", InstallationID: "inst_c9f0f895", Object: "ticket", Class: "validation", Status: "open"}
 	case RecordErrorResolved:
 		data = RecordErrorData{RecordErrorID: "rerr_45c48cce", InstallationID: "inst_c9f0f895", Object: "ticket", Class: "validation", Status: "resolved"}
+	case SyncCompleted:
+		data = SyncData{InstallationID: "inst_c9f0f895", Trigger: "customer", RecordsDone: 250, Changes: 3, CompletedAt: at}
 	default:
 		return nil, false
 	}

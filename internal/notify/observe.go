@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -87,6 +88,10 @@ func (s *observed) SetRecordErrorStatus(ctx context.Context, tenantID, id string
 	return s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.SetRecordErrorStatus(ctx, tenantID, id, status)
 	})
+}
+
+func (s *observed) PutSyncState(ctx context.Context, st store.SyncState) error {
+	return s.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return tx.PutSyncState(ctx, st) })
 }
 
 type observedTx struct {
@@ -182,6 +187,21 @@ func (t *observedTx) SetRecordErrorStatus(ctx context.Context, tenantID, id stri
 	}
 	return t.emit(ctx, tenantID, typ, RecordErrorData{RecordErrorID: id, InstallationID: prev.InstallationID,
 		Object: prev.Object, Class: prev.Class, Status: string(status)})
+}
+
+func (t *observedTx) PutSyncState(ctx context.Context, st store.SyncState) error {
+	prev, err := t.Tx.GetSyncState(ctx, st.TenantID, st.InstallationID, st.Trigger)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := t.Tx.PutSyncState(ctx, st); err != nil {
+		return err
+	}
+	if st.Runs <= prev.Runs {
+		return nil
+	}
+	return t.emit(ctx, st.TenantID, SyncCompleted, SyncData{InstallationID: st.InstallationID, Trigger: st.Trigger,
+		RecordsDone: st.RunRecords, Changes: st.RunEvents, CompletedAt: st.LastCompletedAt})
 }
 
 // emit stores one pending delivery per endpoint of the tenant that wants
