@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -343,7 +344,7 @@ func (e *Engine) applyMerges(ctx context.Context, inst store.Installation, t *co
 		if from == "" || from == ev.ObjectID {
 			continue
 		}
-		moved, dropped, err := e.deps.Store.MergeLinks(ctx, inst.TenantID, inst.ID, target, t.source.Name, from, ev.ObjectID)
+		moved, dropped, err := e.mergeUnderLocks(ctx, inst, target, t.source.Name, from, ev.ObjectID)
 		if err != nil {
 			return fmt.Errorf("moving the links of %s %s merged into %s: %w", target, from, ev.ObjectID, err)
 		}
@@ -354,4 +355,38 @@ func (e *Engine) applyMerges(ctx context.Context, inst store.Installation, t *co
 		}
 	}
 	return nil
+}
+
+// mergeUnderLocks moves the links of a merged-away object while holding
+// the object locks (and leases) of the links it changes, in key order: a
+// write of one of them in flight (an echo advancing its watermark on a
+// read from before the merge) would otherwise put the merged-away id back.
+func (e *Engine) mergeUnderLocks(ctx context.Context, inst store.Installation, target, sourceObject, from, to string) (int, int, error) {
+	links, err := e.deps.Store.ListLinksByTarget(ctx, inst.TenantID, inst.ID, target, from)
+	if err != nil {
+		return 0, 0, err
+	}
+	keys := map[string]store.LinkKey{}
+	for _, l := range links {
+		keys[lockKey(l.LinkKey)] = l.LinkKey
+	}
+	names := slices.Sorted(maps.Keys(keys))
+	for _, name := range names {
+		lockCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
+		unlock, err := e.locks.lock(lockCtx, name)
+		cancel()
+		if err != nil {
+			return 0, 0, fmt.Errorf("waiting for a write of a merged object: %w", err)
+		}
+		defer unlock()
+		lease, ok, err := e.leaseObject(ctx, keys[name])
+		if err != nil {
+			return 0, 0, err
+		}
+		if !ok {
+			return 0, 0, fmt.Errorf("a merged object is being written in another process")
+		}
+		defer lease.release()
+	}
+	return e.deps.Store.MergeLinks(ctx, inst.TenantID, inst.ID, target, sourceObject, from, to)
 }
