@@ -95,14 +95,21 @@ func (e *billingEnv) waitFirstRun(t *testing.T) {
 // short for waitFor fails.
 func waitCount(t *testing.T, count func() int, want int) {
 	t.Helper()
-	last, since := count(), time.Now()
-	for last < want {
+	waitProgress(t, count, func(n int) bool { return n >= want }, fmt.Sprintf("reaching %d", want))
+}
+
+// waitProgress polls value until done, failing only when it has not moved
+// for waitFor.
+func waitProgress(t *testing.T, value func() int, done func(int) bool, what string) {
+	t.Helper()
+	last, since := value(), time.Now()
+	for !done(last) {
 		time.Sleep(20 * time.Millisecond) // polling interval, not a budget
-		if n := count(); n != last {
+		if n := value(); n != last {
 			last, since = n, time.Now()
 			continue
 		}
-		require.Less(t, time.Since(since), waitFor, "stuck at %d of %d", last, want)
+		require.Less(t, time.Since(since), waitFor, "stuck at %d before %s", last, what)
 	}
 }
 
@@ -117,20 +124,11 @@ func waitQuiet(t *testing.T, e *billingEnv) {
 // for delivery, for as long as that number keeps moving.
 func waitDrained(t *testing.T, e *billingEnv, connIDs ...string) {
 	t.Helper()
-	waiting := func() int {
+	waitProgress(t, func() int {
 		n, err := e.app.Store.CountWaitingEvents(t.Context(), tenantID, connIDs)
 		require.NoError(t, err)
 		return n
-	}
-	last, since := waiting(), time.Now()
-	for last > 0 {
-		time.Sleep(20 * time.Millisecond) // polling interval, not a budget
-		if n := waiting(); n != last {
-			last, since = n, time.Now()
-			continue
-		}
-		require.Less(t, time.Since(since), waitFor, "%d events still wait for delivery", last)
-	}
+	}, func(n int) bool { return n == 0 }, "every stored event is delivered")
 }
 
 // crmWrites counts the CRM calls that create or update a company.
@@ -165,6 +163,9 @@ func TestSyncCatchesWhatWebhooksMissed(t *testing.T) {
 			require.EqualValues(t, customers, run.RecordsDone)
 			require.EqualValues(t, customers, run.Changes)
 			require.Empty(t, run.LastError)
+			require.EqualValues(t, customers, counter(t, e.app.Registry, "accord_sync_records_total", map[string]string{"result": "changed"}))
+			require.EqualValues(t, 4, counter(t, e.app.Registry, "accord_sync_pages_total", map[string]string{"outcome": "committed"}),
+				"the planner's first run read one empty page, this one three pages of 20 for 50 customers")
 			waitCount(t, e.crm.Count, customers)
 			waitQuiet(t, e)
 			require.Equal(t, customers, e.crm.Count(), "one company per customer")

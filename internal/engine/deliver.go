@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -372,7 +373,10 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 			"object", in.trigger.source.Name, "fields", res.UnknownFields)
 	}
 
-	if linked && !link.Uncertain && sameFields(doc, link.Fields) {
+	// The fields as the link will record them, marshalled once for the
+	// comparison below and the link write.
+	fields, _ := json.Marshal(doc)
+	if linked && !link.Uncertain && sameFields(fields, link.Fields) {
 		// The partner object already holds exactly what Accord last wrote
 		// there: its own write coming back, a webhook and a poll of one
 		// change, or a change only to fields this action does not map.
@@ -420,7 +424,6 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		}
 		return e.handleWriteError(ctx, in, conn, err), false
 	}
-	fields, _ := json.Marshal(doc)
 	next := store.Link{LinkKey: key, TargetID: w.id, Version: ord.version, EventID: in.event.ID, EventAt: ord.at, ETag: w.etag, Fields: fields}
 	err = e.links.write(ctx, next)
 	if errors.Is(err, store.ErrStaleLink) {
@@ -449,23 +452,18 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 	return applyResult{outcome: outcomeApplied}, false
 }
 
-// sameFields reports whether the mapped document equals the fields a link
-// recorded as last written, compared as JSON values (PostgreSQL's jsonb
-// does not keep the bytes).
-func sameFields(doc map[string]any, written json.RawMessage) bool {
-	if len(written) == 0 {
+// sameFields reports whether the mapped fields equal the fields a link
+// recorded as last written: byte for byte (SQLite keeps the text), else as
+// JSON values (PostgreSQL's jsonb does not keep the bytes).
+func sameFields(fields, written json.RawMessage) bool {
+	if len(written) == 0 || len(fields) == 0 {
 		return false
 	}
-	var was any
-	if err := json.Unmarshal(written, &was); err != nil {
-		return false
+	if bytes.Equal(fields, written) {
+		return true
 	}
-	raw, err := json.Marshal(doc)
-	if err != nil {
-		return false
-	}
-	var now any
-	if err := json.Unmarshal(raw, &now); err != nil {
+	var was, now any
+	if json.Unmarshal(written, &was) != nil || json.Unmarshal(fields, &now) != nil {
 		return false
 	}
 	return reflect.DeepEqual(was, now)

@@ -36,11 +36,18 @@ func twoWay(c *spec.Contract, t *compiledTrigger) bool {
 // the action's target object: the action's target name, and the record
 // key's object when the target object is keyed by its own id.
 func adoptFrom(c *spec.Contract, target *spec.Object) map[string]bool {
-	out := map[string]bool{target.Name: true}
-	if c.RecordKeyPath(target.Name) == target.Name+"."+target.IDField() {
-		out[spec.RecordKeyObject] = true
-	}
-	return out
+	return map[string]bool{target.Name: true, spec.RecordKeyObject: keyedByOwnID(c, target)}
+}
+
+// AdoptsFrom reports whether a link from sourceObject names, by its source
+// id, an object of kind target: the pairing a two-way contract's other
+// direction reads (the syncer's test sync shows it before the first write).
+func AdoptsFrom(c *spec.Contract, target *spec.Object, sourceObject string) bool {
+	return sourceObject == target.Name || (sourceObject == spec.RecordKeyObject && keyedByOwnID(c, target))
+}
+
+func keyedByOwnID(c *spec.Contract, o *spec.Object) bool {
+	return c.RecordKeyPath(o.Name) == o.Name+"."+o.IDField()
 }
 
 // reverseTarget finds, for an action of a two-way contract with no link of
@@ -125,22 +132,33 @@ func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spe
 // settledLink reads a link under its object's lock and lease: a write of
 // it in progress has committed by then.
 func (e *Engine) settledLink(ctx context.Context, key store.LinkKey) (store.Link, error) {
+	release, err := e.holdObject(ctx, key)
+	if err != nil {
+		return store.Link{}, err
+	}
+	defer release()
+	return e.deps.Store.GetLink(ctx, key)
+}
+
+// holdObject takes the object's in-process lock (waiting at most
+// LockWait) and its cross-process lease, as a write does, for work that
+// must not interleave with a write of it; release gives both back.
+func (e *Engine) holdObject(ctx context.Context, key store.LinkKey) (release func(), err error) {
 	lockCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
 	unlock, err := e.locks.lock(lockCtx, lockKey(key))
 	cancel()
 	if err != nil {
-		return store.Link{}, fmt.Errorf("waiting for a write of the object: %w", err)
+		return nil, fmt.Errorf("waiting for a write of the object: %w", err)
 	}
-	defer unlock()
 	lease, ok, err := e.leaseObject(ctx, key)
-	if err != nil {
-		return store.Link{}, err
+	if err != nil || !ok {
+		unlock()
+		if err == nil {
+			err = errors.New("the object is being written in another process")
+		}
+		return nil, err
 	}
-	if !ok {
-		return store.Link{}, fmt.Errorf("the object is being written in another process")
-	}
-	defer lease.release()
-	return e.deps.Store.GetLink(ctx, key)
+	return func() { lease.release(); unlock() }, nil
 }
 
 // Written is the newest value Accord wrote to one field of a partner
@@ -216,21 +234,11 @@ func (e *Engine) RevertDrift(ctx context.Context, key store.LinkKey, doc map[str
 // same object racing this one (an echo advancing the link) would
 // otherwise clear the mark on a stale read.
 func (e *Engine) markForRevert(ctx context.Context, key store.LinkKey, doc map[string]any, p *spec.Provider) error {
-	lockCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
-	unlock, err := e.locks.lock(lockCtx, lockKey(key))
-	cancel()
+	release, err := e.holdObject(ctx, key)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	lease, ok, err := e.leaseObject(ctx, key)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("object busy in another process")
-	}
-	defer lease.release()
+	defer release()
 	cur, err := e.deps.Store.GetLink(ctx, key)
 	if err != nil {
 		return err
@@ -370,23 +378,12 @@ func (e *Engine) mergeUnderLocks(ctx context.Context, inst store.Installation, t
 	for _, l := range links {
 		keys[lockKey(l.LinkKey)] = l.LinkKey
 	}
-	names := slices.Sorted(maps.Keys(keys))
-	for _, name := range names {
-		lockCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
-		unlock, err := e.locks.lock(lockCtx, name)
-		cancel()
+	for _, name := range slices.Sorted(maps.Keys(keys)) {
+		release, err := e.holdObject(ctx, keys[name])
 		if err != nil {
-			return 0, 0, fmt.Errorf("waiting for a write of a merged object: %w", err)
+			return 0, 0, fmt.Errorf("a merged object's link: %w", err)
 		}
-		defer unlock()
-		lease, ok, err := e.leaseObject(ctx, keys[name])
-		if err != nil {
-			return 0, 0, err
-		}
-		if !ok {
-			return 0, 0, fmt.Errorf("a merged object is being written in another process")
-		}
-		defer lease.release()
+		defer release()
 	}
 	return e.deps.Store.MergeLinks(ctx, inst.TenantID, inst.ID, target, sourceObject, from, to)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -366,13 +365,9 @@ func (s *Syncer) compare(ctx context.Context, inst store.Installation, c *spec.C
 		return true, nil
 	}
 	for _, a := range lo.sources {
-		src, sid := lo.object.Name, id
-		if path := c.RecordKeyPath(lo.object.Name); path != "" {
-			v, ok := spec.Get(it, strings.TrimPrefix(path, lo.object.Name+"."))
-			if !ok {
-				continue
-			}
-			src, sid = spec.RecordKeyObject, scalarString(v)
+		src, sid, ok := linkSource(c, lo.object, id, it)
+		if !ok {
+			continue
 		}
 		l, err := st.GetLink(ctx, store.LinkKey{TenantID: inst.TenantID, InstallationID: inst.ID, SourceObject: src, SourceID: sid,
 			TargetObject: a.Provider + "." + a.Object, Action: a.Name})

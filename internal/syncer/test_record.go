@@ -91,7 +91,7 @@ func (s *Syncer) TestRecord(ctx context.Context, tenantID, installationID, trigg
 			continue
 		}
 		ta := TestAction{Action: a.Name, Target: a.Provider + "." + a.Object}
-		ta.TargetID, ta.Before, ta.Note = s.target(ctx, inst, c, a, obj, objectID, src)
+		ta.TargetID, ta.Before, ta.Note = s.target(ctx, inst, c, a, p, obj, objectID, src)
 		res.Actions = append(res.Actions, ta)
 	}
 
@@ -139,7 +139,7 @@ func (s *Syncer) TestRecord(ctx context.Context, tenantID, installationID, trigg
 	}
 	for i, ta := range res.Actions {
 		a := actionNamed(c, ta.Action)
-		res.Actions[i].TargetID, res.Actions[i].After, res.Actions[i].Note = s.target(ctx, inst, c, a, obj, objectID, src)
+		res.Actions[i].TargetID, res.Actions[i].After, res.Actions[i].Note = s.target(ctx, inst, c, a, p, obj, objectID, src)
 	}
 	return res, nil
 }
@@ -197,21 +197,17 @@ func (s *Syncer) get(ctx context.Context, inst store.Installation, p *spec.Provi
 
 // target finds the record action a writes for the source object (its
 // link) and reads it, when the target has a get endpoint.
-func (s *Syncer) target(ctx context.Context, inst store.Installation, c *spec.Contract, a *spec.Action, obj *spec.Object, objectID string, src map[string]any) (string, map[string]any, string) {
-	srcObj, sid := obj.Name, objectID
-	if path := c.RecordKeyPath(obj.Name); path != "" {
-		v, ok := spec.Get(map[string]any{obj.Name: src}, path)
-		if !ok {
-			return "", nil, "the record key " + path + " is not in the source object"
-		}
-		srcObj, sid = spec.RecordKeyObject, scalarString(v)
+func (s *Syncer) target(ctx context.Context, inst store.Installation, c *spec.Contract, a *spec.Action, sp *spec.Provider, obj *spec.Object, objectID string, src map[string]any) (string, map[string]any, string) {
+	srcObj, sid, ok := linkSource(c, obj, objectID, src)
+	if !ok {
+		return "", nil, "the record key " + c.RecordKeyPath(obj.Name) + " is not in the source object"
 	}
 	l, err := s.deps.Store.GetLink(ctx, store.LinkKey{TenantID: inst.TenantID, InstallationID: inst.ID, SourceObject: srcObj,
 		SourceID: sid, TargetObject: a.Provider + "." + a.Object, Action: a.Name})
 	if errors.Is(err, store.ErrNotFound) || (err == nil && l.TargetID == "") {
 		// Two-way: the other direction's link may pair this record with
 		// the target already (the action adopts it on its first write).
-		paired, perr := s.pairedTarget(ctx, inst, c, a, obj, objectID)
+		paired, perr := s.pairedTarget(ctx, inst, c, a, sp, obj, objectID)
 		if perr != nil || paired == "" {
 			return "", nil, "not linked: no " + a.Object + " written for this record yet"
 		}
@@ -232,32 +228,36 @@ func (s *Syncer) target(ctx context.Context, inst store.Installation, c *spec.Co
 }
 
 // pairedTarget is the target the other direction of a two-way contract
-// pairs this record with: a link from a's target object to this record.
-func (s *Syncer) pairedTarget(ctx context.Context, inst store.Installation, c *spec.Contract, a *spec.Action, obj *spec.Object, objectID string) (string, error) {
-	p := s.deps.Catalog.Providers[a.Provider]
-	if p == nil || p.Objects[a.Object] == nil {
+// pairs this record with: a link from a's target object to this record
+// (obj of provider p).
+func (s *Syncer) pairedTarget(ctx context.Context, inst store.Installation, c *spec.Contract, a *spec.Action, p *spec.Provider, obj *spec.Object, objectID string) (string, error) {
+	tp := s.deps.Catalog.Providers[a.Provider]
+	if tp == nil || tp.Objects[a.Object] == nil {
 		return "", nil
 	}
-	target := p.Objects[a.Object]
-	links, err := s.deps.Store.ListLinksByTarget(ctx, inst.TenantID, inst.ID, s.providerOf(c, obj)+"."+obj.Name, objectID)
+	links, err := s.deps.Store.ListLinksByTarget(ctx, inst.TenantID, inst.ID, p.Name+"."+obj.Name, objectID)
 	if err != nil {
 		return "", err
 	}
 	for _, l := range links {
-		keyed := l.SourceObject == spec.RecordKeyObject && c.RecordKeyPath(target.Name) == target.Name+"."+target.IDField()
-		if (l.SourceObject == target.Name || keyed) && l.SourceID != "" {
+		if engine.AdoptsFrom(c, tp.Objects[a.Object], l.SourceObject) && l.SourceID != "" {
 			return l.SourceID, nil
 		}
 	}
 	return "", nil
 }
 
-// providerOf names the provider whose object obj is, among c's.
-func (s *Syncer) providerOf(c *spec.Contract, obj *spec.Object) string {
-	for _, name := range c.Providers {
-		if p := s.deps.Catalog.Providers[name]; p != nil && p.Objects[obj.Name] == obj {
-			return name
-		}
+// linkSource is the source object and id a link of obj's record is
+// stored under: the record key's value when the contract keys obj by one,
+// else the object's own id; false when the key is not in the record.
+func linkSource(c *spec.Contract, obj *spec.Object, id string, record map[string]any) (string, string, bool) {
+	path := c.RecordKeyPath(obj.Name)
+	if path == "" {
+		return obj.Name, id, true
 	}
-	return ""
+	v, ok := spec.Get(map[string]any{obj.Name: record}, path)
+	if !ok {
+		return "", "", false
+	}
+	return spec.RecordKeyObject, scalarString(v), true
 }

@@ -42,3 +42,15 @@ func TestVersionOf(t *testing.T) {
 	require.Equal(t, "12", scalarString(json.Number("12")))
 	require.Empty(t, scalarString(map[string]any{}))
 }
+
+// A cron schedule fires at its next match (UTC); an interval after the
+// run; a cron that cannot parse falls back to an hour rather than never.
+func TestNextRun(t *testing.T) {
+	t.Parallel()
+	s := New(Deps{}, nil)
+	at := time.Date(2026, 12, 6, 1, 30, 0, 0, time.UTC)
+	require.Equal(t, time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC), s.nextRun(&spec.ScheduleTrigger{Cron: "0 2 * * *"}, at))
+	require.Equal(t, time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC), s.nextRun(&spec.ScheduleTrigger{Cron: "0 2 * * *"}, at.Add(time.Hour)))
+	require.Equal(t, at.Add(5*time.Minute), s.nextRun(&spec.ScheduleTrigger{Every: spec.Duration(5 * time.Minute)}, at))
+	require.Equal(t, at.Add(time.Hour), s.nextRun(&spec.ScheduleTrigger{Cron: "not a cron"}, at))
+}
