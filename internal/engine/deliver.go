@@ -146,7 +146,10 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				}
 			}
 			if t.twoWay {
-				e.checkDrift(ctx, inst, cc.contract, t, ev, doc, args)
+				if err := e.checkDrift(ctx, inst, cc.contract, t, ev, doc, args); err != nil {
+					retry = errors.Join(retry, err)
+					continue
+				}
 			}
 			for _, ca := range t.actions {
 				in := applyInput{event: ev, inst: inst, contract: cc.contract, trigger: t, action: ca, doc: doc, args: args, enriched: enriched}

@@ -83,7 +83,11 @@ func (e *Engine) reverseTarget(ctx context.Context, in applyInput) (string, erro
 // yet committed) finishes first and Accord's own change coming back is
 // compared with what it wrote. And only observations newer than the write
 // count: a page listed before Accord's write shows the old value.
-func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spec.Contract, t *compiledTrigger, ev store.Event, doc map[string]any, args DeliverArgs) {
+//
+// A check that cannot read its links, or cannot mark a revert, fails the
+// delivery so the event is retried: the unchanged object is not listed
+// again, so a skipped check would never be made.
+func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spec.Contract, t *compiledTrigger, ev store.Event, doc map[string]any, args DeliverArgs) error {
 	links, err := e.deps.Store.ListLinksByTarget(ctx, inst.TenantID, inst.ID, t.provider.Name+"."+t.source.Name, ev.ObjectID)
 	if err == nil {
 		for i, l := range links {
@@ -93,9 +97,7 @@ func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spe
 		}
 	}
 	if err != nil {
-		e.deps.Logger.WarnContext(ctx, "reading the links of a two-way object failed; drift is not checked for this change",
-			"tenant_id", inst.TenantID, "installation_id", inst.ID, "object_id", ev.ObjectID, "err", err)
-		return
+		return fmt.Errorf("checking %s %s for drift: %w", t.source.Name, ev.ObjectID, err)
 	}
 	byLink := map[store.LinkKey][]Drift{}
 	var order []store.LinkKey
@@ -113,9 +115,7 @@ func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spe
 		what := describeDrift(drifted)
 		if c.OnDrift == spec.DriftRevert {
 			if err := e.markForRevert(ctx, key, doc, t.provider); err != nil {
-				e.deps.Logger.WarnContext(ctx, "marking a drifted object for revert failed; the next change of it is compared again",
-					"tenant_id", inst.TenantID, "err", err)
-				continue
+				return fmt.Errorf("marking %s %s to be written back: %w", t.source.Name, ev.ObjectID, err)
 			}
 			e.deps.Logger.InfoContext(ctx, "drift reverted: the owner's values are written back", "tenant_id", inst.TenantID,
 				"installation_id", inst.ID, "object", t.provider.Name+"."+t.source.Name, "object_id", ev.ObjectID, "fields", what)
@@ -127,6 +127,7 @@ func (e *Engine) checkDrift(ctx context.Context, inst store.Installation, c *spe
 		remedy := "Change these fields on the side that owns them (the contract's source_of_truth); Accord writes the owner's value at its next change. To have Accord write it back at once, set on_drift: revert in the contract."
 		e.recordError(ctx, in, ClassDrift, msg, remedy)
 	}
+	return nil
 }
 
 // settledLink reads a link under its object's lock and lease: a write of
