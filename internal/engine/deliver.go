@@ -128,31 +128,37 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				continue
 			}
 			doc := t.objectOf(ev.Type, payload)
-			ok, err := t.cond.Match(doc)
-			if err != nil {
-				e.deps.Logger.WarnContext(ctx, "trigger condition failed; treated as not matching", "tenant_id", inst.TenantID,
-					"installation_id", inst.ID, "event_id", ev.ID, "err", err)
-			}
-			if !ok {
-				for _, ca := range t.actions {
-					tally.add(e.metrics.labels(inst, ca.provider.Name), outcomeFiltered)
+			// A deletion ends the record whatever its fields say: the
+			// condition, merges and drift are about a record that lives on.
+			deleting := t.deletes[ev.Type]
+			if !deleting {
+				ok, err := t.cond.Match(doc)
+				if err != nil {
+					e.deps.Logger.WarnContext(ctx, "trigger condition failed; treated as not matching", "tenant_id", inst.TenantID,
+						"installation_id", inst.ID, "event_id", ev.ID, "err", err)
 				}
-				continue
-			}
-			if t.source.MergedIDs != "" {
-				if err := e.applyMerges(ctx, inst, t, ev, doc); err != nil {
-					retry = errors.Join(retry, err)
+				if !ok {
+					for _, ca := range t.actions {
+						tally.add(e.metrics.labels(inst, ca.provider.Name), outcomeFiltered)
+					}
 					continue
 				}
-			}
-			if t.twoWay {
-				if err := e.checkDrift(ctx, inst, cc.contract, t, ev, doc, args); err != nil {
-					retry = errors.Join(retry, err)
-					continue
+				if t.source.MergedIDs != "" {
+					if err := e.applyMerges(ctx, inst, t, ev, doc); err != nil {
+						retry = errors.Join(retry, err)
+						continue
+					}
+				}
+				if t.twoWay {
+					if err := e.checkDrift(ctx, inst, cc.contract, t, ev, doc, args); err != nil {
+						retry = errors.Join(retry, err)
+						continue
+					}
 				}
 			}
 			for _, ca := range t.actions {
-				in := applyInput{event: ev, inst: inst, contract: cc.contract, trigger: t, action: ca, doc: doc, args: args, enriched: enriched}
+				in := applyInput{event: ev, inst: inst, contract: cc.contract, trigger: t, action: ca, doc: doc, args: args, enriched: enriched,
+					deleting: deleting}
 				var res applyResult
 				sid, keyErr := sourceIDOf(t, ca, ev.ObjectID, doc)
 				if in.sourceID = sid; keyErr != nil {
@@ -208,6 +214,9 @@ type applyInput struct {
 	sourceID string
 	// enriched caches related objects fetched for this event.
 	enriched *enrichCache
+	// deleting: the event reports the source record deleted; the action
+	// applies its on_delete.
+	deleting bool
 }
 
 // applyResult is kept as a name for the one-action result.
@@ -336,11 +345,14 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		// for another action): done, not written twice.
 		return applyResult{outcome: outcomeApplied}, false
 	}
-	if linked && ord.less(linkOrder(link)) {
+	if (linked || link.SourceDeleted) && ord.less(linkOrder(link)) {
 		e.deps.Logger.DebugContext(ctx, "stale event skipped: a newer version was already written", "tenant_id", key.TenantID,
 			"installation_id", key.InstallationID, "action", a.action.Name, "object", key.SourceObject, "source_id", key.SourceID,
 			"event_id", in.event.ID, "event_version", ord.version, "watermark", link.Version)
 		return applyResult{outcome: outcomeStale}, false
+	}
+	if in.deleting {
+		return e.applyDelete(ctx, in, conn, link, linked, lease.fence), false
 	}
 	if linked && a.action.Op == spec.OpCreate {
 		// The partner object exists and the contract only creates: nothing

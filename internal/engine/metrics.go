@@ -22,6 +22,7 @@ type metrics struct {
 	echoVec          *prometheus.CounterVec
 	driftVec         *prometheus.CounterVec
 	mergeVec         *prometheus.CounterVec
+	deleteVec        *prometheus.CounterVec
 }
 
 type actionLabels struct{ tenant, provider, installation string }
@@ -83,14 +84,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "accord_sync_merges_total",
 		Help: "Partner objects merged into another (the survivor's merged_ids) whose links Accord moved onto the survivor, by provider and object.",
 	}, []string{"provider", "object"})
+	m.deleteVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_sync_deletes_total",
+		Help: "Source records deleted whose linked target an action handled, by target provider, object and what was done (propagated: the target deleted; marked: the delete_mark rows written; ignored: left as it is; unlinked: no target to handle).",
+	}, []string{"provider", "object", "action"})
 	if reg != nil {
-		reg.MustRegister(m.echoVec, m.driftVec, m.mergeVec)
+		reg.MustRegister(m.echoVec, m.driftVec, m.mergeVec, m.deleteVec)
 		reg.MustRegister(m.actionsVec, m.retriesVec, m.eventsVec, m.panics, m.uncertain, m.uncertainMarked, m.uncertainSettled, m.durationVec, m.eventToActionVec, m.unknownVec)
 	}
 	return m
 }
 
 func (m *metrics) echo(provider string) { m.echoVec.WithLabelValues(provider).Inc() }
+
+func (m *metrics) deleted(provider, object, action string) {
+	m.deleteVec.WithLabelValues(provider, object, action).Inc()
+}
 
 func (m *metrics) merge(provider, object string) { m.mergeVec.WithLabelValues(provider, object).Inc() }
 

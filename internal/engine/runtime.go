@@ -122,6 +122,9 @@ type compiledTrigger struct {
 	// object (see twoWay).
 	twoWay  bool
 	actions []*compiledAction
+	// deletes are the event types that report the object deleted: its
+	// actions apply their on_delete instead of their mapping.
+	deletes map[string]bool
 }
 
 type compiledAction struct {
@@ -144,6 +147,8 @@ type compiledAction struct {
 	// adoptFrom: link source objects whose ids are this action's target
 	// ids (see adoptFrom).
 	adoptFrom map[string]bool
+	// marker maps the delete_mark rows (on_delete: mark).
+	marker *mapping.Mapper
 }
 
 // runtime compiles contracts lazily and caches them by name and version.
@@ -213,6 +218,13 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 			kind := tp.Name + "." + target.Name
 			ca := &compiledAction{action: a, provider: tp, target: target, mapper: m, related: related, recordKey: recordKeyOf(c, ct.source),
 				adoptFrom: adoptFrom(c, target)}
+			if a.DeletePolicy() == spec.DeleteMark {
+				mark := *a
+				mark.Mapping = a.DeleteMark
+				if ca.marker, err = mapping.New(&mark, ct.source, target, &mapping.Config{Skip: c.TargetOwned(a), Related: related}); err != nil {
+					return nil, fmt.Errorf("action %s: delete_mark: %w", a.Name, err)
+				}
+			}
 			// Record keys came after links were keyed by action: no link
 			// of theirs was ever stored without one.
 			ca.legacyLink = !targets[kind] && ca.recordKey == ""
@@ -238,7 +250,7 @@ func SyncEventType(object string) string { return "accord.sync/" + object }
 // schedule, alone or beside webhooks) carry the listed object as their
 // whole payload. With both, the webhook's condition applies to both.
 func compileTrigger(name string, t *spec.Trigger, providers map[string]*spec.Provider) (*compiledTrigger, error) {
-	ct := &compiledTrigger{trigger: t, events: map[string]bool{}}
+	ct := &compiledTrigger{trigger: t, events: map[string]bool{}, deletes: map[string]bool{}}
 	var condition string
 	if w := t.Webhook; w != nil {
 		p, ok := providers[w.Provider]
@@ -252,6 +264,7 @@ func compileTrigger(name string, t *spec.Trigger, providers map[string]*spec.Pro
 				return nil, fmt.Errorf("trigger %s: provider %s has no event %q", name, p.Name, ev)
 			}
 			ct.events[ev] = true
+			ct.deletes[ev] = et.Deletes
 			obj := p.Objects[et.Object]
 			if obj == nil {
 				return nil, fmt.Errorf("trigger %s: event %s carries unknown object %q", name, ev, et.Object)

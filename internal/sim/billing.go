@@ -144,6 +144,22 @@ func (s *Billing) CreateCustomer(name, email string) BillingCustomer {
 	return *c
 }
 
+// DeleteCustomer deletes a customer and emits customer.deleted carrying
+// the customer as it was (its updated time advanced), as Stripe does; the
+// API then answers 404 for it and lists it no more.
+func (s *Billing) DeleteCustomer(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.customers[id]
+	if !ok {
+		return fmt.Errorf("customer %s: %w", id, ErrNotFound)
+	}
+	c.Updated = s.cfg.Now().Unix()
+	delete(s.customers, id)
+	s.emitLocked("customer.deleted", s.copyLocked(c))
+	return nil
+}
+
 // RenameCustomer changes a customer's name and emits customer.updated.
 func (s *Billing) RenameCustomer(id, name string) (BillingCustomer, error) {
 	s.mu.Lock()
@@ -300,6 +316,14 @@ func (s *Billing) emitLocked(typ string, object any) {
 	for _, sub := range s.subs {
 		sub.queue <- body
 	}
+}
+
+// Emit sends an event of type typ carrying object exactly as given: a
+// partner's late retry of an old delivery, for tests of ordering.
+func (s *Billing) Emit(typ string, object any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.emitLocked(typ, object)
 }
 
 // run sends one subscriber's events one at a time, in order, retrying a

@@ -60,6 +60,7 @@ func NewCRM(cfg *Config) *CRM {
 	mux.Handle("GET /crm/v3/objects/companies", s.authed(ScopeCompaniesRead, s.list))
 	mux.Handle("GET /crm/v3/objects/companies/{id}", s.authed(ScopeCompaniesRead, s.get))
 	mux.Handle("PATCH /crm/v3/objects/companies/{id}", s.authed(ScopeCompaniesWrite, s.patch))
+	mux.Handle("DELETE /crm/v3/objects/companies/{id}", s.authed(ScopeCompaniesWrite, s.archive))
 	mux.Handle("POST /crm/v3/objects/companies/search", s.authed(ScopeCompaniesRead, s.search))
 	s.setRoutes(mux)
 	return s
@@ -214,6 +215,16 @@ func (s *CRM) DeleteCompany(id string) error {
 		}
 	}
 	return nil
+}
+
+// archive deletes a company through the API: 204, or 404 when there is
+// none, as HubSpot answers.
+func (s *CRM) archive(w http.ResponseWriter, r *http.Request) {
+	if err := s.DeleteCompany(r.PathValue("id")); err != nil {
+		crmError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "resource not found")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // MergeCompanies merges loser into survivor as HubSpot does: the loser is

@@ -68,21 +68,34 @@ func checkContract(d *decoder, c *Contract) {
 		if a.OnMissing != "" && a.Op == OpCreate {
 			d.errorAt(a.Meta.At("on_missing"), "on_missing only applies to update and upsert")
 		}
-		tos := map[string]bool{}
-		for _, r := range a.Mapping {
-			if r == nil {
-				continue
-			}
-			if tos[r.To] {
-				d.errorAt(r.Meta.At("to"), "%s is mapped twice in action %s", r.To, a.Name)
-			}
-			tos[r.To] = true
-			switch {
-			case r.From != "" && r.Expr != "":
-				d.errorAt(r.Meta.At("expr"), "%s: use `from` or `expr`, not both", r.To)
-			case r.From == "" && r.Expr == "" && !r.HasDefault():
-				d.errorAt(r.Meta.Pos, "%s: needs `from`, `expr`, or a constant `default`", r.To)
-			}
+		switch {
+		case a.DeletePolicy() == DeleteMark && len(a.DeleteMark) == 0:
+			d.errorAt(a.Meta.At("on_delete"), "on_delete: mark needs `delete_mark`, the rows written to the target when its source is deleted, e.g. delete_mark: [{to: status, default: deleted}]")
+		case a.DeletePolicy() != DeleteMark && len(a.DeleteMark) > 0:
+			d.errorAt(a.Meta.At("delete_mark"), "delete_mark is only written with on_delete: mark (this action's on_delete is %s): set on_delete: mark or remove delete_mark", a.DeletePolicy())
+		}
+		checkRowShapes(d, a, a.Mapping, "mapping")
+		checkRowShapes(d, a, a.DeleteMark, "delete_mark")
+	}
+}
+
+// checkRowShapes checks one mapping table's rows on their own: each
+// target once, and one source per row.
+func checkRowShapes(d *decoder, a *Action, rows []*Row, table string) {
+	tos := map[string]bool{}
+	for _, r := range rows {
+		if r == nil {
+			continue
+		}
+		if tos[r.To] {
+			d.errorAt(r.Meta.At("to"), "%s is mapped twice in action %s's %s", r.To, a.Name, table)
+		}
+		tos[r.To] = true
+		switch {
+		case r.From != "" && r.Expr != "":
+			d.errorAt(r.Meta.At("expr"), "%s: use `from` or `expr`, not both", r.To)
+		case r.From == "" && r.Expr == "" && !r.HasDefault():
+			d.errorAt(r.Meta.Pos, "%s: needs `from`, `expr`, or a constant `default`", r.To)
 		}
 	}
 }
@@ -139,6 +152,8 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 	// The object each trigger carries: the source of its actions.
 	sources := map[string]*Object{}
 	sourceProviders := map[string]*Provider{}
+	// deleteEvents are each trigger's event types that report a deletion.
+	deleteEvents := map[string][]string{}
 	for _, name := range sortedKeys(c.Triggers) {
 		t := c.Triggers[name]
 		if t == nil {
@@ -160,6 +175,9 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 				if et == nil {
 					d.errorAt(pos, "%s sends no event %s%s", p.Name, ev, didYouMean(ev, sortedKeys(p.Webhooks.Events)))
 					continue
+				}
+				if et.Deletes {
+					deleteEvents[name] = append(deleteEvents[name], ev)
 				}
 				o := p.Objects[et.Object]
 				if obj != nil && o != obj {
@@ -234,11 +252,42 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 			checkRow(d, c, a, r, objs, dst)
 		}
 		checkMatchOn(d, a, dst, mapped)
+		checkOnDelete(d, c, a, objs, dst, deleteEvents[a.Trigger])
 		if dst != nil && (a.Op == OpCreate || a.Op == OpUpsert) {
 			for _, f := range sortedKeys(dst.Fields) {
 				if dst.Fields[f].Required && !mapped[f] {
 					d.errorAt(a.Meta.At("mapping"), "%s.%s requires %s, which no mapping row writes", a.Provider, a.Object, f)
 				}
+			}
+		}
+	}
+}
+
+// checkOnDelete: a delete policy must be one the target can carry out,
+// and must have a deletion to react to.
+func checkOnDelete(d *decoder, c *Contract, a *Action, objs []*Object, dst *Object, deletes []string) {
+	if a.OnDelete == "" {
+		return
+	}
+	if len(deletes) == 0 {
+		d.errorAt(a.Meta.At("on_delete"), "on_delete never applies: trigger %s receives no event that reports a deletion; "+
+			"add one to the trigger's events (the provider marks it `deletes: true`, e.g. customer.deleted) or remove on_delete", a.Trigger)
+	}
+	if dst == nil {
+		return
+	}
+	switch a.DeletePolicy() {
+	case DeletePropagate:
+		if dst.Endpoints.Delete == nil {
+			d.errorAt(a.Meta.At("on_delete"), "on_delete: propagate needs a delete endpoint on %s.%s (objects.%s.endpoints.delete in the provider's manifest)", a.Provider, a.Object, a.Object)
+		}
+	case DeleteMark:
+		if dst.Endpoints.Update == nil {
+			d.errorAt(a.Meta.At("on_delete"), "on_delete: mark writes the target: it needs an update endpoint on %s.%s", a.Provider, a.Object)
+		}
+		for _, r := range a.DeleteMark {
+			if r != nil {
+				checkRow(d, c, a, r, objs, dst)
 			}
 		}
 	}

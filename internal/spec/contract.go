@@ -178,6 +178,12 @@ type Action struct {
 	// deleted at the partner (default recreate).
 	OnMissing string `yaml:"on_missing" jsonschema:"enum=recreate,enum=fail" jsonschema_description:"when the linked target was deleted: recreate (default) or fail"`
 	Mapping   []*Row `yaml:"mapping" jsonschema:"required"`
+	// OnDelete decides what happens to the linked target when the source
+	// record is deleted (an event type the manifest marks `deletes`).
+	OnDelete string `yaml:"on_delete" jsonschema:"enum=ignore,enum=propagate,enum=mark" jsonschema_description:"when the source record is deleted: ignore (default: the target stays as it is), propagate (the target is deleted too) or mark (the delete_mark rows are written to the target)"`
+	// DeleteMark is the mapping written to the target on a delete with
+	// on_delete: mark (constants, or values from the deleted record).
+	DeleteMark []*Row `yaml:"delete_mark" jsonschema_description:"on_delete: mark: the rows written to the target when the source record is deleted, e.g. [{to: status, default: churned}]"`
 	// Duplicates, on a create or upsert, declares whether a second target
 	// per source record is acceptable (see Duplicates).
 	Duplicates *Duplicates `yaml:"duplicates" jsonschema_description:"create/upsert only: whether this action may create the same target twice (policy prevented or tolerated, with a reason)"`
@@ -188,6 +194,21 @@ type Action struct {
 	// Enrich fetches related objects from the trigger's provider while the
 	// event is handled; each is in scope in from/expr under its object name.
 	Enrich []*Enrich `yaml:"enrich" jsonschema_description:"related objects fetched from the trigger's provider (its get endpoint), in scope under their object name"`
+}
+
+// Delete policies (Action.OnDelete).
+const (
+	DeleteIgnore    = "ignore"
+	DeletePropagate = "propagate"
+	DeleteMark      = "mark"
+)
+
+// DeletePolicy returns the action's on_delete, defaulted.
+func (a *Action) DeletePolicy() string {
+	if a.OnDelete == "" {
+		return DeleteIgnore
+	}
+	return a.OnDelete
 }
 
 // Enrich is one related object fetched while an event is handled.

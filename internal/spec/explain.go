@@ -51,6 +51,16 @@ func Explain(c *Contract, b *Bundle) string {
 		if a.Op != OpCreate && a.OnMissing == "fail" {
 			s.WriteString(" If the linked record was deleted, the write fails instead of recreating it.")
 		}
+		switch a.DeletePolicy() {
+		case DeletePropagate:
+			fmt.Fprintf(&s, " When the source record is deleted, the %s is deleted in %s too.", a.Object, providerTitle(b, a.Provider))
+		case DeleteMark:
+			fmt.Fprintf(&s, " When the source record is deleted, the %s is kept and marked with: %s.", a.Object, describeRows(a.DeleteMark))
+		default:
+			if a.OnDelete != "" {
+				fmt.Fprintf(&s, " When the source record is deleted, the %s is left as it is.", a.Object)
+			}
+		}
 		if dp := c.DuplicatesOf(a); dp.Tolerated() && a.Op != OpUpdate {
 			fmt.Fprintf(&s, " Duplicates are possible: if %s does not confirm a write and Accord retries it, the same %s can be created twice (accepted because: %s).",
 				providerTitle(b, a.Provider), a.Object, strings.TrimSpace(dp.Reason))

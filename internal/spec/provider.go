@@ -256,6 +256,9 @@ type EventType struct {
 	Meta        Meta   `yaml:"-" json:"-"`
 	Object      string `yaml:"object" jsonschema:"required" jsonschema_description:"the object this event carries"`
 	Description string `yaml:"description"`
+	// Deletes marks an event that reports its object deleted at the
+	// partner (the payload still names it): actions apply their on_delete.
+	Deletes bool `yaml:"deletes" jsonschema_description:"the event reports that its object was deleted (its payload still carries the object's id and version); actions triggered by it apply their on_delete"`
 	// ObjectID and ObjectVersion override the webhook-level locations for
 	// this event type: a subscription event may carry its object elsewhere
 	// than a customer event.

@@ -204,7 +204,7 @@ func TestNullsAreRejectedWithPositions(t *testing.T) {
 		{"null scope", minimalProvider + "scopes: [~]\n",
 			[]string{"p.yaml:8:10: empty list item: expected a mapping with keys name, description, optional; fill it in or delete the `-` line"}},
 		{"null event", minimalProvider + "webhooks:\n  signature: {scheme: github}\n  event_id: id\n  event_type: header:X-Event\n  object_id: data.id\n  events:\n    thing.updated:\n",
-			[]string{"p.yaml:14:5: `thing.updated` has no value: expected a mapping with keys object, description, object_id, object_version; fill it in or remove `thing.updated`"}},
+			[]string{"p.yaml:14:5: `thing.updated` has no value: expected a mapping with keys object, description, deletes, object_id, object_version; fill it in or remove `thing.updated`"}},
 		{"null error rule", minimalProvider + "errors:\n  rules:\n    -\n",
 			[]string{"p.yaml:10:6: empty list item: expected a mapping with keys status, body_contains, class; fill it in or delete the `-` line"}},
 		{"null scalar", minimalProvider + "title:\n",

@@ -193,6 +193,11 @@ type Link struct {
 	// when it was marked. A successful UpsertLink clears both.
 	Uncertain      bool
 	UncertainSince time.Time
+	// SourceDeleted marks a tombstone: the source record was deleted and
+	// the action's on_delete applied. The version stays, so an older
+	// event arriving late is stale; a newer one (a restored record) writes
+	// again and clears it.
+	SourceDeleted bool
 }
 
 // RecordErrorStatus is the lifecycle of a RecordError.

@@ -9,7 +9,7 @@ import (
 )
 
 const linkColumns = `tenant_id, installation_id, source_object, source_id, target_object, action,
-	target_id, version, event_id, event_at, etag, fields, updated_at, uncertain, uncertain_since`
+	target_id, version, event_id, event_at, etag, fields, updated_at, uncertain, uncertain_since, source_deleted`
 
 const (
 	// upsertLinkSQL is the fence: the DO UPDATE's WHERE leaves a newer
@@ -17,12 +17,12 @@ const (
 	// writers), and the caller learns so from the row count. A write that
 	// lands clears the uncertain flag: its answer came.
 	upsertLinkSQL = `INSERT INTO links
-		(tenant_id, installation_id, source_object, source_id, target_object, action, target_id, version, event_id, event_at, etag, fields, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		(tenant_id, installation_id, source_object, source_id, target_object, action, target_id, version, event_id, event_at, etag, fields, updated_at, source_deleted)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (tenant_id, installation_id, source_object, source_id, target_object, action) DO UPDATE SET
 			target_id = excluded.target_id, version = excluded.version,
 			event_id = excluded.event_id, event_at = excluded.event_at, etag = excluded.etag,
-			fields = excluded.fields, updated_at = excluded.updated_at,
+			fields = excluded.fields, updated_at = excluded.updated_at, source_deleted = excluded.source_deleted,
 			uncertain = false, uncertain_since = NULL
 		WHERE links.version < excluded.version
 			OR (links.version = excluded.version AND links.event_at <= excluded.event_at)`
@@ -45,7 +45,7 @@ func scanLink(s scanner) (store.Link, error) {
 	var updated time.Time
 	var since *time.Time
 	if err := s.Scan(&l.TenantID, &l.InstallationID, &l.SourceObject, &l.SourceID, &l.TargetObject, &l.Action,
-		&l.TargetID, &l.Version, &l.EventID, &l.EventAt, &l.ETag, &fields, &updated, &l.Uncertain, &since); err != nil {
+		&l.TargetID, &l.Version, &l.EventID, &l.EventAt, &l.ETag, &fields, &updated, &l.Uncertain, &since, &l.SourceDeleted); err != nil {
 		return store.Link{}, err
 	}
 	l.Fields = row.DecodeJSON(fields)
@@ -69,7 +69,7 @@ func (q *queries) UpsertLink(ctx context.Context, l store.Link) error {
 	const op = "upserting link"
 	tag, err := q.write.Exec(ctx, upsertLinkSQL,
 		l.TenantID, l.InstallationID, l.SourceObject, l.SourceID, l.TargetObject, l.Action, l.TargetID, l.Version,
-		l.EventID, l.EventAt, l.ETag, row.JSON(l.Fields), encTime(row.OrNow(l.UpdatedAt, q.now)))
+		l.EventID, l.EventAt, l.ETag, row.JSON(l.Fields), encTime(row.OrNow(l.UpdatedAt, q.now)), l.SourceDeleted)
 	if err != nil {
 		return wrapErr(op, err)
 	}

@@ -157,3 +157,27 @@ func testLinkUncertain(t *testing.T, s store.Store) {
 	orphan.InstallationID = "inst_missing"
 	require.ErrorIs(t, s.MarkLinkUncertain(ctx, orphan, at(0)), store.ErrNotFound, "a link needs its installation")
 }
+
+// testLinkTombstone: a deleted source's link keeps its version (an older
+// write is stale) and a newer write, a restored record, clears the mark.
+func testLinkTombstone(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	f := seed(t, s, "t1")
+	key := store.LinkKey{TenantID: "t1", InstallationID: f.inst.ID, SourceObject: "customer", SourceID: "C-1",
+		TargetObject: "account", Action: "account"}
+	require.NoError(t, s.UpsertLink(ctx, store.Link{LinkKey: key, TargetID: "A-1", Version: 1}))
+	require.NoError(t, s.UpsertLink(ctx, store.Link{LinkKey: key, Version: 2, SourceDeleted: true}))
+	got, err := s.GetLink(ctx, key)
+	require.NoError(t, err)
+	require.True(t, got.SourceDeleted)
+	require.Empty(t, got.TargetID)
+	require.Equal(t, int64(2), got.Version)
+
+	require.ErrorIs(t, s.UpsertLink(ctx, store.Link{LinkKey: key, TargetID: "A-1", Version: 1}), store.ErrStaleLink,
+		"an update older than the delete is stale")
+	require.NoError(t, s.UpsertLink(ctx, store.Link{LinkKey: key, TargetID: "A-2", Version: 3}))
+	got, err = s.GetLink(ctx, key)
+	require.NoError(t, err)
+	require.False(t, got.SourceDeleted, "a newer write is a restored record")
+	require.Equal(t, "A-2", got.TargetID)
+}

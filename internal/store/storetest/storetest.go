@@ -53,6 +53,7 @@ func Run(t *testing.T, open Open) {
 		{"LeaseInTx", testLeaseInTx},
 		{"LinkAction", testLinkAction},
 		{"LinkFence", testLinkFence},
+		{"LinkTombstone", testLinkTombstone},
 		{"LinkUncertain", testLinkUncertain},
 		{"EventTransitions", testEventTransitions},
 		{"EventOutcome", testEventOutcome},
