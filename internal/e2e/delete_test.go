@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/accordhq/accord/internal/syncer"
 	"github.com/accordhq/accord/internal/web/api"
 )
 
@@ -118,4 +120,72 @@ func crmBillingWith(t *testing.T, edit func(string) string) string {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(file, []byte(edit(string(raw))), 0o600))
 	return dir
+}
+
+// TestReconciliationAppliesMissedDeletes: billing customers deleted with
+// no webhook to say so are found by a complete listing and handled
+// through the action's on_delete (the shipped pack marks the account),
+// one of 25 being under the guard; three more at once are past it (5% of
+// the records written from), so nothing is handed over and an alert says
+// why.
+func TestReconciliationAppliesMissedDeletes(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			e := setupBillingWith(t, b, 0, billingOpts{packs: packsDir(t), contract: "crm-billing"}) // no webhooks
+			e.waitPlannedRuns(t, 2)
+			ids := make([]string, 25)
+			for i := range ids {
+				ids[i] = e.billing.CreateCustomer(fmt.Sprintf("Customer %d", i), "").ID
+			}
+			e.syncAll(t)
+			waitCount(t, e.crm.Count, len(ids))
+			c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+			reconcile := func() syncer.ObjectReport {
+				t.Helper()
+				var before syncer.Report
+				_ = c.GetReconciliation(t.Context(), tenantID, e.inst, &before)
+				require.NoError(t, c.Reconcile(t.Context(), tenantID, e.inst))
+				var rep syncer.Report
+				require.Eventually(t, func() bool {
+					rep = syncer.Report{}
+					return c.GetReconciliation(t.Context(), tenantID, e.inst, &rep) == nil && !rep.FinishedAt.IsZero() &&
+						rep.StartedAt.After(before.StartedAt)
+				}, waitFor, 20*time.Millisecond)
+				e.quiet(t)
+				for _, o := range rep.Objects {
+					if o.Object == "billing-app.customer" {
+						require.True(t, o.Complete, o.Error)
+						return o
+					}
+				}
+				t.Fatal("no customer report")
+				return syncer.ObjectReport{}
+			}
+
+			require.NoError(t, e.billing.DeleteCustomer(ids[3]))
+			cus := reconcile()
+			require.Equal(t, 1, cus.SourcesDeleted)
+			require.Equal(t, []string{ids[3]}, cus.SourcesDeletedSamples)
+			require.False(t, cus.SourcesStopped, "1 of 25 is under the guard")
+			require.Equal(t, "deleted", e.account(t, ids[3]).Properties["billing_status"], "the missed deletion is applied: the account is marked")
+			require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_sync_deletes_total", map[string]string{"action": "marked"}))
+
+			again := reconcile()
+			require.Zero(t, again.SourcesDeleted, "a deletion handled once is not handed over again")
+
+			for _, i := range []int{5, 6, 7} {
+				require.NoError(t, e.billing.DeleteCustomer(ids[i]))
+			}
+			cus = reconcile()
+			require.Equal(t, 3, cus.SourcesDeleted)
+			require.True(t, cus.SourcesStopped, "3 of 24 is past the guard: a fault, nothing is deleted")
+			require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_alerts_total", map[string]string{"class": "delete_guard"}))
+			for _, i := range []int{5, 6, 7} {
+				require.Equal(t, "active", e.account(t, ids[i]).Properties["billing_status"], "nothing is marked past the guard")
+			}
+			require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_sync_deletes_total", map[string]string{"action": "marked"}))
+		})
+	}
 }

@@ -125,6 +125,8 @@ type compiledTrigger struct {
 	// deletes are the event types that report the object deleted: its
 	// actions apply their on_delete instead of their mapping.
 	deletes map[string]bool
+	// deleteType is SyncDeleteType of the source object.
+	deleteType string
 }
 
 type compiledAction struct {
@@ -240,6 +242,12 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 	return cc, nil
 }
 
+// SyncDeleteType is the type of the events a reconciliation stores for a
+// record a complete listing no longer shows: deleted at the partner with
+// no webhook to say so. Every trigger over the object takes it as a
+// deletion; its payload is the object's id alone.
+func SyncDeleteType(object string) string { return "accord.sync.deleted/" + object }
+
 // SyncEventType is the type of the events a sync stores for each listed
 // object: schedule triggers over that object match it, webhook triggers
 // never do.
@@ -298,6 +306,8 @@ func compileTrigger(name string, t *spec.Trigger, providers map[string]*spec.Pro
 	if ct.source == nil {
 		return nil, fmt.Errorf("trigger %s has neither a webhook nor a schedule", name)
 	}
+	ct.deleteType = SyncDeleteType(ct.source.Name)
+	ct.events[ct.deleteType], ct.deletes[ct.deleteType] = true, true
 	cond, err := mapping.NewCondition(ct.source, condition, 0)
 	if err != nil {
 		return nil, fmt.Errorf("trigger %s: %w", name, err)
@@ -309,7 +319,7 @@ func compileTrigger(name string, t *spec.Trigger, providers map[string]*spec.Pro
 // objectOf returns the changed object inside an event's payload: the
 // whole payload of a sync's event, the webhook's object path otherwise.
 func (t *compiledTrigger) objectOf(eventType string, payload map[string]any) map[string]any {
-	if t.objectPath == "" || eventType == t.syncType {
+	if t.objectPath == "" || eventType == t.syncType || eventType == t.deleteType {
 		return payload
 	}
 	if v, ok := spec.Get(payload, t.objectPath); ok {

@@ -46,6 +46,21 @@ func AdoptsFrom(c *spec.Contract, target *spec.Object, sourceObject string) bool
 	return sourceObject == target.Name || (sourceObject == spec.RecordKeyObject && keyedByOwnID(c, target))
 }
 
+// LinkSourceOf is the source object the links of an action triggered by
+// object o record, when their source id is o's own id: o's name, or the
+// record key's object when o is keyed by its id. ok is false when the
+// links are keyed by another field (a record key such as
+// subscription.customer), which a listing of o cannot be checked against.
+func LinkSourceOf(c *spec.Contract, o *spec.Object) (source string, ok bool) {
+	switch {
+	case c.RecordKeyPath(o.Name) == "":
+		return o.Name, true
+	case keyedByOwnID(c, o):
+		return spec.RecordKeyObject, true
+	}
+	return "", false
+}
+
 func keyedByOwnID(c *spec.Contract, o *spec.Object) bool {
 	return c.RecordKeyPath(o.Name) == o.Name+"."+o.IDField()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
 	"github.com/accordhq/accord/internal/connector"
@@ -96,6 +97,13 @@ type ObjectReport struct {
 	MissingSamples []string `json:"missing_samples"`
 	DeletesChecked bool     `json:"deletes_checked"`
 	DeletesStopped bool     `json:"deletes_stopped"`
+	// SourcesDeleted counts the records Accord wrote from that the
+	// complete listing no longer shows, handed to the engine as deletions
+	// (each action's on_delete), with samples. Past DeleteGuard nothing is
+	// handed over: SourcesStopped, and an alert.
+	SourcesDeleted        int      `json:"sources_deleted"`
+	SourcesDeletedSamples []string `json:"sources_deleted_samples"`
+	SourcesStopped        bool     `json:"sources_stopped"`
 }
 
 // DeleteGuard is the largest share of an object's links a reconciliation
@@ -282,7 +290,136 @@ func (s *Syncer) reconcileObject(ctx context.Context, inst store.Installation, c
 	if err := s.missing(ctx, inst, c, lo, seen, &or); err != nil {
 		or.Error = err.Error()
 	}
+	if err := s.deletedSources(ctx, inst, c, lo, seen, &or); err != nil && or.Error == "" {
+		or.Error = err.Error()
+	}
 	return or
+}
+
+// deletedSources finds the records of this object that actions with an
+// on_delete wrote from and that the complete listing no longer shows:
+// deleted at the partner with no webhook to say so (or one that was
+// lost). Below DeleteGuard of those actions' links, each becomes a
+// deletion event the engine applies like a webhook's, in the record's
+// order; past it, nothing is handed over and an alert says why.
+func (s *Syncer) deletedSources(ctx context.Context, inst store.Installation, c *spec.Contract, lo listedObject, seen map[string]struct{}, or *ObjectReport) error {
+	or.SourcesDeletedSamples = []string{}
+	source, ok := engine.LinkSourceOf(c, lo.object)
+	if !ok {
+		return nil
+	}
+	watched := map[string]bool{}
+	targets := map[string]bool{}
+	for _, a := range lo.sources {
+		if a.OnDelete != "" {
+			watched[a.Name], targets[a.Provider+"."+a.Object] = true, true
+		}
+	}
+	if len(watched) == 0 {
+		return nil
+	}
+	links := 0
+	gone := map[string]int64{} // source id → the newest version written from it
+	for _, target := range sortedKeys(targets) {
+		after := store.LinkKey{}
+		for {
+			page, err := s.deps.Store.ListLinksToObject(ctx, inst.TenantID, inst.ID, target, after, 500)
+			if err != nil {
+				return fmt.Errorf("reading links: %w", err)
+			}
+			for _, l := range page {
+				if !watched[l.Action] || l.SourceObject != source || l.SourceDeleted {
+					continue
+				}
+				links++
+				if _, ok := seen[l.SourceID]; !ok {
+					gone[l.SourceID] = max(gone[l.SourceID], l.Version)
+				}
+			}
+			if len(page) < 500 {
+				break
+			}
+			after = page[len(page)-1].LinkKey
+		}
+	}
+	or.SourcesDeleted = len(gone)
+	for _, id := range sortedKeys(gone) {
+		if len(or.SourcesDeletedSamples) == maxSamples {
+			break
+		}
+		or.SourcesDeletedSamples = append(or.SourcesDeletedSamples, id)
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	if float64(len(gone)) > DeleteGuard*float64(links) {
+		or.SourcesStopped = true
+		if s.deps.Alerter != nil {
+			s.deps.Alerter.Raise(ctx, engine.Alert{TenantID: inst.TenantID, InstallationID: inst.ID, Contract: c.Name, Object: or.Object,
+				Class: "delete_guard", At: s.deps.Now(),
+				Message: fmt.Sprintf("%d of %d %s records Accord wrote from are missing from a complete listing, more than %.0f%%: taken as a fault, nothing is deleted",
+					len(gone), links, or.Object, DeleteGuard*100),
+				Remediation: "Check that Accord's account at the partner still sees every record (permissions, filters, a partner incident), then reconcile again."})
+		}
+		return nil
+	}
+	now := s.deps.Now()
+	events := make([]store.Event, 0, len(gone))
+	for _, id := range sortedKeys(gone) {
+		payload, err := json.Marshal(map[string]any{lo.object.IDField(): id})
+		if err != nil {
+			return err
+		}
+		// The newest version written, received now: the deletion wins the
+		// tie with what was written, and a later change (a restored record)
+		// still comes after it.
+		events = append(events, store.Event{TenantID: inst.TenantID, ID: "ev_" + uuid.NewString(), ConnectionID: inst.Connections[lo.provider.Name],
+			DedupKey: fmt.Sprintf("deleted/%s/%s/%s/%d", inst.ID, lo.object.Name, id, gone[id]), Type: engine.SyncDeleteType(lo.object.Name),
+			ObjectID: id, ObjectVersion: gone[id], Payload: payload, ReceivedAt: now})
+	}
+	return s.store(ctx, events)
+}
+
+// store commits events with their delivery: jobs, or pending for the
+// in-process fast path, handed over after the commit.
+func (s *Syncer) store(ctx context.Context, events []store.Event) error {
+	var fresh []store.Event
+	err := s.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		fresh = fresh[:0]
+		var jobs []river.InsertManyParams
+		for _, ev := range events {
+			if s.fast != nil {
+				ev.State = store.EventPending
+			} else {
+				ev.State = store.EventQueued
+			}
+			inserted, err := tx.InsertEvent(ctx, ev)
+			switch {
+			case err != nil:
+				return fmt.Errorf("storing event for %s: %w", ev.ObjectID, err)
+			case !inserted:
+			case s.fast != nil:
+				fresh = append(fresh, ev)
+			default:
+				jobs = append(jobs, engine.NewEventJob(ev))
+			}
+		}
+		if len(jobs) == 0 {
+			return nil
+		}
+		if s.jobs == nil {
+			return errors.New("no queue")
+		}
+		_, err := s.jobs.InsertManyTx(ctx, tx, jobs)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("storing deletions: %w", err)
+	}
+	if len(fresh) > 0 {
+		s.fast.Dispatch(fresh)
+	}
+	return nil
 }
 
 // missing counts the links to this kind of object whose object the
