@@ -417,6 +417,11 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 	if e.versions.hasNewer(objectKey(in.event), ord) {
 		return applyResult{}, true
 	}
+	if linked && a.watched && in.contract.OnConflict != "" && !link.Uncertain {
+		if stop := e.settleConflicts(ctx, in, conn, auth, link, doc, lease.fence); stop != nil {
+			return *stop, false
+		}
+	}
 	start := e.deps.Now()
 	w, err := e.write(ctx, in, auth, link, linked, doc, lease.fence)
 	e.metrics.duration(a.provider.Name, a.action.Op, e.deps.Now().Sub(start))

@@ -23,6 +23,7 @@ type metrics struct {
 	driftVec         *prometheus.CounterVec
 	mergeVec         *prometheus.CounterVec
 	deleteVec        *prometheus.CounterVec
+	conflictVec      *prometheus.CounterVec
 }
 
 type actionLabels struct{ tenant, provider, installation string }
@@ -88,14 +89,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "accord_sync_deletes_total",
 		Help: "Source records deleted whose linked target an action handled, by target provider, object and what was done (propagated: the target deleted; marked: the delete_mark rows written; ignored: left as it is; unlinked: no target to handle).",
 	}, []string{"provider", "object", "action"})
+	m.conflictVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_sync_conflicts_total",
+		Help: "Two-way contracts with on_conflict: fields both sides changed since Accord last wrote them, found by reading the target before an update, by target provider, object, field and resolution (owner_wins: the owner's value written and the conflict recorded in the audit log; hold: nothing written, a conflict record error filed).",
+	}, []string{"provider", "object", "field", "resolution"})
 	if reg != nil {
-		reg.MustRegister(m.echoVec, m.driftVec, m.mergeVec, m.deleteVec)
+		reg.MustRegister(m.echoVec, m.driftVec, m.mergeVec, m.deleteVec, m.conflictVec)
 		reg.MustRegister(m.actionsVec, m.retriesVec, m.eventsVec, m.panics, m.uncertain, m.uncertainMarked, m.uncertainSettled, m.durationVec, m.eventToActionVec, m.unknownVec)
 	}
 	return m
 }
 
 func (m *metrics) echo(provider string) { m.echoVec.WithLabelValues(provider).Inc() }
+
+func (m *metrics) conflict(provider, object, field, resolution string) {
+	m.conflictVec.WithLabelValues(provider, object, field, resolution).Inc()
+}
 
 func (m *metrics) deleted(provider, object, action string) {
 	m.deleteVec.WithLabelValues(provider, object, action).Inc()

@@ -151,6 +151,9 @@ type compiledAction struct {
 	adoptFrom map[string]bool
 	// marker maps the delete_mark rows (on_delete: mark).
 	marker *mapping.Mapper
+	// watched: a trigger of the contract reads this action's target, so
+	// its fields may change on that side too (conflicts, on_conflict).
+	watched bool
 }
 
 // runtime compiles contracts lazily and caches them by name and version.
@@ -238,6 +241,13 @@ func compileContract(c *spec.Contract, providers map[string]*spec.Provider) (*co
 		}
 		ct.twoWay = twoWay(c, ct)
 		cc.triggers = append(cc.triggers, ct)
+	}
+	for _, ct := range cc.triggers {
+		for _, ca := range ct.actions {
+			for _, other := range cc.triggers {
+				ca.watched = ca.watched || (other.provider == ca.provider && other.source == ca.target)
+			}
+		}
 	}
 	return cc, nil
 }

@@ -215,6 +215,7 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 	}
 
 	checkRecordKey(d, c, sources)
+	checkOnConflict(d, c, sources, sourceProviders)
 	checkDuplicatesReason(d, c.Duplicates)
 	for _, a := range c.Actions {
 		if a == nil {
@@ -258,6 +259,30 @@ func resolveContract(d *decoder, c *Contract, providers map[string]*Provider) {
 				if dst.Fields[f].Required && !mapped[f] {
 					d.errorAt(a.Meta.At("mapping"), "%s.%s requires %s, which no mapping row writes", a.Provider, a.Object, f)
 				}
+			}
+		}
+	}
+}
+
+// checkOnConflict: conflicts are found by reading each two-way target
+// before it is updated, so each needs a get endpoint.
+func checkOnConflict(d *decoder, c *Contract, sources map[string]*Object, sourceProviders map[string]*Provider) {
+	if c.OnConflict == "" {
+		return
+	}
+	if c.Direction != TwoWay {
+		d.errorAt(c.Meta.At("on_conflict"), "on_conflict applies to two-way contracts (direction: two_way), where both sides may change a field")
+		return
+	}
+	for _, a := range c.Actions {
+		if a == nil {
+			continue
+		}
+		for _, name := range sortedKeys(sources) {
+			o, p := sources[name], sourceProviders[name]
+			if p != nil && p.Name == a.Provider && o.Name == a.Object && o.Endpoints.Get == nil {
+				d.errorAt(a.Meta.At("object"), "on_conflict reads %s.%s before updating it, but it has no get endpoint (objects.%s.endpoints.get in the provider's manifest)", a.Provider, a.Object, a.Object)
+				break
 			}
 		}
 	}

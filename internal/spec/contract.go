@@ -36,7 +36,20 @@ type Contract struct {
 	// record error of class drift, the default) or revert it (write the
 	// owner's value back).
 	OnDrift string `yaml:"on_drift" jsonschema:"enum=report,enum=revert" jsonschema_description:"two-way: a field changed on the side that does not own it is reported as drift (default) or reverted to the owner's value"`
+	// OnConflict decides what a two-way contract does when both sides
+	// changed a field since Accord last wrote it: Accord reads the target
+	// before each update to find out, and owner_wins writes the owner's
+	// value (recording the conflict in the audit log) while hold writes
+	// nothing and files a record error showing both values. Unset: the
+	// target is not read first and the owner's value is written.
+	OnConflict string `yaml:"on_conflict" jsonschema:"enum=owner_wins,enum=hold" jsonschema_description:"two-way: a field both sides changed since Accord last wrote it (found by reading the target before each update): owner_wins writes the owner's value and records the conflict in the audit log; hold writes nothing and files a conflict record error showing both values (retrying it writes the owner's value)"`
 }
+
+// Conflict policies (Contract.OnConflict).
+const (
+	ConflictOwnerWins = "owner_wins"
+	ConflictHold      = "hold"
+)
 
 // Drift policies (Contract.OnDrift).
 const (

@@ -99,6 +99,14 @@ func Explain(c *Contract, b *Bundle) string {
 	}
 	if c.Direction == TwoWay {
 		s.WriteString("Both ways, a write whose values the other side already holds is not sent, so Accord's own changes never bounce back.\n")
+		switch c.OnConflict {
+		case ConflictOwnerWins:
+			s.WriteString("Before each update Accord reads the record: a field both sides changed since Accord last wrote it is a conflict; the owner's value is written and the conflict is recorded in the audit log.\n")
+		case ConflictHold:
+			s.WriteString("Before each update Accord reads the record: a field both sides changed since Accord last wrote it is a conflict; nothing is written, and a record error shows both values (retrying it writes the owner's value).\n")
+		default:
+			s.WriteString("A field both sides changed between syncs is not detected: the owner's value is written (set on_conflict to record or hold such conflicts).\n")
+		}
 	}
 	for _, line := range describeOrder(c, b) {
 		s.WriteString(line + "\n")
