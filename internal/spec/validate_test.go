@@ -53,6 +53,13 @@ func TestProviderDiagnostics(t *testing.T) {
 			[]string{"p.yaml:4:96: token_auth_method private_key_jwt needs `private_key_env` naming the variable that holds the signing key (PEM)"}},
 		{"answer window", minimalProvider + "max_answer_window: soon\n",
 			[]string{`p.yaml:8:20: bad duration "soon": use a number with a unit, e.g. 30s, 5m, 24h, 30d`}},
+		{"batched event id cannot be a header", minimalProvider + "webhooks:\n  signature: {scheme: hubspot}\n  batch: .\n  event_id: header:X-Id\n  event_type: type\n  object_id: objectId\n  events: {}\n",
+			[]string{"p.yaml:11:13: event_id header:X-Id: in a batched body each event has its own, so it must be a JSON path inside an element (e.g. eventId), not a header"}},
+		{"batch is a path", minimalProvider + "webhooks:\n  signature: {scheme: hubspot}\n  batch: \"events[]\"\n  max_batch: 5000\n  event_id: id\n  event_type: type\n  object_id: objectId\n  events: {}\n",
+			[]string{`p.yaml:10:10: batch "events[]" must be a JSON path to the array of events (events, data.items) or . when the body is the array itself`,
+				"p.yaml:11:14: max_batch 5000 must be between 1 and 1000"}},
+		{"max_batch needs batch", minimalProvider + "webhooks:\n  signature: {scheme: hubspot}\n  max_batch: 10\n  event_id: id\n  event_type: type\n  object_id: objectId\n  events: {}\n",
+			[]string{"p.yaml:10:14: max_batch applies only to batched bodies: set batch (the JSON path of the events, . for a bare array) or remove max_batch"}},
 		{"not yaml", "a: [", []string{"p.yaml:1:1: invalid YAML: did not find expected node content"}},
 		{"contract given as provider", "accord: contract/v1\n", []string{"p.yaml:1:1: this is a contract/v1 file, expected provider/v1"}},
 	} {

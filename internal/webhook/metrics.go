@@ -38,7 +38,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "accord_webhooks_received_total",
-			Help: "Webhook requests received, by tenant, provider and outcome.",
+			Help: "Webhook requests received, by tenant, provider and outcome; a batched body counts each of its events as accepted, duplicate or ignored.",
 		}, []string{"tenant", "provider", "outcome"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "accord_webhook_commit_batch_size",
@@ -72,6 +72,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 
 func (m *metrics) count(tenant, provider string, o Outcome) {
 	m.received.WithLabelValues(tenant, provider, string(o)).Inc()
+}
+
+// countN counts n events of a batched body with outcome o.
+func (m *metrics) countN(tenant, provider string, o Outcome, n int) {
+	if n > 0 {
+		m.received.WithLabelValues(tenant, provider, string(o)).Add(float64(n))
+	}
 }
 
 func (m *metrics) observeCommit(n int, d time.Duration, err error) {
