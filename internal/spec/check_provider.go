@@ -204,6 +204,9 @@ func checkFields(d *decoder, fields map[string]*Field) {
 				break
 			}
 		}
+		if f.PII != "" && (f.Type == TypeObject || f.Type == TypeList) {
+			d.errorAt(f.Meta.At("pii"), "%s: pii applies to a value, not to a whole %s: mark the fields inside it", name, f.Type)
+		}
 		if len(f.Fields) > 0 && f.Type != TypeObject {
 			d.errorAt(f.Meta.At("fields"), "%s: only object fields have nested fields, this one is %s", name, f.Type)
 		}

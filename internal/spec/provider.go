@@ -386,7 +386,19 @@ type Field struct {
 	// Items is the schema of a list's elements: its fields are typed (and
 	// converted) inside expressions the same way as top-level fields.
 	Items *Field `yaml:"items" jsonschema_description:"list: the schema of each element"`
+	// PII says what personal or secret data the field holds, so a sample
+	// of the record kept with a record error is redacted by what the
+	// value is rather than by its name (docs/data-handling.md).
+	PII string `yaml:"pii" jsonschema:"enum=email,enum=phone,enum=secret,enum=personal" jsonschema_description:"personal or secret data the field holds: email (masked to a***@domain), phone (last two digits kept), secret or personal (replaced whole) in the samples record errors keep"`
 }
+
+// PII kinds (Field.PII).
+const (
+	PIIEmail    = "email"
+	PIIPhone    = "phone"
+	PIISecret   = "secret"
+	PIIPersonal = "personal"
+)
 
 // Lookup resolves a dotted path below the object. It returns nil when a
 // segment is not declared; below an object field without declared fields,

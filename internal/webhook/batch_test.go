@@ -82,7 +82,9 @@ func TestHubSpotBatchStoresEachEvent(t *testing.T) {
 		ctx := context.Background()
 		const at = int64(1_764_237_600_000)
 		contact := hubspotEvent(101, "contact.creation", 5001, at, 0, "")
-		deal := hubspotEvent(102, "deal.propertyChange", 7001, at+5, 0, `,"propertyName":"dealstage","propertyValue":"closedwon"`)
+		dealStored := hubspotEvent(102, "deal.propertyChange", 7001, at+5, 0, `,"propertyName":"dealstage","propertyValue":"closedwon"`)
+		// sourceId is not in the manifest's crm_event: it is not stored.
+		deal := hubspotEvent(102, "deal.propertyChange", 7001, at+5, 0, `,"propertyName":"dealstage","propertyValue":"closedwon","sourceId":"userId:42"`)
 		company := hubspotEvent(103, "company.propertyChange", 9001, at+9, 0, `,"propertyName":"domain","propertyValue":"acme.example"`)
 		// Not among the manifest's events: ignored and counted, not stored.
 		deletion := hubspotEvent(104, "contact.deletion", 5002, at, 0, "")
@@ -99,7 +101,7 @@ func TestHubSpotBatchStoresEachEvent(t *testing.T) {
 			element            string
 		}{
 			{"101", "contact.creation", "5001", at, contact},
-			{"102", "deal.propertyChange", "7001", at + 5, deal},
+			{"102", "deal.propertyChange", "7001", at + 5, dealStored},
 			{"103", "company.propertyChange", "9001", at + 9, company},
 		}
 		for i, id := range a.EventIDs {
@@ -114,6 +116,7 @@ func TestHubSpotBatchStoresEachEvent(t *testing.T) {
 		}
 		require.Equal(t, 3, b.countEvents(t))
 		require.Equal(t, 3, b.countJobs(t))
+		require.Equal(t, 1.0, fieldsDropped(b, "helpdesk"))
 
 		// HubSpot retries a batch with attemptNumber raised: those elements
 		// are duplicates, the new one is stored, and an element repeated

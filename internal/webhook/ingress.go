@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
+	"github.com/accordhq/accord/internal/privacy"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/webhook/signature"
@@ -115,6 +116,25 @@ type providerState struct {
 	// id, so events are deduplicated on a hash of the signed body (see
 	// dedupKey).
 	bodyDedup bool
+	// shapes is what of each known event type's body is stored (data
+	// minimisation: see internal/privacy).
+	shapes map[string]*privacy.Shape
+}
+
+// minimise returns the payload to store for ev: the stored JSON pruned to
+// what the manifest declares, and the count of keys dropped. When nothing
+// is dropped the payload is stored as it came (raw, for a batch element:
+// nil, to be encoded by the caller).
+func (ps *providerState) minimise(ev parsedEvent, raw []byte) ([]byte, int, error) {
+	kept, dropped := ps.shapes[ev.typ].Apply(ev.doc)
+	if dropped == 0 && raw != nil {
+		return raw, 0, nil
+	}
+	out, err := json.Marshal(kept)
+	if err != nil {
+		return nil, 0, fmt.Errorf("encoding the minimised payload: %w", err)
+	}
+	return out, dropped, nil
 }
 
 // NewIngress builds an Ingress and, unless group commit is disabled,
@@ -317,7 +337,12 @@ func (in *Ingress) serveOne(w http.ResponseWriter, r *http.Request, conn store.C
 		writeStatus(w, http.StatusAccepted, `{"status":"ignored"}`)
 		return
 	}
-	event := in.newEvent(conn, ev, ps.dedupKey(ev.id, body), payload)
+	stored, dropped, err := ps.minimise(ev, payload)
+	if err != nil {
+		in.fail(w, r, conn, conn.Provider, err, conn.ID)
+		return
+	}
+	event := in.newEvent(conn, ev, ps.dedupKey(ev.id, body), stored)
 	res, err := in.commit(r.Context(), []store.Event{event})
 	switch {
 	case errors.Is(err, ErrClosed):
@@ -330,6 +355,7 @@ func (in *Ingress) serveOne(w http.ResponseWriter, r *http.Request, conn store.C
 		writeStatus(w, http.StatusOK, `{"status":"duplicate"}`)
 	default:
 		in.metrics.count(conn.TenantID, conn.Provider, OutcomeAccepted)
+		in.metrics.dropFields(conn.Provider, dropped)
 		writeStatus(w, http.StatusAccepted, `{"status":"accepted","event_id":"`+event.ID+`"}`)
 	}
 }
@@ -351,24 +377,36 @@ type batchAnswer struct {
 func (in *Ingress) serveBatch(w http.ResponseWriter, r *http.Request, conn store.Connection, ps *providerState, evs []parsedEvent) {
 	ans := batchAnswer{EventIDs: []string{}}
 	events := make([]store.Event, 0, len(evs))
+	dropped := make([]int, 0, len(evs))
 	seen := make(map[string]bool, len(evs))
 	for _, ev := range evs {
 		if !ev.known {
 			ans.Ignored++
 			continue
 		}
-		payload, err := json.Marshal(ev.doc)
-		if err != nil {
-			in.fail(w, r, conn, conn.Provider, fmt.Errorf("encoding a batch element: %w", err), conn.ID)
-			return
+		// The dedup key is taken before minimisation: a body-hash key
+		// must cover what was signed, not what is kept.
+		key := ps.dedupKey(ev.id, nil)
+		if ps.bodyDedup {
+			element, err := json.Marshal(ev.doc)
+			if err != nil {
+				in.fail(w, r, conn, conn.Provider, fmt.Errorf("encoding a batch element: %w", err), conn.ID)
+				return
+			}
+			key = ps.dedupKey(ev.id, element)
 		}
-		key := ps.dedupKey(ev.id, payload)
 		if seen[key] {
 			ans.Duplicate++
 			continue
 		}
 		seen[key] = true
+		payload, n, err := ps.minimise(ev, nil)
+		if err != nil {
+			in.fail(w, r, conn, conn.Provider, err, conn.ID)
+			return
+		}
 		events = append(events, in.newEvent(conn, ev, key, payload))
+		dropped = append(dropped, n)
 	}
 	if len(events) > 0 {
 		res, err := in.commit(r.Context(), events)
@@ -385,6 +423,7 @@ func (in *Ingress) serveBatch(w http.ResponseWriter, r *http.Request, conn store
 			if ok {
 				ans.Accepted++
 				ans.EventIDs = append(ans.EventIDs, events[i].ID)
+				in.metrics.dropFields(conn.Provider, dropped[i])
 			} else {
 				ans.Duplicate++
 			}
@@ -477,6 +516,10 @@ func (in *Ingress) provider(name string) (*providerState, error) {
 		maxBody:  p.Webhooks.EffectiveMaxBody(),
 
 		bodyDedup: !signature.SignsDelivery(scheme),
+		shapes:    make(map[string]*privacy.Shape, len(p.Webhooks.Events)),
+	}
+	for typ := range p.Webhooks.Events {
+		ps.shapes[typ] = privacy.EventShape(p, typ)
 	}
 	in.mu.Lock()
 	in.providers[name] = ps
