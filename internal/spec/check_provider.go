@@ -268,6 +268,7 @@ func checkWebhooks(d *decoder, p *Provider, w *Webhooks) {
 		checkRegistration(d, w.Registration)
 	}
 	objs := sortedKeys(p.Objects)
+	warned := map[string]bool{}
 	for _, name := range sortedKeys(w.Events) {
 		ev := w.Events[name]
 		if ev == nil {
@@ -275,6 +276,9 @@ func checkWebhooks(d *decoder, p *Provider, w *Webhooks) {
 		}
 		if p.Objects[ev.Object] == nil {
 			d.errorAt(ev.Meta.At("object"), "event %s carries object %s, which %s does not declare%s", name, ev.Object, p.Name, didYouMean(ev.Object, objs))
+		} else if o := p.Objects[ev.Object]; len(o.Fields) == 0 && !warned[ev.Object] {
+			warned[ev.Object] = true
+			d.warnAt(o.Meta.Pos, "object %s declares no fields: webhook events carrying it are stored whole, not minimised; declare the fields contracts use", ev.Object)
 		}
 		for _, k := range []struct{ key, val string }{{"object_id", ev.ObjectID}, {"object_version", ev.ObjectVersion}} {
 			if k.val != "" && !locationPattern.MatchString(k.val) {

@@ -64,6 +64,9 @@ func TestProviderDiagnostics(t *testing.T) {
 			[]string{"p.yaml:7:63: address: pii applies to a value, not to a whole object: mark the fields inside it"}},
 		{"pii kinds", strings.Replace(minimalProvider, "{id: {type: string}}", "{id: {type: string}, mail: {type: string, pii: mail}}", 1),
 			[]string{"p.yaml:7:60: `pii` must be one of email, phone, secret, personal, got \"mail\"; did you mean email?"}},
+		{"an object without fields is stored unminimised", strings.Replace(minimalProvider, "fields: {id: {type: string}}", "fields: {}", 1) +
+			"webhooks:\n  signature: {scheme: github}\n  event_id: id\n  event_type: header:X-Event\n  object_id: data.id\n  events: {a: {object: thing}, b: {object: thing}}\n",
+			[]string{"p.yaml:7:5: warning: object thing declares no fields: webhook events carrying it are stored whole, not minimised; declare the fields contracts use"}},
 		{"not yaml", "a: [", []string{"p.yaml:1:1: invalid YAML: did not find expected node content"}},
 		{"contract given as provider", "accord: contract/v1\n", []string{"p.yaml:1:1: this is a contract/v1 file, expected provider/v1"}},
 	} {
