@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -163,6 +164,34 @@ func FuzzEventParser(f *testing.F) {
 		require.NotEmpty(t, ev.typ)
 		if ev.known {
 			require.NotEmpty(t, ev.objectID)
+		}
+	})
+}
+
+func FuzzBatchParser(f *testing.F) {
+	w := &spec.Webhooks{Batch: ".", MaxBatch: 5, EventID: "eventId", EventType: "subscriptionType", ObjectID: "objectId", ObjectVersion: "occurredAt",
+		Events: map[string]*spec.EventType{"a": {Object: "o"}}}
+	p := newEventParser(w)
+	f.Add([]byte(`[{"eventId":1,"subscriptionType":"a","objectId":2,"occurredAt":3}]`))
+	f.Add([]byte(`[{"eventId":1,"subscriptionType":"b"},7]`))
+	f.Add([]byte(`{"eventId":1}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		evs, err := p.parse(nil, body)
+		if err != nil {
+			var me *MalformedError
+			var tl *BatchTooLargeError
+			if !errors.As(err, &tl) {
+				require.ErrorAs(t, err, &me)
+			}
+			return
+		}
+		require.NotEmpty(t, evs)
+		require.LessOrEqual(t, len(evs), 5)
+		for _, ev := range evs {
+			require.NotEmpty(t, ev.id)
+			if ev.known {
+				require.NotEmpty(t, ev.objectID)
+			}
 		}
 	})
 }
