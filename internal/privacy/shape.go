@@ -31,10 +31,6 @@ func ObjectShape(obj *spec.Object) *Shape {
 	return s
 }
 
-// Unminimised reports whether records of obj are stored whole because it
-// declares no fields.
-func Unminimised(obj *spec.Object) bool { return obj != nil && len(obj.Fields) == 0 }
-
 func fieldsShape(fields map[string]*spec.Field) *Shape {
 	s := &Shape{fields: make(map[string]*Shape, len(fields))}
 	for name, f := range fields {

@@ -215,3 +215,53 @@ func TestHubSpotBatchCommitsAllOrNothing(t *testing.T) {
 		}
 	}
 }
+
+// For a scheme that signs only the body, batch elements are deduplicated
+// on a hash of each element as sent, before minimisation: two elements
+// that differ only in undeclared fields are two events, and a replayed
+// body is all duplicates.
+func TestBodyHashBatchDedupIsOnTheSignedElement(t *testing.T) {
+	t.Parallel()
+	for name, open := range backends() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p := &spec.Provider{
+				Name:    "helpdesk",
+				Objects: map[string]*spec.Object{"ticket": {Fields: map[string]*spec.Field{"id": {Type: spec.TypeString}}}},
+				Webhooks: &spec.Webhooks{
+					Signature: spec.Signature{Scheme: spec.SigGitHub}, Batch: "events",
+					EventID: "id", EventType: "type", ObjectID: "ticket.id", Object: "ticket",
+					Events: map[string]*spec.EventType{"ticket.updated": {Object: "ticket"}},
+				},
+			}
+			b := setup(t, options{open: open, provider: p})
+			scheme, err := signature.New(spec.SigGitHub, signature.Options{})
+			require.NoError(t, err)
+			send := func(body string) reply {
+				h, err := scheme.Sign([]byte(body), []byte(secretA), testNow, "")
+				require.NoError(t, err)
+				req, err := http.NewRequest(http.MethodPost, b.srv.URL+"/hooks/"+connID, strings.NewReader(body))
+				require.NoError(t, err)
+				for k, v := range h {
+					req.Header[k] = v
+				}
+				return b.do(t, req)
+			}
+			body := `{"events":[{"id":"e1","type":"ticket.updated","ticket":{"id":"T-1","note":"first"}},` +
+				`{"id":"e1","type":"ticket.updated","ticket":{"id":"T-1","note":"second"}}]}`
+			r := send(body)
+			require.Equal(t, http.StatusAccepted, r.status, r.body)
+			a := decodeBatch(t, r)
+			require.Equal(t, 2, a.Accepted, "the elements differ as signed, though not as stored")
+			for _, id := range a.EventIDs {
+				ev, err := b.st.GetEvent(context.Background(), tenantID, id)
+				require.NoError(t, err)
+				require.JSONEq(t, `{"id":"e1","type":"ticket.updated","ticket":{"id":"T-1"}}`, string(ev.Payload))
+			}
+			r = send(body)
+			require.Equal(t, http.StatusOK, r.status, r.body)
+			require.Equal(t, 2, decodeBatch(t, r).Duplicate)
+			require.Equal(t, 2, b.countEvents(t))
+		})
+	}
+}
