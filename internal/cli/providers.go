@@ -195,7 +195,11 @@ func printProvider(w io.Writer, p *spec.Provider) {
 		if wh.Signature.Header != "" {
 			fmt.Fprintf(w, " in %s", wh.Signature.Header)
 		}
-		fmt.Fprintf(w, "; event type at %s, object id at %s\n", wh.EventType, wh.ObjectID)
+		fmt.Fprintf(w, "; event type at %s, object id at %s", wh.EventType, wh.ObjectID)
+		if wh.Batched() {
+			fmt.Fprintf(w, "; up to %d events per body, in the array at %s", wh.EffectiveMaxBatch(), wh.Batch)
+		}
+		fmt.Fprintln(w)
 		for _, name := range sortedNames(wh.Events) {
 			ev := wh.Events[name]
 			fmt.Fprintf(w, "  %-36s %s: %s\n", name, ev.Object, ev.Description)

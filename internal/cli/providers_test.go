@@ -17,11 +17,19 @@ func TestProvidersListShowsCatalogAndPacks(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Empty(t, errOut)
 	require.Regexp(t, `(?m)^NAME +TITLE +AUTH +OBJECTS +EVENTS +RATE LIMIT$`, out)
-	require.Regexp(t, `(?m)^hubspot +HubSpot +oauth2_code +company, contact, deal, ticket +0 +9/s \(burst 10\)$`, out)
+	require.Regexp(t, `(?m)^hubspot +HubSpot +oauth2_code +company, contact, crm_event, deal, ticket +8 +9/s \(burst 10\)$`, out)
 	require.Regexp(t, `(?m)^stripe +Stripe +api_key +customer, subscription +9 +100/s \(burst 100\)$`, out)
 	for _, name := range []string{"pagerduty", "pagerduty-events", "slack", "github", "zendesk", "intercom", "shopify", "helpdesk"} {
 		require.Regexp(t, `(?m)^`+name+` `, out)
 	}
+}
+
+func TestProvidersShowBatchedWebhooks(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "providers", "show", "--packs", packsDir, "hubspot")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "Webhooks: signed with the hubspot scheme; event type at subscriptionType, object id at objectId; up to 100 events per body, in the array at .")
+	require.Contains(t, out, "deal.propertyChange")
 }
 
 func TestProvidersShow(t *testing.T) {

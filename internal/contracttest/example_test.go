@@ -49,3 +49,19 @@ func TestShippedTestFiles(t *testing.T) {
 		})
 	}
 }
+
+// A partner that batches its webhooks (HubSpot: one signed POST holding an
+// array of events) runs each case's event as a batch of one through the
+// real ingress: duplicates, filtered and ignored events included.
+func TestBatchedWebhookProvider(t *testing.T) {
+	t.Parallel()
+	catalog, err := contracttest.Catalog()
+	require.NoError(t, err)
+	rep, diags, err := contracttest.RunFile(t.Context(), "testdata/hubspot-deal-won/tests/deal-won.test.yaml", catalog, &contracttest.Config{TempDir: t.TempDir()})
+	require.NoError(t, err)
+	require.Empty(t, diags)
+	var out bytes.Buffer
+	rep.Print(&out)
+	require.Zero(t, rep.Failed(), out.String())
+	require.Len(t, rep.Cases, 3)
+}

@@ -342,6 +342,19 @@ func (h *harness) post(ctx context.Context, st *Step) (stepResult, error) {
 		doc["accord_test_padding"] = strings.Repeat("x", int(max(pad-30, 0)))
 		body, _ = json.Marshal(doc)
 	}
+	if w := p.Webhooks; w.Batched() {
+		// A case holds one event; a batching partner sends it as a batch
+		// of one.
+		var wrapped any = []any{doc}
+		if w.Batch != "." {
+			outer := map[string]any{}
+			setPath(outer, w.Batch, wrapped)
+			wrapped = outer
+		}
+		if body, err = json.Marshal(wrapped); err != nil {
+			return stepResult{}, fmt.Errorf("encoding the event: %w", err)
+		}
+	}
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/hooks/"+h.conns[p.Name], strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range st.Headers {
@@ -355,11 +368,18 @@ func (h *harness) post(ctx context.Context, st *Step) (stepResult, error) {
 	}
 	w := httptest.NewRecorder()
 	h.mux.ServeHTTP(w, req)
-	var answer struct{ Status, EventID string }
+	var answer struct {
+		Status, EventID string
+		EventIDs        []string // a batched body's
+	}
 	_ = json.Unmarshal(w.Body.Bytes(), &struct {
-		Status  *string `json:"status"`
-		EventID *string `json:"event_id"`
-	}{&answer.Status, &answer.EventID})
+		Status   *string   `json:"status"`
+		EventID  *string   `json:"event_id"`
+		EventIDs *[]string `json:"event_ids"`
+	}{&answer.Status, &answer.EventID, &answer.EventIDs})
+	if answer.EventID == "" && len(answer.EventIDs) == 1 {
+		answer.EventID = answer.EventIDs[0]
+	}
 	res := stepResult{status: w.Code}
 	switch {
 	case w.Code >= 300:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/connector"
+	"github.com/accordhq/accord/internal/privacy"
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -736,7 +737,7 @@ func (e *Engine) pause(ctx context.Context, in applyInput, conn store.Connection
 			re := store.RecordError{
 				TenantID: in.inst.TenantID, ID: "rerr_" + uuid.NewString(), InstallationID: in.inst.ID, EventID: in.event.ID,
 				Object: in.trigger.source.Name, SourceID: in.event.ObjectID, Class: class, Message: truncate(msg, 1000),
-				Remediation: remedy, Status: store.RecordErrorOpen, JobKind: KindDeliver, JobArgs: args,
+				Remediation: remedy, Status: store.RecordErrorOpen, JobKind: KindDeliver, JobArgs: args, Sample: sampleOf(in),
 			}
 			if in.args.RecordErrorID != "" {
 				// An admin's retry met the same failure: its record error
@@ -817,6 +818,7 @@ func (e *Engine) recordError(ctx context.Context, in applyInput, class, msg, rem
 		Status:         store.RecordErrorOpen,
 		JobKind:        KindDeliver,
 		JobArgs:        args,
+		Sample:         sampleOf(in),
 	}
 	if err := st.InsertRecordError(ctx, re); err != nil {
 		e.deps.Logger.ErrorContext(ctx, "filing record error", "tenant_id", re.TenantID, "err", err)
@@ -853,4 +855,24 @@ func lockKey(k store.LinkKey) string {
 func idempotencyKey(inst store.Installation, sourceObject, sourceID, target, action string) string {
 	h := sha256.Sum256([]byte(inst.TenantID + "\x00" + inst.ID + "\x00" + sourceObject + "\x00" + sourceID + "\x00" + target + "\x00" + action))
 	return "accord-" + hex.EncodeToString(h[:16])
+}
+
+// maxSampleBytes bounds the record sample a record error keeps; a larger
+// record keeps none (the event it came from is linked).
+const maxSampleBytes = 16 << 10
+
+// sampleOf is the failed record as a record error keeps it: minimised to
+// what its object declares and redacted by field type (internal/privacy),
+// so the row an admin opens, and that outlives the event's retention,
+// never holds an e-mail address, a phone number or a secret.
+func sampleOf(in applyInput) json.RawMessage {
+	if in.trigger == nil || in.doc == nil {
+		return nil
+	}
+	kept, _ := privacy.Minimise(in.trigger.source, in.doc)
+	b, err := json.Marshal(privacy.Redact(in.trigger.source, kept))
+	if err != nil || len(b) > maxSampleBytes {
+		return nil
+	}
+	return b
 }

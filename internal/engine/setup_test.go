@@ -154,6 +154,8 @@ type setupOpts struct {
 	editContract func(t *testing.T, yaml string) string
 	// editIncidents rewrites a copy of the pack's incidents manifest.
 	editIncidents func(t *testing.T, yaml string) string
+	// editHelpdesk rewrites a copy of the pack's helpdesk manifest.
+	editHelpdesk func(t *testing.T, yaml string) string
 	// config adjusts the engine's Config before New.
 	config func(c *engine.Config)
 	// simSleep replaces the simulators' wait (slow and hang_after faults),
@@ -191,7 +193,7 @@ func setupWith(t *testing.T, opts setupOpts) *testBundle {
 	clk := &clock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 
 	packDir := filepath.Join("..", "..", "packs", "support-escalation")
-	if opts.editContract != nil || opts.editIncidents != nil {
+	if opts.editContract != nil || opts.editIncidents != nil || opts.editHelpdesk != nil {
 		dir := t.TempDir()
 		require.NoError(t, os.CopyFS(dir, os.DirFS(packDir)))
 		edit := func(file string, fn func(*testing.T, string) string) {
@@ -204,6 +206,7 @@ func setupWith(t *testing.T, opts setupOpts) *testBundle {
 		}
 		edit(filepath.Join(dir, "contracts", "escalation.yaml"), opts.editContract)
 		edit(filepath.Join(dir, "providers", "incidents.yaml"), opts.editIncidents)
+		edit(filepath.Join(dir, "providers", "helpdesk.yaml"), opts.editHelpdesk)
 		packDir = dir
 	}
 	b, diags := spec.LoadDir(packDir)

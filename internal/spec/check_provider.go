@@ -204,6 +204,9 @@ func checkFields(d *decoder, fields map[string]*Field) {
 				break
 			}
 		}
+		if f.PII != "" && (f.Type == TypeObject || f.Type == TypeList) {
+			d.errorAt(f.Meta.At("pii"), "%s: pii applies to a value, not to a whole %s: mark the fields inside it", name, f.Type)
+		}
 		if len(f.Fields) > 0 && f.Type != TypeObject {
 			d.errorAt(f.Meta.At("fields"), "%s: only object fields have nested fields, this one is %s", name, f.Type)
 		}
@@ -248,6 +251,7 @@ func checkWebhooks(d *decoder, p *Provider, w *Webhooks) {
 			d.errorAt(w.Meta.At(k.key), "%s %q must be a JSON path (data.id) or header:Name", k.key, k.val)
 		}
 	}
+	checkBatch(d, w)
 	if w.Signature.Scheme == SigHMAC && w.Signature.Header == "" {
 		d.errorAt(w.Signature.Meta.Pos, "hmac signatures need `header`: where the signature is")
 	}
@@ -264,6 +268,7 @@ func checkWebhooks(d *decoder, p *Provider, w *Webhooks) {
 		checkRegistration(d, w.Registration)
 	}
 	objs := sortedKeys(p.Objects)
+	warned := map[string]bool{}
 	for _, name := range sortedKeys(w.Events) {
 		ev := w.Events[name]
 		if ev == nil {
@@ -271,10 +276,49 @@ func checkWebhooks(d *decoder, p *Provider, w *Webhooks) {
 		}
 		if p.Objects[ev.Object] == nil {
 			d.errorAt(ev.Meta.At("object"), "event %s carries object %s, which %s does not declare%s", name, ev.Object, p.Name, didYouMean(ev.Object, objs))
+		} else if o := p.Objects[ev.Object]; len(o.Fields) == 0 && !warned[ev.Object] {
+			warned[ev.Object] = true
+			d.warnAt(o.Meta.Pos, "object %s declares no fields: webhook events carrying it are stored whole, not minimised; declare the fields contracts use", ev.Object)
 		}
 		for _, k := range []struct{ key, val string }{{"object_id", ev.ObjectID}, {"object_version", ev.ObjectVersion}} {
 			if k.val != "" && !locationPattern.MatchString(k.val) {
 				d.errorAt(ev.Meta.At(k.key), "%s %q must be a JSON path (data.id) or header:Name", k.key, k.val)
+			}
+		}
+	}
+}
+
+var batchPattern = regexp.MustCompile(`^(\.|[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)$`)
+
+// checkBatch checks the batch keys: in a batched body every element is its
+// own event, so what tells events apart must come from the element, not
+// from a header the whole request shares.
+func checkBatch(d *decoder, w *Webhooks) {
+	if w.Batch == "" {
+		if w.Meta.Has("max_batch") {
+			d.errorAt(w.Meta.At("max_batch"), "max_batch applies only to batched bodies: set batch (the JSON path of the events, . for a bare array) or remove max_batch")
+		}
+		return
+	}
+	if !batchPattern.MatchString(w.Batch) {
+		d.errorAt(w.Meta.At("batch"), "batch %q must be a JSON path to the array of events (events, data.items) or . when the body is the array itself", w.Batch)
+	}
+	if w.MaxBatch < 0 || w.MaxBatch > MaxBatchLimit {
+		d.errorAt(w.Meta.At("max_batch"), "max_batch %d must be between 1 and %d", w.MaxBatch, MaxBatchLimit)
+	}
+	for _, k := range []struct{ key, val string }{{"event_id", w.EventID}, {"object_id", w.ObjectID}, {"object_version", w.ObjectVersion}} {
+		if strings.HasPrefix(k.val, "header:") {
+			d.errorAt(w.Meta.At(k.key), "%s %s: in a batched body each event has its own, so it must be a JSON path inside an element (e.g. eventId), not a header", k.key, k.val)
+		}
+	}
+	for _, name := range sortedKeys(w.Events) {
+		ev := w.Events[name]
+		if ev == nil {
+			continue
+		}
+		for _, k := range []struct{ key, val string }{{"object_id", ev.ObjectID}, {"object_version", ev.ObjectVersion}} {
+			if strings.HasPrefix(k.val, "header:") {
+				d.errorAt(ev.Meta.At(k.key), "%s %s: in a batched body each event has its own, so it must be a JSON path inside an element, not a header", k.key, k.val)
 			}
 		}
 	}

@@ -88,6 +88,12 @@ func (d *decoder) errorAt(p Pos, format string, args ...any) {
 	d.diags = append(d.diags, Diagnostic{File: d.file, Line: p.Line, Col: p.Col, Message: fmt.Sprintf(format, args...)})
 }
 
+// warnAt reports something that works but may not be what the author
+// meant.
+func (d *decoder) warnAt(p Pos, format string, args ...any) {
+	d.diags = append(d.diags, Diagnostic{File: d.file, Line: p.Line, Col: p.Col, Warning: true, Message: fmt.Sprintf(format, args...)})
+}
+
 var metaType = reflect.TypeOf(Meta{})
 
 // structField describes one YAML key of a struct, read from its tags.

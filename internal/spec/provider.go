@@ -178,6 +178,15 @@ type Webhooks struct {
 	// Object is the JSON path of the changed object in the body (data).
 	Object string                `yaml:"object" jsonschema_description:"JSON path of the changed object in the body, e.g. data"`
 	Events map[string]*EventType `yaml:"events" jsonschema:"required" jsonschema_description:"known event types and the object each carries"`
+	// Batch, when set, is where the body carries a list of events (HubSpot
+	// signs one POST holding up to 100): "." for a body that is the list
+	// itself, else a JSON path. Every body location above is then read
+	// relative to one element, and each element is stored as its own
+	// event with its own dedup key.
+	Batch string `yaml:"batch" jsonschema_description:"JSON path of the array of events in the body, . when the body is the array itself (HubSpot); the other body locations are then relative to each element"`
+	// MaxBatch bounds the events in one batched body (default 100, at
+	// most MaxBatchLimit); a larger batch is refused with 413.
+	MaxBatch int `yaml:"max_batch" jsonschema:"minimum=1,maximum=1000" jsonschema_description:"batch: most events accepted in one body (default 100, at most 1000); a larger batch is answered 413"`
 	// Registration, when set, lets Accord subscribe each connection to
 	// these webhooks through the partner's API at install, and delete the
 	// subscription at uninstall; without it an admin registers the hook
@@ -218,6 +227,26 @@ func (r *Registration) ListURLPath() string {
 		return "url"
 	}
 	return r.URLPath
+}
+
+// Batch limits.
+const (
+	// DefaultMaxBatch is what HubSpot sends at most in one request.
+	DefaultMaxBatch = 100
+	// MaxBatchLimit bounds max_batch: every event of a body commits in one
+	// transaction, which must stay short (SQLite has one writer).
+	MaxBatchLimit = 1000
+)
+
+// Batched reports whether a body carries a list of events.
+func (w *Webhooks) Batched() bool { return w.Batch != "" }
+
+// EffectiveMaxBatch returns MaxBatch or its default.
+func (w *Webhooks) EffectiveMaxBatch() int {
+	if w.MaxBatch <= 0 {
+		return DefaultMaxBatch
+	}
+	return w.MaxBatch
 }
 
 // EffectiveMaxBody returns MaxBody or its default of 1MiB.
@@ -360,7 +389,19 @@ type Field struct {
 	// Items is the schema of a list's elements: its fields are typed (and
 	// converted) inside expressions the same way as top-level fields.
 	Items *Field `yaml:"items" jsonschema_description:"list: the schema of each element"`
+	// PII says what personal or secret data the field holds, so a sample
+	// of the record kept with a record error is redacted by what the
+	// value is rather than by its name (docs/data-handling.md).
+	PII string `yaml:"pii" jsonschema:"enum=email,enum=phone,enum=secret,enum=personal" jsonschema_description:"personal or secret data the field holds: email (masked to a***@domain), phone (last two digits kept), secret or personal (replaced whole) in the samples record errors keep"`
 }
+
+// PII kinds (Field.PII).
+const (
+	PIIEmail    = "email"
+	PIIPhone    = "phone"
+	PIISecret   = "secret"
+	PIIPersonal = "personal"
+)
 
 // Lookup resolves a dotted path below the object. It returns nil when a
 // segment is not declared; below an object field without declared fields,

@@ -222,8 +222,12 @@ type RecordError struct {
 	Remediation    string // plain language: what the admin should do
 	Status         RecordErrorStatus
 	// Job holds what is needed to retry (the job kind and its args as JSON).
-	JobKind   string
-	JobArgs   json.RawMessage
+	JobKind string
+	JobArgs json.RawMessage
+	// Sample is the record that failed as JSON, minimised to what the
+	// manifest declares and redacted by field type (internal/privacy)
+	// before it is stored; nil when there is none.
+	Sample    json.RawMessage
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -19,17 +19,28 @@ import (
 // ErrClosed is returned for a request that arrives after Close.
 var ErrClosed = errors.New("webhook: ingress closed")
 
-// pending is one event waiting to be committed, with its job.
+// pending is what one request asks to commit: its events (one, or every
+// known event of a batched body) with their jobs. They commit together or
+// not at all: a partner resends a refused body whole, so a half-stored one
+// would be half duplicates on the retry and half lost if it never came.
 type pending struct {
-	event store.Event
-	job   river.InsertManyParams
-	done  chan commitResult // buffered: the committer never blocks on it
+	events []store.Event
+	jobs   []river.InsertManyParams // jobs[i] is events[i]'s; Args nil: none
+	done   chan commitResult        // buffered: the committer never blocks on it
 }
 
 type commitResult struct {
-	inserted bool // false: a duplicate of a stored event
+	inserted []bool // per event; false: a duplicate of a stored event
 	err      error
 }
+
+// item is one event of a pending, as the transaction inserts it.
+type item struct {
+	p *pending
+	i int
+}
+
+func (it item) event() *store.Event { return &it.p.events[it.i] }
 
 // committer stores events and enqueues their jobs, many requests per
 // transaction. Requests queue on a bounded channel; each committer
@@ -171,10 +182,10 @@ func (c *committer) fillUntil(batch []*pending, deadline <-chan time.Time) []*pe
 	return batch
 }
 
-// commit commits batch in one transaction and answers every item. If the
-// transaction fails, each item is retried alone so that one bad event (a
-// job River refuses, a row the database rejects) fails only its own
-// request.
+// commit commits batch in one transaction and answers every request. If
+// the transaction fails, each request is retried alone so that one bad
+// event (a job River refuses, a row the database rejects) fails only its
+// own request (with every other event of that request).
 func (c *committer) commit(batch []*pending) {
 	results, err := c.commitTx(batch)
 	if err == nil {
@@ -215,32 +226,41 @@ func (c *committer) commitTx(batch []*pending) ([]commitResult, error) {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	order := batch
-	if len(batch) > 1 {
+	var order []item
+	for _, p := range batch {
+		for i := range p.events {
+			order = append(order, item{p, i})
+		}
+	}
+	if len(order) > 1 {
 		// A fixed insertion order keeps two concurrent PostgreSQL batches
 		// holding overlapping dedup keys from deadlocking on each other.
-		order = slices.Clone(batch)
-		slices.SortFunc(order, func(a, b *pending) int {
+		slices.SortFunc(order, func(a, b item) int {
+			ea, eb := a.event(), b.event()
 			return cmp.Or(
-				cmp.Compare(a.event.TenantID, b.event.TenantID),
-				cmp.Compare(a.event.ConnectionID, b.event.ConnectionID),
-				cmp.Compare(a.event.DedupKey, b.event.DedupKey),
+				cmp.Compare(ea.TenantID, eb.TenantID),
+				cmp.Compare(ea.ConnectionID, eb.ConnectionID),
+				cmp.Compare(ea.DedupKey, eb.DedupKey),
 			)
 		})
 	}
-	inserted := make(map[*pending]bool, len(batch))
+	inserted := make(map[*pending][]bool, len(batch))
 	start := time.Now()
 	c.txs.Add(1)
 	err := c.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		clear(inserted) // a retried transaction starts over
 		jobs := make([]river.InsertManyParams, 0, len(order))
-		for _, p := range order {
-			ok, err := tx.InsertEvent(ctx, p.event)
+		for _, it := range order {
+			ok, err := tx.InsertEvent(ctx, *it.event())
 			if err != nil {
 				return fmt.Errorf("storing event: %w", err)
 			}
-			inserted[p] = ok
-			if ok && p.job.Args != nil {
-				jobs = append(jobs, p.job)
+			if inserted[it.p] == nil {
+				inserted[it.p] = make([]bool, len(it.p.events))
+			}
+			inserted[it.p][it.i] = ok
+			if job := it.p.jobs[it.i]; ok && job.Args != nil {
+				jobs = append(jobs, job)
 			}
 		}
 		if len(jobs) == 0 {
@@ -257,16 +277,18 @@ func (c *committer) commitTx(batch []*pending) ([]commitResult, error) {
 		}
 		return nil
 	})
-	c.metrics.observeCommit(len(batch), time.Since(start), err)
+	c.metrics.observeCommit(len(order), time.Since(start), err)
 	if err != nil {
-		return nil, fmt.Errorf("webhook: committing %d events: %w", len(batch), err)
+		return nil, fmt.Errorf("webhook: committing %d events: %w", len(order), err)
 	}
 	results := make([]commitResult, len(batch))
 	var accepted []store.Event
 	for i, p := range batch {
 		results[i] = commitResult{inserted: inserted[p]}
-		if inserted[p] && c.dispatch != nil {
-			accepted = append(accepted, p.event)
+		for j, ok := range inserted[p] {
+			if ok && c.dispatch != nil {
+				accepted = append(accepted, p.events[j])
+			}
 		}
 	}
 	if len(accepted) > 0 {

@@ -29,7 +29,9 @@ type Config struct {
 	// so that the zero Config is the production one.
 	DisableGroupCommit bool
 
-	// MaxBatch caps the events in one commit. Default 500.
+	// MaxBatch caps the requests in one commit. Default 500. A batched
+	// body (webhooks.batch) counts once however many events it holds: its
+	// events commit together.
 	MaxBatch int
 
 	// Linger is how long a committer waits for more events after the first

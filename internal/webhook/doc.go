@@ -33,11 +33,23 @@
 // delivery id is a duplicate. Rejected signatures are logged at most once
 // per connection every 10 s, with the count held back.
 //
+// A provider whose manifest sets webhooks.batch sends a list of events in
+// one signed body (HubSpot). The signature is verified once over the body;
+// each element is then parsed with the manifest's locations relative to
+// it, stored as its own event under its own dedup key (its event id, or for
+// body-hash schemes the hash of the element), and all of a body's new
+// events commit in one transaction: all or none. Unknown types are ignored
+// and counted, a repeated element is a duplicate, a malformed element
+// refuses the whole body (400, naming its index), and more than max_batch
+// elements are refused with 413.
+//
 // Responses:
 //
 //	202 {"status":"accepted","event_id":"evt_…"}  stored, job enqueued
 //	200 {"status":"duplicate"}                     event id seen before for this connection
 //	202 {"status":"ignored"}                       event type the provider manifest does not list
+//	202 {"status":"accepted","accepted":n,"duplicate":n,"ignored":n,"event_ids":[…]}
+//	                                               a batched body (200 and "duplicate" when nothing was new)
 //	400 malformed body or a missing id/type        401 bad or replayed signature
 //	404 unknown connection                         410 disconnected connection
 //	413 body over the provider's max_body          500 storage failure or commit timeout (the partner retries)

@@ -77,6 +77,10 @@ type eventParser struct {
 	// perType holds the object id and version locations of event types
 	// that override the webhook-level ones.
 	perType map[string]objectLocations
+	// batch, when set, is where a body holds its list of events (empty
+	// path: the body is the list); maxBatch bounds its length.
+	batch    *location
+	maxBatch int
 }
 
 type objectLocations struct{ id, version location }
@@ -96,8 +100,18 @@ func newEventParser(w *spec.Webhooks) *eventParser {
 			p.perType[name] = objectLocations{id: parseLocation(w.ObjectIDPath(et)), version: parseLocation(w.ObjectVersionPath(et))}
 		}
 	}
+	if w.Batched() {
+		b := location{spec: w.Batch}
+		if w.Batch != "." {
+			b = parseLocation(w.Batch)
+		}
+		p.batch, p.maxBatch = &b, w.EffectiveMaxBatch()
+	}
 	return p
 }
+
+// batched reports whether bodies hold a list of events.
+func (p *eventParser) batched() bool { return p.batch != nil }
 
 // locations returns where an event of type typ has its object id and
 // version.
@@ -108,30 +122,88 @@ func (p *eventParser) locations(typ string) (id, version location) {
 	return p.objectID, p.version
 }
 
-// parsedEvent is what the ingress needs from one webhook.
+// parsedEvent is what the ingress needs from one event.
 type parsedEvent struct {
 	id, typ, objectID string
 	version           int64
 	known             bool // typ is among the provider's events
+	// doc is the decoded event (numbers as json.Number): the element of a
+	// batch, else the whole body. It is what gets stored.
+	doc any
 }
 
-// parse decodes body (which must be one JSON value) and reads the fields.
-// An unknown event type is not an error: known is false and the object
-// fields are not required.
-func (p *eventParser) parse(h http.Header, body []byte) (parsedEvent, error) {
+// BatchTooLargeError refuses a batched body holding more events than the
+// provider's max_batch: the answer is 413.
+type BatchTooLargeError struct {
+	Events, Max int
+}
+
+func (e *BatchTooLargeError) Error() string {
+	return fmt.Sprintf("webhook: the body holds %d events, more than the %d accepted in one request", e.Events, e.Max)
+}
+
+// parse decodes body (which must be one JSON value) and reads each event
+// in it: one, or every element of a batch, in order. An unknown event type
+// is not an error: known is false and the object fields are not required.
+// A malformed element fails the whole body, naming the element's index.
+func (p *eventParser) parse(h http.Header, body []byte) ([]parsedEvent, error) {
 	var doc any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	// Numbers stay as written: an id of 12345678901234567890 must not turn
 	// into a float and lose digits.
 	dec.UseNumber()
 	if err := dec.Decode(&doc); err != nil {
-		return parsedEvent{}, malformed("body is not valid JSON: %s", jsonErrorText(err))
+		return nil, malformed("body is not valid JSON: %s", jsonErrorText(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return parsedEvent{}, malformed("body is not valid JSON: data after the first value")
+		return nil, malformed("body is not valid JSON: data after the first value")
 	}
+	if p.batch == nil {
+		ev, err := p.parseOne(h, doc)
+		if err != nil {
+			return nil, err
+		}
+		return []parsedEvent{ev}, nil
+	}
+	list := doc
+	if len(p.batch.path) > 0 {
+		v, ok := p.batch.lookup(h, doc)
+		if !ok {
+			return nil, malformed("batch of events missing (expected an array at %s)", p.batch.spec)
+		}
+		list = v
+	}
+	elems, ok := list.([]any)
+	if !ok {
+		return nil, malformed("batch at %s must be an array of events, got %s", p.batch.spec, jsonKind(list))
+	}
+	if len(elems) == 0 {
+		return nil, malformed("batch at %s holds no events", p.batch.spec)
+	}
+	if len(elems) > p.maxBatch {
+		return nil, &BatchTooLargeError{Events: len(elems), Max: p.maxBatch}
+	}
+	evs := make([]parsedEvent, len(elems))
+	for i, el := range elems {
+		if _, isObject := el.(map[string]any); !isObject {
+			return nil, malformed("event [%d] must be a JSON object, got %s", i, jsonKind(el))
+		}
+		ev, err := p.parseOne(h, el)
+		if err != nil {
+			var me *MalformedError
+			if errors.As(err, &me) {
+				return nil, malformed("event [%d]: %s", i, me.Reason)
+			}
+			return nil, err
+		}
+		evs[i] = ev
+	}
+	return evs, nil
+}
 
-	var ev parsedEvent
+// parseOne reads one event's fields from doc.
+func (p *eventParser) parseOne(h http.Header, doc any) (parsedEvent, error) {
+	ev := parsedEvent{doc: doc}
 	var err error
 	if ev.id, err = p.text("event id", p.id, h, doc); err != nil {
 		return parsedEvent{}, err

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -81,6 +82,63 @@ func TestEventParser(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
+			require.Len(t, got, 1)
+			got[0].doc = nil
+			require.Equal(t, c.want, got[0])
+		})
+	}
+}
+
+func TestBatchParser(t *testing.T) {
+	t.Parallel()
+	events := map[string]*spec.EventType{"contact.creation": {Object: "contact"}}
+	bare := &spec.Webhooks{Batch: ".", MaxBatch: 3, EventID: "eventId", EventType: "subscriptionType", ObjectID: "objectId", ObjectVersion: "occurredAt", Events: events}
+	nested := &spec.Webhooks{Batch: "data.events", EventID: "eventId", EventType: "subscriptionType", ObjectID: "objectId", Events: events}
+	el := func(id, typ string) string {
+		return `{"eventId":` + id + `,"subscriptionType":"` + typ + `","objectId":5` + id + `,"occurredAt":17000` + id + `}`
+	}
+	cases := []struct {
+		name    string
+		w       *spec.Webhooks
+		body    string
+		want    []parsedEvent
+		wantErr string
+		tooMany bool
+	}{
+		{name: "bare array, locations relative to each element", w: bare,
+			body: `[` + el("1", "contact.creation") + `,` + el("2", "deal.creation") + `]`,
+			want: []parsedEvent{{id: "1", typ: "contact.creation", objectID: "51", version: 170001, known: true}, {id: "2", typ: "deal.creation"}}},
+		{name: "nested array", w: nested, body: `{"data":{"events":[` + el("3", "contact.creation") + `]}}`,
+			want: []parsedEvent{{id: "3", typ: "contact.creation", objectID: "53", known: true}}},
+		{name: "malformed element names its index", w: bare,
+			body:    `[` + el("1", "contact.creation") + `,{"eventId":2,"subscriptionType":"contact.creation"}]`,
+			wantErr: "event [1]: object id missing (expected at objectId)"},
+		{name: "element not an object", w: bare, body: `[` + el("1", "contact.creation") + `,7]`, wantErr: "event [1] must be a JSON object, got a number"},
+		{name: "object where the array should be", w: bare, body: el("1", "contact.creation"), wantErr: "batch at . must be an array of events, got an object"},
+		{name: "missing array", w: nested, body: `{"data":{}}`, wantErr: "batch of events missing (expected an array at data.events)"},
+		{name: "empty batch", w: bare, body: `[]`, wantErr: "batch at . holds no events"},
+		{name: "past max_batch", w: bare, body: `[` + el("1", "a") + `,` + el("2", "a") + `,` + el("3", "a") + `,` + el("4", "a") + `]`, tooMany: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := newEventParser(c.w).parse(nil, []byte(c.body))
+			if c.tooMany {
+				var tl *BatchTooLargeError
+				require.ErrorAs(t, err, &tl)
+				require.Equal(t, BatchTooLargeError{Events: 4, Max: 3}, *tl)
+				return
+			}
+			if c.wantErr != "" {
+				var me *MalformedError
+				require.ErrorAs(t, err, &me)
+				require.Equal(t, c.wantErr, me.Reason)
+				return
+			}
+			require.NoError(t, err)
+			for i := range got {
+				got[i].doc = nil
+			}
 			require.Equal(t, c.want, got)
 		})
 	}
@@ -94,16 +152,46 @@ func FuzzEventParser(f *testing.F) {
 	f.Add([]byte(`{"id":1e400}`), "a")
 	f.Add([]byte(`[]`), "b")
 	f.Fuzz(func(t *testing.T, body []byte, typ string) {
-		ev, err := p.parse(http.Header{"X-Type": {typ}}, body)
+		evs, err := p.parse(http.Header{"X-Type": {typ}}, body)
 		if err != nil {
 			var me *MalformedError
 			require.ErrorAs(t, err, &me)
 			return
 		}
+		require.Len(t, evs, 1)
+		ev := evs[0]
 		require.NotEmpty(t, ev.id)
 		require.NotEmpty(t, ev.typ)
 		if ev.known {
 			require.NotEmpty(t, ev.objectID)
+		}
+	})
+}
+
+func FuzzBatchParser(f *testing.F) {
+	w := &spec.Webhooks{Batch: ".", MaxBatch: 5, EventID: "eventId", EventType: "subscriptionType", ObjectID: "objectId", ObjectVersion: "occurredAt",
+		Events: map[string]*spec.EventType{"a": {Object: "o"}}}
+	p := newEventParser(w)
+	f.Add([]byte(`[{"eventId":1,"subscriptionType":"a","objectId":2,"occurredAt":3}]`))
+	f.Add([]byte(`[{"eventId":1,"subscriptionType":"b"},7]`))
+	f.Add([]byte(`{"eventId":1}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		evs, err := p.parse(nil, body)
+		if err != nil {
+			var me *MalformedError
+			var tl *BatchTooLargeError
+			if !errors.As(err, &tl) {
+				require.ErrorAs(t, err, &me)
+			}
+			return
+		}
+		require.NotEmpty(t, evs)
+		require.LessOrEqual(t, len(evs), 5)
+		for _, ev := range evs {
+			require.NotEmpty(t, ev.id)
+			if ev.known {
+				require.NotEmpty(t, ev.objectID)
+			}
 		}
 	})
 }

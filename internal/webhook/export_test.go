@@ -25,13 +25,16 @@ func NewTestCommitter(st store.Store, q Queue, cfg *Config) *TestCommitter {
 
 // Submit queues e with job and returns a function waiting for its result.
 func (tc *TestCommitter) Submit(ctx context.Context, e store.Event, job river.InsertManyParams) (wait func() (inserted bool, err error), err error) {
-	p := &pending{event: e, job: job, done: make(chan commitResult, 1)}
+	p := &pending{events: []store.Event{e}, jobs: []river.InsertManyParams{job}, done: make(chan commitResult, 1)}
 	if err := tc.c.submit(ctx, p); err != nil {
 		return nil, err
 	}
 	return func() (bool, error) {
 		r := <-p.done
-		return r.inserted, r.err
+		if r.err != nil {
+			return false, r.err
+		}
+		return r.inserted[0], nil
 	}, nil
 }
 

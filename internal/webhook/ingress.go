@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
+	"github.com/accordhq/accord/internal/privacy"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/webhook/signature"
@@ -114,6 +116,25 @@ type providerState struct {
 	// id, so events are deduplicated on a hash of the signed body (see
 	// dedupKey).
 	bodyDedup bool
+	// shapes is what of each known event type's body is stored (data
+	// minimisation: see internal/privacy).
+	shapes map[string]*privacy.Shape
+}
+
+// minimise returns the payload to store for ev: the stored JSON pruned to
+// what the manifest declares, and the count of keys dropped. When nothing
+// is dropped the payload is stored as it came (raw, for a batch element:
+// nil, to be encoded by the caller).
+func (ps *providerState) minimise(ev parsedEvent, raw []byte) ([]byte, int, error) {
+	kept, dropped := ps.shapes[ev.typ].Apply(ev.doc)
+	if dropped == 0 && raw != nil {
+		return raw, 0, nil
+	}
+	out, err := json.Marshal(kept)
+	if err != nil {
+		return nil, 0, fmt.Errorf("encoding the minimised payload: %w", err)
+	}
+	return out, dropped, nil
 }
 
 // NewIngress builds an Ingress and, unless group commit is disabled,
@@ -271,7 +292,6 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var ev parsedEvent
 	payload, err := storablePayload(r.Header, body)
 	if err == nil && !sameBuffer(payload, body) {
 		// A rewritten body (form to JSON, cleaned characters) is a second
@@ -283,61 +303,177 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		defer in.budget.release(int64(cap(payload)))
 	}
+	var evs []parsedEvent
 	if err == nil {
-		ev, err = ps.parser.parse(r.Header, payload)
+		evs, err = ps.parser.parse(r.Header, payload)
 	}
 	if err != nil {
 		var me *MalformedError
-		if errors.As(err, &me) {
+		var tooMany *BatchTooLargeError
+		switch {
+		case errors.As(err, &me):
 			in.metrics.count(conn.TenantID, conn.Provider, OutcomeMalformed)
 			writeError(w, http.StatusBadRequest, me.Reason)
-			return
+		case errors.As(err, &tooMany):
+			in.metrics.count(conn.TenantID, conn.Provider, OutcomeTooLarge)
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body holds %d events, more than the %d accepted in one request (max_batch)", tooMany.Events, tooMany.Max))
+		default:
+			in.fail(w, r, conn, conn.Provider, err, connID)
 		}
-		in.fail(w, r, conn, conn.Provider, err, connID)
 		return
 	}
+	if !ps.parser.batched() {
+		in.serveOne(w, r, conn, ps, evs[0], body, payload)
+		return
+	}
+	in.serveBatch(w, r, conn, ps, evs)
+}
+
+// serveOne stores the event of a body that holds one, and answers with
+// its id.
+func (in *Ingress) serveOne(w http.ResponseWriter, r *http.Request, conn store.Connection, ps *providerState, ev parsedEvent, body, payload []byte) {
 	if !ev.known {
 		in.metrics.count(conn.TenantID, conn.Provider, OutcomeIgnored)
 		writeStatus(w, http.StatusAccepted, `{"status":"ignored"}`)
 		return
 	}
+	stored, dropped, err := ps.minimise(ev, payload)
+	if err != nil {
+		in.fail(w, r, conn, conn.Provider, err, conn.ID)
+		return
+	}
+	event := in.newEvent(conn, ev, ps.dedupKey(ev.id, body), stored)
+	res, err := in.commit(r.Context(), []store.Event{event})
+	switch {
+	case errors.Is(err, ErrClosed):
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeError)
+		writeError(w, http.StatusServiceUnavailable, "shutting down")
+	case err != nil:
+		in.fail(w, r, conn, conn.Provider, err, conn.ID)
+	case !res.inserted[0]:
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeDuplicate)
+		writeStatus(w, http.StatusOK, `{"status":"duplicate"}`)
+	default:
+		in.metrics.count(conn.TenantID, conn.Provider, OutcomeAccepted)
+		in.metrics.dropFields(conn.Provider, dropped)
+		writeStatus(w, http.StatusAccepted, `{"status":"accepted","event_id":"`+event.ID+`"}`)
+	}
+}
 
-	event := store.Event{
+// batchAnswer is the response to a batched body: what became of its
+// events, and the ids of those stored.
+type batchAnswer struct {
+	Status    string   `json:"status"`
+	Accepted  int      `json:"accepted"`
+	Duplicate int      `json:"duplicate"`
+	Ignored   int      `json:"ignored"`
+	EventIDs  []string `json:"event_ids"`
+}
+
+// serveBatch stores every known event of a batched body in one
+// transaction. Each element is stored on its own (its JSON, re-encoded)
+// under its own dedup key; an element repeated within the body counts as
+// a duplicate like one stored before.
+func (in *Ingress) serveBatch(w http.ResponseWriter, r *http.Request, conn store.Connection, ps *providerState, evs []parsedEvent) {
+	ans := batchAnswer{EventIDs: []string{}}
+	events := make([]store.Event, 0, len(evs))
+	dropped := make([]int, 0, len(evs))
+	seen := make(map[string]bool, len(evs))
+	for _, ev := range evs {
+		if !ev.known {
+			ans.Ignored++
+			continue
+		}
+		// The dedup key is taken before minimisation: a body-hash key
+		// must cover what was signed, not what is kept.
+		key := ps.dedupKey(ev.id, nil)
+		if ps.bodyDedup {
+			element, err := json.Marshal(ev.doc)
+			if err != nil {
+				in.fail(w, r, conn, conn.Provider, fmt.Errorf("encoding a batch element: %w", err), conn.ID)
+				return
+			}
+			key = ps.dedupKey(ev.id, element)
+		}
+		if seen[key] {
+			ans.Duplicate++
+			continue
+		}
+		seen[key] = true
+		payload, n, err := ps.minimise(ev, nil)
+		if err != nil {
+			in.fail(w, r, conn, conn.Provider, err, conn.ID)
+			return
+		}
+		events = append(events, in.newEvent(conn, ev, key, payload))
+		dropped = append(dropped, n)
+	}
+	if len(events) > 0 {
+		res, err := in.commit(r.Context(), events)
+		switch {
+		case errors.Is(err, ErrClosed):
+			in.metrics.count(conn.TenantID, conn.Provider, OutcomeError)
+			writeError(w, http.StatusServiceUnavailable, "shutting down")
+			return
+		case err != nil:
+			in.fail(w, r, conn, conn.Provider, err, conn.ID)
+			return
+		}
+		for i, ok := range res.inserted {
+			if ok {
+				ans.Accepted++
+				ans.EventIDs = append(ans.EventIDs, events[i].ID)
+				in.metrics.dropFields(conn.Provider, dropped[i])
+			} else {
+				ans.Duplicate++
+			}
+		}
+	}
+	in.metrics.countN(conn.TenantID, conn.Provider, OutcomeAccepted, ans.Accepted)
+	in.metrics.countN(conn.TenantID, conn.Provider, OutcomeDuplicate, ans.Duplicate)
+	in.metrics.countN(conn.TenantID, conn.Provider, OutcomeIgnored, ans.Ignored)
+	code := http.StatusAccepted
+	switch {
+	case ans.Accepted > 0:
+		ans.Status = "accepted"
+	case ans.Duplicate > 0:
+		ans.Status, code = "duplicate", http.StatusOK
+	default:
+		ans.Status = "ignored"
+	}
+	b, err := json.Marshal(ans)
+	if err != nil {
+		in.fail(w, r, conn, conn.Provider, fmt.Errorf("encoding the answer: %w", err), conn.ID)
+		return
+	}
+	writeStatus(w, code, string(b))
+}
+
+func (in *Ingress) newEvent(conn store.Connection, ev parsedEvent, dedupKey string, payload []byte) store.Event {
+	return store.Event{
 		TenantID:      conn.TenantID,
 		ID:            "evt_" + rand.Text(),
 		ConnectionID:  conn.ID,
-		DedupKey:      ps.dedupKey(ev.id, body),
+		DedupKey:      dedupKey,
 		Type:          ev.typ,
 		ObjectID:      ev.objectID,
 		ObjectVersion: ev.version,
 		Payload:       payload,
 		ReceivedAt:    in.now(),
 	}
-	res, err := in.commit(ctx, event)
-	switch {
-	case errors.Is(err, ErrClosed):
-		in.metrics.count(conn.TenantID, conn.Provider, OutcomeError)
-		writeError(w, http.StatusServiceUnavailable, "shutting down")
-	case err != nil:
-		in.fail(w, r, conn, conn.Provider, err, connID)
-	case !res.inserted:
-		in.metrics.count(conn.TenantID, conn.Provider, OutcomeDuplicate)
-		writeStatus(w, http.StatusOK, `{"status":"duplicate"}`)
-	default:
-		in.metrics.count(conn.TenantID, conn.Provider, OutcomeAccepted)
-		writeStatus(w, http.StatusAccepted, `{"status":"accepted","event_id":"`+event.ID+`"}`)
-	}
 }
 
-// commit stores the event and its job, with concurrent requests (group
-// commit) or alone.
-func (in *Ingress) commit(ctx context.Context, e store.Event) (commitResult, error) {
-	p := &pending{event: e, done: make(chan commitResult, 1)}
-	if in.deps.Dispatch == nil {
-		p.event.State = store.EventQueued
-		p.job = in.deps.NewJob(e)
-	} else {
-		p.event.State = store.EventPending
+// commit stores the events and their jobs, all or none, with concurrent
+// requests (group commit) or alone.
+func (in *Ingress) commit(ctx context.Context, events []store.Event) (commitResult, error) {
+	p := &pending{events: events, jobs: make([]river.InsertManyParams, len(events)), done: make(chan commitResult, 1)}
+	for i := range p.events {
+		if in.deps.Dispatch == nil {
+			p.events[i].State = store.EventQueued
+			p.jobs[i] = in.deps.NewJob(p.events[i])
+		} else {
+			p.events[i].State = store.EventPending
+		}
 	}
 	if !in.group {
 		return in.committer.commitAlone(p)
@@ -380,6 +516,10 @@ func (in *Ingress) provider(name string) (*providerState, error) {
 		maxBody:  p.Webhooks.EffectiveMaxBody(),
 
 		bodyDedup: !signature.SignsDelivery(scheme),
+		shapes:    make(map[string]*privacy.Shape, len(p.Webhooks.Events)),
+	}
+	for typ := range p.Webhooks.Events {
+		ps.shapes[typ] = privacy.EventShape(p, typ)
 	}
 	in.mu.Lock()
 	in.providers[name] = ps

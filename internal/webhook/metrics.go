@@ -32,13 +32,17 @@ type metrics struct {
 	batchSize   prometheus.Histogram
 	commitTime  prometheus.Histogram
 	commitFails prometheus.Counter
+	// dropped counts the keys minimisation removed from stored events; by
+	// provider only: what a manifest leaves undeclared is the provider's
+	// shape, not a tenant's.
+	dropped *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "accord_webhooks_received_total",
-			Help: "Webhook requests received, by tenant, provider and outcome.",
+			Help: "Webhook requests received, by tenant, provider and outcome; a batched body counts each of its events as accepted, duplicate or ignored.",
 		}, []string{"tenant", "provider", "outcome"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "accord_webhook_commit_batch_size",
@@ -54,11 +58,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "accord_webhook_commit_failures_total",
 			Help: "Ingress commit transactions that failed (a failed batch is retried event by event).",
 		}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_webhook_fields_dropped_total",
+			Help: "Keys removed from accepted webhook events before they were stored, because the provider manifest does not declare them (data minimisation).",
+		}, []string{"provider"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.received, m.batchSize, m.commitTime, m.commitFails} {
+	for _, c := range []prometheus.Collector{m.received, m.batchSize, m.commitTime, m.commitFails, m.dropped} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {
@@ -72,6 +80,20 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 
 func (m *metrics) count(tenant, provider string, o Outcome) {
 	m.received.WithLabelValues(tenant, provider, string(o)).Inc()
+}
+
+// countN counts n events of a batched body with outcome o.
+func (m *metrics) countN(tenant, provider string, o Outcome, n int) {
+	if n > 0 {
+		m.received.WithLabelValues(tenant, provider, string(o)).Add(float64(n))
+	}
+}
+
+// dropFields counts n keys minimisation removed from a stored event.
+func (m *metrics) dropFields(provider string, n int) {
+	if n > 0 {
+		m.dropped.WithLabelValues(provider).Add(float64(n))
+	}
 }
 
 func (m *metrics) observeCommit(n int, d time.Duration, err error) {

@@ -9,17 +9,18 @@ import (
 )
 
 const recordErrorColumns = `tenant_id, id, installation_id, event_id, object, source_id, class, message,
-	remediation, status, job_kind, job_args, created_at, updated_at`
+	remediation, status, job_kind, job_args, sample, created_at, updated_at`
 
 func scanRecordError(s scanner) (store.RecordError, error) {
 	var e store.RecordError
-	var args []byte
+	var args, sample []byte
 	var created, updated int64
 	if err := s.Scan(&e.TenantID, &e.ID, &e.InstallationID, &e.EventID, &e.Object, &e.SourceID, &e.Class,
-		&e.Message, &e.Remediation, &e.Status, &e.JobKind, &args, &created, &updated); err != nil {
+		&e.Message, &e.Remediation, &e.Status, &e.JobKind, &args, &sample, &created, &updated); err != nil {
 		return store.RecordError{}, err
 	}
 	e.JobArgs = row.DecodeJSON(args)
+	e.Sample = row.DecodeJSON(sample)
 	e.CreatedAt = decTime(created)
 	e.UpdatedAt = decTime(updated)
 	return e, nil
@@ -32,9 +33,9 @@ func (q *queries) InsertRecordError(ctx context.Context, e store.RecordError) er
 	}
 	created, updated := row.Stamps(e.CreatedAt, e.UpdatedAt, q.now)
 	_, err := q.write.ExecContext(ctx, `INSERT INTO record_errors (`+recordErrorColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.TenantID, e.ID, e.InstallationID, e.EventID, e.Object, e.SourceID, e.Class, e.Message,
-		e.Remediation, string(e.Status), e.JobKind, row.JSON(e.JobArgs), encTime(created), encTime(updated))
+		e.Remediation, string(e.Status), e.JobKind, row.JSON(e.JobArgs), row.JSON(e.Sample), encTime(created), encTime(updated))
 	return wrapErr(op, err)
 }
 

@@ -22,6 +22,7 @@ func testRecordErrors(t *testing.T, s store.Store) {
 		TenantID: "t1", ID: "re_1", InstallationID: f.inst.ID, EventID: "evt_1", Object: "ticket", SourceID: "T-1",
 		Class: "validation", Message: "field 'severity' must be one of 1..4", Remediation: "Map severity values.",
 		Status: store.RecordErrorOpen, JobKind: "deliver", JobArgs: json.RawMessage(`{"event_id":"evt_1"}`),
+		Sample:    json.RawMessage(`{"id":"T-1","requester":{"email":"a***@example.com"}}`),
 		CreatedAt: at(0), UpdatedAt: at(time.Second),
 	}
 	require.NoError(t, s.InsertRecordError(ctx, e))
@@ -30,9 +31,11 @@ func testRecordErrors(t *testing.T, s store.Store) {
 	got, err := s.GetRecordError(ctx, "t1", "re_1")
 	require.NoError(t, err)
 	requireJSONEq(t, e.JobArgs, got.JobArgs, "job args")
+	requireJSONEq(t, e.Sample, got.Sample, "sample")
 	want := e
 	want.CreatedAt, want.UpdatedAt = norm(e.CreatedAt), norm(e.UpdatedAt)
 	want.JobArgs, got.JobArgs = nil, nil
+	want.Sample, got.Sample = nil, nil
 	require.Equal(t, want, got)
 
 	more := []store.RecordError{

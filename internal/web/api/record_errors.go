@@ -30,9 +30,12 @@ type RecordError struct {
 	// HeldEvents, on an open outage (auth or permission: the connection
 	// is paused), is how many of the installation's events wait for the
 	// reconnect: delivered then, nothing dropped. Absent otherwise.
-	HeldEvents *int      `json:"held_events,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	HeldEvents *int `json:"held_events,omitempty"`
+	// Sample is the failed record as stored: minimised and redacted by
+	// field type before it was written (docs/data-handling.md).
+	Sample    json.RawMessage `json:"sample,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // withHeld fills HeldEvents for an open outage record error.
@@ -56,7 +59,8 @@ func (a *API) withHeld(ctx context.Context, tenant string, e store.RecordError, 
 
 func toRecordError(e store.RecordError) RecordError {
 	return RecordError{ID: e.ID, InstallationID: e.InstallationID, EventID: e.EventID, Object: e.Object, SourceID: e.SourceID,
-		Class: e.Class, Message: e.Message, Remediation: e.Remediation, Status: string(e.Status), CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+		Class: e.Class, Message: e.Message, Remediation: e.Remediation, Status: string(e.Status), Sample: e.Sample,
+		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 }
 
 func (a *API) listRecordErrors(w http.ResponseWriter, r *http.Request) error {

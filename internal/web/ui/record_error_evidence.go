@@ -14,20 +14,23 @@ import (
 
 // evidenceRecordError is record_error.json in an evidence bundle.
 type evidenceRecordError struct {
-	TenantID        string    `json:"tenant_id"`
-	ID              string    `json:"record_error_id"`
-	InstallationID  string    `json:"installation_id"`
-	Contract        string    `json:"contract"`
-	ContractVersion string    `json:"contract_version"`
-	EventID         string    `json:"event_id,omitempty"`
-	Object          string    `json:"object"`
-	SourceID        string    `json:"source_id"`
-	Class           string    `json:"class"`
-	PartnerMessage  string    `json:"partner_message"`
-	Remediation     string    `json:"remediation"`
-	Status          string    `json:"status"`
-	FirstFailedAt   time.Time `json:"first_failed_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	TenantID        string `json:"tenant_id"`
+	ID              string `json:"record_error_id"`
+	InstallationID  string `json:"installation_id"`
+	Contract        string `json:"contract"`
+	ContractVersion string `json:"contract_version"`
+	EventID         string `json:"event_id,omitempty"`
+	Object          string `json:"object"`
+	SourceID        string `json:"source_id"`
+	Class           string `json:"class"`
+	PartnerMessage  string `json:"partner_message"`
+	Remediation     string `json:"remediation"`
+	Status          string `json:"status"`
+	// Sample was minimised and redacted before it was stored; the display
+	// rule runs over it again all the same.
+	Sample        any       `json:"sample,omitempty"`
+	FirstFailedAt time.Time `json:"first_failed_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 type evidenceConnection struct {
@@ -67,7 +70,7 @@ func (u *UI) recordErrorEvidence(w http.ResponseWriter, r *http.Request, v *view
 		"record_error.json": evidenceRecordError{TenantID: re.TenantID, ID: re.ID, InstallationID: re.InstallationID,
 			Contract: inst.Contract, ContractVersion: inst.ContractVersion, EventID: re.EventID, Object: re.Object,
 			SourceID: re.SourceID, Class: re.Class, PartnerMessage: redactText(re.Message), Remediation: re.Remediation,
-			Status: string(re.Status), FirstFailedAt: re.CreatedAt, UpdatedAt: re.UpdatedAt},
+			Status: string(re.Status), Sample: redactJSON(re.Sample), FirstFailedAt: re.CreatedAt, UpdatedAt: re.UpdatedAt},
 	}
 	var conns []evidenceConnection
 	for name, id := range inst.Connections {
