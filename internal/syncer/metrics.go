@@ -3,10 +3,11 @@ package syncer
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	records *prometheus.CounterVec
-	pages   *prometheus.CounterVec
-	runs    *prometheus.CounterVec
-	diffs   *prometheus.CounterVec
+	records    *prometheus.CounterVec
+	pages      *prometheus.CounterVec
+	runs       *prometheus.CounterVec
+	diffs      *prometheus.CounterVec
+	droppedVec *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -27,9 +28,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "accord_reconciliation_diffs_total",
 			Help: "Differences reconciliations found between a partner object and what Accord last wrote to it, by provider, object and field.",
 		}, []string{"provider", "object", "field"}),
+		droppedVec: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accord_sync_fields_dropped_total",
+			Help: "Fields of listed objects that the provider manifest does not declare, dropped before the sync stored them (data minimisation), by provider and object.",
+		}, []string{"provider", "object"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.records, m.pages, m.runs, m.diffs)
+		reg.MustRegister(m.records, m.pages, m.runs, m.diffs, m.droppedVec)
 	}
 	return m
 }
@@ -39,6 +44,12 @@ func (m *metrics) page(provider, object string, listed, changed, skipped int) {
 	m.records.WithLabelValues(provider, object, "changed").Add(float64(changed))
 	m.records.WithLabelValues(provider, object, "skipped").Add(float64(skipped))
 	m.records.WithLabelValues(provider, object, "unchanged").Add(float64(listed - changed - skipped))
+}
+
+func (m *metrics) dropped(provider, object string, n int) {
+	if n > 0 {
+		m.droppedVec.WithLabelValues(provider, object).Add(float64(n))
+	}
 }
 
 func (m *metrics) pageFailed(provider, object string) {

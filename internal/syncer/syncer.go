@@ -19,6 +19,7 @@ import (
 
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/privacy"
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -474,7 +475,8 @@ func (s *Syncer) Run(ctx context.Context, args RunArgs) error {
 			}
 			return fmt.Errorf("syncer: listing %s %s: %w", tr.provider.Name, tr.object.Name, err)
 		}
-		events, skipped := run.events(page.Items, &state, sentAt)
+		events, skipped, dropped := run.events(page.Items, &state, sentAt)
+		s.metrics.dropped(tr.provider.Name, tr.object.Name, dropped)
 		next := state
 		next.Cursor, next.LastError = page.Next, ""
 		next.RunRecords += int64(len(page.Items))
@@ -653,10 +655,11 @@ type runState struct {
 // events returns the events of a page's objects, advancing st.RunMax, and
 // how many objects were skipped (older than the watermark or the backfill
 // boundary, or without an id).
-func (r runState) events(items []map[string]any, st *store.SyncState, now time.Time) ([]store.Event, int) {
+func (r runState) events(items []map[string]any, st *store.SyncState, now time.Time) (out []store.Event, skipped, dropped int) {
 	obj := r.tr.object
-	out := make([]store.Event, 0, len(items))
-	skipped := 0
+	out = make([]store.Event, 0, len(items))
+	// Only what the manifest declares is stored, as for webhooks.
+	shape := privacy.ObjectShape(obj)
 	for _, it := range items {
 		id := scalarString(it[obj.IDField()])
 		if id == "" {
@@ -674,7 +677,9 @@ func (r runState) events(items []map[string]any, st *store.SyncState, now time.T
 				continue
 			}
 		}
-		payload, err := json.Marshal(it)
+		kept, n := shape.Apply(it)
+		dropped += n
+		payload, err := json.Marshal(kept)
 		if err != nil {
 			skipped++
 			continue
@@ -693,5 +698,5 @@ func (r runState) events(items []map[string]any, st *store.SyncState, now time.T
 			ReceivedAt: now, State: store.EventQueued,
 		})
 	}
-	return out, skipped
+	return out, skipped, dropped
 }
