@@ -273,7 +273,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
 			Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
 			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken, Signer: signer, PublicURL: cfg.PublicURL,
-			Status: partners, Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection,
+			Status: partners, Extra: api.ConnectRoutesWith(a.OAuth, a.Webhooks), OnConnectionResumed: a.resumeConnection,
 			OnConnectionChanged: func(_ context.Context, c store.Connection) { a.Ingress.Forget(c.ID) },
 			Uninstaller:         a.Uninstaller, Webhooks: a.Webhooks, Notifier: a.Notifier, Syncer: syncNow{a.Syncer},
 			Rollout: packRollouts(cfg.Packs), EventRetention: cfg.EventRetention})
