@@ -76,6 +76,7 @@ func Run(t *testing.T, open Open) {
 		{"LinksToObject", testLinksToObject},
 		{"MergeLinks", testMergeLinks},
 		{"Reconciliations", testReconciliations},
+		{"PartnerStatus", testPartnerStatus},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
