@@ -28,6 +28,7 @@ import (
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/sim"
 	"github.com/accordhq/accord/internal/web/api"
+	"github.com/accordhq/accord/internal/web/status"
 )
 
 // Tokens and secrets the simulators and Accord share in every test.
@@ -153,6 +154,8 @@ type setupOptions struct {
 	// NoInstall leaves the tenant, connections and installation to the
 	// test (one that installs through webhook registration).
 	NoInstall bool
+	// Status tunes the partner-status monitor; nil takes its defaults.
+	Status *status.Config
 }
 
 // setupWith is setup with opts.
@@ -190,7 +193,7 @@ func setupWith(t *testing.T, b backend, opts *setupOptions) *env {
 	require.NoError(t, err)
 
 	partners := map[string]string{"HELPDESK_URL": hdURL, "INCIDENTS_URL": incSrv.URL, "CHAT_URL": chatURL}
-	a := startApp(t, db, key, partners, opts.Limiter)
+	a := startAppOpts(t, packsDir(t), db, key, partners, opts.Limiter, opts.Status)
 	e.app = a
 	e.url = "http://" + a.Addr()
 
@@ -218,6 +221,14 @@ func startApp(t *testing.T, db, key string, partners map[string]string, limiter 
 // startAppWith is startApp with another packs directory.
 func startAppWith(t *testing.T, packs, db, key string, partners map[string]string, limiter *connector.LimiterConfig) *app.App {
 	t.Helper()
+	return startAppOpts(t, packs, db, key, partners, limiter, nil)
+}
+
+// startAppOpts is startAppWith with the partner-status monitor tuned.
+func startAppOpts(t *testing.T, packs, db, key string, partners map[string]string, limiter *connector.LimiterConfig,
+	st *status.Config,
+) *app.App {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.DB, cfg.MasterKey, cfg.Addr = db, key, "127.0.0.1:0"
 	cfg.Packs = packs
@@ -242,6 +253,7 @@ func startAppWith(t *testing.T, packs, db, key string, partners map[string]strin
 			FetchPollInterval: 50 * time.Millisecond,
 			RetryPolicy:       fastRetry{},
 		},
+		Status: st,
 	})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(t.Context()))

@@ -2,6 +2,7 @@ package status
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,6 +91,21 @@ func NewMonitor(g prometheus.Gatherer, cfg *Config) *Monitor {
 // Degraded returns the partners in trouble now, by provider name. It
 // reads the metrics at most once per SampleEvery.
 func (m *Monitor) Degraded() []Degraded {
+	var out []Degraded
+	for _, v := range m.Verdicts() {
+		if v.Reason != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Verdicts returns every partner with enough calls in the window for a
+// verdict, by provider name: degraded ones with their Reason, healthy
+// ones with an empty Reason. A partner with too few calls (idle, or its
+// writes held back) has none: it is neither said to be in trouble nor to
+// have recovered. It reads the metrics at most once per SampleEvery.
+func (m *Monitor) Verdicts() []Degraded {
 	if m == nil {
 		return nil
 	}
@@ -130,17 +146,10 @@ func (m *Monitor) Degraded() []Degraded {
 			d.Reason = "errors"
 		case d.MeanLatency >= m.cfg.Latency:
 			d.Reason = "latency"
-		default:
-			continue
 		}
 		out = append(out, d)
 	}
-	slices.SortFunc(out, func(a, b Degraded) int {
-		if a.Provider < b.Provider {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(out, func(a, b Degraded) int { return strings.Compare(a.Provider, b.Provider) })
 	return out
 }
 
