@@ -286,8 +286,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 			Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
 			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken, Signer: signer, PublicURL: cfg.PublicURL,
 			Status: partners, Extra: api.ConnectRoutesWith(a.OAuth, a.Webhooks), OnConnectionResumed: a.resumeConnection,
-			OnConnectionChanged: func(_ context.Context, c store.Connection) { a.Ingress.Forget(c.ID) },
-			Uninstaller:         a.Uninstaller, Webhooks: a.Webhooks, Notifier: a.Notifier, Syncer: syncNow{a.Syncer},
+			OnConnectionChanged: func(_ context.Context, c store.Connection) {
+				a.Ingress.Forget(c.ID)
+				a.Engine.ForgetConnection(c.TenantID, c.ID)
+			},
+			Uninstaller: a.Uninstaller, Webhooks: a.Webhooks, Notifier: a.Notifier, Syncer: syncNow{a.Syncer},
 			Rollout: packRollouts(cfg.Packs), EventRetention: cfg.EventRetention})
 		for pattern, h := range admin.Routes() {
 			routes[pattern] = h

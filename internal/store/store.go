@@ -306,6 +306,10 @@ type Queries interface {
 	// TokenExpiresAt and AccountID, adds one to Version and bumps
 	// UpdatedAt, whatever the stored Version.
 	UpdateConnection(ctx context.Context, c Connection) error
+	// SetConnectionSettings replaces a connection's settings whole, adds
+	// one to Version and bumps UpdatedAt. An unknown connection is
+	// ErrNotFound.
+	SetConnectionSettings(ctx context.Context, tenantID, id string, settings map[string]string) error
 	// SwapConnection is UpdateConnection only if the stored Version still
 	// equals c.Version (compare-and-swap): swapped is false, and nothing
 	// written, when another writer got there first. A missing connection

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/accordhq/accord/internal/connector"
@@ -68,6 +69,10 @@ type sessionRequest struct {
 	ReturnURL string `json:"return_url"`
 	// TTL is a duration ("15m"); default 15 minutes, at most 24 hours.
 	TTL string `json:"ttl"`
+	// Settings are the new connection's non-secret settings (the
+	// provider manifest's connection_settings), checked now and stored
+	// on the connection the sign-in creates.
+	Settings map[string]string `json:"settings,omitempty"`
 }
 
 type sessionJSON struct {
@@ -99,7 +104,7 @@ func (c *connectAPI) createSession(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	s, err := c.m.CreateConnectSession(r.Context(), r.PathValue("tenant"), in.Provider, in.ReturnURL, ttl)
+	s, err := c.m.CreateConnectSessionWith(r.Context(), r.PathValue("tenant"), in.Provider, in.ReturnURL, ttl, in.Settings)
 	if err != nil {
 		return err
 	}
@@ -404,6 +409,10 @@ func (c *connectAPI) writeError(w http.ResponseWriter, r *http.Request, err erro
 		writeJSON(w, ae.Status, errorBody{Error: http.StatusText(ae.Status), Detail: ae.Msg, RequestID: rid})
 	case errors.Is(err, store.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "not found", RequestID: rid})
+	case errors.Is(err, spec.ErrBadSetting):
+		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: http.StatusText(http.StatusUnprocessableEntity),
+			Detail: "connection setting " + strings.TrimPrefix(err.Error(), spec.ErrBadSetting.Error()+": ") + "; change it and send again",
+			RequestID: rid})
 	case errors.Is(err, oauth.ErrUnknownProvider), errors.Is(err, oauth.ErrNotBrowserFlow), errors.Is(err, oauth.ErrBadReturnURL),
 		errors.Is(err, oauth.ErrSecretRequired), errors.Is(err, oauth.ErrBrowserReconnect):
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: http.StatusText(http.StatusBadRequest), Detail: browserFlowHint(err), RequestID: rid})
