@@ -411,7 +411,7 @@ func (c *connectAPI) writeError(w http.ResponseWriter, r *http.Request, err erro
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "not found", RequestID: rid})
 	case errors.Is(err, spec.ErrBadSetting):
 		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: http.StatusText(http.StatusUnprocessableEntity),
-			Detail: "connection setting " + strings.TrimPrefix(err.Error(), spec.ErrBadSetting.Error()+": ") + "; change it and send again",
+			Detail:    "connection setting " + strings.TrimPrefix(err.Error(), spec.ErrBadSetting.Error()+": ") + "; change it and send again",
 			RequestID: rid})
 	case errors.Is(err, oauth.ErrUnknownProvider), errors.Is(err, oauth.ErrNotBrowserFlow), errors.Is(err, oauth.ErrBadReturnURL),
 		errors.Is(err, oauth.ErrSecretRequired), errors.Is(err, oauth.ErrBrowserReconnect):
