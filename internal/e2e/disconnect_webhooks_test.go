@@ -18,7 +18,7 @@ import (
 // partner stops sending deliveries Accord would answer 410. With the
 // partner down, the connection is disconnected at once (its webhooks
 // refused) and the subscription is deleted once the partner is back; a
-// partner that refuses for good is audited and the connection ends
+// partner that refuses for good is auditedAction and the connection ends
 // anyway. Reconnecting subscribes the connection again.
 func TestDisconnectDeletesPartnerWebhooks(t *testing.T) {
 	t.Parallel()
@@ -73,7 +73,7 @@ func TestDisconnectDeletesPartnerWebhooks(t *testing.T) {
 			require.Equal(t, true, out["webhooks_deleted"], out)
 			require.Empty(t, e.helpdesk.Webhooks())
 			require.True(t, ended())
-			require.Equal(t, http.StatusGone, e.postHook(hookURL))
+			require.Equal(t, http.StatusGone, e.postUnsignedHook(hookURL))
 
 			// The partner is down: the connection is disconnected at once,
 			// the deletion waits for the partner.
@@ -82,7 +82,7 @@ func TestDisconnectDeletesPartnerWebhooks(t *testing.T) {
 			out = disconnect()
 			require.Equal(t, true, out["webhooks_pending"], out)
 			require.Equal(t, "disconnected", out["connection"].(map[string]any)["state"])
-			require.Equal(t, http.StatusGone, e.postHook(hookURL), "no intake while the deletion is pending")
+			require.Equal(t, http.StatusGone, e.postUnsignedHook(hookURL), "no intake while the deletion is pending")
 			require.Eventually(t, func() bool { return e.helpdesk.AppliedFaults()[sim.FaultServerError] >= 2 }, waitFor,
 				10*time.Millisecond, "the deletion is retried in the background")
 			require.Len(t, e.helpdesk.Webhooks(), 1)
@@ -90,10 +90,10 @@ func TestDisconnectDeletesPartnerWebhooks(t *testing.T) {
 			e.helpdesk.ClearFaults()
 			require.Eventually(t, func() bool { return len(e.helpdesk.Webhooks()) == 0 && ended() }, waitFor, 10*time.Millisecond,
 				"once the partner recovers the subscription is deleted and the connection ended")
-			require.True(t, e.audited(conn, "connection.disconnecting"))
-			require.True(t, e.audited(conn, "connection.webhooks_deregistered"))
+			require.True(t, e.auditedAction(conn, "connection.disconnecting"))
+			require.True(t, e.auditedAction(conn, "connection.webhooks_deregistered"))
 
-			// The partner refuses for good: audited, and the connection
+			// The partner refuses for good: auditedAction, and the connection
 			// ends all the same.
 			reconnect()
 			require.NoError(t, e.helpdesk.Inject(sim.Fault{Kind: sim.FaultForbidden, Method: http.MethodDelete}))
@@ -102,13 +102,13 @@ func TestDisconnectDeletesPartnerWebhooks(t *testing.T) {
 			require.Contains(t, out["webhooks_error"], "HTTP 403")
 			require.NotContains(t, out["webhooks_error"], helpdeskToken)
 			require.True(t, ended())
-			require.True(t, e.audited(conn, "connection.webhooks_deregister_failed"))
+			require.True(t, e.auditedAction(conn, "connection.webhooks_deregister_failed"))
 		})
 	}
 }
 
-// postHook sends an unsigned delivery to url and returns the status.
-func (e *env) postHook(url string) int {
+// postUnsignedHook sends an unsigned delivery to url and returns the status.
+func (e *env) postUnsignedHook(url string) int {
 	e.t.Helper()
 	resp, err := http.Post(url, "application/json", strings.NewReader(`{}`))
 	require.NoError(e.t, err)
@@ -116,8 +116,8 @@ func (e *env) postHook(url string) int {
 	return resp.StatusCode
 }
 
-// audited reports whether the tenant's audit log has action on subject.
-func (e *env) audited(subject, action string) bool {
+// auditedAction reports whether the tenant's audit log has action on subject.
+func (e *env) auditedAction(subject, action string) bool {
 	e.t.Helper()
 	entries, err := e.app.Store.ListAudit(e.t.Context(), tenantID, 0, 10000)
 	require.NoError(e.t, err)

@@ -30,10 +30,10 @@ func TestPartnerDegradedIsNotifiedOncePerTransition(t *testing.T) {
 			e := setupWith(t, b, &setupOptions{Status: &status.Config{
 				SampleEvery: 20 * time.Millisecond, Window: time.Second, MinCalls: 4, ErrorRate: 0.5}})
 			ctx := t.Context()
-			acme := newHost(t, e, tenantID)
+			acme := newNotifyHost(t, e, tenantID)
 			_, err := e.api().CreateTenant(ctx, "globex", "Globex")
 			require.NoError(t, err)
-			globex := newHost(t, e, "globex")
+			globex := newNotifyHost(t, e, "globex")
 
 			// A second process's watcher, judging the same calls, races
 			// this one's to record every transition.
@@ -88,15 +88,15 @@ func TestPartnerDegradedIsNotifiedOncePerTransition(t *testing.T) {
 	}
 }
 
-// host is a tenant's notification endpoint: it keeps the messages whose
+// notifyHost is a tenant's notification endpoint: it keeps the messages whose
 // Standard Webhooks signature verifies.
-type host struct {
+type notifyHost struct {
 	mu     sync.Mutex
 	secret string
-	got    []notifyMessage
+	got    []partnerNotice
 }
 
-type notifyMessage struct {
+type partnerNotice struct {
 	Type     string `json:"type"`
 	TenantID string `json:"tenant_id"`
 	Data     struct {
@@ -106,11 +106,11 @@ type notifyMessage struct {
 	} `json:"data"`
 }
 
-type partnerData struct{ Provider, Status, Reason string }
+type partnerNoticeData struct{ Provider, Status, Reason string }
 
-func newHost(t *testing.T, e *env, tenant string) *host {
+func newNotifyHost(t *testing.T, e *env, tenant string) *notifyHost {
 	t.Helper()
-	h := &host{}
+	h := &notifyHost{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		h.mu.Lock()
@@ -120,7 +120,7 @@ func newHost(t *testing.T, e *env, tenant string) *host {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		var m notifyMessage
+		var m partnerNotice
 		require.NoError(t, json.Unmarshal(body, &m))
 		require.Equal(t, tenant, m.TenantID)
 		h.got = append(h.got, m)
@@ -136,20 +136,20 @@ func newHost(t *testing.T, e *env, tenant string) *host {
 }
 
 // partner returns the verified messages of type typ about a partner.
-func (h *host) partner(typ string) []partnerData {
+func (h *notifyHost) partner(typ string) []partnerNoticeData {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []partnerData
+	var out []partnerNoticeData
 	for _, m := range h.got {
 		if m.Type == typ {
-			out = append(out, partnerData{m.Data.Provider, m.Data.Status, m.Data.Reason})
+			out = append(out, partnerNoticeData{m.Data.Provider, m.Data.Status, m.Data.Reason})
 		}
 	}
 	return out
 }
 
 // all returns the types of every verified message.
-func (h *host) all() []string {
+func (h *notifyHost) all() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []string
