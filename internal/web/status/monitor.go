@@ -92,7 +92,7 @@ func NewMonitor(g prometheus.Gatherer, cfg *Config) *Monitor {
 // reads the metrics at most once per SampleEvery.
 func (m *Monitor) Degraded() []Degraded {
 	var out []Degraded
-	for _, v := range m.Verdicts() {
+	for _, v := range m.judge() {
 		if v.Reason != "" {
 			out = append(out, v)
 		}
@@ -100,12 +100,26 @@ func (m *Monitor) Degraded() []Degraded {
 	return out
 }
 
-// Verdicts returns every partner with enough calls in the window for a
-// verdict, by provider name: degraded ones with their Reason, healthy
-// ones with an empty Reason. A partner with too few calls (idle, or its
-// writes held back) has none: it is neither said to be in trouble nor to
-// have recovered. It reads the metrics at most once per SampleEvery.
+// Verdicts returns every partner with a clear verdict, by provider name:
+// degraded ones with their Reason, healthy ones with an empty Reason. A
+// partner with too few calls in the window (idle, or its writes held
+// back) has none, and neither has one between the thresholds and half of
+// them: it is not said to have recovered until it is clearly healthy, so
+// a partner near a threshold does not flap between the two. It reads the
+// metrics at most once per SampleEvery.
 func (m *Monitor) Verdicts() []Degraded {
+	var out []Degraded
+	for _, v := range m.judge() {
+		if v.Reason != "" || (v.ErrorRate < m.cfg.ErrorRate/2 && v.MeanLatency < m.cfg.Latency/2) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// judge returns every partner with enough calls in the window, with its
+// Reason when it crosses a threshold.
+func (m *Monitor) judge() []Degraded {
 	if m == nil {
 		return nil
 	}

@@ -60,3 +60,36 @@ func TestWatcherRecordsTransitionsNotChecks(t *testing.T) {
 	require.False(t, got[0].Degraded)
 	require.False(t, rec["incidents"])
 }
+
+// TestWatcherRecoversOnlyWhenClearlyHealthy: a partner just under the
+// error threshold is not yet recovered (it would flap at the line); one
+// under half of it is.
+func TestWatcherRecoversOnlyWhenClearlyHealthy(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	rec := flags{}
+	w := status.NewWatcher(f.mon, rec, nil)
+	check := func() []store.PartnerStatus {
+		got, err := w.Check(t.Context())
+		require.NoError(t, err)
+		return got
+	}
+	check()
+	f.calls("incidents", "transient", 10, 100*time.Millisecond)
+	f.calls("incidents", "ok", 10, 100*time.Millisecond)
+	f.now = f.now.Add(time.Minute)
+	require.Len(t, check(), 1)
+	require.True(t, rec["incidents"])
+
+	f.calls("incidents", "ok", 40, 100*time.Millisecond) // 10 of 60 failed: under 0.2, over 0.1
+	f.now = f.now.Add(time.Minute)
+	require.Empty(t, f.mon.Degraded(), "the banner clears at the threshold")
+	require.Empty(t, check(), "not yet clearly healthy")
+	require.True(t, rec["incidents"])
+
+	f.calls("incidents", "ok", 50, 100*time.Millisecond) // 10 of 110
+	f.now = f.now.Add(time.Minute)
+	got := check()
+	require.Len(t, got, 1)
+	require.False(t, got[0].Degraded)
+}
