@@ -156,6 +156,8 @@ type setupOptions struct {
 	NoInstall bool
 	// Status tunes the partner-status monitor; nil takes its defaults.
 	Status *status.Config
+	// Packs is the packs directory; default the shipped packs.
+	Packs string
 }
 
 // setupWith is setup with opts.
@@ -193,7 +195,11 @@ func setupWith(t *testing.T, b backend, opts *setupOptions) *env {
 	require.NoError(t, err)
 
 	partners := map[string]string{"HELPDESK_URL": hdURL, "INCIDENTS_URL": incSrv.URL, "CHAT_URL": chatURL}
-	a := startAppOpts(t, packsDir(t), db, key, partners, opts.Limiter, opts.Status)
+	packs := opts.Packs
+	if packs == "" {
+		packs = packsDir(t)
+	}
+	a := startAppOpts(t, packs, db, key, partners, opts.Limiter, opts.Status)
 	e.app = a
 	e.url = "http://" + a.Addr()
 
@@ -401,6 +407,7 @@ type requestLog struct {
 type call struct {
 	Method, Path string
 	Query        string
+	Header       http.Header
 	Status       int
 	At           time.Time
 }
@@ -417,7 +424,8 @@ func (l *requestLog) wrap(h http.Handler) http.Handler {
 			h.ServeHTTP(sw, r)
 		}
 		l.mu.Lock()
-		l.calls = append(l.calls, call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: sw.status, At: time.Now()})
+		l.calls = append(l.calls, call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(),
+			Status: sw.status, At: time.Now()})
 		l.mu.Unlock()
 	})
 }
