@@ -48,6 +48,9 @@ type Options struct {
 	OnEventFinal func(ev store.Event, outcome string)
 	// Syncer tunes the scheduled sync; nil takes its defaults.
 	Syncer *syncer.Config
+	// Status tunes the partner-status monitor (the banner, /api/v1/status
+	// and the partner.degraded notifications); nil takes its defaults.
+	Status *status.Config
 }
 
 // App is one running Accord process.
@@ -78,7 +81,12 @@ type App struct {
 	// and deletes them at uninstall (internal/registration).
 	Webhooks *registration.Registrar
 	// Syncer runs contracts' schedule triggers.
-	Syncer       *syncer.Syncer
+	Syncer *syncer.Syncer
+	// Partners judges partners from this process's calls; partnerWatch
+	// records its verdicts' transitions (where workers run: they make the
+	// calls).
+	Partners     *status.Monitor
+	partnerWatch *status.Watcher
 	notifySignal notify.Signal
 
 	server    *http.Server
@@ -247,6 +255,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 	// worker's delivery metrics must be scrapeable where they are made.
 	// The API, webhooks and connect pages only where the role runs them.
 	routes := map[string]http.Handler{}
+	a.Partners = status.NewMonitor(a.Registry, opts.Status)
+	if cfg.RunsWorkers() {
+		a.partnerWatch = status.NewWatcher(a.Partners, a.Store, &status.WatcherConfig{Logger: logger})
+	}
 	if cfg.RunsAPI() {
 		var dispatch func([]store.Event)
 		if cfg.RunsWorkers() {
@@ -269,13 +281,16 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts *Opt
 		if err != nil {
 			return nil, err
 		}
-		partners := status.NewMonitor(a.Registry, nil)
+		partners := a.Partners
 		admin := api.New(api.Deps{Store: a.Store, Queue: a.Queue, Vault: a.Vault, Logger: logger,
 			Providers: a.Catalog.Providers, Contracts: a.Catalog.Contracts, Versions: a.Catalog.Versions,
 			CompareVersions: engine.CompareVersions, Token: cfg.AdminToken, Signer: signer, PublicURL: cfg.PublicURL,
-			Status: partners, Extra: api.ConnectRoutes(a.OAuth), OnConnectionResumed: a.resumeConnection,
-			OnConnectionChanged: func(_ context.Context, c store.Connection) { a.Ingress.Forget(c.ID) },
-			Uninstaller:         a.Uninstaller, Webhooks: a.Webhooks, Notifier: a.Notifier, Syncer: syncNow{a.Syncer},
+			Status: partners, Extra: api.ConnectRoutesWith(a.OAuth, a.Webhooks), OnConnectionResumed: a.resumeConnection,
+			OnConnectionChanged: func(_ context.Context, c store.Connection) {
+				a.Ingress.Forget(c.ID)
+				a.Engine.ForgetConnection(c.TenantID, c.ID)
+			},
+			Uninstaller: a.Uninstaller, Webhooks: a.Webhooks, Notifier: a.Notifier, Syncer: syncNow{a.Syncer},
 			Rollout: packRollouts(cfg.Packs), EventRetention: cfg.EventRetention})
 		for pattern, h := range admin.Routes() {
 			routes[pattern] = h
@@ -351,6 +366,11 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	if err := a.Notifier.Start(ctx); err != nil {
 		return fmt.Errorf("starting notifications: %w", err)
+	}
+	if a.partnerWatch != nil {
+		if err := a.partnerWatch.Start(ctx); err != nil {
+			return fmt.Errorf("starting the partner-status watcher: %w", err)
+		}
 	}
 	a.startDepthGauge()
 	a.logger.InfoContext(ctx, "accord started", "addr", a.Addr(), "role", a.cfg.Role,
@@ -490,6 +510,9 @@ func (a *App) Stop(ctx context.Context) error {
 		close(a.stopDepth)
 		<-a.depthDone
 		a.stopDepth = nil
+	}
+	if a.partnerWatch != nil {
+		a.partnerWatch.Stop()
 	}
 	if a.Notifier != nil {
 		a.Notifier.Stop()

@@ -64,8 +64,18 @@ func (a *App) newLifecycle(cfg *config.Config, reg *queue.Registry, logger *slog
 			}
 		},
 		Logger: logger,
+		// A disconnect deletes the subscriptions before the tokens are
+		// revoked, in a job when the partner is down.
+		Teardown: a.OAuth.TeardownAuthorizer, Ender: a.OAuth, Queue: appQueue{a},
+		Contract: func(name, version string) (*spec.Contract, bool) {
+			c, ok := a.Catalog.Versions[name][version]
+			return c, ok
+		},
 	})
 	if err != nil {
+		return err
+	}
+	if err := a.Webhooks.RegisterJobs(reg); err != nil {
 		return err
 	}
 	a.Uninstaller, err = uninstall.New(a.Store, appQueue{a}, a.OAuth, &uninstall.Config{

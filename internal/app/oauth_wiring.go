@@ -13,6 +13,7 @@ import (
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/oauth"
+	"github.com/accordhq/accord/internal/registration"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -66,6 +67,15 @@ func (a *App) resumeConnection(ctx context.Context, c store.Connection) {
 		// Webhooks of a connection that was just disconnected are refused
 		// from the next request on, not after the ingress cache expires.
 		a.Ingress.Forget(c.ID)
+	}
+	if p := a.Catalog.Providers[c.Provider]; c.State == store.ConnectionActive && a.Queue != nil && registration.Declared(p) {
+		// A connection revived after a disconnect deleted its partner
+		// subscription is subscribed again for its installations; one
+		// still subscribed is left alone by the job.
+		if _, err := a.Queue.Insert(context.WithoutCancel(ctx), registration.ResubscribeArgs{TenantID: c.TenantID, ConnectionID: c.ID}, nil); err != nil {
+			a.logger.WarnContext(ctx, "could not queue the webhook subscription of a reconnected connection",
+				"tenant_id", c.TenantID, "connection_id", c.ID, "error", err)
+		}
 	}
 	if a.Engine == nil {
 		return

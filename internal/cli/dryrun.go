@@ -23,13 +23,15 @@ func init() {
 	register(&command{
 		name:    "dryrun",
 		summary: "run one webhook event through a contract with no database and no partner: the trigger match, each action's mapped body and the requests it would send; --live sends them to a sandbox",
-		usage:   "--contract FILE --event PAYLOAD.json [--type EVENT_TYPE] [--live --connection PROVIDER=BASE_URL...]",
+		usage:   "--contract FILE --event PAYLOAD.json [--type EVENT_TYPE] [--records RECORDS.yaml] [--live --connection PROVIDER=BASE_URL...]",
 		example: "accord dryrun --contract packs/support-escalation/contracts/escalation.yaml --event ticket.json",
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			var contractFile, eventFile, eventType string
 			fs.StringVar(&contractFile, "contract", "", "the contract file (its pack's providers are loaded beside it)")
 			fs.StringVar(&eventFile, "event", "", "the webhook body, as the partner sends it (- for standard input)")
 			fs.StringVar(&eventType, "type", "", "the event type, when the body does not carry it (a header in the partner's request)")
+			var recordsFile string
+			fs.StringVar(&recordsFile, "records", "", "partner records by provider.object (YAML or JSON, as a test case's partner.records) that answer the reads an action makes before it writes; without it, or for a record it lacks, the mock partner answers with an example built from the manifest")
 			live := fs.Bool("live", false, "then send the event through the engine, its requests going to the --connection sandboxes, and print each answer")
 			conns := sandboxFlag{}
 			fs.Var(conns, "connection", "PROVIDER=BASE_URL of a sandbox account for --live (repeatable); its credential is read from "+sandboxEnv("PROVIDER")+"; a provider without one is answered by a mock")
@@ -68,7 +70,11 @@ func init() {
 				if err := json.Unmarshal(raw, &payload); err != nil {
 					return fmt.Errorf("%s: the event body is not a JSON object: %w", eventFile, err)
 				}
-				if err := dryRun(env.Stdout, c, b, payload, eventType); err != nil || !*live {
+				reads, err := loadRecords(recordsFile)
+				if err != nil {
+					return err
+				}
+				if err := dryRun(env.Stdout, c, b, payload, eventType, reads); err != nil || !*live {
 					return err
 				}
 				return dryRunLive(ctx, env.Stdout, c, b, payload, eventType, &contracttest.Config{Live: true, Sandboxes: sandboxes, AllowLoopback: *loopback})
@@ -80,8 +86,10 @@ func init() {
 // dryRun says what the engine would do with payload: for every webhook
 // trigger of c, whether it matches, and for each of its actions the mapped
 // body, the row behind each field and the partner requests it would send.
-// Nothing is stored and nothing is sent; credentials are never shown.
-func dryRun(w io.Writer, c *spec.Contract, b *spec.Bundle, payload map[string]any, eventType string) error {
+// Nothing is stored and nothing is sent; credentials are never shown. The
+// reads an action makes before it writes are answered by reads (a mock
+// partner), and the output says so.
+func dryRun(w io.Writer, c *spec.Contract, b *spec.Bundle, payload map[string]any, eventType string, reads *offlineReads) error {
 	names := make([]string, 0, len(c.Triggers))
 	for n := range c.Triggers {
 		names = append(names, n)
@@ -143,7 +151,7 @@ func dryRun(w io.Writer, c *spec.Contract, b *spec.Bundle, payload map[string]an
 			if a == nil || a.Trigger != name {
 				continue
 			}
-			if err := dryRunAction(w, c, b, a, src, doc); err != nil {
+			if err := dryRunAction(w, c, b, a, p, src, doc, reads); err != nil {
 				return err
 			}
 		}
@@ -154,18 +162,24 @@ func dryRun(w io.Writer, c *spec.Contract, b *spec.Bundle, payload map[string]an
 	return nil
 }
 
-func dryRunAction(w io.Writer, c *spec.Contract, b *spec.Bundle, a *spec.Action, src *spec.Object, doc map[string]any) error {
+func dryRunAction(w io.Writer, c *spec.Contract, b *spec.Bundle, a *spec.Action, sp *spec.Provider, src *spec.Object, doc map[string]any,
+	reads *offlineReads,
+) error {
 	tp := b.Providers[a.Provider]
 	if tp == nil || tp.Objects[a.Object] == nil {
 		return fmt.Errorf("action %s: provider %s has no object %s", a.Name, a.Provider, a.Object)
 	}
 	dst := tp.Objects[a.Object]
-	m, err := mapping.New(a, src, dst, &mapping.Config{Skip: c.TargetOwned(a)})
+	fmt.Fprintf(w, "\naction %s: %s %s.%s\n", a.Name, a.Op, tp.Name, dst.Name)
+	related, objs, err := reads.enrich(w, sp, a, doc)
+	if err != nil {
+		return err
+	}
+	m, err := mapping.New(a, src, dst, &mapping.Config{Skip: c.TargetOwned(a), Related: objs})
 	if err != nil {
 		return fmt.Errorf("action %s: %w", a.Name, err)
 	}
-	fmt.Fprintf(w, "\naction %s: %s %s.%s\n", a.Name, a.Op, tp.Name, dst.Name)
-	res, err := m.Map(doc)
+	res, err := m.MapWith(doc, related)
 	if err != nil {
 		fmt.Fprintf(w, "  the mapping fails on this event: %v\n  the engine files a bad_data record error, nothing is sent\n", err)
 		return nil

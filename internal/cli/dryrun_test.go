@@ -59,3 +59,58 @@ func TestDryRunNeedsItsInputs(t *testing.T) {
 	require.NotEqual(t, 0, code)
 	require.Contains(t, errOut, "name a contract and an event")
 }
+
+const crmBillingContract = "../../packs/crm-billing/contracts/crm-billing.yaml"
+
+func subscriptionEvent(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "subscription.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"id":"evt_1","type":"customer.subscription.updated","data":{"object":{"id":"sub_1",`+
+		`"customer":"cus_1","status":"active","updated":5,"items":{"data":[{"price":{"unit_amount":5000,"recurring":{"interval":"month"}},"quantity":2}]}}}}`), 0o600))
+	return path
+}
+
+// An action that reads the partner before it writes (crm-billing's MRR,
+// read with the customer) is run offline: the read is answered by the mock
+// partner from the author's records, and the output says so.
+func TestDryRunAnswersReadsFromTheRecordsFile(t *testing.T) {
+	t.Parallel()
+	records := filepath.Join(t.TempDir(), "records.yaml")
+	require.NoError(t, os.WriteFile(records, []byte(`
+billing-app.customer:
+  - id: cus_1
+    name: Acme
+    subscriptions:
+      data:
+        - {status: active, items: {data: [{quantity: 2, price: {unit_amount: 5000, recurring: {interval: month}}}]}}
+        - {status: canceled, items: {data: [{quantity: 1, price: {unit_amount: 9900, recurring: {interval: month}}}]}}
+        - {status: active, items: {data: [{quantity: 1, price: {unit_amount: 120000, recurring: {interval: year}}}]}}
+`), 0o600))
+	code, out, errOut := run(t, "dryrun", "--contract", crmBillingContract, "--event", subscriptionEvent(t), "--records", records)
+	require.Equal(t, 0, code, errOut)
+	for _, want := range []string{
+		"action account_mrr: upsert crm-app.account",
+		"reads before writing (offline: answered by a mock billing-app built from its manifest, not by billing-app)",
+		"GET http://127.0.0.1:9104/v1/customers/cus_1?expand[]=subscriptions   → customer cus_1, from " + records,
+		`name = "Acme"   ← customer.name`,
+		"mrr = 200   ← customer.subscriptions.data.filter(",
+		`"mrr": 200`,
+	} {
+		require.Contains(t, out, want)
+	}
+}
+
+func TestDryRunAnswersReadsWithAGeneratedExample(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "dryrun", "--contract", crmBillingContract, "--event", subscriptionEvent(t))
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "→ customer cus_1, an example generated from the manifest's fields (give --records FILE for real values)")
+	require.Contains(t, out, `name = "example name"   ← customer.name`)
+	require.Contains(t, out, "POST http://127.0.0.1:9105/crm/v3/objects/companies\n")
+
+	bad := filepath.Join(t.TempDir(), "records.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("customer: [{id: cus_1}]\n"), 0o600))
+	code, _, errOut = run(t, "dryrun", "--contract", crmBillingContract, "--event", subscriptionEvent(t), "--records", bad)
+	require.NotEqual(t, 0, code)
+	require.Contains(t, errOut, `records are keyed by provider.object (e.g. billing-app.customer), not "customer"`)
+}

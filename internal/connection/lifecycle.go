@@ -307,6 +307,33 @@ func (l *Lifecycle) Reconnect(ctx context.Context, tenantID, id, actor string, g
 // sign-ins in progress for it: a link issued before the disconnect can
 // never revive it.
 func (l *Lifecycle) Disconnect(ctx context.Context, tenantID, id, actor string, detail map[string]any) (store.Connection, error) {
+	c, err := l.disconnect(ctx, tenantID, id, actor, "connection.disconnected", "", false, detail, nil)
+	if err != nil {
+		return store.Connection{}, fmt.Errorf("disconnecting: %w", err)
+	}
+	return c, nil
+}
+
+// Disconnecting is Disconnect for a connection whose partner-side cleanup
+// is still to come (its webhook subscriptions could not be deleted yet):
+// the connection is disconnected at once (no intake, no writes, links
+// cancelled) but keeps its secret, which that cleanup authenticates with;
+// Disconnect wipes it when the cleanup is over. reason is added to the
+// state reason; also runs in the same transaction (queue the cleanup
+// there, so it cannot be lost).
+func (l *Lifecycle) Disconnecting(ctx context.Context, tenantID, id, actor, reason string, detail map[string]any,
+	also func(ctx context.Context, tx store.Tx) error,
+) (store.Connection, error) {
+	c, err := l.disconnect(ctx, tenantID, id, actor, "connection.disconnecting", reason, true, detail, also)
+	if err != nil {
+		return store.Connection{}, fmt.Errorf("disconnecting: %w", err)
+	}
+	return c, nil
+}
+
+func (l *Lifecycle) disconnect(ctx context.Context, tenantID, id, actor, action, reason string, keepSecret bool, detail map[string]any,
+	also func(ctx context.Context, tx store.Tx) error,
+) (store.Connection, error) {
 	c, _, err := l.Change(ctx, tenantID, id, func(ctx context.Context, tx store.Tx, c *store.Connection) (*Entry, error) {
 		links, err := tx.DeleteConnectSessionsForConnection(ctx, tenantID, id)
 		if err != nil {
@@ -320,11 +347,19 @@ func (l *Lifecycle) Disconnect(ctx context.Context, tenantID, id, actor string, 
 		for k, v := range detail {
 			d[k] = v
 		}
-		c.State, c.StateReason, c.Secret, c.TokenExpiresAt = store.ConnectionDisconnected, "Disconnected by "+actor+".", nil, time.Time{}
-		return &Entry{Actor: actor, Action: "connection.disconnected", Detail: d}, nil
+		c.State, c.StateReason = store.ConnectionDisconnected, "Disconnected by "+actor+"."
+		if reason != "" {
+			c.StateReason += " " + reason
+		}
+		if !keepSecret {
+			c.Secret, c.TokenExpiresAt = nil, time.Time{}
+		}
+		if also != nil {
+			if err := also(ctx, tx); err != nil {
+				return nil, err
+			}
+		}
+		return &Entry{Actor: actor, Action: action, Detail: d}, nil
 	})
-	if err != nil {
-		return store.Connection{}, fmt.Errorf("disconnecting: %w", err)
-	}
-	return c, nil
+	return c, err
 }

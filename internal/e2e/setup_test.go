@@ -28,6 +28,7 @@ import (
 	"github.com/accordhq/accord/internal/queue"
 	"github.com/accordhq/accord/internal/sim"
 	"github.com/accordhq/accord/internal/web/api"
+	"github.com/accordhq/accord/internal/web/status"
 )
 
 // Tokens and secrets the simulators and Accord share in every test.
@@ -153,6 +154,10 @@ type setupOptions struct {
 	// NoInstall leaves the tenant, connections and installation to the
 	// test (one that installs through webhook registration).
 	NoInstall bool
+	// Status tunes the partner-status monitor; nil takes its defaults.
+	Status *status.Config
+	// Packs is the packs directory; default the shipped packs.
+	Packs string
 }
 
 // setupWith is setup with opts.
@@ -190,7 +195,11 @@ func setupWith(t *testing.T, b backend, opts *setupOptions) *env {
 	require.NoError(t, err)
 
 	partners := map[string]string{"HELPDESK_URL": hdURL, "INCIDENTS_URL": incSrv.URL, "CHAT_URL": chatURL}
-	a := startApp(t, db, key, partners, opts.Limiter)
+	packs := opts.Packs
+	if packs == "" {
+		packs = packsDir(t)
+	}
+	a := startAppOpts(t, packs, db, key, partners, opts.Limiter, opts.Status)
 	e.app = a
 	e.url = "http://" + a.Addr()
 
@@ -218,6 +227,14 @@ func startApp(t *testing.T, db, key string, partners map[string]string, limiter 
 // startAppWith is startApp with another packs directory.
 func startAppWith(t *testing.T, packs, db, key string, partners map[string]string, limiter *connector.LimiterConfig) *app.App {
 	t.Helper()
+	return startAppOpts(t, packs, db, key, partners, limiter, nil)
+}
+
+// startAppOpts is startAppWith with the partner-status monitor tuned.
+func startAppOpts(t *testing.T, packs, db, key string, partners map[string]string, limiter *connector.LimiterConfig,
+	st *status.Config,
+) *app.App {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.DB, cfg.MasterKey, cfg.Addr = db, key, "127.0.0.1:0"
 	cfg.Packs = packs
@@ -242,6 +259,7 @@ func startAppWith(t *testing.T, packs, db, key string, partners map[string]strin
 			FetchPollInterval: 50 * time.Millisecond,
 			RetryPolicy:       fastRetry{},
 		},
+		Status: st,
 	})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(t.Context()))
@@ -389,6 +407,7 @@ type requestLog struct {
 type call struct {
 	Method, Path string
 	Query        string
+	Header       http.Header
 	Status       int
 	At           time.Time
 }
@@ -405,7 +424,8 @@ func (l *requestLog) wrap(h http.Handler) http.Handler {
 			h.ServeHTTP(sw, r)
 		}
 		l.mu.Lock()
-		l.calls = append(l.calls, call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: sw.status, At: time.Now()})
+		l.calls = append(l.calls, call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(),
+			Status: sw.status, At: time.Now()})
 		l.mu.Unlock()
 	})
 }

@@ -15,12 +15,14 @@ const (
 	RecordErrorOpened       = "record_error.opened"
 	RecordErrorResolved     = "record_error.resolved"
 	SyncCompleted           = "sync.completed"
+	PartnerDegraded         = "partner.degraded"
+	PartnerRecovered        = "partner.recovered"
 )
 
 // EventTypes lists every event type, in a stable order.
 func EventTypes() []string {
 	return []string{ConnectionStateChanged, InstallationPaused, InstallationResumed, InstallationUninstalled,
-		RecordErrorOpened, RecordErrorResolved, SyncCompleted}
+		RecordErrorOpened, RecordErrorResolved, SyncCompleted, PartnerDegraded, PartnerRecovered}
 }
 
 // Known reports whether t is an event type.
@@ -72,6 +74,19 @@ type SyncData struct {
 	CompletedAt    time.Time `json:"completed_at"`
 }
 
+// PartnerData is the data of partner.degraded and partner.recovered: a
+// partner the tenant's installations use is (or no longer is) failing or
+// slow for every tenant, as Accord's status monitor judges it.
+type PartnerData struct {
+	Provider string `json:"provider"`
+	// Status is "degraded" or "healthy".
+	Status string `json:"status"`
+	// Reason is why it is degraded: "errors" (a large share of calls
+	// failed) or "latency" (writes are slow); empty once recovered.
+	Reason    string    `json:"reason,omitempty"`
+	ChangedAt time.Time `json:"changed_at"`
+}
+
 // Sample returns an example message of type t, for an iPaaS trigger's
 // field mapping; false for an unknown type.
 func Sample(t string) (json.RawMessage, bool) {
@@ -92,6 +107,10 @@ func Sample(t string) (json.RawMessage, bool) {
 		data = RecordErrorData{RecordErrorID: "rerr_45c48cce", InstallationID: "inst_c9f0f895", Object: "ticket", Class: "validation", Status: "resolved"}
 	case SyncCompleted:
 		data = SyncData{InstallationID: "inst_c9f0f895", Trigger: "customer", RecordsDone: 250, Changes: 3, CompletedAt: at}
+	case PartnerDegraded:
+		data = PartnerData{Provider: "incidents", Status: "degraded", Reason: "errors", ChangedAt: at}
+	case PartnerRecovered:
+		data = PartnerData{Provider: "incidents", Status: "healthy", ChangedAt: at}
 	default:
 		return nil, false
 	}

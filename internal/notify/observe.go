@@ -94,6 +94,14 @@ func (s *observed) PutSyncState(ctx context.Context, st store.SyncState) error {
 	return s.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return tx.PutSyncState(ctx, st) })
 }
 
+func (s *observed) SetPartnerStatus(ctx context.Context, ps store.PartnerStatus) (changed bool, err error) {
+	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		changed, err = tx.SetPartnerStatus(ctx, ps)
+		return err
+	})
+	return changed, err
+}
+
 type observedTx struct {
 	store.Tx
 	now   func() time.Time
@@ -202,6 +210,42 @@ func (t *observedTx) PutSyncState(ctx context.Context, st store.SyncState) error
 	}
 	return t.emit(ctx, st.TenantID, SyncCompleted, SyncData{InstallationID: st.InstallationID, Trigger: st.Trigger,
 		RecordsDone: st.RunRecords, Changes: st.RunEvents, CompletedAt: st.LastCompletedAt})
+}
+
+// SetPartnerStatus notifies a recorded transition (only the process whose
+// write changed the flag sees one, so each transition is sent once) to
+// every tenant with an installation, not uninstalled, over the provider.
+func (t *observedTx) SetPartnerStatus(ctx context.Context, ps store.PartnerStatus) (bool, error) {
+	changed, err := t.Tx.SetPartnerStatus(ctx, ps)
+	if err != nil || !changed {
+		return changed, err
+	}
+	typ, data := PartnerRecovered, PartnerData{Provider: ps.Provider, Status: "healthy", ChangedAt: ps.ChangedAt.UTC()}
+	if ps.Degraded {
+		typ, data.Status, data.Reason = PartnerDegraded, "degraded", ps.Reason
+	}
+	// Transitions are rare; a scan of the tenants' installations costs
+	// nothing worth an index.
+	tenants, err := t.Tx.ListTenants(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, tn := range tenants {
+		ins, err := t.Tx.ListInstallations(ctx, tn.ID)
+		if err != nil {
+			return false, err
+		}
+		if !slices.ContainsFunc(ins, func(in store.Installation) bool {
+			_, uses := in.Connections[ps.Provider]
+			return uses && in.State != store.InstallationUninstalled
+		}) {
+			continue
+		}
+		if err := t.emit(ctx, tn.ID, typ, data); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // emit stores one pending delivery per endpoint of the tenant that wants

@@ -94,7 +94,7 @@ func (m *Manager) connectCallback(w http.ResponseWriter, r *http.Request) {
 	granted := grantedScopes(tok, cfg.Scopes)
 	missing := p.missingScopes(granted)
 	sec := credential.Secret{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.Type(), Expiry: tok.Expiry}
-	c, err := m.saveConnection(ctx, st, p, sec, granted, missing, p.accountID(tok), pending.AllowAccountChange)
+	c, err := m.saveConnection(ctx, st, p, sec, granted, missing, p.accountID(tok), pending)
 	var ac *connection.AccountChangedError
 	if errors.As(err, &ac) {
 		// The new grant is for another account: it is revoked rather than
@@ -139,7 +139,7 @@ func (m *Manager) connectCallback(w http.ResponseWriter, r *http.Request) {
 // existing one in place (same id), refusing a grant for another provider
 // account unless allowAccountChange.
 func (m *Manager) saveConnection(ctx context.Context, st store.OAuthState, p *ProviderConfig, sec credential.Secret, granted []string,
-	missing []Scope, accountID string, allowAccountChange bool,
+	missing []Scope, accountID string, pending pendingAuth,
 ) (store.Connection, error) {
 	sealed, err := m.vault.SealSecret(ctx, st.TenantID, sec)
 	if err != nil {
@@ -152,7 +152,7 @@ func (m *Manager) saveConnection(ctx context.Context, st store.OAuthState, p *Pr
 	if st.ConnectionID != "" {
 		return m.life.Reconnect(ctx, st.TenantID, st.ConnectionID, "tenant", connection.Grant{
 			Secret: sealed, GrantedScopes: granted, TokenExpiresAt: sec.Expiry, AccountID: accountID,
-			AllowAccountChange: allowAccountChange, State: state, Reason: reason,
+			AllowAccountChange: pending.AllowAccountChange, State: state, Reason: reason,
 		})
 	}
 	now := m.cfg.Now()
@@ -163,7 +163,7 @@ func (m *Manager) saveConnection(ctx context.Context, st store.OAuthState, p *Pr
 	return m.life.Create(ctx, store.Connection{
 		TenantID: st.TenantID, ID: newConnectionID(), Provider: p.Name,
 		State: state, StateReason: reason, Secret: sealed, GrantedScopes: granted,
-		TokenExpiresAt: sec.Expiry, AccountID: accountID, CreatedAt: now, UpdatedAt: now,
+		TokenExpiresAt: sec.Expiry, AccountID: accountID, Settings: pending.Settings, CreatedAt: now, UpdatedAt: now,
 	}, connection.Entry{Actor: "tenant", Action: "connection.created", Detail: detail})
 }
 

@@ -19,4 +19,6 @@ type pendingAuth struct {
 	Verifier           string `json:"v,omitempty"`
 	ReturnURL          string `json:"r,omitempty"`
 	AllowAccountChange bool   `json:"a,omitempty"`
+	// Settings of the connection the sign-in creates.
+	Settings map[string]string `json:"s,omitempty"`
 }

@@ -26,6 +26,10 @@ type connectSession struct {
 	ID           string `json:"n"`
 	// AllowAccountChange lets a reconnect land on another provider account.
 	AllowAccountChange bool `json:"a,omitempty"`
+	// Settings are the new connection's non-secret settings (the
+	// manifest's connection_settings), checked when the link was made;
+	// signed, so the browser cannot change them.
+	Settings map[string]string `json:"s,omitempty"`
 }
 
 // NewConnectSession stores and signs a single-use link that lets a browser

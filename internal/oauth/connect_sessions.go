@@ -32,6 +32,16 @@ type ConnectSession struct {
 // CreateConnectSession checks that the tenant exists and that provider
 // connects through the browser, then signs a session valid for ttl.
 func (m *Manager) CreateConnectSession(ctx context.Context, tenantID, provider, returnURL string, ttl time.Duration) (ConnectSession, error) {
+	return m.CreateConnectSessionWith(ctx, tenantID, provider, returnURL, ttl, nil)
+}
+
+// CreateConnectSessionWith is CreateConnectSession for a provider whose
+// manifest declares connection_settings: settings are checked against
+// them now (errors wrap spec.ErrBadSetting and name the setting), carried
+// through the sign-in and stored on the connection it creates.
+func (m *Manager) CreateConnectSessionWith(ctx context.Context, tenantID, provider, returnURL string, ttl time.Duration,
+	settings map[string]string,
+) (ConnectSession, error) {
 	if err := checkReturnURL(returnURL); err != nil {
 		return ConnectSession{}, err
 	}
@@ -42,10 +52,14 @@ func (m *Manager) CreateConnectSession(ctx context.Context, tenantID, provider, 
 	if p.AuthKind != AuthCode {
 		return ConnectSession{}, fmt.Errorf("%w: %s", ErrNotBrowserFlow, p.Name)
 	}
+	checked, err := p.checkSettings(settings)
+	if err != nil {
+		return ConnectSession{}, err
+	}
 	if _, err := m.st.GetTenant(ctx, tenantID); err != nil {
 		return ConnectSession{}, fmt.Errorf("connect session: %w", err)
 	}
-	return m.session(ctx, connectSession{TenantID: tenantID, Provider: p.Name, ReturnURL: returnURL}, ttl)
+	return m.session(ctx, connectSession{TenantID: tenantID, Provider: p.Name, ReturnURL: returnURL, Settings: checked}, ttl)
 }
 
 // CreateReconnectSession is CreateConnectSession for an existing

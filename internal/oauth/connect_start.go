@@ -43,7 +43,7 @@ func (m *Manager) connectStart(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	pending := pendingAuth{ReturnURL: sess.ReturnURL, AllowAccountChange: sess.AllowAccountChange}
+	pending := pendingAuth{ReturnURL: sess.ReturnURL, AllowAccountChange: sess.AllowAccountChange, Settings: sess.Settings}
 	opts := make([]oauth2.AuthCodeOption, 0, len(p.AuthParams)+1)
 	if !p.DisablePKCE {
 		pending.Verifier = oauth2.GenerateVerifier()

@@ -21,6 +21,7 @@ import (
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
+	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/store/sqlite"
 )
@@ -124,7 +125,12 @@ func setupWith(t *testing.T, st store.Store) *bundle {
 			TestURL:    b.resource.URL + "/me",
 		}
 	}
+	// A provider whose manifest declares a connection setting.
+	zen := codeProvider("zen", confidentialID, confidentialSecret, oauth.ClientSecretBasic)
+	zen.Manifest = &spec.Provider{Name: "zen", Settings: map[string]*spec.ConnectionSetting{
+		"subdomain": {Description: "Your subdomain, the acme in acme.zen.example", Format: spec.SettingDNSLabel}}}
 	providers := []*oauth.ProviderConfig{
+		zen,
 		codeProvider("web", confidentialID, confidentialSecret, oauth.ClientSecretBasic),
 		codeProvider("public", publicID, "", oauth.ClientSecretPost),
 		codeProvider("badsecret", confidentialID, "not-the-secret", oauth.ClientSecretBasic),

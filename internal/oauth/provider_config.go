@@ -267,3 +267,20 @@ func grantedScopes(tok *oauth2.Token, requested []string) []string {
 	// A few providers separate with commas despite the RFC.
 	return strings.FieldsFunc(raw, func(r rune) bool { return r == ' ' || r == ',' })
 }
+
+// checkSettings checks a new connection's settings against the manifest's
+// connection_settings (spec.Provider.CheckSettings). A provider without a
+// manifest declares none.
+func (p *ProviderConfig) checkSettings(in map[string]string) (map[string]string, error) {
+	if p.Manifest == nil {
+		if len(in) > 0 {
+			return nil, fmt.Errorf("%w: %s declares no connection settings", spec.ErrBadSetting, p.Name)
+		}
+		return nil, nil
+	}
+	out, err := p.Manifest.CheckSettings(in)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return out, nil
+}

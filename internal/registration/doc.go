@@ -20,4 +20,12 @@
 //
 // Deregister runs in the uninstall job before tokens are revoked; a 404
 // from the partner counts as already deleted.
+//
+// Disconnect is an admin's disconnect: Deregister, then the tokens are
+// revoked and the secret wiped. A partner that cannot be reached does not
+// hold the disconnect up: the connection is disconnected at once, keeps its
+// credential, and a job (KindDisconnect) queued in the same transaction
+// deletes the subscription and then ends the connection when the partner
+// answers. A reconnect subscribes the connection again (KindResubscribe,
+// queued by the app when a connection becomes active).
 package registration

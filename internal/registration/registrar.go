@@ -42,6 +42,18 @@ type Deps struct {
 	OnChange func(ctx context.Context, c store.Connection)
 	// Logger; default slog.Default(). Secrets are never logged.
 	Logger *slog.Logger
+	// Teardown authenticates deleting the subscriptions of a connection
+	// that is disconnected but still holds its credential
+	// (oauth.Manager.TeardownAuthorizer). Nil: Authorizer.
+	Teardown func(ctx context.Context, conn store.Connection) (connector.Authorizer, error)
+	// Ender and Queue let Disconnect end a connection and finish what the
+	// partner could not do at once in a job. Nil: Disconnect is refused.
+	Ender Ender
+	Queue Queue
+	// Contract returns a loaded contract version, for the events a
+	// reconnected connection is subscribed to again (Resubscribe). Nil:
+	// Resubscribe does nothing.
+	Contract func(name, version string) (*spec.Contract, bool)
 }
 
 // Registrar registers and deregisters connections' webhooks.
@@ -262,7 +274,11 @@ func (r *Registrar) Deregister(ctx context.Context, tenantID, connID, actor stri
 		return false, nil
 	}
 	url := r.HookURL(connID)
-	auth, err := r.deps.Authorizer(ctx, conn)
+	authorize := r.deps.Authorizer
+	if conn.State == store.ConnectionDisconnected && r.deps.Teardown != nil {
+		authorize = r.deps.Teardown
+	}
+	auth, err := authorize(ctx, conn)
 	if err != nil {
 		return false, r.fail(p, connID, "authorizing", url, err)
 	}

@@ -315,6 +315,10 @@ type Queries interface {
 	// TokenExpiresAt and AccountID, adds one to Version and bumps
 	// UpdatedAt, whatever the stored Version.
 	UpdateConnection(ctx context.Context, c Connection) error
+	// SetConnectionSettings replaces a connection's settings whole, adds
+	// one to Version and bumps UpdatedAt. An unknown connection is
+	// ErrNotFound.
+	SetConnectionSettings(ctx context.Context, tenantID, id string, settings map[string]string) error
 	// SwapConnection is UpdateConnection only if the stored Version still
 	// equals c.Version (compare-and-swap): swapped is false, and nothing
 	// written, when another writer got there first. A missing connection
@@ -482,6 +486,15 @@ type Queries interface {
 	// ListPartnerHolds returns the holds still in force after now, across
 	// tenants (each process applies them to its own rate limiter).
 	ListPartnerHolds(ctx context.Context, now time.Time) ([]PartnerHold, error)
+	// SetPartnerStatus records s if it changes the provider's degraded
+	// flag, and reports whether it did: of several processes recording
+	// the same transition at once, exactly one sees changed. A provider
+	// never recorded counts as not degraded, so recording it healthy
+	// changes nothing.
+	SetPartnerStatus(ctx context.Context, s PartnerStatus) (changed bool, err error)
+	// ListPartnerStatus returns every recorded provider's status, by
+	// provider.
+	ListPartnerStatus(ctx context.Context) ([]PartnerStatus, error)
 	// GetSyncState reads an installation's sync state of one trigger
 	// (ErrNotFound before its first run).
 	GetSyncState(ctx context.Context, tenantID, installationID, trigger string) (SyncState, error)
@@ -597,6 +610,17 @@ type Reconciliation struct {
 	StartedAt      time.Time
 	FinishedAt     time.Time // zero while it runs
 	Report         json.RawMessage
+}
+
+// PartnerStatus is whether a provider was last recorded degraded, across
+// tenants (the partner-status monitor's transition record).
+type PartnerStatus struct {
+	Provider string
+	Degraded bool
+	// Reason is the monitor's reason ("errors", "latency"); empty when
+	// not degraded.
+	Reason    string
+	ChangedAt time.Time
 }
 
 // PartnerHold is a partner's Retry-After for one tenant.

@@ -77,6 +77,8 @@ func Run(t *testing.T, open Open) {
 		{"LinksToObject", testLinksToObject},
 		{"MergeLinks", testMergeLinks},
 		{"Reconciliations", testReconciliations},
+		{"PartnerStatus", testPartnerStatus},
+		{"ConnectionSettingsEdit", testConnectionSettingsEdit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,9 +69,9 @@ type Deps struct {
 	// next pause tick. Nil: that work waits for its tick.
 	OnConnectionResumed func(ctx context.Context, c store.Connection)
 	// OnConnectionChanged, when set, is called after a change to a
-	// connection's secrets committed (a webhook-secret rotation), so the
-	// ingress reads it afresh at once. Nil: ingress sees it within its
-	// cache's few seconds.
+	// connection's secrets or settings committed (a webhook-secret
+	// rotation, a settings edit), so the ingress and the engine read it
+	// afresh at once. Nil: they see it within their caches' few seconds.
 	OnConnectionChanged func(ctx context.Context, c store.Connection)
 	// Uninstaller starts uninstalls; nil answers 501.
 	Uninstaller Uninstaller
@@ -138,6 +138,7 @@ func (a *API) routes() {
 	a.handle("POST /api/v1/tenants/{tenant}/connections", a.createConnection)
 	a.handle("GET /api/v1/tenants/{tenant}/connections", a.listConnections)
 	a.handle("GET /api/v1/tenants/{tenant}/connections/{id}", a.getConnection)
+	a.handle("PATCH /api/v1/tenants/{tenant}/connections/{id}/settings", a.patchConnectionSettings)
 	a.handle("PUT /api/v1/tenants/{tenant}/connections/{id}/webhook-secret", a.setWebhookSecret)
 	a.handle("DELETE /api/v1/tenants/{tenant}/connections/{id}/webhook-secret/previous", a.retirePreviousWebhookSecret)
 	a.handle("POST /api/v1/tenants/{tenant}/installations", a.createInstallation)

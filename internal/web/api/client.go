@@ -78,6 +78,15 @@ func (c *Client) GetConnection(ctx context.Context, tenant, id string) (Connecti
 	return out, err
 }
 
+// SetConnectionSettings changes the named connection settings ("" clears
+// an optional one) and returns the connection.
+func (c *Client) SetConnectionSettings(ctx context.Context, tenant, id string, settings map[string]string) (Connection, error) {
+	var out Connection
+	err := c.do(ctx, http.MethodPatch, tenantPath(tenant, "connections", id, "settings"), connectionSettingsInput{Settings: settings},
+		http.StatusOK, &out)
+	return out, err
+}
+
 // CreateInstallation installs contract for tenant; connections maps each
 // provider the contract uses to one of the tenant's connection ids.
 func (c *Client) CreateInstallation(ctx context.Context, tenant, contract string, connections map[string]string) (Installation, error) {

@@ -1,16 +1,19 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/credential"
 	"github.com/accordhq/accord/internal/oauth"
+	"github.com/accordhq/accord/internal/registration"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/telemetry"
@@ -31,8 +34,21 @@ const (
 //   - POST /api/v1/tenants/{tenant}/connections/{id}/reconnect
 //   - POST /api/v1/tenants/{tenant}/connections/{id}/disconnect
 //   - POST /api/v1/tenants/{tenant}/connections/{id}/test
-func ConnectRoutes(m *oauth.Manager) map[string]http.Handler {
-	c := &connectAPI{m: m, log: slog.Default()}
+func ConnectRoutes(m *oauth.Manager) map[string]http.Handler { return ConnectRoutesWith(m, nil) }
+
+// Disconnector ends a connection after deleting its webhook subscriptions
+// at the partner (registration.Registrar).
+type Disconnector interface {
+	Disconnect(ctx context.Context, tenantID, connectionID, actor string) (registration.DisconnectResult, error)
+}
+
+var _ Disconnector = (*registration.Registrar)(nil)
+
+// ConnectRoutesWith is ConnectRoutes whose disconnect deletes the
+// connection's partner-side webhook subscriptions first, through disc;
+// nil disc: the OAuth manager disconnects (tokens only).
+func ConnectRoutesWith(m *oauth.Manager, disc Disconnector) map[string]http.Handler {
+	c := &connectAPI{m: m, disc: disc, log: slog.Default()}
 	return map[string]http.Handler{
 		"POST /api/v1/tenants/{tenant}/connect-sessions":            c.handle(c.createSession),
 		"POST /api/v1/tenants/{tenant}/connections/oauth":           c.handle(c.connectOAuth),
@@ -43,8 +59,9 @@ func ConnectRoutes(m *oauth.Manager) map[string]http.Handler {
 }
 
 type connectAPI struct {
-	m   *oauth.Manager
-	log *slog.Logger
+	m    *oauth.Manager
+	disc Disconnector
+	log  *slog.Logger
 }
 
 type sessionRequest struct {
@@ -52,6 +69,10 @@ type sessionRequest struct {
 	ReturnURL string `json:"return_url"`
 	// TTL is a duration ("15m"); default 15 minutes, at most 24 hours.
 	TTL string `json:"ttl"`
+	// Settings are the new connection's non-secret settings (the
+	// provider manifest's connection_settings), checked now and stored
+	// on the connection the sign-in creates.
+	Settings map[string]string `json:"settings,omitempty"`
 }
 
 type sessionJSON struct {
@@ -83,7 +104,7 @@ func (c *connectAPI) createSession(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	s, err := c.m.CreateConnectSession(r.Context(), r.PathValue("tenant"), in.Provider, in.ReturnURL, ttl)
+	s, err := c.m.CreateConnectSessionWith(r.Context(), r.PathValue("tenant"), in.Provider, in.ReturnURL, ttl, in.Settings)
 	if err != nil {
 		return err
 	}
@@ -272,14 +293,20 @@ func (c *connectAPI) connectOAuth(w http.ResponseWriter, r *http.Request) error 
 }
 
 type disconnectJSON struct {
-	Connection        Connection `json:"connection"`
-	RevokedAtProvider bool       `json:"revoked_at_provider"`
+	Connection Connection `json:"connection"`
+	registration.DisconnectResult
 }
 
 func (c *connectAPI) disconnect(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	tenant, id := r.PathValue("tenant"), r.PathValue("id")
-	revoked, err := c.m.Disconnect(ctx, tenant, id, "admin api")
+	var res registration.DisconnectResult
+	var err error
+	if c.disc != nil {
+		res, err = c.disc.Disconnect(ctx, tenant, id, "admin api")
+	} else {
+		res.RevokedAtProvider, err = c.m.Disconnect(ctx, tenant, id, "admin api")
+	}
 	if err != nil {
 		return err
 	}
@@ -287,7 +314,7 @@ func (c *connectAPI) disconnect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, disconnectJSON{Connection: c.toConnection(conn), RevokedAtProvider: revoked})
+	writeJSON(w, http.StatusOK, disconnectJSON{Connection: c.toConnection(conn), DisconnectResult: res})
 	return nil
 }
 
@@ -382,6 +409,10 @@ func (c *connectAPI) writeError(w http.ResponseWriter, r *http.Request, err erro
 		writeJSON(w, ae.Status, errorBody{Error: http.StatusText(ae.Status), Detail: ae.Msg, RequestID: rid})
 	case errors.Is(err, store.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "not found", RequestID: rid})
+	case errors.Is(err, spec.ErrBadSetting):
+		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: http.StatusText(http.StatusUnprocessableEntity),
+			Detail:    "connection setting " + strings.TrimPrefix(err.Error(), spec.ErrBadSetting.Error()+": ") + "; change it and send again",
+			RequestID: rid})
 	case errors.Is(err, oauth.ErrUnknownProvider), errors.Is(err, oauth.ErrNotBrowserFlow), errors.Is(err, oauth.ErrBadReturnURL),
 		errors.Is(err, oauth.ErrSecretRequired), errors.Is(err, oauth.ErrBrowserReconnect):
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: http.StatusText(http.StatusBadRequest), Detail: browserFlowHint(err), RequestID: rid})

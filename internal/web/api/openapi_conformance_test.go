@@ -131,6 +131,8 @@ func TestOpenAPIDocumentMatchesTheAPI(t *testing.T) {
 		require.NoError(t, err)
 		d.Uninstaller = u
 		d.Syncer = queuesOne{store: d.Store}
+		d.Providers["helpdesk"].Settings = map[string]*spec.ConnectionSetting{
+			"subdomain": {Description: "your subdomain", Format: spec.SettingDNSLabel, Optional: true}}
 		deps = *d
 	})
 	deps.Signer = signer
@@ -169,6 +171,9 @@ func TestOpenAPIDocumentMatchesTheAPI(t *testing.T) {
 	checkedCall(t, srv, "PUT", "/api/v1/tenants/globex/connections/"+conns["helpdesk"].ID+"/webhook-secret", `{"secret":"next-secret"}`)
 	checkedCall(t, srv, "DELETE", "/api/v1/tenants/globex/connections/"+conns["helpdesk"].ID+"/webhook-secret/previous", "")
 	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/connections", `{"provider":"nope"}`)
+	checkedCall(t, srv, "PATCH", "/api/v1/tenants/globex/connections/"+conns["helpdesk"].ID+"/settings", `{"settings":{"subdomain":"globex"}}`)
+	checkedCall(t, srv, "PATCH", "/api/v1/tenants/globex/connections/"+conns["helpdesk"].ID+"/settings", `{"settings":{"host":"x"}}`)
+	checkedCall(t, srv, "PATCH", "/api/v1/tenants/globex/connections/conn_missing/settings", `{"settings":{"subdomain":"x"}}`)
 	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/installations", "")
 	checkedCall(t, srv, "GET", "/api/v1/tenants/globex/installations/"+inst.ID, "")
 	checkedCall(t, srv, "POST", "/api/v1/tenants/globex/installations/"+inst.ID+"/pause", "")

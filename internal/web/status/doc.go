@@ -9,4 +9,9 @@
 // Each process sees the calls it makes; with several processes each sees
 // a share of the traffic, which is enough to notice a partner-wide
 // problem.
+//
+// The Watcher turns verdicts into transitions recorded in the store (one
+// flag per partner, shared by every process), and the store's
+// notification wrapper tells each tenant using the partner once per
+// transition: partner.degraded, then partner.recovered.
 package status

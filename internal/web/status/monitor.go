@@ -2,6 +2,7 @@ package status
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,6 +91,35 @@ func NewMonitor(g prometheus.Gatherer, cfg *Config) *Monitor {
 // Degraded returns the partners in trouble now, by provider name. It
 // reads the metrics at most once per SampleEvery.
 func (m *Monitor) Degraded() []Degraded {
+	var out []Degraded
+	for _, v := range m.judge() {
+		if v.Reason != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Verdicts returns every partner with a clear verdict, by provider name:
+// degraded ones with their Reason, healthy ones with an empty Reason. A
+// partner with too few calls in the window (idle, or its writes held
+// back) has none, and neither has one between the thresholds and half of
+// them: it is not said to have recovered until it is clearly healthy, so
+// a partner near a threshold does not flap between the two. It reads the
+// metrics at most once per SampleEvery.
+func (m *Monitor) Verdicts() []Degraded {
+	var out []Degraded
+	for _, v := range m.judge() {
+		if v.Reason != "" || (v.ErrorRate < m.cfg.ErrorRate/2 && v.MeanLatency < m.cfg.Latency/2) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// judge returns every partner with enough calls in the window, with its
+// Reason when it crosses a threshold.
+func (m *Monitor) judge() []Degraded {
 	if m == nil {
 		return nil
 	}
@@ -130,17 +160,10 @@ func (m *Monitor) Degraded() []Degraded {
 			d.Reason = "errors"
 		case d.MeanLatency >= m.cfg.Latency:
 			d.Reason = "latency"
-		default:
-			continue
 		}
 		out = append(out, d)
 	}
-	slices.SortFunc(out, func(a, b Degraded) int {
-		if a.Provider < b.Provider {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(out, func(a, b Degraded) int { return strings.Compare(a.Provider, b.Provider) })
 	return out
 }
 
