@@ -36,7 +36,9 @@ type FieldOverride struct {
 func (o Overrides) Empty() bool { return len(o.Fields) == 0 && len(o.DisabledTriggers) == 0 }
 
 // TriggerOn reports whether the installation acts on trigger's events.
-func (o Overrides) TriggerOn(trigger string) bool { return !slices.Contains(o.DisabledTriggers, trigger) }
+func (o Overrides) TriggerOn(trigger string) bool {
+	return !slices.Contains(o.DisabledTriggers, trigger)
+}
 
 // OverrideProblem is one refused override: Key is "fields.<action.field>"
 // or "disabled_triggers", Msg says what is wrong and what is allowed.
