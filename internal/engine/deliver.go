@@ -103,11 +103,12 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 		if inst.State != store.InstallationActive && inst.State != store.InstallationPaused {
 			continue
 		}
-		cc, err := e.rt.contract(inst.Contract, inst.ContractVersion)
+		cc, overrides, err := e.rt.installation(inst)
 		if err != nil {
 			// The event waits for the contract version to be loaded again
-			// (a deploy that dropped it): nothing accepted is dropped.
-			e.deps.Logger.ErrorContext(ctx, "installation's contract version is not loaded; its events wait", "tenant_id", inst.TenantID,
+			// (a deploy that dropped it), or for overrides that fit it:
+			// nothing accepted is dropped.
+			e.deps.Logger.ErrorContext(ctx, "installation's contract version is not loaded or its overrides do not fit it; its events wait", "tenant_id", inst.TenantID,
 				"installation_id", inst.ID, "contract", inst.Contract, "contract_version", inst.ContractVersion, "err", err)
 			tally.listened = true
 			wait(e.cfg.PauseInterval)
@@ -118,6 +119,17 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				continue
 			}
 			tally.listened = true
+			if !overrides.TriggerOn(t.trigger.Name) {
+				// Switched off by this installation ("choose objects"): the
+				// event ends filtered, and says why.
+				e.deps.Logger.InfoContext(ctx, "event filtered: the installation switched this trigger off", "tenant_id", inst.TenantID,
+					"installation_id", inst.ID, "event_id", ev.ID, "trigger", t.trigger.Name, "reason", filterTriggerOff)
+				e.metrics.filtered(filterTriggerOff)
+				for _, ca := range t.actions {
+					tally.add(e.metrics.labels(inst, ca.provider.Name), outcomeFiltered)
+				}
+				continue
+			}
 			if inst.State == store.InstallationPaused {
 				// A paused installation keeps its events: they wait, like
 				// writes through a paused connection, and apply on resume.
@@ -134,6 +146,7 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 					"installation_id", inst.ID, "event_id", ev.ID, "err", err)
 			}
 			if !ok {
+				e.metrics.filtered(filterCondition)
 				for _, ca := range t.actions {
 					tally.add(e.metrics.labels(inst, ca.provider.Name), outcomeFiltered)
 				}

@@ -22,7 +22,14 @@ type metrics struct {
 	echoVec          *prometheus.CounterVec
 	driftVec         *prometheus.CounterVec
 	mergeVec         *prometheus.CounterVec
+	filteredVec      *prometheus.CounterVec
 }
+
+// Why a trigger acted on nothing (accord_trigger_filtered_total).
+const (
+	filterCondition  = "condition"   // the trigger's condition was false
+	filterTriggerOff = "trigger_off" // the installation switched the trigger off
+)
 
 type actionLabels struct{ tenant, provider, installation string }
 
@@ -83,7 +90,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "accord_sync_merges_total",
 		Help: "Partner objects merged into another (the survivor's merged_ids) whose links Accord moved onto the survivor, by provider and object.",
 	}, []string{"provider", "object"})
+	m.filteredVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_trigger_filtered_total",
+		Help: "An installation's trigger taking an event but acting on nothing, by reason: condition (the trigger's condition was false) or trigger_off (the installation switched the trigger off).",
+	}, []string{"reason"})
 	if reg != nil {
+		reg.MustRegister(m.filteredVec)
 		reg.MustRegister(m.echoVec, m.driftVec, m.mergeVec)
 		reg.MustRegister(m.actionsVec, m.retriesVec, m.eventsVec, m.panics, m.uncertain, m.uncertainMarked, m.uncertainSettled, m.durationVec, m.eventToActionVec, m.unknownVec)
 	}
@@ -117,6 +129,8 @@ func (m *metrics) retry(l actionLabels, reason string) {
 func (m *metrics) eventOutcome(tenant, outcome string) {
 	m.eventsVec.WithLabelValues(tenant, outcome).Inc()
 }
+
+func (m *metrics) filtered(reason string) { m.filteredVec.WithLabelValues(reason).Inc() }
 
 func (m *metrics) panic() { m.panics.Inc() }
 
