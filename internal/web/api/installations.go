@@ -29,6 +29,9 @@ type Installation struct {
 	State                 string            `json:"state"`
 	Connections           map[string]string `json:"connections"`
 	Config                json.RawMessage   `json:"config,omitempty"`
+	// Overrides are the installation's replaced mapping rows and
+	// switched-off triggers (GET …/overrides says what may change).
+	Overrides json.RawMessage `json:"overrides,omitempty"`
 	CreatedAt             time.Time         `json:"created_at"`
 	UpdatedAt             time.Time         `json:"updated_at"`
 	// Webhooks, in the answer to an install, says what was registered at
@@ -41,6 +44,9 @@ type InstallationInput struct {
 	Contract    string            `json:"contract"`
 	Connections map[string]string `json:"connections"`
 	Config      json.RawMessage   `json:"config,omitempty"`
+	// Overrides are checked against the contract as PUT …/overrides
+	// checks them. Default: none.
+	Overrides *spec.Overrides `json:"overrides,omitempty"`
 	// ConsentedBy names who agreed to the contract's scopes (the tenant's
 	// admin, as the host product knows them); recorded in the audit log.
 	// Default "operator".
@@ -49,7 +55,7 @@ type InstallationInput struct {
 
 func (a *API) toInstallation(in store.Installation) Installation {
 	out := Installation{ID: in.ID, Contract: in.Contract, ContractVersion: in.ContractVersion, State: string(in.State),
-		Connections: in.Connections, Config: in.Config, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
+		Connections: in.Connections, Config: in.Config, Overrides: in.Overrides, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
 	if latest, ok := a.deps.Contracts[in.Contract]; ok {
 		out.LatestContractVersion = latest.Version
 		out.UpgradeAvailable = latest.Version != in.ContractVersion
@@ -131,6 +137,16 @@ func (a *API) install(ctx context.Context, tenant string, in InstallationInput) 
 	if err := a.checkConnections(ctx, tenant, c, in.Connections); err != nil {
 		return store.Installation{}, nil, err
 	}
+	var overrides json.RawMessage
+	if in.Overrides != nil {
+		if err := a.CheckOverrides(c, *in.Overrides); err != nil {
+			return store.Installation{}, nil, err
+		}
+		var err error
+		if overrides, err = encodeOverrides(*in.Overrides); err != nil {
+			return store.Installation{}, nil, err
+		}
+	}
 	who := in.ConsentedBy
 	if who == "" {
 		who = "operator"
@@ -141,7 +157,7 @@ func (a *API) install(ctx context.Context, tenant string, in InstallationInput) 
 	}
 	now := time.Now().UTC()
 	inst := store.Installation{TenantID: tenant, ID: "inst_" + uuid.NewString(), Contract: c.Name, ContractVersion: c.Version,
-		State: store.InstallationActive, Connections: in.Connections, Config: in.Config, CreatedAt: now, UpdatedAt: now}
+		State: store.InstallationActive, Connections: in.Connections, Config: in.Config, Overrides: overrides, CreatedAt: now, UpdatedAt: now}
 	err = a.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.CreateInstallation(ctx, inst); err != nil {
 			return err
