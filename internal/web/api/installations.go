@@ -32,8 +32,8 @@ type Installation struct {
 	// Overrides are the installation's replaced mapping rows and
 	// switched-off triggers (GET …/overrides says what may change).
 	Overrides json.RawMessage `json:"overrides,omitempty"`
-	CreatedAt             time.Time         `json:"created_at"`
-	UpdatedAt             time.Time         `json:"updated_at"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
 	// Webhooks, in the answer to an install, says what was registered at
 	// each partner that lets Accord subscribe its webhooks.
 	Webhooks []registration.Result `json:"webhooks,omitempty"`
