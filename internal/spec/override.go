@@ -56,6 +56,7 @@ type Overridable struct {
 	Row     *Row
 	Kind    string // OverrideConstant or OverrideExpr
 	Allowed []any  // the values a constant may take (the row's allowed, else the target's enum)
+	Type    string // the type written: the row's, else the target field's
 }
 
 // Overridables lists c's rows that allow an override, in action and
@@ -70,10 +71,15 @@ func (c *Contract) Overridables(providers map[string]*Provider) []Overridable {
 			if r == nil || r.Override == "" {
 				continue
 			}
-			ov := Overridable{Key: a.Name + "." + r.To, Action: a.Name, Row: r, Kind: r.Override, Allowed: r.Allowed}
-			if p := providers[a.Provider]; len(ov.Allowed) == 0 && p != nil && p.Objects[a.Object] != nil {
+			ov := Overridable{Key: a.Name + "." + r.To, Action: a.Name, Row: r, Kind: r.Override, Allowed: r.Allowed, Type: r.Type}
+			if p := providers[a.Provider]; p != nil && p.Objects[a.Object] != nil {
 				if f := p.Objects[a.Object].Lookup(r.To); f != nil {
-					ov.Allowed = f.Enum
+					if len(ov.Allowed) == 0 {
+						ov.Allowed = f.Enum
+					}
+					if ov.Type == "" {
+						ov.Type = f.Type
+					}
 				}
 			}
 			out = append(out, ov)

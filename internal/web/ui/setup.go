@@ -56,6 +56,9 @@ type setupState struct {
 	Conns    map[string]string `json:"n,omitempty"`
 	// Tested: every connection in Conns passed its test (or names none).
 	Tested bool `json:"k,omitempty"`
+	// Overrides are the fields step's choices, checked when made and
+	// again by the install.
+	Overrides spec.Overrides `json:"o"`
 	// Bind ties the state to the session that made it.
 	Bind string `json:"b"`
 	Exp  int64  `json:"e"`
@@ -152,6 +155,10 @@ type setupForm struct {
 	FieldErrors map[string]string
 	Notice      string
 	Tests       []connTest
+	// Overrides is what the fields step's form held, by row key, and
+	// OverrideErrors why a value was refused (key "": the triggers).
+	Overrides      map[string]string
+	OverrideErrors map[string]string
 }
 
 // setupStep performs one action of the wizard and shows the step it
@@ -177,6 +184,18 @@ func (u *UI) setupStep(w http.ResponseWriter, r *http.Request, v *view) error {
 		return &pageError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("The sample record is larger than %d KiB: shorten it.", maxSample>>10)}
 	}
 	action, arg, _ := strings.Cut(r.PostFormValue("action"), ":")
+	if r.PostFormValue(overridesFormMarker) == "1" {
+		// Any button of the fields step (update the preview, back,
+		// continue) keeps its choices, and none leaves with a refused one.
+		o, raw := readOverrides(r, c, u.deps.Providers)
+		if probs := c.CheckOverrides(u.deps.Providers, o); len(probs) > 0 {
+			f.Overrides, f.OverrideErrors = raw, overrideErrors(probs)
+			f.Error = "Some choices cannot be used: fix them below. Nothing else changed."
+			st.Step = stepFields
+			return u.renderSetup(w, r, v, http.StatusUnprocessableEntity, st, f)
+		}
+		st.Overrides = o
+	}
 	if (action == "connect" || action == "use" || action == "browser") && !slices.Contains(c.Providers, arg) {
 		return &pageError{Status: http.StatusBadRequest, Msg: c.Title + " does not use " + arg + "."}
 	}
@@ -230,8 +249,11 @@ func (u *UI) setupStep(w http.ResponseWriter, r *http.Request, v *view) error {
 			f.Error, status = msg, http.StatusUnprocessableEntity
 			break
 		}
-		inst, err := u.deps.API.Install(ctx, v.Tenant, api.InstallationInput{Contract: c.Name, Connections: st.Conns,
-			ConsentedBy: v.P.Actor})
+		in := api.InstallationInput{Contract: c.Name, Connections: st.Conns, ConsentedBy: v.P.Actor}
+		if !st.Overrides.Empty() {
+			in.Overrides = &st.Overrides
+		}
+		inst, err := u.deps.API.Install(ctx, v.Tenant, in)
 		var ae *api.Error
 		if errors.As(err, &ae) {
 			// A connection changed under the wizard (another tab): say so
@@ -483,10 +505,11 @@ func (u *UI) renderSetup(w http.ResponseWriter, r *http.Request, v *view, status
 			sampleErr = "The sample record is not a JSON object: " + jsonProblem(err)
 			status = http.StatusUnprocessableEntity
 		} else {
-			p := runPreview(c, u.deps.Providers, f.EventType, doc)
+			p := runPreview(c, u.deps.Providers, f.EventType, doc, st.Overrides)
 			pv = &p
 		}
 	}
+	overrides, triggers := u.setupOverrides(c, st, f)
 	steps := make([]string, len(stepTitles))
 	copy(steps, stepTitles)
 	v.Title = "Set up " + desc.Title
@@ -495,6 +518,7 @@ func (u *UI) renderSetup(w http.ResponseWriter, r *http.Request, v *view, status
 		"Sample": sample, "SampleError": sampleErr, "EventType": f.EventType, "EventTypes": types, "Preview": pv,
 		"F": f, "Tested": st.Tested, "CanWrite": v.P.CanWrite(v.Tenant), "Next": st.Step + 1, "Prev": st.Step - 1,
 		"Base": tenantURL(v.Tenant) + "setup/" + url.PathEscape(c.Name),
+		"Overrides": overrides, "Triggers": triggers, "TriggerError": f.OverrideErrors[""],
 	})
 	return nil
 }
