@@ -517,7 +517,7 @@ func (u *UI) renderSetup(w http.ResponseWriter, r *http.Request, v *view, status
 		"C": desc, "Contract": c, "Step": st.Step, "Steps": steps[1:], "State": sealed, "Providers": provs,
 		"Sample": sample, "SampleError": sampleErr, "EventType": f.EventType, "EventTypes": types, "Preview": pv,
 		"F": f, "Tested": st.Tested, "CanWrite": v.P.CanWrite(v.Tenant), "Next": st.Step + 1, "Prev": st.Step - 1,
-		"Base": tenantURL(v.Tenant) + "setup/" + url.PathEscape(c.Name),
+		"Base":      tenantURL(v.Tenant) + "setup/" + url.PathEscape(c.Name),
 		"Overrides": overrides, "Triggers": triggers, "TriggerError": f.OverrideErrors[""],
 	})
 	return nil
