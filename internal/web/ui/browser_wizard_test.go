@@ -245,6 +245,22 @@ func TestBrowserSetupWizard(t *testing.T) {
 		require.Contains(t, text, "When it happens, we will create an incident in Incidents with these fields")
 		require.Contains(t, text, "ticket.priority (through its value map)")
 		shot("3-fields")
+		// The tenant's own choices where the contract allows them: a title
+		// prefix and a fixed severity, checked and previewed.
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS(`[name="ov:create_incident.title"]`), `"[Acme] " + ticket.titel`),
+			chromedp.SetValue(chromedp.CSS(`[name="ov:create_incident.severity"]`), "2")))
+		submit(t, ctx, "#update-preview")
+		text = mainText(t, ctx)
+		require.Contains(t, text, "ticket has no field titel; did you mean title?", "refused beside the field")
+		shot("3-fields-refused")
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.CSS(`[name="ov:create_incident.title"]`), `"[Acme] " + ticket.title`)))
+		submit(t, ctx, "#update-preview")
+		text = mainText(t, ctx)
+		require.NotContains(t, text, "Some choices cannot be used")
+		require.Contains(t, text, `"[Acme] Sample title"`, "the preview writes the override")
+		shot("3-fields-overridden")
 		// At phone width nothing scrolls sideways but the code boxes.
 		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)))
 		fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
@@ -286,8 +302,8 @@ func TestBrowserSetupWizard(t *testing.T) {
 		d.helpdesk.Subscribe(hook, hookSecret)
 		tk := d.escalate(t, "Checkout fails for every card")
 		inc := d.incidentFor(t, tk.ID)
-		require.Equal(t, 1, inc.Severity)
-		require.Equal(t, "Checkout fails for every card", inc.Title)
+		require.Equal(t, 2, inc.Severity, "the severity chosen in the wizard, not high → 1")
+		require.Equal(t, "[Acme] Checkout fails for every card", inc.Title, "the title expression written in the wizard")
 		waitFor(t, "the chat message", func() bool { return len(d.chat.Messages("escalations")) == 1 })
 		waitFor(t, "the health page to show the delivery", func() bool {
 			require.NoError(t, chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("rates"))))
