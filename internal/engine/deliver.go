@@ -79,8 +79,18 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 		}
 		return "", queue.Snooze(time.Second)
 	}
-	installs, err := e.cache.installations(ctx, ev.TenantID, ev.ConnectionID)
-	if err != nil {
+	test := args.TestInstallation != ""
+	var installs []store.Installation
+	if test {
+		// Read afresh: the wizard may have just created it.
+		inst, err := st.GetInstallation(ctx, ev.TenantID, args.TestInstallation)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", fmt.Errorf("loading the test's installation: %w", err)
+		}
+		if err == nil {
+			installs = []store.Installation{inst}
+		}
+	} else if installs, err = e.cache.installations(ctx, ev.TenantID, ev.ConnectionID); err != nil {
 		return "", fmt.Errorf("listing installations: %w", err)
 	}
 	var payload map[string]any
@@ -100,7 +110,7 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 	var tally eventTally
 	enriched := newEnrichCache()
 	for _, inst := range installs {
-		if inst.State != store.InstallationActive && inst.State != store.InstallationPaused {
+		if inst.State != store.InstallationActive && inst.State != store.InstallationPaused && !(test && inst.State == store.InstallationSetup) {
 			continue
 		}
 		cc, overrides, err := e.rt.installation(inst)
@@ -174,6 +184,9 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				} else {
 					res = e.apply(ctx, in)
 				}
+				if rep, ok := ctx.Value(testReportKey{}).(*testReport); ok && res.final() {
+					rep.outcomes[ca.action.Name] = res.outcome
+				}
 				switch {
 				case res.snooze > 0:
 					wait(res.snooze)
@@ -191,13 +204,19 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 	case retry != nil:
 		return "", retry
 	}
-	for _, a := range tally.actions {
-		e.metrics.action(a.labels, a.outcome)
-	}
 	outcome = tally.outcome()
-	e.metrics.eventOutcome(ev.TenantID, outcome)
-	if e.deps.OnEventFinal != nil {
-		e.deps.OnEventFinal(ev, outcome)
+	if test {
+		// A test is not traffic: no outcome metrics, and an outcome word
+		// the health figures do not count.
+		outcome = TestOutcomePrefix + outcome
+	} else {
+		for _, a := range tally.actions {
+			e.metrics.action(a.labels, a.outcome)
+		}
+		e.metrics.eventOutcome(ev.TenantID, outcome)
+		if e.deps.OnEventFinal != nil {
+			e.deps.OnEventFinal(ev, outcome)
+		}
 	}
 	e.deps.Logger.DebugContext(ctx, "event delivered", "tenant_id", ev.TenantID, "event_id", ev.ID, "outcome", outcome)
 	if args.RecordErrorID != "" && !tally.failed() {
