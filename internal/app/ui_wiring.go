@@ -57,6 +57,7 @@ func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, s
 			return s.URL, err
 		},
 		TestConnection: a.OAuth.TestConnection,
+		SendTestEvent:  a.Engine.DeliverTest,
 		Status:         partners, Queue: queueUI, Logger: logger,
 	}, &ui.Config{AdminToken: cfg.AdminToken, FrameAncestors: cfg.FrameAncestors(), PublicURL: cfg.PublicURL})
 	if err != nil {

@@ -281,9 +281,25 @@ func TestBrowserSetupWizard(t *testing.T) {
 		// 5: the dry run shows the requests; nothing reached a partner.
 		text = mainText(t, ctx)
 		require.Contains(t, text, "POST /v1/incidents")
-		require.Contains(t, text, "Nothing is sent to any partner")
+		require.Contains(t, text, "nothing is sent to any partner and nothing is stored")
 		require.Zero(t, d.incidents.Count())
 		shot("5-event")
+		// A real test event: one incident at the partner, shown with its
+		// id and labelled a test; a second click sends nothing again.
+		submit(t, ctx, "#send-test")
+		text = mainText(t, ctx)
+		require.Equal(t, 1, d.incidents.Count(), text)
+		testInc := d.incidents.Incidents()[0]
+		require.Contains(t, text, "Test event applied")
+		require.Contains(t, text, "incidents.incident "+testInc.ID)
+		require.Equal(t, "[Acme] Sample title", testInc.Title, "the test event goes through the chosen overrides")
+		shot("5-event-sent")
+		submit(t, ctx, "#send-test")
+		text = mainText(t, ctx)
+		require.Contains(t, text, "This exact sample was sent before")
+		require.Contains(t, text, testInc.ID)
+		require.Equal(t, 1, d.incidents.Count(), "a second click leaves no duplicate")
+		shot("5-event-again")
 		submit(t, ctx, "#next")
 
 		// 6: confirm and enable.
@@ -304,7 +320,7 @@ func TestBrowserSetupWizard(t *testing.T) {
 		inc := d.incidentFor(t, tk.ID)
 		require.Equal(t, 2, inc.Severity, "the severity chosen in the wizard, not high → 1")
 		require.Equal(t, "[Acme] Checkout fails for every card", inc.Title, "the title expression written in the wizard")
-		waitFor(t, "the chat message", func() bool { return len(d.chat.Messages("escalations")) == 1 })
+		waitFor(t, "the chat message", func() bool { return len(d.chat.Messages("escalations")) == 2 }) // the test's and this one
 		waitFor(t, "the health page to show the delivery", func() bool {
 			require.NoError(t, chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("rates"))))
 			return strings.Contains(mainText(t, ctx), "100.0%")

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/review"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -59,6 +60,9 @@ type setupState struct {
 	// Overrides are the fields step's choices, checked when made and
 	// again by the install.
 	Overrides spec.Overrides `json:"o"`
+	// Inst is the installation the test step created in state setup
+	// (see API.CreateSetup); enabling turns it on.
+	Inst string `json:"i,omitempty"`
 	// Bind ties the state to the session that made it.
 	Bind string `json:"b"`
 	Exp  int64  `json:"e"`
@@ -108,8 +112,8 @@ func (u *UI) setupCatalog(w http.ResponseWriter, r *http.Request, v *view) error
 	}
 	installed := map[string]int{}
 	for _, in := range insts {
-		if in.State != store.InstallationUninstalled {
-			installed[in.Contract]++
+		if in.State == store.InstallationActive || in.State == store.InstallationPaused {
+			installed[in.Contract]++ // one being set up is not installed yet
 		}
 	}
 	var list []review.Contract
@@ -159,6 +163,8 @@ type setupForm struct {
 	// OverrideErrors why a value was refused (key "": the triggers).
 	Overrides      map[string]string
 	OverrideErrors map[string]string
+	// Sent is the test event's result on step 5.
+	Sent *engine.TestResult
 }
 
 // setupStep performs one action of the wizard and shows the step it
@@ -244,6 +250,18 @@ func (u *UI) setupStep(w http.ResponseWriter, r *http.Request, v *view) error {
 		}
 		f.Tests = u.testConnections(r, c, st)
 		st.Tested = !slices.ContainsFunc(f.Tests, func(t connTest) bool { return t.Failed })
+	case "send-test":
+		st.Step = stepEvent
+		if msg := u.setupBlocked(c, st, stepConfirm); msg != "" {
+			f.Error, status = msg, http.StatusUnprocessableEntity
+			break
+		}
+		res, msg := u.setupSendTest(r, v, c, &st, f)
+		if msg != "" {
+			f.Error, status = msg, http.StatusUnprocessableEntity
+			break
+		}
+		f.Sent = &res
 	case "enable":
 		if msg := u.setupBlocked(c, st, stepConfirm); msg != "" {
 			f.Error, status = msg, http.StatusUnprocessableEntity
@@ -253,7 +271,12 @@ func (u *UI) setupStep(w http.ResponseWriter, r *http.Request, v *view) error {
 		if !st.Overrides.Empty() {
 			in.Overrides = &st.Overrides
 		}
-		inst, err := u.deps.API.Install(ctx, v.Tenant, in)
+		var inst store.Installation
+		if st.Inst != "" {
+			inst, err = u.deps.API.Enable(ctx, v.Tenant, st.Inst, in)
+		} else {
+			inst, err = u.deps.API.Install(ctx, v.Tenant, in)
+		}
 		var ae *api.Error
 		if errors.As(err, &ae) {
 			// A connection changed under the wizard (another tab): say so
@@ -519,6 +542,7 @@ func (u *UI) renderSetup(w http.ResponseWriter, r *http.Request, v *view, status
 		"F": f, "Tested": st.Tested, "CanWrite": v.P.CanWrite(v.Tenant), "Next": st.Step + 1, "Prev": st.Step - 1,
 		"Base":      tenantURL(v.Tenant) + "setup/" + url.PathEscape(c.Name),
 		"Overrides": overrides, "Triggers": triggers, "TriggerError": f.OverrideErrors[""],
+		"CanSend": u.deps.SendTestEvent != nil && v.P.CanWrite(v.Tenant) && st.Tested,
 	})
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/accordhq/accord/internal/access"
 	"github.com/accordhq/accord/internal/credential"
+	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/web/api"
@@ -47,6 +48,9 @@ type Deps struct {
 	// TestConnection makes the provider's test call as the connection; nil
 	// means its credentials work. Nil: the setup wizard cannot test.
 	TestConnection func(ctx context.Context, tenant, connectionID string) error
+	// SendTestEvent delivers a synthetic event through one installation
+	// (engine.DeliverTest). Nil: the wizard offers the dry run only.
+	SendTestEvent func(ctx context.Context, inst store.Installation, eventType string, doc map[string]any) (engine.TestResult, error)
 	// Status judges partners across tenants; a degraded one puts a banner
 	// on the pages of every tenant connected to it. Nil: no banners.
 	Status *status.Monitor
