@@ -11,6 +11,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/accordhq/accord/internal/connector"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -47,6 +48,8 @@ type TestResult struct {
 	// Repeated: this very sample was sent before; its stored outcome.
 	Repeated bool
 	Actions  []TestAction
+	// Source is the record a TestSync read from the partner.
+	Source map[string]any
 }
 
 // TestAction is one action's result: the partner record it wrote (from
@@ -82,6 +85,56 @@ func (e *Engine) DeliverTest(ctx context.Context, inst store.Installation, event
 	if t == nil {
 		return TestResult{}, fmt.Errorf("%w: no trigger of contract %s takes %s events", ErrTestEvent, inst.Contract, eventType)
 	}
+	return e.deliverTest(ctx, inst, t, eventType, doc)
+}
+
+// TestSync is DeliverTest for a schedule trigger: it reads the record
+// objectID from the source partner (its get endpoint, as the
+// installation's connection) and delivers it as one synced record, so an
+// admin sees what a sync would do to a record they know, before enabling.
+// The result's Source is the record read.
+func (e *Engine) TestSync(ctx context.Context, inst store.Installation, trigger, objectID string) (TestResult, error) {
+	cc, _, err := e.rt.installation(inst)
+	if err != nil {
+		return TestResult{}, err
+	}
+	var t *compiledTrigger
+	for _, ct := range cc.triggers {
+		if ct.trigger.Name == trigger && ct.syncType != "" {
+			t = ct
+		}
+	}
+	if t == nil {
+		return TestResult{}, fmt.Errorf("%w: contract %s has no schedule trigger %s", ErrTestEvent, inst.Contract, trigger)
+	}
+	if t.source.Endpoints.Get == nil {
+		return TestResult{}, fmt.Errorf("%w: %s.%s has no get endpoint to read one record with", ErrTestEvent, t.provider.Name, t.source.Name)
+	}
+	conn, err := e.deps.Store.GetConnection(ctx, inst.TenantID, inst.Connections[t.provider.Name])
+	if err != nil {
+		return TestResult{}, fmt.Errorf("loading the %s connection: %w", t.provider.Name, err)
+	}
+	auth, err := e.deps.Credentials.Authorizer(ctx, conn, t.provider)
+	if err != nil {
+		return TestResult{}, fmt.Errorf("%w: signing in to %s: %v", ErrTestEvent, t.provider.Name, err)
+	}
+	got, err := e.connectors[t.provider.Name].Get(ctx, connector.Call{Object: t.source.Name, ID: objectID, Auth: auth})
+	if err != nil {
+		return TestResult{}, fmt.Errorf("%w: reading %s %s %s: %v", ErrTestEvent, t.provider.Name, t.source.Name, objectID, err)
+	}
+	doc := jsonNumbersToFloat(got.Object)
+	if doc == nil {
+		doc = map[string]any{}
+	}
+	if _, ok := doc["id"]; !ok {
+		doc["id"] = objectID
+	}
+	res, err := e.deliverTest(ctx, inst, t, t.syncType, doc)
+	res.Source = doc
+	return res, err
+}
+
+func (e *Engine) deliverTest(ctx context.Context, inst store.Installation, t *compiledTrigger, eventType string, doc map[string]any) (TestResult, error) {
 	id, ok := doc["id"]
 	if !ok || id == nil || fmt.Sprint(id) == "" {
 		return TestResult{}, fmt.Errorf("%w: the sample record has no id", ErrTestEvent)
@@ -94,7 +147,11 @@ func (e *Engine) DeliverTest(ctx context.Context, inst store.Installation, event
 			}
 		}
 	}
-	payload, err := json.Marshal(wrapObject(t.objectPath, doc))
+	body := doc
+	if eventType != t.syncType {
+		body = wrapObject(t.objectPath, doc)
+	}
+	payload, err := json.Marshal(body)
 	if err != nil {
 		return TestResult{}, fmt.Errorf("encoding the test event: %w", err)
 	}

@@ -1,12 +1,14 @@
 package engine_test
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/accordhq/accord/internal/engine"
+	"github.com/accordhq/accord/internal/sim"
 	"github.com/accordhq/accord/internal/store"
 )
 
@@ -70,6 +72,63 @@ func TestDeliverTestEvent(t *testing.T) {
 			delete(doc, "id")
 			_, err = tb.engine.DeliverTest(ctx, inst, "ticket.updated", doc)
 			require.ErrorContains(t, err, "the sample record has no id")
+		})
+	}
+}
+
+func TestTestSyncReadsAndDeliversOneRecord(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			hd := sim.NewHelpdesk(&sim.Config{Token: simToken, RateLimit: -1})
+			hdSrv := httptest.NewServer(hd.Handler())
+			t.Cleanup(hdSrv.Close)
+			tb := setupWith(t, setupOpts{
+				postgres: backend == "postgres",
+				// The trigger also syncs tickets on a schedule.
+				editContract: func(t *testing.T, yaml string) string {
+					const cond = "      condition: ticket.status == \"escalated\"\n"
+					require.Contains(t, yaml, cond)
+					return strings.Replace(yaml, cond, cond+"    schedule:\n      provider: helpdesk\n      object: ticket\n      every: 15m\n", 1)
+				},
+				config: func(c *engine.Config) {
+					next := c.Connector.LookupEnv
+					c.Connector.LookupEnv = func(k string) (string, bool) {
+						if k == "HELPDESK_URL" {
+							return hdSrv.URL, true
+						}
+						return next(k)
+					}
+				},
+			})
+			ctx := t.Context()
+			inst := tb.installation
+			inst.ID, inst.State = "inst_setup", store.InstallationSetup
+			require.NoError(t, tb.store.CreateInstallation(ctx, inst))
+			require.NoError(t, tb.store.SetInstallationState(ctx, tb.tenantID, tb.installation.ID, store.InstallationUninstalled))
+			tk, err := hd.CreateTicket(sim.Ticket{Title: "Refund stuck", Priority: "high"})
+			require.NoError(t, err)
+			tk, err = hd.Escalate(tk.ID)
+			require.NoError(t, err)
+
+			res, err := tb.engine.TestSync(ctx, inst, "ticket_escalated", tk.ID)
+			require.NoError(t, err)
+			require.Equal(t, "applied", res.Outcome)
+			require.Equal(t, "Refund stuck", res.Source["title"], "the record as the partner has it")
+			inc := tb.onlyIncident(t)
+			require.Equal(t, tk.ID, inc.ExternalID)
+			require.Equal(t, inc.ID, res.Actions[0].TargetID)
+
+			again, err := tb.engine.TestSync(ctx, inst, "ticket_escalated", tk.ID)
+			require.NoError(t, err)
+			require.Equal(t, inc.ID, again.Actions[0].TargetID)
+			require.Equal(t, 1, tb.incidents.Count(), "a second test sync of the record writes no second incident")
+
+			_, err = tb.engine.TestSync(ctx, inst, "ticket_escalated", "no-such-ticket")
+			require.ErrorIs(t, err, engine.ErrTestEvent)
+			_, err = tb.engine.TestSync(ctx, inst, "nope", tk.ID)
+			require.ErrorContains(t, err, "has no schedule trigger nope")
 		})
 	}
 }
