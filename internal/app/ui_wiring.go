@@ -58,6 +58,7 @@ func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, s
 		},
 		TestConnection: a.OAuth.TestConnection,
 		SendTestEvent:  a.Engine.DeliverTest,
+		TestSync:       a.Engine.TestSync,
 		Status:         partners, Queue: queueUI, Logger: logger,
 	}, &ui.Config{AdminToken: cfg.AdminToken, FrameAncestors: cfg.FrameAncestors(), PublicURL: cfg.PublicURL})
 	if err != nil {

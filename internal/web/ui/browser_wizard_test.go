@@ -37,6 +37,8 @@ const (
 	hdKey         = "hd-sim-key"
 	incKey        = "inc-sim-key"
 	chatKey       = "chat-sim-key"
+	billingKey    = "billing-sim-key"
+	crmKey        = "crm-sim-key"
 	hookSecret    = "ui-test-webhook-signing-secret"
 	demoPackTitle = "Escalate tickets to incidents"
 )
@@ -49,6 +51,8 @@ type demo struct {
 	helpdesk  *sim.Helpdesk
 	incidents *sim.Incidents
 	chat      *sim.Chat
+	billing   *sim.Billing
+	crm       *sim.CRM
 	client    *api.Client
 }
 
@@ -77,12 +81,14 @@ func startDemo(t *testing.T, backend string) *demo {
 		helpdesk:  sim.NewHelpdesk(&sim.Config{Token: hdKey, DeliveryBackoff: 50 * time.Millisecond}),
 		incidents: sim.NewIncidents(&sim.Config{Token: incKey, RateLimit: -1}),
 		chat:      sim.NewChat(&sim.Config{Token: chatKey}),
+		billing:   sim.NewBilling(&sim.Config{Token: billingKey, RateLimit: -1}),
+		crm:       sim.NewCRM(&sim.Config{Token: crmKey, RateLimit: -1}),
 	}
 	partners := map[string]string{}
 	for env, s := range map[string]interface {
 		Start(context.Context, string) (string, error)
 		Stop()
-	}{"HELPDESK_URL": d.helpdesk, "INCIDENTS_URL": d.incidents, "CHAT_URL": d.chat} {
+	}{"HELPDESK_URL": d.helpdesk, "INCIDENTS_URL": d.incidents, "CHAT_URL": d.chat, "BILLING_URL": d.billing, "CRM_URL": d.crm} {
 		u, err := s.Start(t.Context(), "127.0.0.1:0")
 		require.NoError(t, err)
 		t.Cleanup(s.Stop)

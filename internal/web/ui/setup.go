@@ -163,8 +163,11 @@ type setupForm struct {
 	// OverrideErrors why a value was refused (key "": the triggers).
 	Overrides      map[string]string
 	OverrideErrors map[string]string
-	// Sent is the test event's result on step 5.
-	Sent *engine.TestResult
+	// Sent is the test event's result on step 5, Synced the test sync's
+	// (of SyncObject by SyncTrigger), SyncError why it could not run.
+	Sent, Synced            *engine.TestResult
+	SyncTrigger, SyncObject string
+	SyncError               string
 }
 
 // setupStep performs one action of the wizard and shows the step it
@@ -262,6 +265,19 @@ func (u *UI) setupStep(w http.ResponseWriter, r *http.Request, v *view) error {
 			break
 		}
 		f.Sent = &res
+	case "test-sync":
+		st.Step = stepEvent
+		f.SyncTrigger, f.SyncObject = r.PostFormValue("sync_trigger"), strings.TrimSpace(r.PostFormValue("sync_object_id"))
+		if msg := u.setupBlocked(c, st, stepConfirm); msg != "" {
+			f.Error, status = msg, http.StatusUnprocessableEntity
+			break
+		}
+		res, msg := u.setupTestSync(r, v, c, &st, f)
+		if msg != "" {
+			f.SyncError, status = msg, http.StatusUnprocessableEntity
+			break
+		}
+		f.Synced = &res
 	case "enable":
 		if msg := u.setupBlocked(c, st, stepConfirm); msg != "" {
 			f.Error, status = msg, http.StatusUnprocessableEntity
@@ -542,7 +558,8 @@ func (u *UI) renderSetup(w http.ResponseWriter, r *http.Request, v *view, status
 		"F": f, "Tested": st.Tested, "CanWrite": v.P.CanWrite(v.Tenant), "Next": st.Step + 1, "Prev": st.Step - 1,
 		"Base":      tenantURL(v.Tenant) + "setup/" + url.PathEscape(c.Name),
 		"Overrides": overrides, "Triggers": triggers, "TriggerError": f.OverrideErrors[""],
-		"CanSend": u.deps.SendTestEvent != nil && v.P.CanWrite(v.Tenant) && st.Tested,
+		"CanSend":      u.deps.SendTestEvent != nil && v.P.CanWrite(v.Tenant) && st.Tested,
+		"SyncTriggers": scheduleTriggers(c), "CanSync": u.deps.TestSync != nil && v.P.CanWrite(v.Tenant) && st.Tested,
 	})
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/accordhq/accord/internal/engine"
@@ -45,6 +46,48 @@ func (u *UI) setupSendTest(r *http.Request, v *view, c *spec.Contract, st *setup
 	u.audit(r, v, v.Tenant, "installation.test_event_sent", inst.ID, map[string]any{"event_id": res.EventID,
 		"event_type": f.EventType, "outcome": res.Outcome, "repeated": res.Repeated})
 	return res, ""
+}
+
+// setupTestSync reads one record of a schedule trigger from the partner
+// and syncs it through the wizard's installation (engine.TestSync): what a
+// sync would do to a record the admin knows, before anything is enabled.
+func (u *UI) setupTestSync(r *http.Request, v *view, c *spec.Contract, st *setupState, f setupForm) (engine.TestResult, string) {
+	ctx := r.Context()
+	if u.deps.TestSync == nil {
+		return engine.TestResult{}, "This server cannot run a test sync."
+	}
+	if !slices.Contains(scheduleTriggers(c), f.SyncTrigger) {
+		return engine.TestResult{}, "Choose one of the integration's scheduled syncs."
+	}
+	if f.SyncObject == "" {
+		return engine.TestResult{}, "Enter the id of a record at the partner to sync."
+	}
+	inst, msg := u.setupInstallation(r, v, c, st)
+	if msg != "" {
+		return engine.TestResult{}, msg
+	}
+	res, err := u.deps.TestSync(ctx, inst, f.SyncTrigger, f.SyncObject)
+	switch {
+	case errors.Is(err, engine.ErrTestEvent):
+		return res, strings.TrimPrefix(err.Error(), engine.ErrTestEvent.Error()+": ") + "."
+	case err != nil:
+		u.deps.Logger.ErrorContext(ctx, "ui: a test sync failed", "tenant_id", v.Tenant, "installation_id", inst.ID, "err", err)
+		return res, "The test sync could not run. Try again; if it persists, tell your operator."
+	}
+	u.audit(r, v, v.Tenant, "installation.test_sync", inst.ID, map[string]any{"event_id": res.EventID,
+		"trigger": f.SyncTrigger, "object_id": f.SyncObject, "outcome": res.Outcome})
+	return res, ""
+}
+
+// scheduleTriggers names c's triggers that sync on a schedule, sorted.
+func scheduleTriggers(c *spec.Contract) []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(c.Triggers)) {
+		if t := c.Triggers[name]; t != nil && t.Schedule != nil {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // setupInstallation returns the wizard's installation in state setup,

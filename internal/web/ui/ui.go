@@ -51,6 +51,9 @@ type Deps struct {
 	// SendTestEvent delivers a synthetic event through one installation
 	// (engine.DeliverTest). Nil: the wizard offers the dry run only.
 	SendTestEvent func(ctx context.Context, inst store.Installation, eventType string, doc map[string]any) (engine.TestResult, error)
+	// TestSync syncs one record of a schedule trigger through one
+	// installation (engine.TestSync). Nil: the wizard offers no test sync.
+	TestSync func(ctx context.Context, inst store.Installation, trigger, objectID string) (engine.TestResult, error)
 	// Status judges partners across tenants; a degraded one puts a banner
 	// on the pages of every tenant connected to it. Nil: no banners.
 	Status *status.Monitor
