@@ -67,6 +67,12 @@ func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
 // ACCORD_TEST_POSTGRES).
 func startDemo(t *testing.T, backend string) *demo {
 	t.Helper()
+	return startDemoWith(t, backend, nil)
+}
+
+// startDemoWith is startDemo with the process config adjusted by edit.
+func startDemoWith(t *testing.T, backend string, edit func(cfg *config.Config)) *demo {
+	t.Helper()
 	key, err := credential.GenerateMasterKey()
 	require.NoError(t, err)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "accord.db")
@@ -104,6 +110,9 @@ func startDemo(t *testing.T, backend string) *demo {
 	cfg.AdminToken = adminToken
 	cfg.Workers = 20
 	cfg.ShutdownTimeout = 5 * time.Second
+	if edit != nil {
+		edit(cfg)
+	}
 	require.NoError(t, cfg.Validate())
 	d.app, err = app.New(t.Context(), cfg, slog.New(slog.DiscardHandler), &app.Options{
 		Engine: &engine.Config{

@@ -60,6 +60,11 @@ type setupState struct {
 	// Overrides are the fields step's choices, checked when made and
 	// again by the install.
 	Overrides spec.Overrides `json:"o"`
+	// Browser names the provider whose consent page the wizard sent the
+	// browser to, at BrowserAt (Unix seconds): on the way back, the
+	// connection that flow created is the one chosen.
+	Browser   string `json:"x,omitempty"`
+	BrowserAt int64  `json:"xt,omitempty"`
 	// Inst is the installation the test step created in state setup
 	// (see API.CreateSetup); enabling turns it on.
 	Inst string `json:"i,omitempty"`
@@ -139,13 +144,17 @@ func (u *UI) setupStart(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	st := setupState{Tenant: v.Tenant, Contract: c.Name, Version: c.Version, Step: stepAbout, Conns: map[string]string{}}
+	var f setupForm
 	if sealed := r.URL.Query().Get("w"); sealed != "" && v.P.CanWrite(v.Tenant) {
 		var err error
 		if st, err = u.openSetup(v, name, sealed); err != nil {
 			return err
 		}
+		if st.Browser != "" {
+			f.Notice = u.adoptBrowserConnection(r, v, &st)
+		}
 	}
-	return u.renderSetup(w, r, v, http.StatusOK, st, setupForm{})
+	return u.renderSetup(w, r, v, http.StatusOK, st, f)
 }
 
 // setupForm is what the admin typed that is not state: the sample record
@@ -390,6 +399,7 @@ func (u *UI) setupBrowser(r *http.Request, v *view, c *spec.Contract, st setupSt
 		return "", "This server cannot start a browser sign-in: ask your operator to connect " + u.providerTitle(provider) + "."
 	}
 	st.Step = stepConnect
+	st.Browser, st.BrowserAt = provider, u.deps.Now().Unix()
 	sealed, err := u.sealSetup(v, st)
 	if err != nil {
 		return "", "The sign-in could not be started. Try again."
@@ -408,6 +418,36 @@ func (u *UI) setupBrowser(r *http.Request, v *view, c *spec.Contract, st setupSt
 	}
 	u.audit(r, v, v.Tenant, "connection.connect_started", provider, map[string]any{"provider": provider})
 	return to, ""
+}
+
+// adoptBrowserConnection chooses, on the way back from a consent page,
+// the connection that sign-in created: the tenant's newest connection to
+// that provider made since the wizard sent the browser away. It returns
+// the notice to show ("" when there is none: the sign-in was abandoned or
+// refused, and the consent page said why).
+func (u *UI) adoptBrowserConnection(r *http.Request, v *view, st *setupState) string {
+	provider, since := st.Browser, time.Unix(st.BrowserAt, 0)
+	st.Browser, st.BrowserAt = "", 0
+	conns, err := u.deps.Store.ListConnections(r.Context(), v.Tenant)
+	if err != nil {
+		u.deps.Logger.ErrorContext(r.Context(), "ui: listing connections failed", "tenant_id", v.Tenant, "err", err)
+		return ""
+	}
+	var newest *store.Connection
+	for i, c := range conns {
+		// Seconds: the state keeps whole seconds.
+		if c.Provider != provider || c.State == store.ConnectionDisconnected || c.CreatedAt.Before(since.Add(-time.Second)) {
+			continue
+		}
+		if newest == nil || c.CreatedAt.After(newest.CreatedAt) {
+			newest = &conns[i]
+		}
+	}
+	if newest == nil {
+		return ""
+	}
+	st.Conns[provider], st.Tested = newest.ID, false
+	return u.providerTitle(provider) + " is connected."
 }
 
 // baseURL is the address browsers reach this server at: public_url, else

@@ -74,6 +74,11 @@ type Config struct {
 	// host product embedding them), e.g. https://app.example.com. Empty
 	// (the default): no page may be framed.
 	FrameAncestors []string
+	// ConsentOrigins are the origins of the OAuth consent pages a connect
+	// or reconnect button sends the browser to (scheme://host[:port]);
+	// the CSP's form-action allows them. Empty: buttons that leave the
+	// site are blocked by the browser.
+	ConsentOrigins []string
 	// PublicURL is the externally visible base URL; when it is https the
 	// session cookie is Secure even behind a TLS-terminating proxy.
 	PublicURL string
@@ -118,7 +123,7 @@ func New(deps Deps, cfg *Config) (*UI, error) {
 	}
 	u := &UI{deps: deps, cfg: c, mux: http.NewServeMux(),
 		auth: &access.Authenticator{Store: deps.Store, AdminToken: c.AdminToken, Now: deps.Now},
-		csp:  newCSP(c.FrameAncestors)}
+		csp:  newCSP(c.FrameAncestors, c.ConsentOrigins)}
 	var err error
 	if u.assets, err = loadAssets(); err != nil {
 		return nil, err
