@@ -265,12 +265,23 @@ func TestBrowserSetupWizard(t *testing.T) {
 		require.NoError(t, chromedp.Do(ctx,
 			chromedp.SendKeys(chromedp.CSS(`[name="ov:create_incident.title"]`), `"[Acme] " + ticket.titel`),
 			chromedp.SetValue(chromedp.CSS(`[name="ov:create_incident.severity"]`), "2")))
-		submit(t, ctx, "#update-preview")
-		text = mainText(t, ctx)
-		require.Contains(t, text, "ticket has no field titel; did you mean title?", "refused beside the field")
+		// Checked as it is typed (the page's script posts the form after a
+		// pause and swaps in the answer's messages and preview).
+		waitFor(t, "the typed expression to be refused beside its field", func() bool {
+			return strings.Contains(mainText(t, ctx), "ticket has no field titel; did you mean title?")
+		})
 		shot("3-fields-refused")
+		// The script rewrote parts of the page: clear the field in the page
+		// itself rather than through a node id chromedp may hold stale.
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[name="ov:create_incident.title"]').value = ''; true`))
+		require.NoError(t, err)
 		require.NoError(t, chromedp.Do(ctx,
-			chromedp.SetValue(chromedp.CSS(`[name="ov:create_incident.title"]`), `"[Acme] " + ticket.title`)))
+			chromedp.SendKeys(chromedp.CSS(`[name="ov:create_incident.title"]`), `"[Acme] " + ticket.title`)))
+		waitFor(t, "the preview to write the override", func() bool {
+			text := mainText(t, ctx)
+			return strings.Contains(text, `"[Acme] Sample title"`) && !strings.Contains(text, "ticket has no field titel")
+		})
+		// Without script the button does the same in a page load.
 		submit(t, ctx, "#update-preview")
 		text = mainText(t, ctx)
 		require.NotContains(t, text, "Some choices cannot be used")
