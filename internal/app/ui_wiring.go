@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"time"
 
 	"github.com/accordhq/accord/internal/access"
@@ -57,8 +60,11 @@ func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, s
 			return s.URL, err
 		},
 		TestConnection: a.OAuth.TestConnection,
+		SendTestEvent:  a.Engine.DeliverTest,
+		TestSync:       a.Engine.TestSync,
 		Status:         partners, Queue: queueUI, Logger: logger,
-	}, &ui.Config{AdminToken: cfg.AdminToken, FrameAncestors: cfg.FrameAncestors(), PublicURL: cfg.PublicURL})
+	}, &ui.Config{AdminToken: cfg.AdminToken, FrameAncestors: cfg.FrameAncestors(), PublicURL: cfg.PublicURL,
+		ConsentOrigins: a.consentOrigins()})
 	if err != nil {
 		return fmt.Errorf("building ui: %w", err)
 	}
@@ -66,4 +72,26 @@ func (a *App) mountUI(cfg *config.Config, logger *slog.Logger, admin *api.API, s
 		routes[pattern] = h
 	}
 	return nil
+}
+
+// consentOrigins are the origins of the loaded providers' OAuth consent
+// pages (their authorize URLs, resolved as the connect flow resolves them).
+func (a *App) consentOrigins() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(a.Catalog.Providers)) {
+		pc, err := a.OAuth.Provider(name)
+		if err != nil || pc.AuthKind != oauth.AuthCode {
+			continue
+		}
+		u, err := url.Parse(pc.AuthURL)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			continue
+		}
+		if o := u.Scheme + "://" + u.Host; !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	return out
 }

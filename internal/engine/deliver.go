@@ -80,8 +80,18 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 		}
 		return "", queue.Snooze(time.Second)
 	}
-	installs, err := e.cache.installations(ctx, ev.TenantID, ev.ConnectionID)
-	if err != nil {
+	test := args.TestInstallation != ""
+	var installs []store.Installation
+	if test {
+		// Read afresh: the wizard may have just created it.
+		inst, err := st.GetInstallation(ctx, ev.TenantID, args.TestInstallation)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", fmt.Errorf("loading the test's installation: %w", err)
+		}
+		if err == nil {
+			installs = []store.Installation{inst}
+		}
+	} else if installs, err = e.cache.installations(ctx, ev.TenantID, ev.ConnectionID); err != nil {
 		return "", fmt.Errorf("listing installations: %w", err)
 	}
 	var payload map[string]any
@@ -101,14 +111,15 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 	var tally eventTally
 	enriched := newEnrichCache()
 	for _, inst := range installs {
-		if inst.State != store.InstallationActive && inst.State != store.InstallationPaused {
+		if inst.State != store.InstallationActive && inst.State != store.InstallationPaused && !(test && inst.State == store.InstallationSetup) {
 			continue
 		}
-		cc, err := e.rt.contract(inst.Contract, inst.ContractVersion)
+		cc, overrides, err := e.rt.installation(inst)
 		if err != nil {
 			// The event waits for the contract version to be loaded again
-			// (a deploy that dropped it): nothing accepted is dropped.
-			e.deps.Logger.ErrorContext(ctx, "installation's contract version is not loaded; its events wait", "tenant_id", inst.TenantID,
+			// (a deploy that dropped it), or for overrides that fit it:
+			// nothing accepted is dropped.
+			e.deps.Logger.ErrorContext(ctx, "installation's contract version is not loaded or its overrides do not fit it; its events wait", "tenant_id", inst.TenantID,
 				"installation_id", inst.ID, "contract", inst.Contract, "contract_version", inst.ContractVersion, "err", err)
 			tally.listened = true
 			wait(e.cfg.PauseInterval)
@@ -119,6 +130,17 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				continue
 			}
 			tally.listened = true
+			if !overrides.TriggerOn(t.trigger.Name) {
+				// Switched off by this installation ("choose objects"): the
+				// event ends filtered, and says why.
+				e.deps.Logger.InfoContext(ctx, "event filtered: the installation switched this trigger off", "tenant_id", inst.TenantID,
+					"installation_id", inst.ID, "event_id", ev.ID, "trigger", t.trigger.Name, "reason", filterTriggerOff)
+				e.metrics.filtered(filterTriggerOff)
+				for _, ca := range t.actions {
+					tally.add(e.metrics.labels(inst, ca.provider.Name), outcomeFiltered)
+				}
+				continue
+			}
 			if inst.State == store.InstallationPaused {
 				// A paused installation keeps its events: they wait, like
 				// writes through a paused connection, and apply on resume.
@@ -139,6 +161,7 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 						"installation_id", inst.ID, "event_id", ev.ID, "err", err)
 				}
 				if !ok {
+					e.metrics.filtered(filterCondition)
 					for _, ca := range t.actions {
 						tally.add(e.metrics.labels(inst, ca.provider.Name), outcomeFiltered)
 					}
@@ -168,6 +191,9 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 				} else {
 					res = e.apply(ctx, in)
 				}
+				if rep, ok := ctx.Value(testReportKey{}).(*testReport); ok && res.final() {
+					rep.outcomes[ca.action.Name] = res.outcome
+				}
 				switch {
 				case res.snooze > 0:
 					wait(res.snooze)
@@ -185,13 +211,19 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 	case retry != nil:
 		return "", retry
 	}
-	for _, a := range tally.actions {
-		e.metrics.action(a.labels, a.outcome)
-	}
 	outcome = tally.outcome()
-	e.metrics.eventOutcome(ev.TenantID, outcome)
-	if e.deps.OnEventFinal != nil {
-		e.deps.OnEventFinal(ev, outcome)
+	if test {
+		// A test is not traffic: no outcome metrics, and an outcome word
+		// the health figures do not count.
+		outcome = TestOutcomePrefix + outcome
+	} else {
+		for _, a := range tally.actions {
+			e.metrics.action(a.labels, a.outcome)
+		}
+		e.metrics.eventOutcome(ev.TenantID, outcome)
+		if e.deps.OnEventFinal != nil {
+			e.deps.OnEventFinal(ev, outcome)
+		}
 	}
 	e.deps.Logger.DebugContext(ctx, "event delivered", "tenant_id", ev.TenantID, "event_id", ev.ID, "outcome", outcome)
 	if args.RecordErrorID != "" && !tally.failed() {

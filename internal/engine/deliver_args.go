@@ -24,6 +24,10 @@ type DeliverArgs struct {
 	// ReceivedAt is the event's receipt time in Unix nanoseconds: it orders
 	// equal versions (see order).
 	ReceivedAt int64 `json:"received_at,omitempty"`
+	// TestInstallation marks a test event (see DeliverTest): delivered to
+	// this installation only, even in state setup, and not counted as
+	// traffic.
+	TestInstallation string `json:"test_installation,omitempty"`
 }
 
 // order is the event's place in its object's history as far as the args

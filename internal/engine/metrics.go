@@ -24,7 +24,14 @@ type metrics struct {
 	mergeVec         *prometheus.CounterVec
 	deleteVec        *prometheus.CounterVec
 	conflictVec      *prometheus.CounterVec
+	filteredVec      *prometheus.CounterVec
 }
+
+// Why a trigger acted on nothing (accord_trigger_filtered_total).
+const (
+	filterCondition  = "condition"   // the trigger's condition was false
+	filterTriggerOff = "trigger_off" // the installation switched the trigger off
+)
 
 type actionLabels struct{ tenant, provider, installation string }
 
@@ -93,8 +100,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "accord_sync_conflicts_total",
 		Help: "Two-way contracts with on_conflict: fields both sides changed since Accord last wrote them, found by reading the target before an update, by target provider, object, field and resolution (owner_wins: the owner's value written and the conflict recorded in the audit log; hold: nothing written, a conflict record error filed).",
 	}, []string{"provider", "object", "field", "resolution"})
+	m.filteredVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_trigger_filtered_total",
+		Help: "An installation's trigger taking an event but acting on nothing, by reason: condition (the trigger's condition was false) or trigger_off (the installation switched the trigger off).",
+	}, []string{"reason"})
 	if reg != nil {
-		reg.MustRegister(m.echoVec, m.driftVec, m.mergeVec, m.deleteVec, m.conflictVec)
+		reg.MustRegister(m.echoVec, m.driftVec, m.mergeVec, m.deleteVec, m.conflictVec, m.filteredVec)
 		reg.MustRegister(m.actionsVec, m.retriesVec, m.eventsVec, m.panics, m.uncertain, m.uncertainMarked, m.uncertainSettled, m.durationVec, m.eventToActionVec, m.unknownVec)
 	}
 	return m
@@ -135,6 +146,8 @@ func (m *metrics) retry(l actionLabels, reason string) {
 func (m *metrics) eventOutcome(tenant, outcome string) {
 	m.eventsVec.WithLabelValues(tenant, outcome).Inc()
 }
+
+func (m *metrics) filtered(reason string) { m.filteredVec.WithLabelValues(reason).Inc() }
 
 func (m *metrics) panic() { m.panics.Inc() }
 

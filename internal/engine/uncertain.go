@@ -256,7 +256,7 @@ func (e *Engine) clearUncertain(ctx context.Context, l store.Link) error {
 
 // compiledAction finds the action name of inst's contract version.
 func (e *Engine) compiledAction(inst store.Installation, name string) (*compiledAction, error) {
-	cc, err := e.rt.contract(inst.Contract, inst.ContractVersion)
+	cc, _, err := e.rt.installation(inst)
 	if err != nil {
 		return nil, err
 	}

@@ -247,6 +247,10 @@ type Row struct {
 	Enum    EnumMap `yaml:"enum" jsonschema_description:"source value → target value"`
 	Allowed []any   `yaml:"allowed" jsonschema_description:"the only values that may be written"`
 	Default any     `yaml:"default" jsonschema_description:"value when the source is missing (alone: a constant)"`
+	// Override lets an installation replace this row (see Overrides):
+	// "constant" with one value (checked like a default), "expr" with a CEL
+	// expression over the same objects. Default: the row is fixed.
+	Override string `yaml:"override" jsonschema:"enum=constant,enum=expr" jsonschema_description:"what an installation may replace this row with: constant (one value) or expr (a CEL expression); absent: fixed"`
 }
 
 // HasDefault reports whether the row declares a default (even null).

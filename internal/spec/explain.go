@@ -67,6 +67,17 @@ func Explain(c *Contract, b *Bundle) string {
 		}
 		s.WriteString("\n")
 	}
+	if ovs := c.Overridables(b.Providers); len(ovs) > 0 {
+		kinds := map[string]string{OverrideConstant: "one value", OverrideExpr: "an expression"}
+		parts := make([]string, len(ovs))
+		for i, ov := range ovs {
+			parts[i] = fmt.Sprintf("%s %s (%s)", c.action(ov.Action).Object, humanPath(ov.Row.To), kinds[ov.Kind])
+		}
+		fmt.Fprintf(&s, "Each installation may choose its own %s; every other field is mapped as above.\n", strings.Join(parts, ", "))
+	}
+	if len(c.Triggers) > 1 {
+		s.WriteString("An installation may switch off some of these triggers (not all): their events are then recorded as filtered, and nothing is written for them.\n")
+	}
 	if len(c.RecordKey) > 0 {
 		var parts []string
 		for _, obj := range sortedKeys(c.RecordKey) {

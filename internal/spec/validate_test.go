@@ -98,7 +98,7 @@ func TestContractReferenceDiagnostics(t *testing.T) {
 		{"writes a target-owned field", "      - to: link\n", "      - to: status\n        from: ticket.status\n      - to: link\n", "incident.status is owned by incidents, so this contract never writes it"},
 		{"condition not boolean", `condition: ticket.status == "escalated"`, `condition: ticket.status`, "condition must be true or false, but it is string"},
 		{"expression type vs target", `expr: '"Escalated: " + ticket.title + " " + ticket.url'`, `expr: ticket.version + 1`, "text is string but the expression gives int"},
-		{"required target field unmapped", "      - to: title\n        from: ticket.title\n", "", "incidents.incident requires title, which no mapping row writes"},
+		{"required target field unmapped", "      - to: title\n        from: ticket.title\n        override: expr\n", "", "incidents.incident requires title, which no mapping row writes"},
 		{"bad semver", "version: 1.0.0", "version: one", `version "one" must be a semantic version such as 1.0.0`},
 		{"from must name the trigger object", "from: ticket.url", "from: tikcet.url", "`from` must start with the trigger's object, ticket"},
 	} {

@@ -103,8 +103,12 @@ type Installation struct {
 	// Connections maps the contract's provider names to this tenant's
 	// connection ids ("helpdesk" → "conn_…").
 	Connections map[string]string
-	// Config holds mapping overrides and other per-tenant settings as JSON.
-	Config    json.RawMessage
+	// Config holds other per-tenant settings as JSON.
+	Config json.RawMessage
+	// Overrides is the JSON of the installation's spec.Overrides (its
+	// replaced mapping rows and switched-off triggers); nil: none. The
+	// store keeps it as given: callers validate it against the contract.
+	Overrides json.RawMessage
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -335,6 +339,10 @@ type Queries interface {
 	// SetInstallationContractVersion pins the installation to another
 	// version of its contract (an upgrade or a rollback).
 	SetInstallationContractVersion(ctx context.Context, tenantID, id, version string) error
+	// SetInstallationOverrides replaces the installation's overrides (nil
+	// or empty: none) and bumps UpdatedAt; ErrNotFound when it does not
+	// exist for the tenant.
+	SetInstallationOverrides(ctx context.Context, tenantID, id string, overrides json.RawMessage) error
 
 	// InsertEvent stores the event unless one with the same (tenant,
 	// connection, dedup key) exists; inserted reports which happened.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/accordhq/accord/internal/store"
@@ -9,14 +10,14 @@ import (
 )
 
 const installationColumns = `tenant_id, id, contract, contract_version, state, connections, config,
-	created_at, updated_at`
+	created_at, updated_at, overrides`
 
 func scanInstallation(s scanner) (store.Installation, error) {
 	var in store.Installation
-	var conns, config []byte
+	var conns, config, overrides []byte
 	var created, updated time.Time
 	if err := s.Scan(&in.TenantID, &in.ID, &in.Contract, &in.ContractVersion, &in.State, &conns, &config,
-		&created, &updated); err != nil {
+		&created, &updated, &overrides); err != nil {
 		return store.Installation{}, err
 	}
 	var err error
@@ -24,6 +25,7 @@ func scanInstallation(s scanner) (store.Installation, error) {
 		return store.Installation{}, err
 	}
 	in.Config = row.DecodeJSON(config)
+	in.Overrides = row.DecodeJSON(overrides)
 	in.CreatedAt = decTime(created)
 	in.UpdatedAt = decTime(updated)
 	return in, nil
@@ -37,9 +39,9 @@ func (q *queries) CreateInstallation(ctx context.Context, in store.Installation)
 	}
 	created, updated := row.Stamps(in.CreatedAt, in.UpdatedAt, q.now)
 	_, err = q.write.Exec(ctx, `INSERT INTO installations (`+installationColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		in.TenantID, in.ID, in.Contract, in.ContractVersion, string(in.State), conns,
-		row.JSON(in.Config), encTime(created), encTime(updated))
+		row.JSON(in.Config), encTime(created), encTime(updated), row.JSON(in.Overrides))
 	return wrapErr(op, err)
 }
 
@@ -86,4 +88,11 @@ func (q *queries) SetInstallationContractVersion(ctx context.Context, tenantID, 
 		`UPDATE installations SET contract_version = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
 		version, encTime(q.now()), tenantID, id)
 	return oneRow("setting installation contract version", tag, err)
+}
+
+func (q *queries) SetInstallationOverrides(ctx context.Context, tenantID, id string, overrides json.RawMessage) error {
+	tag, err := q.write.Exec(ctx,
+		`UPDATE installations SET overrides = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
+		row.JSON(overrides), encTime(q.now()), tenantID, id)
+	return oneRow("setting installation overrides", tag, err)
 }

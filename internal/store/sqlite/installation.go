@@ -2,13 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/store/internal/row"
 )
 
 const installationColumns = `tenant_id, id, contract, contract_version, state, connections, config,
-	created_at, updated_at`
+	created_at, updated_at, overrides`
 
 const listInstallationsByConnectionSQL = `SELECT ` + installationColumns + ` FROM installations
 	WHERE tenant_id = ? AND EXISTS (SELECT 1 FROM json_each(installations.connections) AS c WHERE c.value = ?)
@@ -16,10 +17,10 @@ const listInstallationsByConnectionSQL = `SELECT ` + installationColumns + ` FRO
 
 func scanInstallation(s scanner) (store.Installation, error) {
 	var in store.Installation
-	var conns, config []byte
+	var conns, config, overrides []byte
 	var created, updated int64
 	if err := s.Scan(&in.TenantID, &in.ID, &in.Contract, &in.ContractVersion, &in.State, &conns, &config,
-		&created, &updated); err != nil {
+		&created, &updated, &overrides); err != nil {
 		return store.Installation{}, err
 	}
 	var err error
@@ -27,6 +28,7 @@ func scanInstallation(s scanner) (store.Installation, error) {
 		return store.Installation{}, err
 	}
 	in.Config = row.DecodeJSON(config)
+	in.Overrides = row.DecodeJSON(overrides)
 	in.CreatedAt = decTime(created)
 	in.UpdatedAt = decTime(updated)
 	return in, nil
@@ -43,9 +45,9 @@ func (q *queries) CreateInstallation(ctx context.Context, in store.Installation)
 	}
 	created, updated := row.Stamps(in.CreatedAt, in.UpdatedAt, q.now)
 	_, err = q.write.ExecContext(ctx, `INSERT INTO installations (`+installationColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.TenantID, in.ID, in.Contract, in.ContractVersion, string(in.State), conns,
-		row.JSON(in.Config), encTime(created), encTime(updated))
+		row.JSON(in.Config), encTime(created), encTime(updated), row.JSON(in.Overrides))
 	return wrapErr(op, err)
 }
 
@@ -90,4 +92,11 @@ func (q *queries) SetInstallationContractVersion(ctx context.Context, tenantID, 
 		`UPDATE installations SET contract_version = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 		version, encTime(q.now()), tenantID, id)
 	return oneRow("setting installation contract version", res, err)
+}
+
+func (q *queries) SetInstallationOverrides(ctx context.Context, tenantID, id string, overrides json.RawMessage) error {
+	res, err := q.write.ExecContext(ctx,
+		`UPDATE installations SET overrides = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		row.JSON(overrides), encTime(q.now()), tenantID, id)
+	return oneRow("setting installation overrides", res, err)
 }

@@ -164,6 +164,33 @@ func testInstallations(t *testing.T, s store.Store) {
 	require.Equal(t, "2.0.0", up.ContractVersion)
 	require.Equal(t, store.InstallationPaused, up.State)
 	require.ErrorIs(t, s.SetInstallationContractVersion(ctx, "t2", "inst_a", "2.0.0"), store.ErrNotFound, "another tenant's")
+
+	// Overrides are kept as given, replaced whole, and cleared with nil;
+	// listings carry them (the engine reads them from there).
+	require.Empty(t, up.Overrides, "none until set")
+	ov := `{"fields":{"create_incident.severity":{"value":1}},"disabled_triggers":["nightly"]}`
+	require.NoError(t, s.SetInstallationOverrides(ctx, "t1", "inst_a", json.RawMessage(ov)))
+	got, err = s.GetInstallation(ctx, "t1", "inst_a")
+	require.NoError(t, err)
+	require.JSONEq(t, ov, string(got.Overrides))
+	require.Equal(t, "2.0.0", got.ContractVersion, "nothing else changes")
+	byConn, err = s.ListInstallationsByConnection(ctx, "t1", "conn_i")
+	require.NoError(t, err)
+	require.JSONEq(t, ov, string(byConn[0].Overrides))
+	require.NoError(t, s.SetInstallationOverrides(ctx, "t1", "inst_a", nil))
+	got, err = s.GetInstallation(ctx, "t1", "inst_a")
+	require.NoError(t, err)
+	require.Empty(t, got.Overrides)
+	require.ErrorIs(t, s.SetInstallationOverrides(ctx, "t2", "inst_a", json.RawMessage(ov)), store.ErrNotFound, "another tenant's")
+	require.ErrorIs(t, s.SetInstallationOverrides(ctx, "t1", "inst_missing", nil), store.ErrNotFound)
+
+	// Created with overrides (the setup wizard's installation).
+	withOv := store.Installation{TenantID: "t1", ID: "inst_ov", Contract: "escalation", ContractVersion: "1.0.0",
+		State: store.InstallationPaused, Connections: map[string]string{"helpdesk": "conn_i"}, Overrides: json.RawMessage(ov)}
+	require.NoError(t, s.CreateInstallation(ctx, withOv))
+	got, err = s.GetInstallation(ctx, "t1", "inst_ov")
+	require.NoError(t, err)
+	require.JSONEq(t, ov, string(got.Overrides))
 }
 
 func installationIDs(list []store.Installation) []string {

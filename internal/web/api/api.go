@@ -147,6 +147,8 @@ func (a *API) routes() {
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/pause", a.setInstallationState(store.InstallationPaused))
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/resume", a.setInstallationState(store.InstallationActive))
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/upgrade", a.upgradeInstallation)
+	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/overrides", a.getOverrides)
+	a.handle("PUT /api/v1/tenants/{tenant}/installations/{id}/overrides", a.putOverrides)
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.startUninstall)
 	a.handle("GET /api/v1/tenants/{tenant}/installations/{id}/uninstall", a.getUninstall)
 	a.handle("POST /api/v1/tenants/{tenant}/installations/{id}/sync", a.startSync)

@@ -96,6 +96,14 @@ func (c *Client) CreateInstallation(ctx context.Context, tenant, contract string
 	return out, err
 }
 
+// CreateInstallationWith installs in.Contract for tenant with everything
+// InstallationInput carries (overrides, consent).
+func (c *Client) CreateInstallationWith(ctx context.Context, tenant string, in InstallationInput) (Installation, error) {
+	var out Installation
+	err := c.do(ctx, http.MethodPost, tenantPath(tenant, "installations"), in, http.StatusCreated, &out)
+	return out, err
+}
+
 // PauseInstallation pauses an installation: its events wait until resumed.
 func (c *Client) PauseInstallation(ctx context.Context, tenant, id string) (Installation, error) {
 	var out Installation
@@ -115,6 +123,21 @@ func (c *Client) GetInstallation(ctx context.Context, tenant, id string) (Instal
 func (c *Client) UpgradeInstallation(ctx context.Context, tenant, id, version string) (Installation, error) {
 	var out Installation
 	err := c.do(ctx, http.MethodPost, tenantPath(tenant, "installations", id, "upgrade"), upgradeInput{Version: version}, http.StatusOK, &out)
+	return out, err
+}
+
+// GetOverrides returns an installation's overrides and what its contract
+// lets it override.
+func (c *Client) GetOverrides(ctx context.Context, tenant, id string) (Overrides, error) {
+	var out Overrides
+	err := c.do(ctx, http.MethodGet, tenantPath(tenant, "installations", id, "overrides"), nil, http.StatusOK, &out)
+	return out, err
+}
+
+// SetOverrides replaces an installation's overrides.
+func (c *Client) SetOverrides(ctx context.Context, tenant, id string, in OverridesInput) (Overrides, error) {
+	var out Overrides
+	err := c.do(ctx, http.MethodPut, tenantPath(tenant, "installations", id, "overrides"), in, http.StatusOK, &out)
 	return out, err
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -29,8 +30,11 @@ type Installation struct {
 	State                 string            `json:"state"`
 	Connections           map[string]string `json:"connections"`
 	Config                json.RawMessage   `json:"config,omitempty"`
-	CreatedAt             time.Time         `json:"created_at"`
-	UpdatedAt             time.Time         `json:"updated_at"`
+	// Overrides are the installation's replaced mapping rows and
+	// switched-off triggers (GET …/overrides says what may change).
+	Overrides json.RawMessage `json:"overrides,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
 	// Webhooks, in the answer to an install, says what was registered at
 	// each partner that lets Accord subscribe its webhooks.
 	Webhooks []registration.Result `json:"webhooks,omitempty"`
@@ -41,6 +45,9 @@ type InstallationInput struct {
 	Contract    string            `json:"contract"`
 	Connections map[string]string `json:"connections"`
 	Config      json.RawMessage   `json:"config,omitempty"`
+	// Overrides are checked against the contract as PUT …/overrides
+	// checks them. Default: none.
+	Overrides *spec.Overrides `json:"overrides,omitempty"`
 	// ConsentedBy names who agreed to the contract's scopes (the tenant's
 	// admin, as the host product knows them); recorded in the audit log.
 	// Default "operator".
@@ -49,7 +56,7 @@ type InstallationInput struct {
 
 func (a *API) toInstallation(in store.Installation) Installation {
 	out := Installation{ID: in.ID, Contract: in.Contract, ContractVersion: in.ContractVersion, State: string(in.State),
-		Connections: in.Connections, Config: in.Config, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
+		Connections: in.Connections, Config: in.Config, Overrides: in.Overrides, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
 	if latest, ok := a.deps.Contracts[in.Contract]; ok {
 		out.LatestContractVersion = latest.Version
 		out.UpgradeAvailable = latest.Version != in.ContractVersion
@@ -123,12 +130,69 @@ func (a *API) Install(ctx context.Context, tenant string, in InstallationInput) 
 	return inst, err
 }
 
+// CreateSetup stores an installation of in.Contract in state setup: the
+// engine acts on no live event for it and no webhook is registered, but
+// test events can go through it (the setup wizard's test step). Enable
+// turns it on; until then nothing is consented.
+func (a *API) CreateSetup(ctx context.Context, tenant string, in InstallationInput) (store.Installation, error) {
+	c, ok := a.deps.Contracts[in.Contract]
+	if !ok {
+		return store.Installation{}, badRequest("contract %q is not loaded", in.Contract)
+	}
+	if err := a.checkConnections(ctx, tenant, c, in.Connections); err != nil {
+		return store.Installation{}, err
+	}
+	overrides, err := a.checkedOverrides(c, in.Overrides)
+	if err != nil {
+		return store.Installation{}, err
+	}
+	now := time.Now().UTC()
+	inst := store.Installation{TenantID: tenant, ID: "inst_" + uuid.NewString(), Contract: c.Name, ContractVersion: c.Version,
+		State: store.InstallationSetup, Connections: in.Connections, Overrides: overrides, CreatedAt: now, UpdatedAt: now}
+	return inst, a.deps.Store.CreateInstallation(ctx, inst)
+}
+
+// Enable turns the setup installation id (see CreateSetup) on with in's
+// overrides, as Install does a new one: webhooks registered first, then
+// the state, the overrides and the consent entry in one transaction.
+func (a *API) Enable(ctx context.Context, tenant, id string, in InstallationInput) (store.Installation, error) {
+	cur, err := a.deps.Store.GetInstallation(ctx, tenant, id)
+	if err != nil {
+		return store.Installation{}, err
+	}
+	if cur.State != store.InstallationSetup || cur.Contract != in.Contract {
+		return store.Installation{}, &Error{Status: http.StatusConflict, Msg: "installation " + id + " is not being set up for " + in.Contract + ": start the setup again"}
+	}
+	in.Connections = cur.Connections
+	inst, _, err := a.installAs(ctx, tenant, in, &cur)
+	return inst, err
+}
+
+func (a *API) checkedOverrides(c *spec.Contract, o *spec.Overrides) (json.RawMessage, error) {
+	if o == nil {
+		return nil, nil
+	}
+	if err := a.CheckOverrides(c, *o); err != nil {
+		return nil, err
+	}
+	return encodeOverrides(*o)
+}
+
 func (a *API) install(ctx context.Context, tenant string, in InstallationInput) (store.Installation, []registration.Result, error) {
+	return a.installAs(ctx, tenant, in, nil)
+}
+
+// installAs installs in, as a new installation or by enabling setup.
+func (a *API) installAs(ctx context.Context, tenant string, in InstallationInput, setup *store.Installation) (store.Installation, []registration.Result, error) {
 	c, ok := a.deps.Contracts[in.Contract]
 	if !ok {
 		return store.Installation{}, nil, badRequest("contract %q is not loaded", in.Contract)
 	}
 	if err := a.checkConnections(ctx, tenant, c, in.Connections); err != nil {
+		return store.Installation{}, nil, err
+	}
+	overrides, err := a.checkedOverrides(c, in.Overrides)
+	if err != nil {
 		return store.Installation{}, nil, err
 	}
 	who := in.ConsentedBy
@@ -141,10 +205,26 @@ func (a *API) install(ctx context.Context, tenant string, in InstallationInput) 
 	}
 	now := time.Now().UTC()
 	inst := store.Installation{TenantID: tenant, ID: "inst_" + uuid.NewString(), Contract: c.Name, ContractVersion: c.Version,
-		State: store.InstallationActive, Connections: in.Connections, Config: in.Config, CreatedAt: now, UpdatedAt: now}
+		State: store.InstallationActive, Connections: in.Connections, Config: in.Config, Overrides: overrides, CreatedAt: now, UpdatedAt: now}
+	if setup != nil {
+		if setup.ContractVersion != c.Version {
+			return store.Installation{}, nil, &Error{Status: http.StatusConflict, Msg: fmt.Sprintf(
+				"%s was updated (version %s to %s) while it was being set up: start again, so the consent is for what it now asks", c.Name, setup.ContractVersion, c.Version)}
+		}
+		inst.ID, inst.CreatedAt = setup.ID, setup.CreatedAt
+	}
 	err = a.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.CreateInstallation(ctx, inst); err != nil {
-			return err
+		if setup == nil {
+			if err := tx.CreateInstallation(ctx, inst); err != nil {
+				return err
+			}
+		} else {
+			if err := tx.SetInstallationOverrides(ctx, tenant, inst.ID, overrides); err != nil {
+				return err
+			}
+			if err := tx.SetInstallationState(ctx, tenant, inst.ID, store.InstallationActive); err != nil {
+				return err
+			}
 		}
 		return consent(ctx, tx, inst, c, a.deps.Providers, who)
 	})

@@ -37,6 +37,8 @@ const (
 	hdKey         = "hd-sim-key"
 	incKey        = "inc-sim-key"
 	chatKey       = "chat-sim-key"
+	billingKey    = "billing-sim-key"
+	crmKey        = "crm-sim-key"
 	hookSecret    = "ui-test-webhook-signing-secret"
 	demoPackTitle = "Escalate tickets to incidents"
 )
@@ -49,6 +51,8 @@ type demo struct {
 	helpdesk  *sim.Helpdesk
 	incidents *sim.Incidents
 	chat      *sim.Chat
+	billing   *sim.Billing
+	crm       *sim.CRM
 	client    *api.Client
 }
 
@@ -62,6 +66,12 @@ func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
 // backend ("sqlite" or "postgres", which skips without
 // ACCORD_TEST_POSTGRES).
 func startDemo(t *testing.T, backend string) *demo {
+	t.Helper()
+	return startDemoWith(t, backend, nil)
+}
+
+// startDemoWith is startDemo with the process config adjusted by edit.
+func startDemoWith(t *testing.T, backend string, edit func(cfg *config.Config)) *demo {
 	t.Helper()
 	key, err := credential.GenerateMasterKey()
 	require.NoError(t, err)
@@ -77,12 +87,14 @@ func startDemo(t *testing.T, backend string) *demo {
 		helpdesk:  sim.NewHelpdesk(&sim.Config{Token: hdKey, DeliveryBackoff: 50 * time.Millisecond}),
 		incidents: sim.NewIncidents(&sim.Config{Token: incKey, RateLimit: -1}),
 		chat:      sim.NewChat(&sim.Config{Token: chatKey}),
+		billing:   sim.NewBilling(&sim.Config{Token: billingKey, RateLimit: -1}),
+		crm:       sim.NewCRM(&sim.Config{Token: crmKey, RateLimit: -1}),
 	}
 	partners := map[string]string{}
 	for env, s := range map[string]interface {
 		Start(context.Context, string) (string, error)
 		Stop()
-	}{"HELPDESK_URL": d.helpdesk, "INCIDENTS_URL": d.incidents, "CHAT_URL": d.chat} {
+	}{"HELPDESK_URL": d.helpdesk, "INCIDENTS_URL": d.incidents, "CHAT_URL": d.chat, "BILLING_URL": d.billing, "CRM_URL": d.crm} {
 		u, err := s.Start(t.Context(), "127.0.0.1:0")
 		require.NoError(t, err)
 		t.Cleanup(s.Stop)
@@ -98,6 +110,9 @@ func startDemo(t *testing.T, backend string) *demo {
 	cfg.AdminToken = adminToken
 	cfg.Workers = 20
 	cfg.ShutdownTimeout = 5 * time.Second
+	if edit != nil {
+		edit(cfg)
+	}
 	require.NoError(t, cfg.Validate())
 	d.app, err = app.New(t.Context(), cfg, slog.New(slog.DiscardHandler), &app.Options{
 		Engine: &engine.Config{
@@ -245,6 +260,33 @@ func TestBrowserSetupWizard(t *testing.T) {
 		require.Contains(t, text, "When it happens, we will create an incident in Incidents with these fields")
 		require.Contains(t, text, "ticket.priority (through its value map)")
 		shot("3-fields")
+		// The tenant's own choices where the contract allows them: a title
+		// prefix and a fixed severity, checked and previewed.
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS(`[name="ov:create_incident.title"]`), `"[Acme] " + ticket.titel`),
+			chromedp.SetValue(chromedp.CSS(`[name="ov:create_incident.severity"]`), "2")))
+		// Checked as it is typed (the page's script posts the form after a
+		// pause and swaps in the answer's messages and preview).
+		waitFor(t, "the typed expression to be refused beside its field", func() bool {
+			return strings.Contains(mainText(t, ctx), "ticket has no field titel; did you mean title?")
+		})
+		shot("3-fields-refused")
+		// The script rewrote parts of the page: clear the field in the page
+		// itself rather than through a node id chromedp may hold stale.
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[name="ov:create_incident.title"]').value = ''; true`))
+		require.NoError(t, err)
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS(`[name="ov:create_incident.title"]`), `"[Acme] " + ticket.title`)))
+		waitFor(t, "the preview to write the override", func() bool {
+			text := mainText(t, ctx)
+			return strings.Contains(text, `"[Acme] Sample title"`) && !strings.Contains(text, "ticket has no field titel")
+		})
+		// Without script the button does the same in a page load.
+		submit(t, ctx, "#update-preview")
+		text = mainText(t, ctx)
+		require.NotContains(t, text, "Some choices cannot be used")
+		require.Contains(t, text, `"[Acme] Sample title"`, "the preview writes the override")
+		shot("3-fields-overridden")
 		// At phone width nothing scrolls sideways but the code boxes.
 		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)))
 		fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
@@ -265,9 +307,25 @@ func TestBrowserSetupWizard(t *testing.T) {
 		// 5: the dry run shows the requests; nothing reached a partner.
 		text = mainText(t, ctx)
 		require.Contains(t, text, "POST /v1/incidents")
-		require.Contains(t, text, "Nothing is sent to any partner")
+		require.Contains(t, text, "nothing is sent to any partner and nothing is stored")
 		require.Zero(t, d.incidents.Count())
 		shot("5-event")
+		// A real test event: one incident at the partner, shown with its
+		// id and labelled a test; a second click sends nothing again.
+		submit(t, ctx, "#send-test")
+		text = mainText(t, ctx)
+		require.Equal(t, 1, d.incidents.Count(), text)
+		testInc := d.incidents.Incidents()[0]
+		require.Contains(t, text, "Test event applied")
+		require.Contains(t, text, "incidents.incident "+testInc.ID)
+		require.Equal(t, "[Acme] Sample title", testInc.Title, "the test event goes through the chosen overrides")
+		shot("5-event-sent")
+		submit(t, ctx, "#send-test")
+		text = mainText(t, ctx)
+		require.Contains(t, text, "This exact sample was sent before")
+		require.Contains(t, text, testInc.ID)
+		require.Equal(t, 1, d.incidents.Count(), "a second click leaves no duplicate")
+		shot("5-event-again")
 		submit(t, ctx, "#next")
 
 		// 6: confirm and enable.
@@ -286,9 +344,9 @@ func TestBrowserSetupWizard(t *testing.T) {
 		d.helpdesk.Subscribe(hook, hookSecret)
 		tk := d.escalate(t, "Checkout fails for every card")
 		inc := d.incidentFor(t, tk.ID)
-		require.Equal(t, 1, inc.Severity)
-		require.Equal(t, "Checkout fails for every card", inc.Title)
-		waitFor(t, "the chat message", func() bool { return len(d.chat.Messages("escalations")) == 1 })
+		require.Equal(t, 2, inc.Severity, "the severity chosen in the wizard, not high → 1")
+		require.Equal(t, "[Acme] Checkout fails for every card", inc.Title, "the title expression written in the wizard")
+		waitFor(t, "the chat message", func() bool { return len(d.chat.Messages("escalations")) == 2 }) // the test's and this one
 		waitFor(t, "the health page to show the delivery", func() bool {
 			require.NoError(t, chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("rates"))))
 			return strings.Contains(mainText(t, ctx), "100.0%")

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -25,6 +26,13 @@ func (u *UI) funcs() template.FuncMap {
 		"lines":         nonEmptyLines,
 		"inc":           func(i int) int { return i + 1 },
 		"providerTitle": u.providerTitle,
+		"json": func(v any) string {
+			b, err := json.MarshalIndent(v, "", "  ")
+			if err != nil {
+				return ""
+			}
+			return string(b)
+		},
 	}
 }
 

@@ -13,9 +13,14 @@ type cspPolicy struct {
 	operator, tenant string
 }
 
-func newCSP(frameAncestors []string) cspPolicy {
-	const base = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-		"form-action 'self'; base-uri 'none'; "
+func newCSP(frameAncestors, formTargets []string) cspPolicy {
+	// form-action also governs where a form's answer redirects: a connect
+	// button's POST ends at the partner's consent page, so those origins
+	// (and no other) are allowed.
+	// connect-src: the setup wizard's script checks the form with the
+	// page's own origin.
+	base := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+		"form-action " + strings.Join(append([]string{"'self'"}, formTargets...), " ") + "; base-uri 'none'; "
 	ancestors := "'none'"
 	if len(frameAncestors) > 0 {
 		ancestors = strings.Join(frameAncestors, " ")

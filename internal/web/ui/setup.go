@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/review"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
@@ -56,6 +57,17 @@ type setupState struct {
 	Conns    map[string]string `json:"n,omitempty"`
 	// Tested: every connection in Conns passed its test (or names none).
 	Tested bool `json:"k,omitempty"`
+	// Overrides are the fields step's choices, checked when made and
+	// again by the install.
+	Overrides spec.Overrides `json:"o"`
+	// Browser names the provider whose consent page the wizard sent the
+	// browser to, at BrowserAt (Unix seconds): on the way back, the
+	// connection that flow created is the one chosen.
+	Browser   string `json:"x,omitempty"`
+	BrowserAt int64  `json:"xt,omitempty"`
+	// Inst is the installation the test step created in state setup
+	// (see API.CreateSetup); enabling turns it on.
+	Inst string `json:"i,omitempty"`
 	// Bind ties the state to the session that made it.
 	Bind string `json:"b"`
 	Exp  int64  `json:"e"`
@@ -105,8 +117,8 @@ func (u *UI) setupCatalog(w http.ResponseWriter, r *http.Request, v *view) error
 	}
 	installed := map[string]int{}
 	for _, in := range insts {
-		if in.State != store.InstallationUninstalled {
-			installed[in.Contract]++
+		if in.State == store.InstallationActive || in.State == store.InstallationPaused {
+			installed[in.Contract]++ // one being set up is not installed yet
 		}
 	}
 	var list []review.Contract
@@ -132,13 +144,17 @@ func (u *UI) setupStart(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	st := setupState{Tenant: v.Tenant, Contract: c.Name, Version: c.Version, Step: stepAbout, Conns: map[string]string{}}
+	var f setupForm
 	if sealed := r.URL.Query().Get("w"); sealed != "" && v.P.CanWrite(v.Tenant) {
 		var err error
 		if st, err = u.openSetup(v, name, sealed); err != nil {
 			return err
 		}
+		if st.Browser != "" {
+			f.Notice = u.adoptBrowserConnection(r, v, &st)
+		}
 	}
-	return u.renderSetup(w, r, v, http.StatusOK, st, setupForm{})
+	return u.renderSetup(w, r, v, http.StatusOK, st, f)
 }
 
 // setupForm is what the admin typed that is not state: the sample record
@@ -152,6 +168,15 @@ type setupForm struct {
 	FieldErrors map[string]string
 	Notice      string
 	Tests       []connTest
+	// Overrides is what the fields step's form held, by row key, and
+	// OverrideErrors why a value was refused (key "": the triggers).
+	Overrides      map[string]string
+	OverrideErrors map[string]string
+	// Sent is the test event's result on step 5, Synced the test sync's
+	// (of SyncObject by SyncTrigger), SyncError why it could not run.
+	Sent, Synced            *engine.TestResult
+	SyncTrigger, SyncObject string
+	SyncError               string
 }
 
 // setupStep performs one action of the wizard and shows the step it
@@ -177,6 +202,18 @@ func (u *UI) setupStep(w http.ResponseWriter, r *http.Request, v *view) error {
 		return &pageError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("The sample record is larger than %d KiB: shorten it.", maxSample>>10)}
 	}
 	action, arg, _ := strings.Cut(r.PostFormValue("action"), ":")
+	if r.PostFormValue(overridesFormMarker) == "1" {
+		// Any button of the fields step (update the preview, back,
+		// continue) keeps its choices, and none leaves with a refused one.
+		o, raw := readOverrides(r, c, u.deps.Providers)
+		if probs := c.CheckOverrides(u.deps.Providers, o); len(probs) > 0 {
+			f.Overrides, f.OverrideErrors = raw, overrideErrors(probs)
+			f.Error = "Some choices cannot be used: fix them below. Nothing else changed."
+			st.Step = stepFields
+			return u.renderSetup(w, r, v, http.StatusUnprocessableEntity, st, f)
+		}
+		st.Overrides = o
+	}
 	if (action == "connect" || action == "use" || action == "browser") && !slices.Contains(c.Providers, arg) {
 		return &pageError{Status: http.StatusBadRequest, Msg: c.Title + " does not use " + arg + "."}
 	}
@@ -225,13 +262,46 @@ func (u *UI) setupStep(w http.ResponseWriter, r *http.Request, v *view) error {
 		}
 		f.Tests = u.testConnections(r, c, st)
 		st.Tested = !slices.ContainsFunc(f.Tests, func(t connTest) bool { return t.Failed })
+	case "send-test":
+		st.Step = stepEvent
+		if msg := u.setupBlocked(c, st, stepConfirm); msg != "" {
+			f.Error, status = msg, http.StatusUnprocessableEntity
+			break
+		}
+		res, msg := u.setupSendTest(r, v, c, &st, f)
+		if msg != "" {
+			f.Error, status = msg, http.StatusUnprocessableEntity
+			break
+		}
+		f.Sent = &res
+	case "test-sync":
+		st.Step = stepEvent
+		f.SyncTrigger, f.SyncObject = r.PostFormValue("sync_trigger"), strings.TrimSpace(r.PostFormValue("sync_object_id"))
+		if msg := u.setupBlocked(c, st, stepConfirm); msg != "" {
+			f.Error, status = msg, http.StatusUnprocessableEntity
+			break
+		}
+		res, msg := u.setupTestSync(r, v, c, &st, f)
+		if msg != "" {
+			f.SyncError, status = msg, http.StatusUnprocessableEntity
+			break
+		}
+		f.Synced = &res
 	case "enable":
 		if msg := u.setupBlocked(c, st, stepConfirm); msg != "" {
 			f.Error, status = msg, http.StatusUnprocessableEntity
 			break
 		}
-		inst, err := u.deps.API.Install(ctx, v.Tenant, api.InstallationInput{Contract: c.Name, Connections: st.Conns,
-			ConsentedBy: v.P.Actor})
+		in := api.InstallationInput{Contract: c.Name, Connections: st.Conns, ConsentedBy: v.P.Actor}
+		if !st.Overrides.Empty() {
+			in.Overrides = &st.Overrides
+		}
+		var inst store.Installation
+		if st.Inst != "" {
+			inst, err = u.deps.API.Enable(ctx, v.Tenant, st.Inst, in)
+		} else {
+			inst, err = u.deps.API.Install(ctx, v.Tenant, in)
+		}
 		var ae *api.Error
 		if errors.As(err, &ae) {
 			// A connection changed under the wizard (another tab): say so
@@ -329,6 +399,7 @@ func (u *UI) setupBrowser(r *http.Request, v *view, c *spec.Contract, st setupSt
 		return "", "This server cannot start a browser sign-in: ask your operator to connect " + u.providerTitle(provider) + "."
 	}
 	st.Step = stepConnect
+	st.Browser, st.BrowserAt = provider, u.deps.Now().Unix()
 	sealed, err := u.sealSetup(v, st)
 	if err != nil {
 		return "", "The sign-in could not be started. Try again."
@@ -347,6 +418,36 @@ func (u *UI) setupBrowser(r *http.Request, v *view, c *spec.Contract, st setupSt
 	}
 	u.audit(r, v, v.Tenant, "connection.connect_started", provider, map[string]any{"provider": provider})
 	return to, ""
+}
+
+// adoptBrowserConnection chooses, on the way back from a consent page,
+// the connection that sign-in created: the tenant's newest connection to
+// that provider made since the wizard sent the browser away. It returns
+// the notice to show ("" when there is none: the sign-in was abandoned or
+// refused, and the consent page said why).
+func (u *UI) adoptBrowserConnection(r *http.Request, v *view, st *setupState) string {
+	provider, since := st.Browser, time.Unix(st.BrowserAt, 0)
+	st.Browser, st.BrowserAt = "", 0
+	conns, err := u.deps.Store.ListConnections(r.Context(), v.Tenant)
+	if err != nil {
+		u.deps.Logger.ErrorContext(r.Context(), "ui: listing connections failed", "tenant_id", v.Tenant, "err", err)
+		return ""
+	}
+	var newest *store.Connection
+	for i, c := range conns {
+		// Seconds: the state keeps whole seconds.
+		if c.Provider != provider || c.State == store.ConnectionDisconnected || c.CreatedAt.Before(since.Add(-time.Second)) {
+			continue
+		}
+		if newest == nil || c.CreatedAt.After(newest.CreatedAt) {
+			newest = &conns[i]
+		}
+	}
+	if newest == nil {
+		return ""
+	}
+	st.Conns[provider], st.Tested = newest.ID, false
+	return u.providerTitle(provider) + " is connected."
 }
 
 // baseURL is the address browsers reach this server at: public_url, else
@@ -483,10 +584,11 @@ func (u *UI) renderSetup(w http.ResponseWriter, r *http.Request, v *view, status
 			sampleErr = "The sample record is not a JSON object: " + jsonProblem(err)
 			status = http.StatusUnprocessableEntity
 		} else {
-			p := runPreview(c, u.deps.Providers, f.EventType, doc)
+			p := runPreview(c, u.deps.Providers, f.EventType, doc, st.Overrides)
 			pv = &p
 		}
 	}
+	overrides, triggers := u.setupOverrides(c, st, f)
 	steps := make([]string, len(stepTitles))
 	copy(steps, stepTitles)
 	v.Title = "Set up " + desc.Title
@@ -494,7 +596,10 @@ func (u *UI) renderSetup(w http.ResponseWriter, r *http.Request, v *view, status
 		"C": desc, "Contract": c, "Step": st.Step, "Steps": steps[1:], "State": sealed, "Providers": provs,
 		"Sample": sample, "SampleError": sampleErr, "EventType": f.EventType, "EventTypes": types, "Preview": pv,
 		"F": f, "Tested": st.Tested, "CanWrite": v.P.CanWrite(v.Tenant), "Next": st.Step + 1, "Prev": st.Step - 1,
-		"Base": tenantURL(v.Tenant) + "setup/" + url.PathEscape(c.Name),
+		"Base":      tenantURL(v.Tenant) + "setup/" + url.PathEscape(c.Name),
+		"Overrides": overrides, "Triggers": triggers, "TriggerError": f.OverrideErrors[""],
+		"CanSend":      u.deps.SendTestEvent != nil && v.P.CanWrite(v.Tenant) && st.Tested,
+		"SyncTriggers": scheduleTriggers(c), "CanSync": u.deps.TestSync != nil && v.P.CanWrite(v.Tenant) && st.Tested,
 	})
 	return nil
 }

@@ -48,6 +48,8 @@ type previewAction struct {
 type previewRow struct {
 	To, From, Value string
 	Written         bool
+	// Overridden: the installation's choice replaces the contract's row.
+	Overridden bool
 }
 
 type previewRequest struct {
@@ -56,8 +58,9 @@ type previewRequest struct {
 	Body               string
 }
 
-func runPreview(c *spec.Contract, providers map[string]*spec.Provider, eventType string, doc map[string]any) preview {
+func runPreview(c *spec.Contract, providers map[string]*spec.Provider, eventType string, doc map[string]any, o spec.Overrides) preview {
 	out := preview{EventType: eventType}
+	c = c.WithOverrides(o)
 	for _, name := range slices.Sorted(maps.Keys(c.Triggers)) {
 		t := c.Triggers[name]
 		if t == nil || t.Webhook == nil || !slices.Contains(t.Webhook.Events, eventType) {
@@ -72,6 +75,11 @@ func runPreview(c *spec.Contract, providers map[string]*spec.Provider, eventType
 			continue
 		}
 		pt := previewTrigger{Name: name, Source: providerTitleOf(providers, p.Name) + " " + src.Name, Condition: t.Webhook.Condition}
+		if !o.TriggerOn(name) {
+			pt.Why = "You switched this trigger off: its events would end filtered, and nothing would be written."
+			out.Triggers = append(out.Triggers, pt)
+			continue
+		}
 		cond, err := mapping.NewCondition(src, t.Webhook.Condition, 0)
 		if err != nil {
 			pt.Why = "Its condition does not compile: " + err.Error()
@@ -88,7 +96,7 @@ func runPreview(c *spec.Contract, providers map[string]*spec.Provider, eventType
 			pt.Matched = true
 			for _, a := range c.Actions {
 				if a != nil && a.Trigger == name {
-					pt.Actions = append(pt.Actions, previewOne(c, providers, a, p, src, doc))
+					pt.Actions = append(pt.Actions, previewOne(c, providers, a, p, src, doc, o))
 				}
 			}
 		}
@@ -97,7 +105,7 @@ func runPreview(c *spec.Contract, providers map[string]*spec.Provider, eventType
 	return out
 }
 
-func previewOne(c *spec.Contract, providers map[string]*spec.Provider, a *spec.Action, sp *spec.Provider, src *spec.Object, doc map[string]any) previewAction {
+func previewOne(c *spec.Contract, providers map[string]*spec.Provider, a *spec.Action, sp *spec.Provider, src *spec.Object, doc map[string]any, o spec.Overrides) previewAction {
 	tp := providers[a.Provider]
 	pa := previewAction{Name: a.Name}
 	if tp == nil || tp.Objects[a.Object] == nil {
@@ -129,6 +137,7 @@ func previewOne(c *spec.Contract, providers map[string]*spec.Provider, a *spec.A
 			continue
 		}
 		pr := previewRow{To: row.To, From: rowSource(row)}
+		_, pr.Overridden = o.Fields[a.Name+"."+row.To]
 		if v, ok := spec.Get(res.Doc, row.To); ok && err == nil {
 			j, _ := json.Marshal(v)
 			pr.Value, pr.Written = string(j), true

@@ -276,7 +276,7 @@ func TestSetupWizard(t *testing.T) {
 		// Step 5: the dry run shows the partner requests.
 		status, body, _ = w.do("goto:5", url.Values{"sample": {sample}, "event_type": {"ticket.updated"}})
 		require.Equal(t, http.StatusOK, status)
-		require.Contains(t, body, "Nothing is sent to any partner")
+		require.Contains(t, body, "nothing is sent to any partner and nothing is stored")
 		require.Contains(t, body, "<code>POST /v1/incidents</code>")
 		require.Contains(t, body, "<code>POST /v1/channels/escalations/messages</code>")
 		require.Contains(t, body, "Idempotency-Key: accord-")

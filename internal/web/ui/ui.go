@@ -10,6 +10,7 @@ import (
 
 	"github.com/accordhq/accord/internal/access"
 	"github.com/accordhq/accord/internal/credential"
+	"github.com/accordhq/accord/internal/engine"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 	"github.com/accordhq/accord/internal/web/api"
@@ -47,6 +48,12 @@ type Deps struct {
 	// TestConnection makes the provider's test call as the connection; nil
 	// means its credentials work. Nil: the setup wizard cannot test.
 	TestConnection func(ctx context.Context, tenant, connectionID string) error
+	// SendTestEvent delivers a synthetic event through one installation
+	// (engine.DeliverTest). Nil: the wizard offers the dry run only.
+	SendTestEvent func(ctx context.Context, inst store.Installation, eventType string, doc map[string]any) (engine.TestResult, error)
+	// TestSync syncs one record of a schedule trigger through one
+	// installation (engine.TestSync). Nil: the wizard offers no test sync.
+	TestSync func(ctx context.Context, inst store.Installation, trigger, objectID string) (engine.TestResult, error)
 	// Status judges partners across tenants; a degraded one puts a banner
 	// on the pages of every tenant connected to it. Nil: no banners.
 	Status *status.Monitor
@@ -67,6 +74,11 @@ type Config struct {
 	// host product embedding them), e.g. https://app.example.com. Empty
 	// (the default): no page may be framed.
 	FrameAncestors []string
+	// ConsentOrigins are the origins of the OAuth consent pages a connect
+	// or reconnect button sends the browser to (scheme://host[:port]);
+	// the CSP's form-action allows them. Empty: buttons that leave the
+	// site are blocked by the browser.
+	ConsentOrigins []string
 	// PublicURL is the externally visible base URL; when it is https the
 	// session cookie is Secure even behind a TLS-terminating proxy.
 	PublicURL string
@@ -111,7 +123,7 @@ func New(deps Deps, cfg *Config) (*UI, error) {
 	}
 	u := &UI{deps: deps, cfg: c, mux: http.NewServeMux(),
 		auth: &access.Authenticator{Store: deps.Store, AdminToken: c.AdminToken, Now: deps.Now},
-		csp:  newCSP(c.FrameAncestors)}
+		csp:  newCSP(c.FrameAncestors, c.ConsentOrigins)}
 	var err error
 	if u.assets, err = loadAssets(); err != nil {
 		return nil, err
