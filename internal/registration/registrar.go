@@ -189,7 +189,7 @@ func (r *Registrar) Register(ctx context.Context, tenantID, connID string, event
 	// crash after the partner acted is then seen and cleaned up.
 	secret := st.secret
 	if reg.Secret == spec.SecretGenerated && secret == "" {
-		if secret, err = generate(p); err != nil {
+		if secret, err = GenerateSecret(p); err != nil {
 			return Result{}, err
 		}
 	}
@@ -399,9 +399,10 @@ func (r *Registrar) edit(ctx context.Context, c *store.Connection, fn func(extra
 	return nil
 }
 
-// generate makes a signing secret in the form the provider's signature
-// scheme expects: whsec_ and base64 for Standard Webhooks, hex otherwise.
-func generate(p *spec.Provider) (string, error) {
+// GenerateSecret makes a signing secret in the form the provider's
+// signature scheme expects: whsec_ and base64 for Standard Webhooks, hex
+// otherwise.
+func GenerateSecret(p *spec.Provider) (string, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("registration: generating a webhook secret: %w", err)

@@ -252,6 +252,9 @@ func checkWebhooks(d *decoder, p *Provider, w *Webhooks) {
 		}
 	}
 	checkBatch(d, w)
+	if w.ManualSecret != "" && w.Registration != nil {
+		d.errorAt(w.Meta.At("manual_secret"), "manual_secret is for webhooks an admin registers by hand; with registration, registration.secret says who makes the secret: remove manual_secret")
+	}
 	if w.Signature.Scheme == SigHMAC && w.Signature.Header == "" {
 		d.errorAt(w.Signature.Meta.Pos, "hmac signatures need `header`: where the signature is")
 	}

@@ -192,6 +192,12 @@ type Webhooks struct {
 	// subscription at uninstall; without it an admin registers the hook
 	// URL and secret by hand.
 	Registration *Registration `yaml:"registration" jsonschema_description:"how Accord subscribes a connection to these webhooks through the partner's API (at install) and unsubscribes it (at uninstall)"`
+	// ManualSecret, without registration, says who makes the signing
+	// secret when an admin registers the hook URL at the partner by hand:
+	// the partner issues it (the admin pastes it into Accord, the default)
+	// or the partner accepts one chosen for it (GitHub's "Secret" field),
+	// and Accord generates it at connect and shows it once.
+	ManualSecret string `yaml:"manual_secret" jsonschema:"enum=generated,enum=issued" jsonschema_description:"without registration: issued (default: the partner issues the signing secret and the admin gives it to Accord) or generated (Accord generates it when the connection is created and shows it once, with the hook URL, for the admin to paste at the partner)"`
 }
 
 // Registration secret modes.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/accordhq/accord/internal/connection"
 	"github.com/accordhq/accord/internal/credential"
+	"github.com/accordhq/accord/internal/registration"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -41,6 +42,18 @@ type Connection struct {
 	HookPath  string            `json:"hook_path"`
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
+	// WebhookSecret is only in the answer that created the connection,
+	// and only when Accord generated it (the manifest's manual_secret:
+	// generated): the one time it is shown, to be pasted at the partner
+	// beside the hook URL.
+	WebhookSecret string `json:"webhook_secret,omitempty"`
+}
+
+// CreatedConnection is a new connection and, when Accord generated its
+// webhook signing secret, that secret: shown once, never stored in clear.
+type CreatedConnection struct {
+	store.Connection
+	WebhookSecret string
 }
 
 // ConnectionInput is the body of POST /api/v1/tenants/{tenant}/connections:
@@ -91,7 +104,9 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, a.toConnection(c))
+	out := a.toConnection(c.Connection)
+	out.WebhookSecret = c.WebhookSecret
+	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -100,27 +115,31 @@ func (a *API) createConnection(w http.ResponseWriter, r *http.Request) error {
 // its audit entry. OAuth providers are refused with a pointer to their
 // flow: their tokens come from the provider, never from a form or a body.
 // The admin API and the setup wizard both connect through here.
-func (a *API) CreateConnection(ctx context.Context, tenant, actor string, in ConnectionInput) (store.Connection, error) {
+//
+// A provider whose hook URL an admin registers by hand and that accepts a
+// secret chosen for it (manual_secret: generated) gets one generated when
+// none is given, returned once in CreatedConnection.
+func (a *API) CreateConnection(ctx context.Context, tenant, actor string, in ConnectionInput) (CreatedConnection, error) {
 	p, ok := a.deps.Providers[in.Provider]
 	if !ok {
-		return store.Connection{}, badRequest("provider %q is not loaded", in.Provider)
+		return CreatedConnection{}, badRequest("provider %q is not loaded", in.Provider)
 	}
 	switch p.Auth.Kind {
 	case spec.AuthAPIKey, spec.AuthBearer:
 		if in.APIKey == "" {
-			return store.Connection{}, badRequest("provider %s authenticates with an API key: set api_key", p.Name)
+			return CreatedConnection{}, badRequest("provider %s authenticates with an API key: set api_key", p.Name)
 		}
 	case spec.AuthBasic:
 		if in.Username == "" {
-			return store.Connection{}, badRequest("provider %s uses basic auth: set username and password", p.Name)
+			return CreatedConnection{}, badRequest("provider %s uses basic auth: set username and password", p.Name)
 		}
 	case spec.AuthOAuth2Code:
-		return store.Connection{}, badRequest("provider %s connects through the browser: create a connect session with POST /api/v1/tenants/{tenant}/connect-sessions", p.Name)
+		return CreatedConnection{}, badRequest("provider %s connects through the browser: create a connect session with POST /api/v1/tenants/{tenant}/connect-sessions", p.Name)
 	default:
-		return store.Connection{}, badRequest("provider %s connects with an OAuth grant: POST /api/v1/tenants/{tenant}/connections/oauth", p.Name)
+		return CreatedConnection{}, badRequest("provider %s connects with an OAuth grant: POST /api/v1/tenants/{tenant}/connections/oauth", p.Name)
 	}
 	if _, err := a.deps.Store.GetTenant(ctx, tenant); err != nil {
-		return store.Connection{}, err
+		return CreatedConnection{}, err
 	}
 	scopes := in.Scopes
 	if scopes == nil {
@@ -130,12 +149,19 @@ func (a *API) CreateConnection(ctx context.Context, tenant, actor string, in Con
 	}
 	for _, s := range scopes {
 		if !slices.ContainsFunc(p.Scopes, func(ps spec.Scope) bool { return ps.Name == s }) {
-			return store.Connection{}, badRequest("scope %q is not one of provider %s's scopes", s, p.Name)
+			return CreatedConnection{}, badRequest("scope %q is not one of provider %s's scopes", s, p.Name)
 		}
 	}
 	settings, err := p.CheckSettings(in.Settings)
 	if err != nil {
-		return store.Connection{}, badRequest("%v", err)
+		return CreatedConnection{}, badRequest("%v", err)
+	}
+	generated := ""
+	if w := p.Webhooks; in.WebhookSecret == "" && w != nil && w.Registration == nil && w.ManualSecret == spec.SecretGenerated {
+		if generated, err = registration.GenerateSecret(p); err != nil {
+			return CreatedConnection{}, err
+		}
+		in.WebhookSecret = generated
 	}
 	secret := credential.Secret{APIKey: in.APIKey, Username: in.Username, Password: in.Password}
 	if in.WebhookSecret != "" {
@@ -143,7 +169,7 @@ func (a *API) CreateConnection(ctx context.Context, tenant, actor string, in Con
 	}
 	sealed, err := a.deps.Vault.SealSecret(ctx, tenant, secret)
 	if err != nil {
-		return store.Connection{}, err
+		return CreatedConnection{}, err
 	}
 	now := time.Now().UTC()
 	c := store.Connection{TenantID: tenant, ID: "conn_" + uuid.NewString(), Provider: p.Name, State: store.ConnectionActive,
@@ -151,8 +177,12 @@ func (a *API) CreateConnection(ctx context.Context, tenant, actor string, in Con
 	// Through the lifecycle: the row and its audit entry in one
 	// transaction.
 	life := connection.New(a.deps.Store, nil)
-	return life.Create(ctx, c, connection.Entry{Actor: actor, Action: "connection.created",
-		Detail: map[string]any{"granted_scopes": scopes}})
+	c, err = life.Create(ctx, c, connection.Entry{Actor: actor, Action: "connection.created",
+		Detail: map[string]any{"granted_scopes": scopes, "webhook_secret_generated": generated != ""}})
+	if err != nil {
+		return CreatedConnection{}, err
+	}
+	return CreatedConnection{Connection: c, WebhookSecret: generated}, nil
 }
 
 func (a *API) listConnections(w http.ResponseWriter, r *http.Request) error {

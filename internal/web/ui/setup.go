@@ -177,6 +177,9 @@ type setupForm struct {
 	Sent, Synced            *engine.TestResult
 	SyncTrigger, SyncObject string
 	SyncError               string
+	// Secrets are webhook signing secrets Accord generated on this very
+	// request, by provider: shown this once, to paste at the partner.
+	Secrets map[string]string
 }
 
 // setupStep performs one action of the wizard and shows the step it
@@ -231,10 +234,13 @@ func (u *UI) setupStep(w http.ResponseWriter, r *http.Request, v *view) error {
 		st.Step = to
 	case "connect":
 		st.Step = stepConnect
-		if msg := u.setupConnect(r, v, c, &st, arg); msg != "" {
+		if msg, secret := u.setupConnect(r, v, c, &st, arg); msg != "" {
 			f.FieldErrors[arg], status = msg, http.StatusUnprocessableEntity
 		} else {
 			f.Notice = u.providerTitle(arg) + " is connected."
+			if secret != "" {
+				f.Secrets = map[string]string{arg: secret}
+			}
 		}
 	case "use":
 		st.Step = stepConnect
@@ -344,11 +350,12 @@ func (u *UI) setupBlocked(c *spec.Contract, st setupState, to int) string {
 
 // setupConnect creates an API-key, bearer or basic connection for
 // provider from the form, through the same code as the admin API. It
-// returns the problem to show beside the form, "" on success.
-func (u *UI) setupConnect(r *http.Request, v *view, c *spec.Contract, st *setupState, provider string) string {
+// returns the problem to show beside the form, "" on success, and the
+// webhook signing secret Accord generated for it, if it did.
+func (u *UI) setupConnect(r *http.Request, v *view, c *spec.Contract, st *setupState, provider string) (string, string) {
 	p := u.deps.Providers[provider]
 	if p == nil || !slices.Contains(c.Providers, provider) {
-		return "This integration does not use " + provider + "."
+		return "This integration does not use " + provider + ".", ""
 	}
 	in := api.ConnectionInput{Provider: provider, APIKey: strings.TrimSpace(r.PostFormValue("api_key")),
 		Username: r.PostFormValue("username"), Password: r.PostFormValue("password"),
@@ -356,30 +363,37 @@ func (u *UI) setupConnect(r *http.Request, v *view, c *spec.Contract, st *setupS
 	switch p.Auth.Kind {
 	case spec.AuthBasic:
 		if in.Username == "" || in.Password == "" {
-			return "Enter the username and the password of the " + u.providerTitle(provider) + " account."
+			return "Enter the username and the password of the " + u.providerTitle(provider) + " account.", ""
 		}
 	case spec.AuthAPIKey, spec.AuthBearer:
 		if in.APIKey == "" {
-			return "Enter the API key of the " + u.providerTitle(provider) + " account."
+			return "Enter the API key of the " + u.providerTitle(provider) + " account.", ""
 		}
 	default:
-		return u.providerTitle(provider) + " does not connect with a key."
+		return u.providerTitle(provider) + " does not connect with a key.", ""
 	}
-	if sendsEvents(c, provider) && len(in.WebhookSecret) < minWebhookSecret {
+	generates := generatesSecret(p) && in.WebhookSecret == ""
+	if sendsEvents(c, provider) && !generates && len(in.WebhookSecret) < minWebhookSecret {
 		return fmt.Sprintf("Enter the webhook signing secret %s shows for its webhooks (at least %d characters): Accord refuses every webhook it cannot verify.",
-			u.providerTitle(provider), minWebhookSecret)
+			u.providerTitle(provider), minWebhookSecret), ""
 	}
 	conn, err := u.deps.API.CreateConnection(r.Context(), v.Tenant, v.P.Actor, in)
 	var ae *api.Error
 	if errors.As(err, &ae) {
-		return ae.Msg
+		return ae.Msg, ""
 	}
 	if err != nil {
 		u.deps.Logger.ErrorContext(r.Context(), "ui: creating a connection failed", "tenant_id", v.Tenant, "provider", provider, "err", err)
-		return "The connection could not be saved. Try again; if it persists, tell your operator."
+		return "The connection could not be saved. Try again; if it persists, tell your operator.", ""
 	}
 	st.Conns[provider], st.Tested = conn.ID, false
-	return ""
+	return "", conn.WebhookSecret
+}
+
+// generatesSecret: the admin registers the hook URL at the partner by hand,
+// and the partner takes a secret chosen for it, so Accord can make one.
+func generatesSecret(p *spec.Provider) bool {
+	return p != nil && p.Webhooks != nil && p.Webhooks.Registration == nil && p.Webhooks.ManualSecret == spec.SecretGenerated
 }
 
 // maxSample bounds the sample record a form may carry.
@@ -521,9 +535,12 @@ type setupProvider struct {
 	// is where (once connected).
 	Events  bool
 	HookURL string
-	Browser bool // connects through its consent page
-	Key     bool // connects with an API key
-	Basic   bool // connects with a username and password
+	// Generates: leaving the webhook secret empty has Accord generate it
+	// (shown once after connecting).
+	Generates bool
+	Browser   bool // connects through its consent page
+	Key       bool // connects with an API key
+	Basic     bool // connects with a username and password
 }
 
 func (u *UI) renderSetup(w http.ResponseWriter, r *http.Request, v *view, status int, st setupState, f setupForm) error {
@@ -543,7 +560,7 @@ func (u *UI) renderSetup(w http.ResponseWriter, r *http.Request, v *view, status
 	var provs []setupProvider
 	for _, name := range c.Providers {
 		p := u.deps.Providers[name]
-		sp := setupProvider{Name: name, Title: u.providerTitle(name), Events: sendsEvents(c, name)}
+		sp := setupProvider{Name: name, Title: u.providerTitle(name), Events: sendsEvents(c, name), Generates: generatesSecret(p)}
 		if p != nil {
 			sp.AuthKind = p.Auth.Kind
 			sp.Browser = p.Auth.Kind == spec.AuthOAuth2Code && u.deps.ConnectBrowser != nil

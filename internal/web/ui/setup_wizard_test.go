@@ -36,14 +36,18 @@ type wizardBundle struct {
 	tested  []string
 	// reconnected are the keys given to ReconnectSecret, by connection.
 	reconnected map[string]string
+	vault       *credential.Vault
 }
 
-func setupWizard(t *testing.T, st store.Store) *wizardBundle {
+func setupWizard(t *testing.T, st store.Store, edits ...func(*spec.Bundle)) *wizardBundle {
 	t.Helper()
 	ctx := t.Context()
 	b := &wizardBundle{bundle: &bundle{st: st, queue: &recordingQueue{}}, testErr: map[string]error{}, reconnected: map[string]string{}}
 	pack, diags := spec.LoadDirFS(packs.FS, "support-escalation")
 	require.Empty(t, diags)
+	for _, edit := range edits {
+		edit(pack)
+	}
 	mk, err := credential.GenerateMasterKey()
 	require.NoError(t, err)
 	key, err := credential.ParseMasterKey(mk)
@@ -52,6 +56,7 @@ func setupWizard(t *testing.T, st store.Store) *wizardBundle {
 	require.NoError(t, err)
 	vault, err := credential.NewVault(st, kms, nil)
 	require.NoError(t, err)
+	b.vault = vault
 	signer, err := access.NewSigner(access.DeriveKey([]byte("ui wizard test master key"), "ui"))
 	require.NoError(t, err)
 	versions := map[string]map[string]*spec.Contract{}
@@ -462,5 +467,41 @@ func TestReconnectWithKey(t *testing.T) {
 		b.mu.Lock()
 		require.Equal(t, "newer-key", b.reconnected[conn.ID])
 		b.mu.Unlock()
+	})
+}
+
+// TestSetupWizardShowsAGeneratedSecretOnce: for a partner that takes a
+// signing secret chosen for it (manual_secret: generated), the connect
+// step may leave the secret empty; Accord generates it and shows it once,
+// beside the webhook address, and it is the secret the connection keeps.
+// The next page does not show it again.
+func TestSetupWizardShowsAGeneratedSecretOnce(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, st store.Store) {
+		b := setupWizard(t, st, func(p *spec.Bundle) {
+			// Registered by hand, with a secret Accord may choose.
+			w := p.Providers["helpdesk"].Webhooks
+			w.Registration, w.ManualSecret = nil, spec.SecretGenerated
+		})
+		w := b.wizard(t, adminToken, "acme")
+		status, body, _ := w.do("goto:2", nil)
+		require.Equal(t, http.StatusOK, status, body)
+		require.Contains(t, body, "Leave it empty and Accord generates one")
+
+		status, body, _ = w.do("connect:helpdesk", url.Values{"api_key": {"hd-secret-key-1"}})
+		require.Equal(t, http.StatusOK, status, body)
+		m := regexp.MustCompile(`shown this once: <code class="secret">(whsec_[A-Za-z0-9+/]{43}=)</code>`).FindStringSubmatch(body)
+		require.NotNil(t, m, "the generated secret is shown")
+		require.Contains(t, body, "/hooks/conn_", "with the webhook address")
+		conns, err := b.st.ListConnections(t.Context(), "acme")
+		require.NoError(t, err)
+		require.Len(t, conns, 1)
+		sec, err := b.vault.OpenSecret(t.Context(), "acme", conns[0].Secret)
+		require.NoError(t, err)
+		require.Equal(t, m[1], sec.Extra[api.WebhookSecretKey], "the shown secret is the connection's")
+
+		status, body, _ = w.do("goto:2", nil)
+		require.Equal(t, http.StatusOK, status, body)
+		require.NotContains(t, body, m[1], "shown once: never again")
 	})
 }
