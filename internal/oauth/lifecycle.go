@@ -23,7 +23,17 @@ import (
 // credentials: the API key, the basic username and password, or Extra
 // client_id / client_secret overriding the provider's OAuth client.
 func (m *Manager) Connect(ctx context.Context, tenantID, provider string, sec credential.Secret) (store.Connection, error) {
+	return m.ConnectWith(ctx, tenantID, provider, sec, nil)
+}
+
+// ConnectWith is Connect with the connection's non-secret settings (the
+// manifest's connection_settings), checked before any token is fetched.
+func (m *Manager) ConnectWith(ctx context.Context, tenantID, provider string, sec credential.Secret, settings map[string]string) (store.Connection, error) {
 	p, err := m.Provider(provider)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	checked, err := p.checkSettings(settings)
 	if err != nil {
 		return store.Connection{}, err
 	}
@@ -52,7 +62,7 @@ func (m *Manager) Connect(ctx context.Context, tenantID, provider string, sec cr
 	now := m.cfg.Now()
 	c, err := m.life.Create(ctx, store.Connection{
 		TenantID: tenantID, ID: newConnectionID(), Provider: p.Name, State: state, StateReason: reason,
-		Secret: sealed, GrantedScopes: granted, TokenExpiresAt: sec.Expiry, CreatedAt: now, UpdatedAt: now,
+		Secret: sealed, GrantedScopes: granted, TokenExpiresAt: sec.Expiry, Settings: checked, CreatedAt: now, UpdatedAt: now,
 	}, connection.Entry{Actor: "tenant", Action: "connection.created", Detail: map[string]any{"granted_scopes": granted}})
 	if err != nil {
 		return store.Connection{}, fmt.Errorf("connecting %s: %w", provider, err)

@@ -232,6 +232,9 @@ type oauthConnectRequest struct {
 	// Scopes the caller needs. Accord always asks for the manifest's
 	// scopes; these are checked against what the provider granted.
 	Scopes []string `json:"scopes"`
+	// Settings are the provider's connection_settings (a subdomain, a
+	// user's email): checked against the manifest, stored in clear.
+	Settings map[string]string `json:"settings,omitempty"`
 }
 
 type oauthConnectionJSON struct {
@@ -268,7 +271,7 @@ func (c *connectAPI) connectOAuth(w http.ResponseWriter, r *http.Request) error 
 			return badRequest("scope %q is not one of provider %s's scopes", s, p.Name)
 		}
 	}
-	conn, err := c.m.Connect(r.Context(), r.PathValue("tenant"), p.Name, credential.Secret{})
+	conn, err := c.m.ConnectWith(r.Context(), r.PathValue("tenant"), p.Name, credential.Secret{}, in.Settings)
 	if err != nil {
 		var te *oauth.TokenError
 		if errors.As(err, &te) {
@@ -379,7 +382,7 @@ func TestFailure(partner string, err error) string {
 
 func (c *connectAPI) toConnection(conn store.Connection) Connection {
 	out := Connection{ID: conn.ID, Provider: conn.Provider, State: string(conn.State), StateReason: conn.StateReason,
-		GrantedScopes: []Scope{}, HookPath: "/hooks/" + conn.ID, CreatedAt: conn.CreatedAt, UpdatedAt: conn.UpdatedAt}
+		GrantedScopes: []Scope{}, Settings: conn.Settings, HookPath: "/hooks/" + conn.ID, CreatedAt: conn.CreatedAt, UpdatedAt: conn.UpdatedAt}
 	p, err := c.m.Provider(conn.Provider)
 	if err != nil {
 		for _, s := range conn.GrantedScopes {

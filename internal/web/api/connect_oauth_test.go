@@ -72,8 +72,11 @@ func setupOAuthConnect(t *testing.T) *oauthConnectBundle {
 			Scopes: []spec.Scope{{Name: "custom_scope", Description: "Read and update tickets"}}}
 	}
 	var providers []*oauth.ProviderConfig
+	service := manifest("service", spec.AuthOAuth2ClientCredentials, "SVC_CLIENT_SECRET")
+	service.Settings = map[string]*spec.ConnectionSetting{
+		"subdomain": {Description: "Your subdomain", Format: "dns_label", Optional: true}}
 	for _, p := range []*spec.Provider{
-		manifest("service", spec.AuthOAuth2ClientCredentials, "SVC_CLIENT_SECRET"),
+		service,
 		manifest("badservice", spec.AuthOAuth2ClientCredentials, "BAD_CLIENT_SECRET"),
 		manifest("web", spec.AuthOAuth2Code, "SVC_CLIENT_SECRET"),
 		{Name: "keyed", BaseURL: opURL, Auth: spec.Auth{Kind: spec.AuthAPIKey, Header: "X-Api-Key"}},
@@ -145,6 +148,32 @@ func TestConnectOAuthClientCredentials(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// TestConnectOAuthClientCredentialsSettings: a machine-grant connection
+// takes the manifest's connection settings like the other kinds; a bad
+// value is refused with what to fix, before any token is fetched.
+func TestConnectOAuthClientCredentialsSettings(t *testing.T) {
+	t.Parallel()
+	b := setupOAuthConnect(t)
+	path := "/api/v1/tenants/" + ctTenant + "/connections/oauth"
+
+	status, out, raw := b.post(t, path, `{"provider":"service","settings":{"subdomain":"acme"}}`)
+	require.Equal(t, http.StatusCreated, status, raw)
+	require.Equal(t, map[string]any{"subdomain": "acme"}, out["settings"])
+	stored, err := b.st.GetConnection(t.Context(), ctTenant, out["id"].(string))
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"subdomain": "acme"}, stored.Settings)
+
+	status, _, raw = b.post(t, path, `{"provider":"service","settings":{"subdomain":"acme.evil.example"}}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status, raw)
+	require.Contains(t, raw, "subdomain")
+	status, _, raw = b.post(t, path, `{"provider":"service","settings":{"region":"eu"}}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status, raw)
+	require.Contains(t, raw, "region")
+	conns, err := b.st.ListConnections(t.Context(), ctTenant)
+	require.NoError(t, err)
+	require.Len(t, conns, 1, "a refused request stores nothing")
 }
 
 func TestConnectOAuthRejects(t *testing.T) {
