@@ -141,27 +141,11 @@ func TestReconciliationAppliesMissedDeletes(t *testing.T) {
 			}
 			e.syncAll(t)
 			waitCount(t, e.crm.Count, len(ids))
-			c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
 			reconcile := func() syncer.ObjectReport {
 				t.Helper()
-				var before syncer.Report
-				_ = c.GetReconciliation(t.Context(), tenantID, e.inst, &before)
-				require.NoError(t, c.Reconcile(t.Context(), tenantID, e.inst))
-				var rep syncer.Report
-				require.Eventually(t, func() bool {
-					rep = syncer.Report{}
-					return c.GetReconciliation(t.Context(), tenantID, e.inst, &rep) == nil && !rep.FinishedAt.IsZero() &&
-						rep.StartedAt.After(before.StartedAt)
-				}, waitFor, 20*time.Millisecond)
-				e.quiet(t)
-				for _, o := range rep.Objects {
-					if o.Object == "billing-app.customer" {
-						require.True(t, o.Complete, o.Error)
-						return o
-					}
-				}
-				t.Fatal("no customer report")
-				return syncer.ObjectReport{}
+				o := e.reconcile(t, "billing-app.customer")
+				require.True(t, o.Complete, o.Error)
+				return o
 			}
 
 			require.NoError(t, e.billing.DeleteCustomer(ids[3]))

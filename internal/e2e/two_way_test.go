@@ -276,26 +276,7 @@ func TestReconciliationDeleteGuard(t *testing.T) {
 	}
 	waitCount(t, e.crm.Count, len(ids))
 	e.quiet(t)
-	c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
-	reconcile := func() syncer.ObjectReport {
-		t.Helper()
-		var before syncer.Report
-		_ = c.GetReconciliation(t.Context(), tenantID, e.inst, &before)
-		require.NoError(t, c.Reconcile(t.Context(), tenantID, e.inst))
-		var rep syncer.Report
-		require.Eventually(t, func() bool {
-			rep = syncer.Report{}
-			return c.GetReconciliation(t.Context(), tenantID, e.inst, &rep) == nil && !rep.FinishedAt.IsZero() &&
-				rep.StartedAt.After(before.StartedAt)
-		}, waitFor, 20*time.Millisecond)
-		for _, o := range rep.Objects {
-			if o.Object == "crm-app.account" {
-				return o
-			}
-		}
-		t.Fatal("no account report")
-		return syncer.ObjectReport{}
-	}
+	reconcile := func() syncer.ObjectReport { return e.reconcile(t, "crm-app.account") }
 
 	gone := e.account(t, ids[4]).ID
 	require.NoError(t, e.crm.DeleteCompany(gone))
@@ -456,4 +437,28 @@ func TestCRMBillingMRROverEverySubscription(t *testing.T) {
 	require.InDelta(t, 100.0, e.billing.MRR(cus.ID), 1e-9, "the billing service agrees")
 	e.quiet(t)
 	require.Equal(t, 1, e.crm.Count())
+}
+
+// reconcile runs a reconciliation now, waits for its report and for every
+// event it handed over, and returns the report of one object.
+func (e *billingEnv) reconcile(t *testing.T, object string) syncer.ObjectReport {
+	t.Helper()
+	c := &api.Client{BaseURL: "http://" + e.app.Addr(), Token: adminToken}
+	var before syncer.Report
+	_ = c.GetReconciliation(t.Context(), tenantID, e.inst, &before)
+	require.NoError(t, c.Reconcile(t.Context(), tenantID, e.inst))
+	var rep syncer.Report
+	require.Eventually(t, func() bool {
+		rep = syncer.Report{}
+		return c.GetReconciliation(t.Context(), tenantID, e.inst, &rep) == nil && !rep.FinishedAt.IsZero() &&
+			rep.StartedAt.After(before.StartedAt)
+	}, waitFor, 20*time.Millisecond)
+	e.quiet(t)
+	for _, o := range rep.Objects {
+		if o.Object == object {
+			return o
+		}
+	}
+	t.Fatalf("no report for %s", object)
+	return syncer.ObjectReport{}
 }
