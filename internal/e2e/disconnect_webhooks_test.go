@@ -10,7 +10,6 @@ import (
 
 	"github.com/accordhq/accord/internal/sim"
 	"github.com/accordhq/accord/internal/store"
-	"github.com/accordhq/accord/internal/web/api"
 )
 
 // TestDisconnectDeletesPartnerWebhooks: disconnecting a connection that
@@ -18,7 +17,7 @@ import (
 // partner stops sending deliveries Accord would answer 410. With the
 // partner down, the connection is disconnected at once (its webhooks
 // refused) and the subscription is deleted once the partner is back; a
-// partner that refuses for good is auditedAction and the connection ends
+// partner that refuses for good is audited and the connection ends
 // anyway. Reconnecting subscribes the connection again.
 func TestDisconnectDeletesPartnerWebhooks(t *testing.T) {
 	t.Parallel()
@@ -28,21 +27,10 @@ func TestDisconnectDeletesPartnerWebhooks(t *testing.T) {
 			e := setupWith(t, b, &setupOptions{NoInstall: true})
 			ctx := t.Context()
 			c := e.api()
-			_, err := c.CreateTenant(ctx, tenantID, "Acme Corp")
-			require.NoError(t, err)
-			ids := map[string]string{}
-			for provider, in := range map[string]api.ConnectionInput{
-				"helpdesk":  {Provider: "helpdesk", APIKey: helpdeskToken},
-				"incidents": {Provider: "incidents", APIKey: incidentsToken},
-				"chat":      {Provider: "chat", APIKey: chatToken},
-			} {
-				conn, err := c.CreateConnection(ctx, tenantID, in)
-				require.NoError(t, err)
-				ids[provider] = conn.ID
-			}
+			ids := e.connectForRegistration(t)
 			conn := ids["helpdesk"]
 			hookURL := e.url + "/hooks/" + conn
-			_, err = c.CreateInstallation(ctx, tenantID, "escalation", ids)
+			_, err := c.CreateInstallation(ctx, tenantID, "escalation", ids)
 			require.NoError(t, err)
 			require.Len(t, e.helpdesk.Webhooks(), 1)
 			disconnect := func() map[string]any {

@@ -31,18 +31,8 @@ func TestWebhookRegistrationInstallToUninstall(t *testing.T) {
 			e := setupWith(t, b, &setupOptions{NoInstall: true})
 			ctx := t.Context()
 			c := e.api()
-			_, err := c.CreateTenant(ctx, tenantID, "Acme Corp")
-			require.NoError(t, err)
-			ids := map[string]string{}
-			for provider, in := range map[string]api.ConnectionInput{
-				"helpdesk":  {Provider: "helpdesk", APIKey: helpdeskToken},
-				"incidents": {Provider: "incidents", APIKey: incidentsToken},
-				"chat":      {Provider: "chat", APIKey: chatToken},
-			} {
-				conn, err := c.CreateConnection(ctx, tenantID, in)
-				require.NoError(t, err)
-				ids[provider] = conn.ID
-			}
+			ids := e.connectForRegistration(t)
+			var err error
 			e.helpdeskConn, e.incidentsConn, e.chatConn = ids["helpdesk"], ids["incidents"], ids["chat"]
 			hookURL := e.url + "/hooks/" + e.helpdeskConn
 
@@ -168,4 +158,26 @@ func (e *env) webhookExtra(connID string) map[string]string {
 	sec, err := e.app.Vault.OpenSecret(e.t.Context(), tenantID, conn.Secret)
 	require.NoError(e.t, err)
 	return sec.Extra
+}
+
+// connectForRegistration creates the tenant and the escalation pack's
+// three connections with no webhook secret, so installing subscribes the
+// helpdesk one through the partner's API; it returns their ids by
+// provider.
+func (e *env) connectForRegistration(t *testing.T) map[string]string {
+	t.Helper()
+	c := e.api()
+	_, err := c.CreateTenant(t.Context(), tenantID, "Acme Corp")
+	require.NoError(t, err)
+	ids := map[string]string{}
+	for provider, in := range map[string]api.ConnectionInput{
+		"helpdesk":  {Provider: "helpdesk", APIKey: helpdeskToken},
+		"incidents": {Provider: "incidents", APIKey: incidentsToken},
+		"chat":      {Provider: "chat", APIKey: chatToken},
+	} {
+		conn, err := c.CreateConnection(t.Context(), tenantID, in)
+		require.NoError(t, err)
+		ids[provider] = conn.ID
+	}
+	return ids
 }
