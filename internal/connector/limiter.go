@@ -154,6 +154,11 @@ type bucket struct {
 	// retryTAT is the end of the queue of due callers the send bucket
 	// could not take at once.
 	retryTAT time.Time
+	// probe: a hold has ended and nothing was sent since. The bucket
+	// restarts empty, yet the first write goes at the hold's end
+	// whatever its number of requests, charged in full: it probes the
+	// partner, and those after it wait the longer.
+	probe    bool
 	reserved map[string]*reservation
 	lastUsed time.Time
 }
@@ -260,7 +265,7 @@ func (l *Limiter) ReserveN(tenantID, key string, n int) time.Duration {
 	n = min(max(n, 1), l.burst())
 	if key == "" {
 		at := l.sendAt(b, now, n)
-		b.sendTAT = l.charge(b, at, n)
+		l.charge(b, at, n)
 		if !at.After(now) {
 			return 0
 		}
@@ -284,7 +289,7 @@ func (l *Limiter) ReserveN(tenantID, key string, n int) time.Duration {
 	// Due. Callers already queued for the send bucket go first.
 	if (r.retry || !b.retryTAT.After(now)) && !now.Before(b.holdUntil) {
 		if at := l.sendAt(b, now, n); !at.After(now) {
-			b.sendTAT = l.charge(b, now, n)
+			l.charge(b, now, n)
 			delete(b.reserved, key)
 			return 0
 		}
@@ -464,25 +469,31 @@ func (l *Limiter) book(b *bucket, now time.Time, n int) time.Time {
 	if arrival.After(tat) {
 		tat = arrival
 	}
-	tat = tat.Add(time.Duration(n) * t)
-	slot := tat.Add(-time.Duration(l.burst()) * t)
+	// The place is when the first of the n requests conforms: the queue
+	// only orders callers (the send bucket charges them all), and a write
+	// of two requests at the end of a hold is not put off an interval.
+	slot := tat.Add(-time.Duration(l.burst()-1) * t)
 	if slot.Before(arrival) {
 		slot = arrival
 	}
-	b.tat = tat
+	b.tat = tat.Add(time.Duration(n) * t)
 	return slot
 }
 
 // sendAt is the earliest time, not before now nor the end of a hold, at
 // which the send bucket has n requests left.
 func (l *Limiter) sendAt(b *bucket, now time.Time, n int) time.Time {
+	if b.probe {
+		return later(now, b.holdUntil)
+	}
 	t := l.interval(b)
 	return later(now, b.holdUntil, b.sendTAT.Add(time.Duration(n-l.burst())*t))
 }
 
-// charge returns the send bucket's new TAT after n requests sent at at.
-func (l *Limiter) charge(b *bucket, at time.Time, n int) time.Time {
-	return later(b.sendTAT, at).Add(time.Duration(n) * l.interval(b))
+// charge charges the send bucket with n requests sent at at.
+func (l *Limiter) charge(b *bucket, at time.Time, n int) {
+	b.sendTAT = later(b.sendTAT, at).Add(time.Duration(n) * l.interval(b))
+	b.probe = false
 }
 
 // reschedule restarts the queue and the send bucket empty at the end of
@@ -491,7 +502,7 @@ func (l *Limiter) charge(b *bucket, at time.Time, n int) time.Time {
 func (l *Limiter) reschedule(b *bucket) {
 	t := l.interval(b)
 	b.tat = b.holdUntil.Add(time.Duration(max(l.burst()-1, 0)) * t)
-	b.sendTAT, b.retryTAT = b.tat, b.holdUntil
+	b.sendTAT, b.retryTAT, b.probe = b.tat, b.holdUntil, true
 	if len(b.reserved) == 0 {
 		return
 	}
