@@ -159,18 +159,22 @@ type bucket struct {
 	// whatever its number of requests, charged in full: it probes the
 	// partner, and those after it wait the longer.
 	probe    bool
-	reserved map[string]*reservation
+	reserved map[string]reservation
 	lastUsed time.Time
 }
 
-// reservation is a keyed caller's place.
+// reservation is a keyed caller's place. A backlog holds one per held
+// write, so it is kept as small as a time.Time.
 type reservation struct {
-	at      time.Time // not before this
-	due     time.Time // when the caller was told to come back (≥ at)
-	n       int       // requests it asks for
-	retry   bool      // queued for the send bucket after it was due
-	counted bool      // already counted as throttled
+	at      int64 // Unix ns: not before this
+	due     int64 // Unix ns: when the caller was told to come back (≥ at)
+	n       uint8 // requests it asks for
+	retry   bool  // queued for the send bucket after it was due
+	counted bool  // already counted as throttled
 }
+
+func (r reservation) atTime() time.Time  { return time.Unix(0, r.at) }
+func (r reservation) dueTime() time.Time { return time.Unix(0, r.due) }
 
 // NewLimiter returns the limiter for p's rate_limit. The burst defaults to
 // the rate rounded up.
@@ -240,10 +244,10 @@ func (l *Limiter) Reserve(tenantID, key string) time.Duration {
 //     already waiting for them and ahead of the queue's later places, so
 //     a late caller is neither sent at once nor starved.
 //   - While a Retry-After hold is in force, places move past the hold in
-//     order; a caller that finds the hold renewed again and again is told
-//     to wait ever longer (HeldWakeBase doubling up to HeldWakeMax), so a
-//     partner down for hours costs each held write a few wake-ups, not
-//     one per Retry-After.
+//     order; a caller that comes back when told and finds its place moved
+//     by a renewed hold sleeps as long as the outage has lasted (within
+//     HeldWakeBase and HeldWakeMax), so a partner down for hours costs
+//     each held write a few wake-ups, not one per Retry-After.
 //   - A place not claimed within ReservationTTL after the caller was due
 //     back is dropped.
 //
@@ -262,7 +266,7 @@ func (l *Limiter) ReserveN(tenantID, key string, n int) time.Duration {
 	if t == 0 {
 		return l.reserveUnlimited(b, tenantID, key, now)
 	}
-	n = min(max(n, 1), l.burst())
+	n = min(max(n, 1), l.burst(), math.MaxUint8)
 	if key == "" {
 		at := l.sendAt(b, now, n)
 		l.charge(b, at, n)
@@ -275,16 +279,16 @@ func (l *Limiter) ReserveN(tenantID, key string, n int) time.Duration {
 	r, ok := b.reserved[key]
 	if !ok {
 		slot := l.book(b, now, n)
-		r = &reservation{at: slot, n: n}
+		r = reservation{at: slot.UnixNano(), n: uint8(n)}
 		if slot.After(now) {
-			l.remember(b, key, r, slot)
 			r.counted = true
+			l.remember(b, key, r, slot)
 			l.count(tenantID, l.reason(b, now))
 			return slot.Sub(now)
 		}
 	}
-	if now.Before(r.at) {
-		return l.tooEarly(b, r, now)
+	if now.Before(r.atTime()) {
+		return l.tooEarly(b, key, r, now)
 	}
 	// Due. Callers already queued for the send bucket go first.
 	if (r.retry || !b.retryTAT.After(now)) && !now.Before(b.holdUntil) {
@@ -297,11 +301,11 @@ func (l *Limiter) ReserveN(tenantID, key string, n int) time.Duration {
 	at := later(b.retryTAT, l.sendAt(b, now, n))
 	b.retryTAT = at.Add(time.Duration(n) * t)
 	r.retry = true
-	l.remember(b, key, r, at)
 	if !r.counted {
 		r.counted = true
 		l.count(tenantID, l.reason(b, now))
 	}
+	l.remember(b, key, r, at)
 	return at.Sub(now)
 }
 
@@ -310,11 +314,11 @@ func (l *Limiter) ReserveN(tenantID, key string, n int) time.Duration {
 func (l *Limiter) reserveUnlimited(b *bucket, tenantID, key string, now time.Time) time.Duration {
 	if key != "" {
 		if r, ok := b.reserved[key]; ok {
-			if !now.Before(r.at) {
+			if !now.Before(r.atTime()) {
 				delete(b.reserved, key)
 				return 0
 			}
-			return l.tooEarly(b, r, now)
+			return l.tooEarly(b, key, r, now)
 		}
 	}
 	slot := l.book(b, now, 1)
@@ -322,7 +326,7 @@ func (l *Limiter) reserveUnlimited(b *bucket, tenantID, key string, now time.Tim
 		return 0
 	}
 	if key != "" {
-		l.remember(b, key, &reservation{at: slot, n: 1, counted: true}, slot)
+		l.remember(b, key, reservation{n: 1, counted: true}, slot)
 	}
 	l.count(tenantID, l.reason(b, now))
 	return slot.Sub(now)
@@ -332,21 +336,23 @@ func (l *Limiter) reserveUnlimited(b *bucket, tenantID, key string, now time.Tim
 // that came back when it was told found its place moved by a renewed
 // hold: the partner is still refusing, so each such wake-up is followed
 // by a longer sleep.
-func (l *Limiter) tooEarly(b *bucket, r *reservation, now time.Time) time.Duration {
-	wait := r.at.Sub(now)
-	if !now.Before(r.due) {
+func (l *Limiter) tooEarly(b *bucket, key string, r reservation, now time.Time) time.Duration {
+	wait := r.atTime().Sub(now)
+	if !now.Before(r.dueTime()) {
 		wait = max(wait, l.heldWake(b, now))
 	}
-	r.due = now.Add(wait)
+	r.due = now.Add(wait).UnixNano()
+	b.reserved[key] = r
 	return wait
 }
 
 // remember stores r under key with its place at.
-func (l *Limiter) remember(b *bucket, key string, r *reservation, at time.Time) {
+func (l *Limiter) remember(b *bucket, key string, r reservation, at time.Time) {
 	if b.reserved == nil {
-		b.reserved = map[string]*reservation{}
+		b.reserved = map[string]reservation{}
 	}
-	r.at, r.due = at, at
+	r.at = at.UnixNano()
+	r.due = r.at
 	b.reserved[key] = r
 }
 
@@ -510,12 +516,15 @@ func (l *Limiter) reschedule(b *bucket) {
 	for k := range b.reserved {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(x, y string) int { return cmp.Or(b.reserved[x].at.Compare(b.reserved[y].at), cmp.Compare(x, y)) })
+	slices.SortFunc(keys, func(x, y string) int {
+		return cmp.Or(cmp.Compare(b.reserved[x].at, b.reserved[y].at), cmp.Compare(x, y))
+	})
 	for _, k := range keys {
 		r := b.reserved[k]
 		// due stays: the caller comes back when it was told and finds
 		// its place moved, which is how a renewed hold is recognised.
-		r.at, r.retry = l.book(b, b.holdUntil, r.n), false
+		r.at, r.retry = l.book(b, b.holdUntil, int(r.n)).UnixNano(), false
+		b.reserved[k] = r
 	}
 }
 
@@ -549,7 +558,7 @@ func (l *Limiter) sweep(now time.Time) {
 	l.lastSweep = now
 	for id, b := range l.buckets {
 		for k, r := range b.reserved {
-			if now.Sub(later(r.at, r.due)) >= l.cfg.ReservationTTL {
+			if now.Sub(time.Unix(0, max(r.at, r.due))) >= l.cfg.ReservationTTL {
 				delete(b.reserved, k)
 			}
 		}
