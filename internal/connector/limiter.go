@@ -40,11 +40,14 @@ type LimiterConfig struct {
 	// ReservationTTL is how long past the time its caller was told to come
 	// back a keyed reservation waits before it is forgotten. Default 5m.
 	ReservationTTL time.Duration
-	// HeldWakeBase is the least wait of a caller that comes back to find
-	// its place moved by a renewed Retry-After hold: it then sleeps as
-	// long as the partner has been refusing (the outage's age), at least
-	// this. Its wake-ups are thus spaced geometrically. Default 1s.
-	HeldWakeBase time.Duration
+	// HeldWakeAfter is the age of an outage (consecutive Retry-After
+	// holds) from which a caller that comes back to find its place moved
+	// by a renewed hold sleeps half the outage's age instead of only
+	// until its new place: its wake-ups are then spaced geometrically,
+	// each costing a job fetch and a database write. A shorter outage
+	// keeps the places' pace, so its backlog drains as soon as the
+	// partner is back. Default 1m.
+	HeldWakeAfter time.Duration
 	// HeldWakeMax caps that sleep: a write held for hours wakes about
 	// every HeldWakeMax, and is sent at most this late after the partner
 	// returns. A hold starting within HeldWakeMax of the previous one's
@@ -90,13 +93,12 @@ func (c *LimiterConfig) withDefaults() LimiterConfig {
 	if out.HoldSpacing <= 0 {
 		out.HoldSpacing = 10 * time.Millisecond
 	}
-	if out.HeldWakeBase <= 0 {
-		out.HeldWakeBase = time.Second
+	if out.HeldWakeAfter <= 0 {
+		out.HeldWakeAfter = time.Minute
 	}
 	if out.HeldWakeMax <= 0 {
 		out.HeldWakeMax = 2 * time.Minute
 	}
-	out.HeldWakeMax = max(out.HeldWakeMax, out.HeldWakeBase)
 	return out
 }
 
@@ -245,9 +247,10 @@ func (l *Limiter) Reserve(tenantID, key string) time.Duration {
 //     a late caller is neither sent at once nor starved.
 //   - While a Retry-After hold is in force, places move past the hold in
 //     order; a caller that comes back when told and finds its place moved
-//     by a renewed hold sleeps as long as the outage has lasted (within
-//     HeldWakeBase and HeldWakeMax), so a partner down for hours costs
-//     each held write a few wake-ups, not one per Retry-After.
+//     by a renewed hold sleeps half as long as the outage has lasted,
+//     once it is HeldWakeAfter old (at most HeldWakeMax), so a partner
+//     down for hours costs each held write a few wake-ups, not one per
+//     Retry-After.
 //   - A place not claimed within ReservationTTL after the caller was due
 //     back is dropped.
 //
@@ -357,9 +360,14 @@ func (l *Limiter) remember(b *bucket, key string, r reservation, at time.Time) {
 }
 
 // heldWake is the least wait of a caller that found its place moved by a
-// renewed hold: the outage's age, within [HeldWakeBase, HeldWakeMax].
+// renewed hold: half the outage's age once it is HeldWakeAfter old, at
+// most HeldWakeMax.
 func (l *Limiter) heldWake(b *bucket, now time.Time) time.Duration {
-	return min(max(now.Sub(b.outageSince), l.cfg.HeldWakeBase), l.cfg.HeldWakeMax)
+	age := now.Sub(b.outageSince)
+	if age < l.cfg.HeldWakeAfter {
+		return 0
+	}
+	return min(age/2, l.cfg.HeldWakeMax)
 }
 
 func (l *Limiter) reason(b *bucket, now time.Time) string {

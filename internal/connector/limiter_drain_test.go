@@ -158,10 +158,11 @@ func TestLimiterLateCallersKeepThePartnersRate(t *testing.T) {
 }
 
 // A partner down for two hours answers 429 with Retry-After 10s to every
-// request. Held writes used to wake at each renewal (once per Retry-After:
-// 720 times in two hours), each wake-up a job fetch and a database write.
-// Now each wakes about log2(hours/HeldWakeBase) times plus once per
-// HeldWakeMax, and all are sent once the partner is back.
+// request. Held writes used to wake at each renewal (up to once per
+// Retry-After: 720 times in two hours), each wake-up a job fetch and a
+// database write. Now, past HeldWakeAfter, each sleeps half the outage's
+// age: a logarithmic number of wake-ups, then one per HeldWakeMax; all are
+// sent once the partner is back.
 func TestLimiterHeldWritesWakeRarely(t *testing.T) {
 	t.Parallel()
 	const (
@@ -171,7 +172,8 @@ func TestLimiterHeldWritesWakeRarely(t *testing.T) {
 	)
 	clock := &fakeClock{now: testNow}
 	p := &spec.Provider{Name: "incidents", RateLimit: &spec.RateLimit{RequestsPerSecond: 10, Burst: 10}}
-	lim, err := NewLimiter(p, &LimiterConfig{Now: clock.Now, HeldWakeBase: time.Second, HeldWakeMax: 10 * time.Minute})
+	const after, most = time.Minute, 10 * time.Minute
+	lim, err := NewLimiter(p, &LimiterConfig{Now: clock.Now, HeldWakeAfter: after, HeldWakeMax: most})
 	require.NoError(t, err)
 	sim := newQueueSim(clock, 7)
 	back := testNow.Add(outage)
@@ -204,11 +206,13 @@ func TestLimiterHeldWritesWakeRarely(t *testing.T) {
 		last = clock.Now()
 	}
 	require.Equal(t, writes, sent, "every held write is sent once the partner is back")
-	bound := int(math.Log2(float64(outage/time.Second))) + int(outage/(10*time.Minute)) + 4
-	most := slices.Max(wakes)
+	// Up to one per Retry-After until HeldWakeAfter, then the age grows
+	// by half each sleep until the sleep reaches HeldWakeMax.
+	bound := int(after/retryAfter) + int(math.Ceil(math.Log(float64(2*most/after))/math.Log(1.5))) + int(outage/most) + 4
+	woke := slices.Max(wakes)
 	t.Logf("wake-ups per write: max %d (bound %d; one per Retry-After would be %d); probes %d; last sent %s after the partner returned",
-		most, bound, int(outage/retryAfter), probes, last.Sub(back))
-	require.LessOrEqual(t, most, bound, "wake-ups of one held write over the outage")
+		woke, bound, int(outage/retryAfter), probes, last.Sub(back))
+	require.LessOrEqual(t, woke, bound, "wake-ups of one held write over the outage")
 	require.LessOrEqual(t, probes, int(outage/retryAfter)+writes, "the partner is probed about once per Retry-After, not by every write")
-	require.Less(t, last.Sub(back), 10*time.Minute+time.Minute, "sent within HeldWakeMax of the partner's return, plus the drain")
+	require.Less(t, last.Sub(back), most+time.Minute, "sent within HeldWakeMax of the partner's return, plus the drain")
 }
