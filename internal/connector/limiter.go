@@ -144,8 +144,11 @@ type bucket struct {
 	holdUntil  time.Time // the partner's Retry-After
 	// outageSince is when the holds in force began: consecutive holds,
 	// each starting within HeldWakeMax of the previous one's end, are
-	// one outage.
-	outageSince time.Time
+	// one outage. sentAfterHold counts the writes let go since the last
+	// hold ended: a partner still refusing would have set a new hold at
+	// the first, so outageOver of them mean the partner is back.
+	outageSince   time.Time
+	sentAfterHold int
 	// tat is the queue's GCRA theoretical arrival time: places are booked
 	// at the rate and burst, and only decide when callers wake and in
 	// which order.
@@ -364,7 +367,9 @@ func (l *Limiter) remember(b *bucket, key string, r reservation, at time.Time) {
 // most HeldWakeMax.
 func (l *Limiter) heldWake(b *bucket, now time.Time) time.Duration {
 	age := now.Sub(b.outageSince)
-	if age < l.cfg.HeldWakeAfter {
+	if age < l.cfg.HeldWakeAfter || b.sentAfterHold >= outageOver {
+		// A short outage, or the partner is back: the places that the
+		// last hold moved are kept, so the backlog drains at once.
 		return 0
 	}
 	return min(age/2, l.cfg.HeldWakeMax)
@@ -404,9 +409,10 @@ func (l *Limiter) Backoff(tenantID string, retryAfter time.Duration) {
 	if sameWindow && !until.After(b.holdUntil) {
 		return // the same hold, already in force
 	}
-	if b.holdUntil.IsZero() || now.Sub(b.holdUntil) > l.cfg.HeldWakeMax {
+	if b.holdUntil.IsZero() || now.Sub(b.holdUntil) > l.cfg.HeldWakeMax || b.sentAfterHold >= outageOver {
 		b.outageSince = now
 	}
+	b.sentAfterHold = 0
 	b.holdUntil = until
 	l.reschedule(b)
 }
@@ -508,7 +514,14 @@ func (l *Limiter) sendAt(b *bucket, now time.Time, n int) time.Time {
 func (l *Limiter) charge(b *bucket, at time.Time, n int) {
 	b.sendTAT = later(b.sendTAT, at).Add(time.Duration(n) * l.interval(b))
 	b.probe = false
+	if !at.Before(b.holdUntil) {
+		b.sentAfterHold++
+	}
 }
+
+// outageOver is how many writes let go after a hold, with no new hold
+// meanwhile, end an outage.
+const outageOver = 5
 
 // reschedule restarts the queue and the send bucket empty at the end of
 // the hold and gives the remembered reservations new places after it, in
