@@ -216,3 +216,33 @@ func TestLimiterHeldWritesWakeRarely(t *testing.T) {
 	require.LessOrEqual(t, probes, int(outage/retryAfter)+writes, "the partner is probed about once per Retry-After, not by every write")
 	require.Less(t, last.Sub(back), most+time.Minute, "sent within HeldWakeMax of the partner's return, plus the drain")
 }
+
+// During a long outage a held write that finds its place moved sleeps
+// half the outage's age (at most HeldWakeMax); once the partner is back
+// — writes go out after the last hold and no new one comes — the places
+// the last hold moved are kept, so the backlog is not put off by minutes.
+func TestLimiterPartnerBackEndsTheSpacing(t *testing.T) {
+	t.Parallel()
+	b := setupLimiter(t, &spec.RateLimit{RequestsPerSecond: 10, Burst: 10})
+	b.lim.Backoff("acme", 10*time.Second)
+	for i := range 100 {
+		require.Positive(t, b.lim.Reserve("acme", fmt.Sprint("job-", i)))
+	}
+	require.Positive(t, b.lim.Reserve("acme", "early"))
+	require.Positive(t, b.lim.Reserve("acme", "late"))
+	// Ten minutes of 429s, each renewing the hold.
+	for range 60 {
+		b.clock.Advance(10 * time.Second)
+		b.lim.Backoff("acme", 10*time.Second)
+	}
+	require.Equal(t, 2*time.Minute, b.lim.Reserve("acme", "early"), "still refused after ten minutes: half the outage's age, capped")
+
+	// The partner is back: the hold ends and writes go out without a new one.
+	b.clock.Advance(10 * time.Second)
+	for range 5 {
+		b.clock.Advance(b.lim.Reserve("acme", ""))
+	}
+	wait := b.lim.Reserve("acme", "late")
+	require.Positive(t, wait)
+	require.Less(t, wait, time.Minute, "told its place after the first hundred, not a sleep of minutes")
+}
