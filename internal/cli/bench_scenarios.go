@@ -21,6 +21,7 @@ type scenarioFlags struct {
 	events     int
 	outage     string
 	drain      time.Duration
+	hold       time.Duration
 }
 
 func addScenarioFlags(fs *flag.FlagSet) *scenarioFlags {
@@ -31,6 +32,7 @@ func addScenarioFlags(fs *flag.FlagSet) *scenarioFlags {
 	fs.IntVar(&s.events, "backlog-events", loadtest.DefaultBacklogEvents, "backlog: events accepted while the partners are down")
 	fs.StringVar(&s.outage, "outage", "429", "backlog: how the partners are down, 429 (held by Retry-After) or 503 (retried with backoff)")
 	fs.DurationVar(&s.drain, "backlog-drain", loadtest.DefaultBacklogDrain, "backlog: the longest wait for the backlog to drain")
+	fs.DurationVar(&s.hold, "backlog-hold", 0, "backlog: keep the partners down this much longer after the backlog is accepted, before the held CPU is measured (held writes wake less often as an outage ages)")
 	return s
 }
 
@@ -64,7 +66,7 @@ func runScenario(ctx context.Context, env *Env, s *scenarioFlags, c *loadtest.Co
 	case "backlog":
 		var runs []*loadtest.BacklogResult
 		for range max(1, s.repeat) {
-			r, err := loadtest.RunBacklog(ctx, c, &loadtest.BacklogConfig{Events: s.events, Outage: s.outage, RetryAfter: s.retryAfter, Drain: s.drain})
+			r, err := loadtest.RunBacklog(ctx, c, &loadtest.BacklogConfig{Events: s.events, Outage: s.outage, RetryAfter: s.retryAfter, Drain: s.drain, Hold: s.hold})
 			if err != nil {
 				return err
 			}

@@ -37,9 +37,22 @@ type LimiterConfig struct {
 	// ReduceEvery is the shortest interval between two reductions of a
 	// tenant's rate: 429s within it are one signal. Default 30s.
 	ReduceEvery time.Duration
-	// ReservationTTL is how long past its slot a keyed reservation waits
-	// for its caller to come back before it is forgotten. Default 5m.
+	// ReservationTTL is how long past the time its caller was told to come
+	// back a keyed reservation waits before it is forgotten. Default 5m.
 	ReservationTTL time.Duration
+	// HeldWakeAfter is the age of an outage (consecutive Retry-After
+	// holds) from which a caller that comes back to find its place moved
+	// by a renewed hold sleeps half the outage's age instead of only
+	// until its new place: its wake-ups are then spaced geometrically,
+	// each costing a job fetch and a database write. A shorter outage
+	// keeps the places' pace, so its backlog drains as soon as the
+	// partner is back. Default 1m.
+	HeldWakeAfter time.Duration
+	// HeldWakeMax caps that sleep: a write held for hours wakes about
+	// every HeldWakeMax, and is sent at most this late after the partner
+	// returns. A hold starting within HeldWakeMax of the previous one's
+	// end continues the same outage. Default 2m.
+	HeldWakeMax time.Duration
 	// HoldSpacing spaces the callers released at the end of a Retry-After
 	// hold on a provider without a rate_limit (which gives no interval of
 	// its own), so they do not return as one herd. Default 10ms.
@@ -79,6 +92,12 @@ func (c *LimiterConfig) withDefaults() LimiterConfig {
 	}
 	if out.HoldSpacing <= 0 {
 		out.HoldSpacing = 10 * time.Millisecond
+	}
+	if out.HeldWakeAfter <= 0 {
+		out.HeldWakeAfter = time.Minute
+	}
+	if out.HeldWakeMax <= 0 {
+		out.HeldWakeMax = 2 * time.Minute
 	}
 	return out
 }
@@ -123,12 +142,44 @@ type bucket struct {
 	lastAdjust time.Time // last reduction or recovery step
 	lastReduce time.Time
 	holdUntil  time.Time // the partner's Retry-After
-	// tat is GCRA's theoretical arrival time: the bucket is full when tat
-	// is not after now, and empty when it is burst intervals ahead.
-	tat      time.Time
-	reserved map[string]time.Time // key → its slot
+	// outageSince is when the holds in force began: consecutive holds,
+	// each starting within HeldWakeMax of the previous one's end, are
+	// one outage. sentAfterHold counts the writes let go since the last
+	// hold ended: a partner still refusing would have set a new hold at
+	// the first, so outageOver of them mean the partner is back.
+	outageSince   time.Time
+	sentAfterHold int
+	// tat is the queue's GCRA theoretical arrival time: places are booked
+	// at the rate and burst, and only decide when callers wake and in
+	// which order.
+	tat time.Time
+	// sendTAT is the send bucket's, charged when a request is let go:
+	// full when not after now, empty when burst intervals ahead.
+	sendTAT time.Time
+	// retryTAT is the end of the queue of due callers the send bucket
+	// could not take at once.
+	retryTAT time.Time
+	// probe: a hold has ended and nothing was sent since. The bucket
+	// restarts empty, yet the first write goes at the hold's end
+	// whatever its number of requests, charged in full: it probes the
+	// partner, and those after it wait the longer.
+	probe    bool
+	reserved map[string]reservation
 	lastUsed time.Time
 }
+
+// reservation is a keyed caller's place. A backlog holds one per held
+// write, so it is kept as small as a time.Time.
+type reservation struct {
+	at      int64 // Unix ns: not before this
+	due     int64 // Unix ns: when the caller was told to come back (≥ at)
+	n       uint8 // requests it asks for
+	retry   bool  // queued for the send bucket after it was due
+	counted bool  // already counted as throttled
+}
+
+func (r reservation) atTime() time.Time  { return time.Unix(0, r.at) }
+func (r reservation) dueTime() time.Time { return time.Unix(0, r.due) }
 
 // NewLimiter returns the limiter for p's rate_limit. The burst defaults to
 // the rate rounded up.
@@ -163,31 +214,53 @@ func NewLimiter(p *spec.Provider, cfg *LimiterConfig) (*Limiter, error) {
 	return l, nil
 }
 
-// Reserve books the next request slot of tenantID's budget and returns how
-// long the caller must wait before sending: 0 means send now. It never
-// blocks, and each caller that must wait gets a slot of its own, one rate
-// interval after the previous one, so waiters do not wake together.
+// Reserve is ReserveN for one request.
+func (l *Limiter) Reserve(tenantID, key string) time.Duration {
+	return l.ReserveN(tenantID, key, 1)
+}
+
+// ReserveN asks for n requests of tenantID's budget (one write may be a
+// lookup and a create: the partner counts requests, not writes) and
+// returns how long the caller must wait before sending: 0 means send now.
+// It never blocks.
+//
+// Two clocks are kept per tenant. A queue decides the order: the first
+// ReserveN for a key books it a place, one rate interval (times n) after
+// the previous one, so waiters wake one by one instead of all at once. A
+// send bucket decides when a request may actually go: it is charged when
+// ReserveN returns 0, at that moment, so sends never exceed the manifest's
+// rate and burst however late callers come back. (Charging at booking
+// time let a job the queue picked up after its slot send at once, and a
+// batch of such late jobs sent together: 598 requests in one second to a
+// partner allowing 50 per second with a burst of 100.)
 //
 // key names the caller across its snoozes (the engine passes the job's
 // object lock key: one write per key is in flight at a time). The contract:
 //
-//   - The first Reserve for a key books a slot. If the slot is now, it is
-//     consumed and 0 is returned; nothing is remembered.
-//   - Otherwise the slot is remembered under key and the wait returned.
-//     The caller snoozes for it and calls Reserve again with the same key:
-//     before the slot it is told the remaining wait (no second slot is
-//     booked, so asking early or often costs nothing); at or after it, the
-//     slot is consumed and 0 returned — the caller sends at once, without
-//     queueing behind reservations made while it slept.
-//   - If a Retry-After hold (Backoff) arrives meanwhile, remembered slots
-//     move past the hold, in order; the returning caller is told the new
-//     wait.
-//   - A slot not claimed within ReservationTTL after its time is dropped.
+//   - The first ReserveN for a key books its place. If the place is now
+//     and the send bucket has n requests left, they are taken and 0 is
+//     returned; nothing is remembered.
+//   - Otherwise the place is remembered under key and the wait returned.
+//     The caller snoozes and calls again with the same key: before its
+//     place it is told the remaining wait (asking early or often books
+//     nothing); at or after it the send bucket is asked. A caller the
+//     bucket cannot take now — callers that came back late together — is
+//     queued for the bucket's next free requests, behind the callers
+//     already waiting for them and ahead of the queue's later places, so
+//     a late caller is neither sent at once nor starved.
+//   - While a Retry-After hold is in force, places move past the hold in
+//     order; a caller that comes back when told and finds its place moved
+//     by a renewed hold sleeps half as long as the outage has lasted,
+//     once it is HeldWakeAfter old (at most HeldWakeMax), so a partner
+//     down for hours costs each held write a few wake-ups, not one per
+//     Retry-After.
+//   - A place not claimed within ReservationTTL after the caller was due
+//     back is dropped.
 //
-// An empty key books a slot that is not remembered: for a caller that
+// An empty key books requests in the send bucket itself: for a caller that
 // waits in place (sleeps for the returned duration) and then sends without
 // asking again.
-func (l *Limiter) Reserve(tenantID, key string) time.Duration {
+func (l *Limiter) ReserveN(tenantID, key string, n int) time.Duration {
 	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -195,31 +268,118 @@ func (l *Limiter) Reserve(tenantID, key string) time.Duration {
 	b := l.bucket(tenantID, now)
 	b.lastUsed = now
 	l.recover(b, now)
-	if key != "" {
-		if slot, ok := b.reserved[key]; ok {
-			if !now.Before(slot) {
-				delete(b.reserved, key)
-				return 0
-			}
+	t := l.interval(b)
+	if t == 0 {
+		return l.reserveUnlimited(b, tenantID, key, now)
+	}
+	n = min(max(n, 1), l.burst(), math.MaxUint8)
+	if key == "" {
+		at := l.sendAt(b, now, n)
+		l.charge(b, at, n)
+		if !at.After(now) {
+			return 0
+		}
+		l.count(tenantID, l.reason(b, now))
+		return at.Sub(now)
+	}
+	r, ok := b.reserved[key]
+	if !ok {
+		slot := l.book(b, now, n)
+		r = reservation{at: slot.UnixNano(), n: uint8(n)}
+		if slot.After(now) {
+			r.counted = true
+			l.remember(b, key, r, slot)
+			l.count(tenantID, l.reason(b, now))
 			return slot.Sub(now)
 		}
 	}
-	slot := l.book(b, now)
+	if now.Before(r.atTime()) {
+		return l.tooEarly(b, key, r, now)
+	}
+	// Due. Callers already queued for the send bucket go first.
+	if (r.retry || !b.retryTAT.After(now)) && !now.Before(b.holdUntil) {
+		if at := l.sendAt(b, now, n); !at.After(now) {
+			l.charge(b, now, n)
+			delete(b.reserved, key)
+			return 0
+		}
+	}
+	at := later(b.retryTAT, l.sendAt(b, now, n))
+	b.retryTAT = at.Add(time.Duration(n) * t)
+	r.retry = true
+	if !r.counted {
+		r.counted = true
+		l.count(tenantID, l.reason(b, now))
+	}
+	l.remember(b, key, r, at)
+	return at.Sub(now)
+}
+
+// reserveUnlimited is ReserveN for a provider without a rate_limit: only a
+// hold and the herd released after it queue.
+func (l *Limiter) reserveUnlimited(b *bucket, tenantID, key string, now time.Time) time.Duration {
+	if key != "" {
+		if r, ok := b.reserved[key]; ok {
+			if !now.Before(r.atTime()) {
+				delete(b.reserved, key)
+				return 0
+			}
+			return l.tooEarly(b, key, r, now)
+		}
+	}
+	slot := l.book(b, now, 1)
 	if !slot.After(now) {
 		return 0
 	}
 	if key != "" {
-		if b.reserved == nil {
-			b.reserved = map[string]time.Time{}
-		}
-		b.reserved[key] = slot
+		l.remember(b, key, reservation{n: 1, counted: true}, slot)
 	}
-	reason := reasonRateLimit
-	if now.Before(b.holdUntil) {
-		reason = reasonRetryAfter
-	}
-	l.count(tenantID, reason)
+	l.count(tenantID, l.reason(b, now))
 	return slot.Sub(now)
+}
+
+// tooEarly is the wait of a caller that came back before its place. One
+// that came back when it was told found its place moved by a renewed
+// hold: the partner is still refusing, so each such wake-up is followed
+// by a longer sleep.
+func (l *Limiter) tooEarly(b *bucket, key string, r reservation, now time.Time) time.Duration {
+	wait := r.atTime().Sub(now)
+	if !now.Before(r.dueTime()) {
+		wait = max(wait, l.heldWake(b, now))
+	}
+	r.due = now.Add(wait).UnixNano()
+	b.reserved[key] = r
+	return wait
+}
+
+// remember stores r under key with its place at.
+func (l *Limiter) remember(b *bucket, key string, r reservation, at time.Time) {
+	if b.reserved == nil {
+		b.reserved = map[string]reservation{}
+	}
+	r.at = at.UnixNano()
+	r.due = r.at
+	b.reserved[key] = r
+}
+
+// heldWake is the least wait of a caller that found its place moved by a
+// renewed hold: half the outage's age once it is HeldWakeAfter old, at
+// most HeldWakeMax.
+func (l *Limiter) heldWake(b *bucket, now time.Time) time.Duration {
+	age := now.Sub(b.outageSince)
+	if age < l.cfg.HeldWakeAfter || b.sentAfterHold >= outageOver {
+		// A short outage, or the partner is back: the places that the
+		// last hold moved are kept, so the backlog drains at once.
+		return 0
+	}
+	return min(age/2, l.cfg.HeldWakeMax)
+}
+
+func (l *Limiter) reason(b *bucket, now time.Time) string {
+	if now.Before(b.holdUntil) {
+		return reasonRetryAfter
+	}
+	return reasonRateLimit
 }
 
 // Backoff records a 429 for tenantID: nothing is sent for it until
@@ -249,6 +409,10 @@ func (l *Limiter) Backoff(tenantID string, retryAfter time.Duration) {
 	if sameWindow && !until.After(b.holdUntil) {
 		return // the same hold, already in force
 	}
+	if b.holdUntil.IsZero() || now.Sub(b.holdUntil) > l.cfg.HeldWakeMax || b.sentAfterHold >= outageOver {
+		b.outageSince = now
+	}
+	b.sentAfterHold = 0
 	b.holdUntil = until
 	l.reschedule(b)
 }
@@ -303,7 +467,7 @@ func (l *Limiter) burst() int {
 
 // book takes the next free slot at or after now and after any hold (GCRA:
 // the slot is the earliest time the request conforms to rate and burst).
-func (l *Limiter) book(b *bucket, now time.Time) time.Time {
+func (l *Limiter) book(b *bucket, now time.Time, n int) time.Time {
 	arrival := now
 	if b.holdUntil.After(arrival) {
 		arrival = b.holdUntil
@@ -325,20 +489,47 @@ func (l *Limiter) book(b *bucket, now time.Time) time.Time {
 	if arrival.After(tat) {
 		tat = arrival
 	}
-	tat = tat.Add(t)
-	slot := tat.Add(-time.Duration(l.burst()) * t)
+	// The place is when the first of the n requests conforms: the queue
+	// only orders callers (the send bucket charges them all), and a write
+	// of two requests at the end of a hold is not put off an interval.
+	slot := tat.Add(-time.Duration(l.burst()-1) * t)
 	if slot.Before(arrival) {
 		slot = arrival
 	}
-	b.tat = tat
+	b.tat = tat.Add(time.Duration(n) * t)
 	return slot
 }
 
-// reschedule restarts the bucket empty at the end of the hold and gives
-// the remembered reservations new slots after it, in their old order.
+// sendAt is the earliest time, not before now nor the end of a hold, at
+// which the send bucket has n requests left.
+func (l *Limiter) sendAt(b *bucket, now time.Time, n int) time.Time {
+	if b.probe {
+		return later(now, b.holdUntil)
+	}
+	t := l.interval(b)
+	return later(now, b.holdUntil, b.sendTAT.Add(time.Duration(n-l.burst())*t))
+}
+
+// charge charges the send bucket with n requests sent at at.
+func (l *Limiter) charge(b *bucket, at time.Time, n int) {
+	b.sendTAT = later(b.sendTAT, at).Add(time.Duration(n) * l.interval(b))
+	b.probe = false
+	if !at.Before(b.holdUntil) {
+		b.sentAfterHold++
+	}
+}
+
+// outageOver is how many writes let go after a hold, with no new hold
+// meanwhile, end an outage.
+const outageOver = 5
+
+// reschedule restarts the queue and the send bucket empty at the end of
+// the hold and gives the remembered reservations new places after it, in
+// their old order.
 func (l *Limiter) reschedule(b *bucket) {
 	t := l.interval(b)
 	b.tat = b.holdUntil.Add(time.Duration(max(l.burst()-1, 0)) * t)
+	b.sendTAT, b.retryTAT, b.probe = b.tat, b.holdUntil, true
 	if len(b.reserved) == 0 {
 		return
 	}
@@ -346,9 +537,15 @@ func (l *Limiter) reschedule(b *bucket) {
 	for k := range b.reserved {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(x, y string) int { return cmp.Or(b.reserved[x].Compare(b.reserved[y]), cmp.Compare(x, y)) })
+	slices.SortFunc(keys, func(x, y string) int {
+		return cmp.Or(cmp.Compare(b.reserved[x].at, b.reserved[y].at), cmp.Compare(x, y))
+	})
 	for _, k := range keys {
-		b.reserved[k] = l.book(b, b.holdUntil)
+		r := b.reserved[k]
+		// due stays: the caller comes back when it was told and finds
+		// its place moved, which is how a renewed hold is recognised.
+		r.at, r.retry = l.book(b, b.holdUntil, int(r.n)).UnixNano(), false
+		b.reserved[k] = r
 	}
 }
 
@@ -381,8 +578,8 @@ func (l *Limiter) sweep(now time.Time) {
 	}
 	l.lastSweep = now
 	for id, b := range l.buckets {
-		for k, slot := range b.reserved {
-			if now.Sub(slot) >= l.cfg.ReservationTTL {
+		for k, r := range b.reserved {
+			if now.Sub(time.Unix(0, max(r.at, r.due))) >= l.cfg.ReservationTTL {
 				delete(b.reserved, k)
 			}
 		}
@@ -402,4 +599,15 @@ func (l *Limiter) count(tenantID, reason string) {
 	if l.legacy != nil {
 		l.legacy.WithLabelValues(tenantID, l.provider).Inc()
 	}
+}
+
+// later returns the latest of ts.
+func later(ts ...time.Time) time.Time {
+	out := ts[0]
+	for _, t := range ts[1:] {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
 }

@@ -438,7 +438,7 @@ func (e *Engine) applyOnce(ctx context.Context, in applyInput) (applyResult, boo
 		e.metrics.echo(a.provider.Name)
 		return applyResult{outcome: outcomeUnchanged}, false
 	}
-	if wait := e.connectors[a.provider.Name].Limiter().Reserve(key.TenantID, lockKey(key)); wait > 0 {
+	if wait := e.connectors[a.provider.Name].Limiter().ReserveN(key.TenantID, lockKey(key), writeRequests(in, link, linked)); wait > 0 {
 		e.metrics.retry(labels, retryThrottled)
 		return applyResult{snooze: wait}, false
 	}
