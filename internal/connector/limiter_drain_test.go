@@ -224,6 +224,11 @@ func TestLimiterHeldWritesWakeRarely(t *testing.T) {
 func TestLimiterPartnerBackEndsTheSpacing(t *testing.T) {
 	t.Parallel()
 	b := setupLimiter(t, &spec.RateLimit{RequestsPerSecond: 10, Burst: 10})
+	// A cap longer than the default, so the spacing shows over the places.
+	lim, err := NewLimiter(&spec.Provider{Name: "incidents", RateLimit: &spec.RateLimit{RequestsPerSecond: 10, Burst: 10}},
+		&LimiterConfig{Now: b.clock.Now, IdleAfter: time.Hour, RecoverEvery: 10 * time.Second, RecoverStep: 0.25, HeldWakeMax: 2 * time.Minute})
+	require.NoError(t, err)
+	b.lim = lim
 	b.lim.Backoff("acme", 10*time.Second)
 	for i := range 100 {
 		require.Positive(t, b.lim.Reserve("acme", fmt.Sprint("job-", i)))
