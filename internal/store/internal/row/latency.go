@@ -8,17 +8,28 @@ import (
 	"github.com/accordhq/accord/internal/store"
 )
 
-// LatencyBucketSQL is a CASE expression mapping nanos, an SQL expression
+// LatencyBucketSQL is an SQL expression mapping nanos, an SQL expression
 // of a latency in nanoseconds, to its bucket of store.LatencyBounds: the
 // same in both dialects, so a bucket is computed in the query that rolls
-// the hour up rather than stored per event.
+// the hour up rather than stored per event. It is a binary search of
+// nested CASEs (six comparisons a row instead of up to 48 in a flat
+// CASE, which was most of a recent hour's cost).
 func LatencyBucketSQL(nanos string) string {
 	var b strings.Builder
-	b.WriteString("CASE")
-	for i, bound := range store.LatencyBounds {
-		fmt.Fprintf(&b, " WHEN %s < %d THEN %d", nanos, int64(bound), i)
+	var search func(lo, hi int) // buckets [lo, hi]
+	search = func(lo, hi int) {
+		if lo == hi {
+			fmt.Fprintf(&b, "%d", lo)
+			return
+		}
+		mid := (lo + hi + 1) / 2 // bucket mid starts at LatencyBounds[mid-1]
+		fmt.Fprintf(&b, "CASE WHEN %s < %d THEN ", nanos, int64(store.LatencyBounds[mid-1]))
+		search(lo, mid-1)
+		b.WriteString(" ELSE ")
+		search(mid, hi)
+		b.WriteString(" END")
 	}
-	fmt.Fprintf(&b, " ELSE %d END", len(store.LatencyBounds))
+	search(0, len(store.LatencyBounds))
 	return b.String()
 }
 
