@@ -2,7 +2,7 @@
 -- (bad_signature, malformed, too_large, overloaded, not_found). The
 -- ingress counts them in memory and adds them every few seconds in one
 -- statement, so a flood of forged requests is not a flood of writes.
-CREATE TABLE webhook_rejections (
+CREATE TABLE IF NOT EXISTS webhook_rejections (
     tenant_id     text   NOT NULL,
     connection_id text   NOT NULL,
     hour          bigint NOT NULL,
