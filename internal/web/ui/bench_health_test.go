@@ -50,7 +50,8 @@ var benchNow = time.Date(2026, 6, 1, 12, 30, 0, 0, time.UTC)
 //   - steady: later renders, reading the rollups.
 //
 // first and steady also report x-empty, their time over the baseline's
-// measured in the same run, and ms/render. The seeded database is cached
+// (20 renders of the empty page just before, in the same run), and
+// ms/render. The seeded database is cached
 // (SQLite: a file under os.TempDir(); PostgreSQL: a schema), keyed by the
 // migrations' names and the seed.
 func BenchmarkHealthPage(b *testing.B) {
@@ -123,8 +124,11 @@ func benchHealth(b *testing.B, st store.Store, reset func()) {
 	b.Run("first", func(b *testing.B) {
 		base := baseline()
 		var elapsed time.Duration
+		b.ResetTimer()
 		for range b.N {
+			b.StopTimer()
 			reset()
+			b.StartTimer()
 			start := time.Now()
 			page(full)
 			elapsed += time.Since(start)
@@ -134,6 +138,7 @@ func benchHealth(b *testing.B, st store.Store, reset func()) {
 	b.Run("steady", func(b *testing.B) {
 		page(full) // fills the rollups
 		base := baseline()
+		b.ResetTimer()
 		start := time.Now()
 		for range b.N {
 			page(full)
