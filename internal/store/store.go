@@ -304,6 +304,7 @@ type RecordErrorFilter struct {
 type Queries interface {
 	AccessQueries
 	HealthQueries
+	IngressHealthQueries
 
 	CreateTenant(ctx context.Context, t Tenant) error
 	GetTenant(ctx context.Context, id string) (Tenant, error)

@@ -18,6 +18,7 @@ const (
 	DefaultMaxBytesInFlight           = 64 << 20
 	DefaultMaxConcurrentPerConnection = 64
 	DefaultCommitTimeout              = 10 * time.Second
+	DefaultRejectionFlushInterval     = 5 * time.Second
 	DefaultConnectionSlotWait         = 5 * time.Second
 )
 
@@ -92,6 +93,11 @@ type Config struct {
 	// answered 500, so a hung database makes partners retry instead of
 	// holding their connections forever. Default 10 s.
 	CommitTimeout time.Duration
+
+	// RejectionFlushInterval is how often the counts of refused requests
+	// (per connection, hour and reason, for the health page) are written
+	// to the store, in one statement. Default 5 s.
+	RejectionFlushInterval time.Duration
 }
 
 func (c *Config) withDefaults(sqlite bool) Config {
@@ -134,6 +140,9 @@ func (c *Config) withDefaults(sqlite bool) Config {
 	}
 	if out.CommitTimeout == 0 {
 		out.CommitTimeout = DefaultCommitTimeout
+	}
+	if out.RejectionFlushInterval <= 0 {
+		out.RejectionFlushInterval = DefaultRejectionFlushInterval
 	}
 	return out
 }

@@ -98,6 +98,7 @@ type Ingress struct {
 	budget    byteBudget
 	busy      *connLimiter
 	forgedLog *logLimiter
+	rejected  *rejections
 
 	mu        sync.RWMutex
 	providers map[string]*providerState
@@ -170,6 +171,7 @@ func NewIngress(deps Deps, cfg *Config) (*Ingress, error) {
 		budget:    byteBudget{limit: c.MaxBytesInFlight},
 		busy:      newConnLimiter(c.MaxConcurrentPerConnection, c.ConnectionSlotWait),
 		forgedLog: newLogLimiter(forgedLogInterval),
+		rejected:  newRejections(deps.Store, deps.Now, deps.Logger, c.RejectionFlushInterval),
 	}
 	if err := m.registerBudget(deps.Registerer, &in.budget); err != nil {
 		return nil, err
@@ -178,6 +180,7 @@ func NewIngress(deps Deps, cfg *Config) (*Ingress, error) {
 	if in.group {
 		in.committer.start(c.Committers)
 	}
+	in.rejected.start()
 	return in, nil
 }
 
@@ -186,7 +189,20 @@ func NewIngress(deps Deps, cfg *Config) (*Ingress, error) {
 // commit is done.
 func (in *Ingress) Close() error {
 	in.committer.close()
+	in.rejected.close()
 	return nil
+}
+
+// FlushRejections stores the rejection counts taken since the last flush
+// now, in one statement (the ingress does so every
+// Config.RejectionFlushInterval and on Close).
+func (in *Ingress) FlushRejections(ctx context.Context) error { return in.rejected.flush(ctx) }
+
+// reject counts a refused request on a known connection: in Prometheus
+// and, for the health page, in the rejection counts.
+func (in *Ingress) reject(conn store.Connection, o Outcome) {
+	in.metrics.count(conn.TenantID, conn.Provider, o)
+	in.rejected.add(conn, o)
 }
 
 // Commits returns how many commit transactions the ingress has run (a
@@ -219,14 +235,14 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if conn.State == store.ConnectionDisconnected {
-		in.metrics.count(conn.TenantID, conn.Provider, OutcomeNotFound)
+		in.reject(conn, OutcomeNotFound)
 		writeError(w, http.StatusGone, "connection is disconnected")
 		return
 	}
 	ps, err := in.provider(conn.Provider)
 	if err != nil {
 		if errors.Is(err, errNoWebhooks) {
-			in.metrics.count(conn.TenantID, conn.Provider, OutcomeNotFound)
+			in.reject(conn, OutcomeNotFound)
 			writeError(w, http.StatusNotFound, "connection does not receive webhooks")
 			return
 		}
@@ -235,14 +251,14 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if r.ContentLength > ps.maxBody {
-		in.metrics.count(conn.TenantID, conn.Provider, OutcomeTooLarge)
+		in.reject(conn, OutcomeTooLarge)
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", ps.maxBody))
 		return
 	}
 	held := in.busy.acquire(ctx, conn.ID)
 	defer in.busy.release(conn.ID, held)
 	if !held {
-		in.metrics.count(conn.TenantID, conn.Provider, OutcomeOverloaded)
+		in.reject(conn, OutcomeOverloaded)
 		writeRetryLater(w, "too many concurrent requests for this connection")
 		return
 	}
@@ -254,13 +270,13 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):
-			in.metrics.count(conn.TenantID, conn.Provider, OutcomeTooLarge)
+			in.reject(conn, OutcomeTooLarge)
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", ps.maxBody))
 		case errors.Is(err, errOverBudget):
-			in.metrics.count(conn.TenantID, conn.Provider, OutcomeOverloaded)
+			in.reject(conn, OutcomeOverloaded)
 			writeRetryLater(w, "too many webhook bodies in flight")
 		default:
-			in.metrics.count(conn.TenantID, conn.Provider, OutcomeMalformed)
+			in.reject(conn, OutcomeMalformed)
 			writeError(w, http.StatusBadRequest, "could not read the body")
 		}
 		return
@@ -278,7 +294,7 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			in.fail(w, r, conn, conn.Provider, errors.New("webhook secret is unusable for the provider's signature scheme"), connID)
 			return
 		}
-		in.metrics.count(conn.TenantID, conn.Provider, OutcomeBadSignature)
+		in.reject(conn, OutcomeBadSignature)
 		// At most one line per connection per interval: a forger must not
 		// be able to flood the log. The metric counts every request.
 		if ok, suppressed := in.forgedLog.allow(conn.ID, in.now()); ok {
@@ -297,7 +313,7 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A rewritten body (form to JSON, cleaned characters) is a second
 		// buffer held until the commit: it counts against the budget too.
 		if !in.budget.reserve(int64(cap(payload))) {
-			in.metrics.count(conn.TenantID, conn.Provider, OutcomeOverloaded)
+			in.reject(conn, OutcomeOverloaded)
 			writeRetryLater(w, "too many webhook bodies in flight")
 			return
 		}
@@ -312,10 +328,10 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var tooMany *BatchTooLargeError
 		switch {
 		case errors.As(err, &me):
-			in.metrics.count(conn.TenantID, conn.Provider, OutcomeMalformed)
+			in.reject(conn, OutcomeMalformed)
 			writeError(w, http.StatusBadRequest, me.Reason)
 		case errors.As(err, &tooMany):
-			in.metrics.count(conn.TenantID, conn.Provider, OutcomeTooLarge)
+			in.reject(conn, OutcomeTooLarge)
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body holds %d events, more than the %d accepted in one request (max_batch)", tooMany.Events, tooMany.Max))
 		default:
 			in.fail(w, r, conn, conn.Provider, err, connID)

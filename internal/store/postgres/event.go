@@ -20,7 +20,8 @@ const (
 	// COMMITTED re-evaluates the WHERE). The outcome is written with done
 	// only.
 	setEventsStateSQL = `UPDATE events AS e SET state = $1,
-			outcome = CASE WHEN $1 = 'done' THEN r.outcome ELSE e.outcome END
+			outcome = CASE WHEN $1 = 'done' THEN r.outcome ELSE e.outcome END,
+			done_at = CASE WHEN $1 = 'done' THEN $6::timestamptz ELSE e.done_at END
 		FROM unnest($3::text[], $4::text[], $5::text[]) AS r (tenant_id, id, outcome)
 		WHERE e.tenant_id = r.tenant_id AND e.id = r.id
 			AND CASE e.state WHEN 'pending' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END < $2`
@@ -103,7 +104,7 @@ func (q *queries) SetEventsState(ctx context.Context, refs []store.EventRef, sta
 	for i, r := range refs {
 		tenants[i], ids[i], outcomes[i] = r.TenantID, r.ID, r.Outcome
 	}
-	_, err := q.write.Exec(ctx, setEventsStateSQL, string(state), row.EventRank(state), tenants, ids, outcomes)
+	_, err := q.write.Exec(ctx, setEventsStateSQL, string(state), row.EventRank(state), tenants, ids, outcomes, encTime(q.now()))
 	return wrapErr(op, err)
 }
 

@@ -22,9 +22,11 @@ const (
 	// outcome] triples: a single cached statement for any batch size,
 	// probing the primary key once per ref. It moves an event only to a
 	// state of a higher rank (see row.EventRank): ?2 is the target's rank,
-	// so done never goes back. The outcome is written with done only.
+	// so done never goes back. The outcome and done_at (?4, now) are
+	// written with done only.
 	setEventsStateSQL = `UPDATE events SET state = ?1,
-			outcome = CASE WHEN ?1 = 'done' THEN r.outcome ELSE events.outcome END
+			outcome = CASE WHEN ?1 = 'done' THEN r.outcome ELSE events.outcome END,
+			done_at = CASE WHEN ?1 = 'done' THEN ?4 ELSE events.done_at END
 		FROM (SELECT json_extract(value, '$[0]') AS tenant_id, json_extract(value, '$[1]') AS id,
 				json_extract(value, '$[2]') AS outcome
 			FROM json_each(?3)) AS r
@@ -111,7 +113,7 @@ func (q *queries) SetEventsState(ctx context.Context, refs []store.EventRef, sta
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	_, err = execPrepared(ctx, q.write, setEventsStateSQL, string(state), row.EventRank(state), string(js))
+	_, err = execPrepared(ctx, q.write, setEventsStateSQL, string(state), row.EventRank(state), string(js), encTime(q.now()))
 	return wrapErr(op, err)
 }
 

@@ -50,7 +50,7 @@ func TestEventStatePlans(t *testing.T) {
 		want  string
 	}{
 		{listPendingEventsSQL, []any{0, 10}, "USING INDEX events_pending"},
-		{setEventsStateSQL, []any{store.EventDone, 2, "[]"}, "INDEX sqlite_autoindex_events_1 (tenant_id=? AND id=?)"},
+		{setEventsStateSQL, []any{store.EventDone, 2, "[]", 0}, "INDEX sqlite_autoindex_events_1 (tenant_id=? AND id=?)"},
 		{claimPendingEventsSQL, []any{0, 10}, "USING INDEX events_pending"},
 		{deleteDoneEventsSQL, []any{0, 10}, "USING INDEX events_done"},
 		{listUncertainLinksSQL, []any{0, 10}, "USING INDEX links_uncertain"},

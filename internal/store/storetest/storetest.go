@@ -79,6 +79,7 @@ func Run(t *testing.T, open Open) {
 		{"Reconciliations", testReconciliations},
 		{"PartnerStatus", testPartnerStatus},
 		{"ConnectionSettingsEdit", testConnectionSettingsEdit},
+		{"WebhookRejections", testWebhookRejections},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,6 +99,7 @@ func Run(t *testing.T, open Open) {
 		{"ProcessLeases", testProcessLeases},
 		{"PartnerHolds", testPartnerHolds},
 		{"HealthRollup", testHealthRollup},
+		{"EventLatencies", testEventLatencies},
 	}
 	for _, tc := range clocked {
 		t.Run(tc.name, func(t *testing.T) {

@@ -133,9 +133,16 @@ func TestBrowserHealthPage(t *testing.T) {
 	))
 	text := mainText(t, ctx)
 	for _, want := range []string{"Escalate tickets to incidents", "Needs attention", "90.0%", "Last successful event",
-		"What this integration does", "Helpdesk"} {
+		"What this integration does", "Helpdesk",
+		"Speed", "Receipt → write latency, Last 24 hours (18 applied events)", "p50", "p99",
+		"Waiting writes", "Waiting to be written", "Rejected webhooks", "Last 7 days: 0 rejected"} {
 		require.Contains(t, text, want)
 	}
+	// The latency histograms are drawn, one bar group per bucket with
+	// events.
+	bars, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('section[aria-labelledby=latency] svg rect.applied').length`))
+	require.NoError(t, err)
+	require.Positive(t, bars)
 	screenshot(t, ctx, "health-desktop")
 
 	// Phone width: nothing scrolls sideways.

@@ -20,6 +20,7 @@ type chart struct {
 	Peak   int
 	Start  string // label of the first bucket
 	End    string // label of the last
+	Zone   string // after End: "UTC" for a time axis
 }
 
 type bar struct {
@@ -56,7 +57,7 @@ func newChart(id, title string, hours []store.EventHour, now time.Time, n int, s
 		}
 		b.Other += h.Counts.InFlight
 	}
-	c := chart{ID: id, Title: title, Width: chartWidth, Height: chartHeight, Bars: bars}
+	c := chart{ID: id, Title: title, Width: chartWidth, Height: chartHeight, Bars: bars, Zone: "UTC"}
 	applied, failed, total := 0, 0, 0
 	for i := range bars {
 		b := &bars[i]

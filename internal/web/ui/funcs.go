@@ -24,6 +24,7 @@ func (u *UI) funcs() template.FuncMap {
 		"tenantURL":     tenantURL,
 		"words":         func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 		"lines":         nonEmptyLines,
+		"reason":        reasonText,
 		"inc":           func(i int) int { return i + 1 },
 		"providerTitle": u.providerTitle,
 		"json": func(v any) string {

@@ -44,6 +44,8 @@ type health struct {
 	Reasons     []string
 	// Charts show the last 24 hours by hour and 7 days by 6 hours.
 	Charts []chart
+	// Waiting: the writes waiting now, and why.
+	Waiting waiting
 }
 
 type connectionHealth struct {
@@ -58,6 +60,7 @@ type connectionHealth struct {
 
 // window counts the trigger connections' events over one period.
 type window struct {
+	ID       string
 	Label    string
 	Counts   store.EventCounts
 	Applied  int
@@ -65,6 +68,13 @@ type window struct {
 	Total    int
 	Rate     string // applied / (applied + failed), "—" when neither happened
 	Outcomes []classCount
+	// Latencies counts the applied events the quantiles are estimated
+	// from (full pages only, as are the rest).
+	Latencies     int
+	Quantiles     []quantile
+	LatencyChart  chart
+	Rejections    []classCount
+	RejectedTotal int
 }
 
 type classCount struct {
@@ -74,11 +84,11 @@ type classCount struct {
 
 // span is a window's label and length.
 type span struct {
-	label string
-	d     time.Duration
+	id, label string
+	d         time.Duration
 }
 
-var windows = []span{{"Last 24 hours", 24 * time.Hour}, {"Last 7 days", 7 * 24 * time.Hour}}
+var windows = []span{{"day", "Last 24 hours", 24 * time.Hour}, {"week", "Last 7 days", 7 * 24 * time.Hour}}
 
 func (u *UI) contract(inst store.Installation) *spec.Contract {
 	return u.deps.Versions[inst.Contract][inst.ContractVersion]
@@ -150,7 +160,7 @@ func (u *UI) health(ctx context.Context, inst store.Installation, ws []span, ful
 	}
 	now := u.deps.Now()
 	for _, w := range ws {
-		win := window{Label: w.label, Counts: store.EventCounts{Outcomes: map[string]int{}}}
+		win := window{ID: w.id, Label: w.label, Counts: store.EventCounts{Outcomes: map[string]int{}}}
 		for _, id := range triggers {
 			c, err := u.deps.Store.CountEvents(ctx, inst.TenantID, id, now.Add(-w.d))
 			if err != nil {
@@ -169,6 +179,11 @@ func (u *UI) health(ctx context.Context, inst store.Installation, ws []span, ful
 		win.Outcomes = sortedCounts(win.Counts.Outcomes)
 		if win.Counts.InFlight > 0 {
 			win.Outcomes = append(win.Outcomes, classCount{Name: "in progress", Count: win.Counts.InFlight})
+		}
+		if full {
+			if err := u.ingressHealth(ctx, inst, triggers, &win, now.Add(-w.d)); err != nil {
+				return health{}, err
+			}
 		}
 		h.Windows = append(h.Windows, win)
 	}
@@ -199,6 +214,11 @@ func (u *UI) health(ctx context.Context, inst store.Installation, ws []span, ful
 		}
 		if e.ReceivedAt.After(h.LastSuccess) {
 			h.LastSuccess = e.ReceivedAt
+		}
+	}
+	if full {
+		if err := u.waitingWrites(ctx, inst, &h, triggers); err != nil {
+			return health{}, err
 		}
 	}
 	open, err := u.deps.Store.CountRecordErrors(ctx, inst.TenantID, inst.ID, store.RecordErrorOpen)

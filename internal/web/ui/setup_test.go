@@ -66,6 +66,10 @@ type bundle struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	statusAt atomic.Int64
+	// storeAt is the store's clock (Unix nanoseconds), 0 for the real
+	// one: set while seeding, so each seeded event is done (its receipt →
+	// write latency) when the test says.
+	storeAt atomic.Int64
 }
 
 // partnerCalls records n calls to provider with outcome and latency, then
@@ -94,7 +98,13 @@ func setup(t *testing.T) *bundle { return setupWith(t, setupOptions{}) }
 func setupWith(t *testing.T, o setupOptions) *bundle {
 	t.Helper()
 	ctx := t.Context()
-	b := &bundle{st: sqlite.OpenTest(t), queue: &recordingQueue{}, conns: map[string]store.Connection{}}
+	b := &bundle{queue: &recordingQueue{}, conns: map[string]store.Connection{}}
+	b.st = sqlite.OpenTestConfig(t, &sqlite.Config{Now: func() time.Time {
+		if at := b.storeAt.Load(); at != 0 {
+			return time.Unix(0, at)
+		}
+		return time.Now()
+	}})
 	signer, err := access.NewSigner(access.DeriveKey([]byte("ui test master key"), "ui"))
 	require.NoError(t, err)
 	providers := map[string]*spec.Provider{
@@ -152,7 +162,6 @@ func setupWith(t *testing.T, o setupOptions) *bundle {
 	require.NoError(t, b.st.CreateInstallation(ctx, b.inst))
 	// A day of traffic: 18 applied, 2 failed, 3 filtered, 1 still queued;
 	// 3 applied a week ago.
-	var refs []store.EventRef
 	for i := range 27 {
 		received, outcome := now.Add(-time.Duration(i)*40*time.Minute), "applied"
 		switch {
@@ -175,10 +184,16 @@ func setupWith(t *testing.T, o setupOptions) *bundle {
 			Type: "ticket.updated", ObjectID: fmt.Sprintf("T-%d", i), ObjectVersion: 1, Payload: payload, ReceivedAt: received})
 		require.NoError(t, err)
 		if outcome != "" {
-			refs = append(refs, store.EventRef{TenantID: "acme", ID: id, Outcome: outcome})
+			// Applied 300 ms after receipt, the newest applied one 4 s.
+			latency := 300 * time.Millisecond
+			if i == 6 {
+				latency = 4 * time.Second
+			}
+			b.storeAt.Store(received.Add(latency).UnixNano())
+			require.NoError(t, b.st.SetEventsState(ctx, []store.EventRef{{TenantID: "acme", ID: id, Outcome: outcome}}, store.EventDone))
 		}
 	}
-	require.NoError(t, b.st.SetEventsState(ctx, refs, store.EventDone))
+	b.storeAt.Store(0)
 	for i, e := range []struct{ class, msg, fix string }{
 		{"validation", "severity must be one of 1..4", "Map the ticket priority to a severity the incident tool accepts, then retry."},
 		{"permission", "403: token lacks incidents.write", "Grant the incidents.write scope to the connection, then retry."},
