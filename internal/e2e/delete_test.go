@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/accordhq/accord/internal/sim"
 	"github.com/accordhq/accord/internal/syncer"
 	"github.com/accordhq/accord/internal/web/api"
 )
@@ -170,6 +171,34 @@ func TestReconciliationAppliesMissedDeletes(t *testing.T) {
 				require.Equal(t, "active", e.account(t, ids[i]).Properties["billing_status"], "nothing is marked past the guard")
 			}
 			require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_sync_deletes_total", map[string]string{"action": "marked"}))
+		})
+	}
+}
+
+// TestDeletionBeforeItsCreation: the partner delivers a record's deletion
+// before its creation (out of order). The deletion finds nothing linked
+// but leaves a tombstone at its version, so the creation arriving after it,
+// older, is stale: no account is made for a customer that no longer
+// exists.
+func TestDeletionBeforeItsCreation(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			e := setupBillingWith(t, b, 0, billingOpts{packs: packsDir(t), subscribe: true, contract: "crm-billing"})
+			e.waitPlannedRuns(t, 2)
+			ghost := sim.BillingCustomer{ID: "cus_ghost", Object: "customer", Name: "Ghost Ltd", Updated: 2_000_000_000}
+			e.billing.Emit("customer.deleted", ghost)
+			created := ghost
+			created.Updated--
+			e.billing.Emit("customer.created", created)
+			stale := map[string]string{"outcome": "stale"}
+			require.Eventually(t, func() bool {
+				return counter(t, e.app.Registry, "accord_event_outcomes_total", stale) == 1
+			}, waitFor, 20*time.Millisecond, "the late creation ends stale")
+			e.quiet(t)
+			require.EqualValues(t, 1, counter(t, e.app.Registry, "accord_sync_deletes_total", map[string]string{"action": "unlinked"}))
+			require.Zero(t, e.crm.Count(), "no account for a deleted customer")
 		})
 	}
 }

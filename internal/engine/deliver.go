@@ -155,29 +155,16 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 			// condition, merges and drift are about a record that lives on.
 			deleting := t.deletes[ev.Type]
 			if !deleting {
-				ok, err := t.cond.Match(doc)
+				ok, err := e.admits(ctx, inst, cc.contract, t, ev, doc, args)
 				if err != nil {
-					e.deps.Logger.WarnContext(ctx, "trigger condition failed; treated as not matching", "tenant_id", inst.TenantID,
-						"installation_id", inst.ID, "event_id", ev.ID, "err", err)
+					retry = errors.Join(retry, err)
+					continue
 				}
 				if !ok {
-					e.metrics.filtered(filterCondition)
 					for _, ca := range t.actions {
 						tally.add(e.metrics.labels(inst, ca.provider.Name), outcomeFiltered)
 					}
 					continue
-				}
-				if t.source.MergedIDs != "" {
-					if err := e.applyMerges(ctx, inst, t, ev, doc); err != nil {
-						retry = errors.Join(retry, err)
-						continue
-					}
-				}
-				if t.twoWay {
-					if err := e.checkDrift(ctx, inst, cc.contract, t, ev, doc, args); err != nil {
-						retry = errors.Join(retry, err)
-						continue
-					}
 				}
 			}
 			for _, ca := range t.actions {
@@ -232,6 +219,33 @@ func (e *Engine) deliverEvent(ctx context.Context, ev store.Event, args DeliverA
 		}
 	}
 	return outcome, nil
+}
+
+// admits runs what comes before a trigger's actions for an event about a
+// record that lives on: the trigger's condition (false: the actions end
+// filtered), then the merges the object names and the two-way drift check
+// (an error: the event is retried).
+func (e *Engine) admits(ctx context.Context, inst store.Installation, c *spec.Contract, t *compiledTrigger, ev store.Event, doc map[string]any, args DeliverArgs) (bool, error) {
+	ok, err := t.cond.Match(doc)
+	if err != nil {
+		e.deps.Logger.WarnContext(ctx, "trigger condition failed; treated as not matching", "tenant_id", inst.TenantID,
+			"installation_id", inst.ID, "event_id", ev.ID, "err", err)
+	}
+	if !ok {
+		e.metrics.filtered(filterCondition)
+		return false, nil
+	}
+	if t.source.MergedIDs != "" {
+		if err := e.applyMerges(ctx, inst, t, ev, doc); err != nil {
+			return false, err
+		}
+	}
+	if t.twoWay {
+		if err := e.checkDrift(ctx, inst, c, t, ev, doc, args); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 type applyInput struct {

@@ -200,6 +200,13 @@ type Webhooks struct {
 	ManualSecret string `yaml:"manual_secret" jsonschema:"enum=generated,enum=issued" jsonschema_description:"without registration: issued (default: the partner issues the signing secret and the admin gives it to Accord) or generated (Accord generates it when the connection is created and shows it once, with the hook URL, for the admin to paste at the partner)"`
 }
 
+// GeneratesManualSecret reports whether Accord makes the signing secret
+// of a hook an admin registers by hand (no registration, manual_secret:
+// generated).
+func (w *Webhooks) GeneratesManualSecret() bool {
+	return w != nil && w.Registration == nil && w.ManualSecret == SecretGenerated
+}
+
 // Registration secret modes.
 const (
 	// SecretGenerated: Accord generates the signing secret and sends it

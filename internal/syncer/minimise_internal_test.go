@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/accordhq/accord/internal/privacy"
 	"github.com/accordhq/accord/internal/spec"
 	"github.com/accordhq/accord/internal/store"
 )
@@ -18,7 +19,8 @@ func TestSyncStoresOnlyDeclaredFields(t *testing.T) {
 	t.Parallel()
 	p, diags := spec.LoadProvider("../../packs/crm-billing/providers/billing-app.yaml")
 	require.Empty(t, diags, diags.Error())
-	run := runState{tr: &trigger{provider: p, object: p.Objects["customer"]}, inst: store.Installation{TenantID: "t"}, connID: "c"}
+	run := runState{tr: &trigger{provider: p, object: p.Objects["customer"]}, inst: store.Installation{TenantID: "t"}, connID: "c",
+		shape: privacy.ObjectShape(p.Objects["customer"])}
 	item := func(phone string) map[string]any {
 		return map[string]any{"id": "cus_1", "object": "customer", "name": "Acme", "email": "a@acme.test", "updated": json.Number("7"),
 			"phone": phone, "metadata": map[string]any{"owner": "ana", "internal_note": "do not store"}}

@@ -380,37 +380,13 @@ func (s *Syncer) deletedSources(ctx context.Context, inst store.Installation, c 
 	return s.store(ctx, events)
 }
 
-// store commits events with their delivery: jobs, or pending for the
-// in-process fast path, handed over after the commit.
+// store commits events with their delivery and hands those pending for
+// the in-process fast path over after the commit.
 func (s *Syncer) store(ctx context.Context, events []store.Event) error {
 	var fresh []store.Event
 	err := s.deps.Store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		fresh = fresh[:0]
-		var jobs []river.InsertManyParams
-		for _, ev := range events {
-			if s.fast != nil {
-				ev.State = store.EventPending
-			} else {
-				ev.State = store.EventQueued
-			}
-			inserted, err := tx.InsertEvent(ctx, ev)
-			switch {
-			case err != nil:
-				return fmt.Errorf("storing event for %s: %w", ev.ObjectID, err)
-			case !inserted:
-			case s.fast != nil:
-				fresh = append(fresh, ev)
-			default:
-				jobs = append(jobs, engine.NewEventJob(ev))
-			}
-		}
-		if len(jobs) == 0 {
-			return nil
-		}
-		if s.jobs == nil {
-			return errors.New("no queue")
-		}
-		_, err := s.jobs.InsertManyTx(ctx, tx, jobs)
+		var err error
+		_, fresh, err = s.stage(ctx, tx, events)
 		return err
 	})
 	if err != nil {
@@ -420,6 +396,39 @@ func (s *Syncer) store(ctx context.Context, events []store.Event) error {
 		s.fast.Dispatch(fresh)
 	}
 	return nil
+}
+
+// stage stores events in tx with their delivery: a job each, or, in a
+// process whose workers take events in-process, pending, returned in fresh
+// to hand to the fast path once tx has committed. An event already stored
+// (its dedup key) is skipped; stored counts the new ones.
+func (s *Syncer) stage(ctx context.Context, tx store.Tx, events []store.Event) (stored int, fresh []store.Event, err error) {
+	var jobs []river.InsertManyParams
+	for _, ev := range events {
+		ev.State = store.EventQueued
+		if s.fast != nil {
+			ev.State = store.EventPending
+		}
+		inserted, err := tx.InsertEvent(ctx, ev)
+		switch {
+		case err != nil:
+			return 0, nil, fmt.Errorf("storing event for %s: %w", ev.ObjectID, err)
+		case !inserted:
+		case s.fast != nil:
+			fresh = append(fresh, ev)
+		default:
+			jobs = append(jobs, engine.NewEventJob(ev))
+		}
+	}
+	if len(jobs) > 0 {
+		if s.jobs == nil {
+			return 0, nil, errors.New("syncer: no queue")
+		}
+		if _, err := s.jobs.InsertManyTx(ctx, tx, jobs); err != nil {
+			return 0, nil, err
+		}
+	}
+	return len(jobs) + len(fresh), fresh, nil
 }
 
 // missing counts the links to this kind of object whose object the

@@ -419,7 +419,7 @@ func (s *Syncer) Run(ctx context.Context, args RunArgs) error {
 			state.RunSince, state.RunMax = state.Watermark, state.Watermark
 		}
 	}
-	run := runState{tr: tr, inst: inst, connID: connID, boundary: s.boundary(tr, inst, state)}
+	run := runState{tr: tr, inst: inst, connID: connID, boundary: s.boundary(tr, inst, state), shape: privacy.ObjectShape(tr.object)}
 	lastLog := now
 	// The lease was just taken; it is renewed once a third of its TTL has
 	// passed rather than before every page: on SQLite each renewal waits
@@ -490,36 +490,14 @@ func (s *Syncer) Run(ctx context.Context, args RunArgs) error {
 		var stored int
 		var fresh []store.Event // stored pending, for the fast path
 		err = st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-			stored, fresh = 0, fresh[:0]
-			jobs := make([]river.InsertManyParams, 0, len(events))
-			for _, ev := range events {
-				if s.fast != nil {
-					ev.State = store.EventPending
-				}
-				inserted, err := tx.InsertEvent(ctx, ev)
-				if err != nil {
-					return fmt.Errorf("storing event for %s: %w", ev.ObjectID, err)
-				}
-				switch {
-				case !inserted:
-				case s.fast != nil:
-					fresh = append(fresh, ev)
-				default:
-					jobs = append(jobs, engine.NewEventJob(ev))
-				}
+			var err error
+			if stored, fresh, err = s.stage(ctx, tx, events); err != nil {
+				return err
 			}
-			stored = len(jobs) + len(fresh)
 			after := next
 			after.RunEvents += int64(stored)
 			after.UpdatedAt = s.deps.Now()
-			if err := tx.PutSyncState(ctx, after); err != nil {
-				return err
-			}
-			if len(jobs) == 0 {
-				return nil
-			}
-			_, err := s.jobs.InsertManyTx(ctx, tx, jobs)
-			return err
+			return tx.PutSyncState(ctx, after)
 		})
 		if err != nil {
 			return fmt.Errorf("syncer: committing a page: %w", err)
@@ -650,6 +628,9 @@ type runState struct {
 	inst     store.Installation
 	connID   string
 	boundary time.Time
+	// shape is what the manifest declares of the object: only that is
+	// stored, as for webhooks.
+	shape *privacy.Shape
 }
 
 // events returns the events of a page's objects, advancing st.RunMax, and
@@ -658,8 +639,6 @@ type runState struct {
 func (r runState) events(items []map[string]any, st *store.SyncState, now time.Time) (out []store.Event, skipped, dropped int) {
 	obj := r.tr.object
 	out = make([]store.Event, 0, len(items))
-	// Only what the manifest declares is stored, as for webhooks.
-	shape := privacy.ObjectShape(obj)
 	for _, it := range items {
 		id := scalarString(it[obj.IDField()])
 		if id == "" {
@@ -677,7 +656,7 @@ func (r runState) events(items []map[string]any, st *store.SyncState, now time.T
 				continue
 			}
 		}
-		kept, n := shape.Apply(it)
+		kept, n := r.shape.Apply(it)
 		dropped += n
 		payload, err := json.Marshal(kept)
 		if err != nil {

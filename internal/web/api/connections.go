@@ -157,7 +157,7 @@ func (a *API) CreateConnection(ctx context.Context, tenant, actor string, in Con
 		return CreatedConnection{}, badRequest("%v", err)
 	}
 	generated := ""
-	if w := p.Webhooks; in.WebhookSecret == "" && w != nil && w.Registration == nil && w.ManualSecret == spec.SecretGenerated {
+	if in.WebhookSecret == "" && p.Webhooks.GeneratesManualSecret() {
 		if generated, err = registration.GenerateSecret(p); err != nil {
 			return CreatedConnection{}, err
 		}

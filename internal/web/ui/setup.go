@@ -372,7 +372,7 @@ func (u *UI) setupConnect(r *http.Request, v *view, c *spec.Contract, st *setupS
 	default:
 		return u.providerTitle(provider) + " does not connect with a key.", ""
 	}
-	generates := generatesSecret(p) && in.WebhookSecret == ""
+	generates := p.Webhooks.GeneratesManualSecret() && in.WebhookSecret == ""
 	if sendsEvents(c, provider) && !generates && len(in.WebhookSecret) < minWebhookSecret {
 		return fmt.Sprintf("Enter the webhook signing secret %s shows for its webhooks (at least %d characters): Accord refuses every webhook it cannot verify.",
 			u.providerTitle(provider), minWebhookSecret), ""
@@ -388,12 +388,6 @@ func (u *UI) setupConnect(r *http.Request, v *view, c *spec.Contract, st *setupS
 	}
 	st.Conns[provider], st.Tested = conn.ID, false
 	return "", conn.WebhookSecret
-}
-
-// generatesSecret: the admin registers the hook URL at the partner by hand,
-// and the partner takes a secret chosen for it, so Accord can make one.
-func generatesSecret(p *spec.Provider) bool {
-	return p != nil && p.Webhooks != nil && p.Webhooks.Registration == nil && p.Webhooks.ManualSecret == spec.SecretGenerated
 }
 
 // maxSample bounds the sample record a form may carry.
@@ -560,7 +554,7 @@ func (u *UI) renderSetup(w http.ResponseWriter, r *http.Request, v *view, status
 	var provs []setupProvider
 	for _, name := range c.Providers {
 		p := u.deps.Providers[name]
-		sp := setupProvider{Name: name, Title: u.providerTitle(name), Events: sendsEvents(c, name), Generates: generatesSecret(p)}
+		sp := setupProvider{Name: name, Title: u.providerTitle(name), Events: sendsEvents(c, name), Generates: p != nil && p.Webhooks.GeneratesManualSecret()}
 		if p != nil {
 			sp.AuthKind = p.Auth.Kind
 			sp.Browser = p.Auth.Kind == spec.AuthOAuth2Code && u.deps.ConnectBrowser != nil
